@@ -1,0 +1,462 @@
+// tfjs-prune kernels. One source, two builds: `--enable simd` compiles the `ASC_FEATURE_SIMD`
+// paths, the scalar build leaves them out and contains no v128 at all. Both give bit-identical
+// results because every decision is made on integer bit patterns, never on float arithmetic.
+//
+// Contract shared by every kernel:
+// - Buffers are float32 in this module's memory, addressed by byte pointers (`*Ptr`) and element
+//   counts (`n`). Kernels never allocate: the TypeScript side (src/wasm/heap.ts) owns the layout,
+//   so the same code can later run on memory it does not own.
+// - A weight's magnitude is its bit pattern with the sign cleared (`bits & 0x7fffffff`). For
+//   non-NaN floats the unsigned order of those patterns is the order of |w|: -0 and +0 are both 0,
+//   denormals sit just above 0, +Infinity (0x7f800000) is the largest. NaN patterns are larger
+//   still; callers reject NaN before a magnitude decision reaches these kernels.
+// - Pruned weights are written as +0 (all bits clear). `kept` counts weights left nonzero.
+
+const ABS: u32 = 0x7fffffff;
+const INF: u32 = 0x7f800000;
+
+/** Bins per histogram pass; hist areas hold 4 copies (one per lane), see `histogramAll`. */
+const BINS: u32 = 2048;
+const COPY_BYTES: usize = BINS << 2;
+
+/** Ties left to prune after the last `pruneSelect`/`maskSelect` (they continue across chunks). */
+let needLeft: u32 = 0;
+
+/** First byte this module does not use for its own data; allocation starts here. */
+export function heapBase(): usize {
+  return __heap_base;
+}
+
+/** 1 in the SIMD build, 0 in the scalar build. */
+export function isSimd(): i32 {
+  return ASC_FEATURE_SIMD ? 1 : 0;
+}
+
+export function remainingNeed(): u32 {
+  return needLeft;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fused prune by threshold: w = |w| > t ? w : +0, in place, one pass. Returns survivors.
+// `tBits` is the bit pattern of a non-negative threshold.
+export function pruneAbove(ptr: usize, n: u32, tBits: u32): u32 {
+  let i: u32 = 0;
+  let kept: u32 = 0;
+  if (ASC_FEATURE_SIMD) {
+    const absMask = i32x4.splat(ABS);
+    const tv = i32x4.splat(tBits);
+    let acc0 = i32x4.splat(0);
+    let acc1 = i32x4.splat(0);
+    for (; i + 8 <= n; i += 8) {
+      const p = ptr + (<usize>i << 2);
+      const v0 = v128.load(p);
+      const v1 = v128.load(p, 16);
+      const m0 = i32x4.gt_s(v128.and(v0, absMask), tv);
+      const m1 = i32x4.gt_s(v128.and(v1, absMask), tv);
+      v128.store(p, v128.and(v0, m0));
+      v128.store(p, v128.and(v1, m1), 16);
+      acc0 = i32x4.sub(acc0, m0);
+      acc1 = i32x4.sub(acc1, m1);
+    }
+    kept = sumLanes(i32x4.add(acc0, acc1));
+  }
+  for (; i < n; i++) {
+    const p = ptr + (<usize>i << 2);
+    const bits = load<u32>(p);
+    // Branch-free: V8 would turn a select into a mispredicting branch on random weights.
+    const keep = <u32>((bits & ABS) > tBits);
+    store<u32>(p, bits & (0 - keep));
+    kept += keep;
+  }
+  return kept;
+}
+
+// Prune to an exact count: every |w| < t, plus the first `need` weights with |w| == t (lowest
+// index first). Returns survivors; the ties still owed are left in `remainingNeed()` so a buffer
+// processed in chunks, in order, gets the same result as one call.
+export function pruneSelect(ptr: usize, n: u32, tBits: u32, need: u32): u32 {
+  let i: u32 = 0;
+  let kept: u32 = 0;
+  if (ASC_FEATURE_SIMD) {
+    const absMask = i32x4.splat(ABS);
+    const tv = i32x4.splat(tBits);
+    let acc = i32x4.splat(0);
+    // While ties are owed, a vector holding a tie is settled lane by lane.
+    while (need > 0 && i + 4 <= n) {
+      const p = ptr + (<usize>i << 2);
+      const v = v128.load(p);
+      const a = v128.and(v, absMask);
+      if (v128.any_true(i32x4.eq(a, tv))) {
+        for (let j: u32 = 0; j < 4; j++) {
+          const q = p + (<usize>j << 2);
+          const bits = load<u32>(q);
+          const mag = bits & ABS;
+          if (mag < tBits || (mag == tBits && need > 0)) {
+            if (mag == tBits) need--;
+            store<u32>(q, 0);
+          } else {
+            kept++;
+          }
+        }
+      } else {
+        const keep = i32x4.ge_s(a, tv);
+        v128.store(p, v128.and(v, keep));
+        acc = i32x4.sub(acc, keep);
+      }
+      i += 4;
+    }
+    // No ties owed: plain `|w| >= t` survives.
+    for (; i + 4 <= n; i += 4) {
+      const p = ptr + (<usize>i << 2);
+      const v = v128.load(p);
+      const keep = i32x4.ge_s(v128.and(v, absMask), tv);
+      v128.store(p, v128.and(v, keep));
+      acc = i32x4.sub(acc, keep);
+    }
+    kept += sumLanes(acc);
+  }
+  for (; i < n; i++) {
+    const p = ptr + (<usize>i << 2);
+    const bits = load<u32>(p);
+    const mag = bits & ABS;
+    const tie = <u32>(mag == tBits) & <u32>(need > 0);
+    const keep = <u32>(mag > tBits) | (<u32>(mag == tBits) & (tie ^ 1));
+    need -= tie;
+    store<u32>(p, bits & (0 - keep));
+    kept += keep;
+  }
+  needLeft = need;
+  return kept;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Masks: one byte per weight, 1 = keep, 0 = pruned. Same decisions as the prune kernels above.
+//
+//   weights  [w0 w1 w2 ... w15] (16 x f32)  ->  mask [b0 b1 ... b15] (16 x u8)
+
+export function maskAbove(ptr: usize, n: u32, tBits: u32, maskPtr: usize): u32 {
+  let i: u32 = 0;
+  let kept: u32 = 0;
+  if (ASC_FEATURE_SIMD) {
+    const absMask = i32x4.splat(ABS);
+    const tv = i32x4.splat(tBits);
+    const one = i8x16.splat(1);
+    let acc = i32x4.splat(0);
+    for (; i + 16 <= n; i += 16) {
+      const p = ptr + (<usize>i << 2);
+      const m0 = i32x4.gt_s(v128.and(v128.load(p), absMask), tv);
+      const m1 = i32x4.gt_s(v128.and(v128.load(p, 16), absMask), tv);
+      const m2 = i32x4.gt_s(v128.and(v128.load(p, 32), absMask), tv);
+      const m3 = i32x4.gt_s(v128.and(v128.load(p, 48), absMask), tv);
+      acc = i32x4.sub(acc, i32x4.add(i32x4.add(m0, m1), i32x4.add(m2, m3)));
+      v128.store(maskPtr + i, v128.and(pack16(m0, m1, m2, m3), one));
+    }
+    kept = sumLanes(acc);
+  }
+  for (; i < n; i++) {
+    const keep = <u32>((load<u32>(ptr + (<usize>i << 2)) & ABS) > tBits);
+    store<u8>(maskPtr + i, <u8>keep);
+    kept += keep;
+  }
+  return kept;
+}
+
+export function maskSelect(ptr: usize, n: u32, tBits: u32, need: u32, maskPtr: usize): u32 {
+  let i: u32 = 0;
+  let kept: u32 = 0;
+  if (ASC_FEATURE_SIMD) {
+    const absMask = i32x4.splat(ABS);
+    const tv = i32x4.splat(tBits);
+    let acc = i32x4.splat(0);
+    while (need > 0 && i + 4 <= n) {
+      const a = v128.and(v128.load(ptr + (<usize>i << 2)), absMask);
+      if (v128.any_true(i32x4.eq(a, tv))) {
+        for (let j: u32 = 0; j < 4; j++) {
+          const mag = load<u32>(ptr + (<usize>(i + j) << 2)) & ABS;
+          let keep: u8 = 1;
+          if (mag < tBits || (mag == tBits && need > 0)) {
+            if (mag == tBits) need--;
+            keep = 0;
+          } else {
+            kept++;
+          }
+          store<u8>(maskPtr + i + j, keep);
+        }
+      } else {
+        const keep = i32x4.ge_s(a, tv);
+        store<u32>(maskPtr + i, pack4(keep) & 0x01010101);
+        acc = i32x4.sub(acc, keep);
+      }
+      i += 4;
+    }
+    for (; i + 4 <= n; i += 4) {
+      const keep = i32x4.ge_s(v128.and(v128.load(ptr + (<usize>i << 2)), absMask), tv);
+      store<u32>(maskPtr + i, pack4(keep) & 0x01010101);
+      acc = i32x4.sub(acc, keep);
+    }
+    kept += sumLanes(acc);
+  }
+  for (; i < n; i++) {
+    const mag = load<u32>(ptr + (<usize>i << 2)) & ABS;
+    const tie = <u32>(mag == tBits) & <u32>(need > 0);
+    const keep = <u32>(mag > tBits) | (<u32>(mag == tBits) & (tie ^ 1));
+    need -= tie;
+    store<u8>(maskPtr + i, <u8>keep);
+    kept += keep;
+  }
+  needLeft = need;
+  return kept;
+}
+
+// w = mask ? w : +0, in place (any nonzero mask byte keeps). Returns weights left nonzero.
+export function applyMask(ptr: usize, maskPtr: usize, n: u32): u32 {
+  let i: u32 = 0;
+  let kept: u32 = 0;
+  if (ASC_FEATURE_SIMD) {
+    const absMask = i32x4.splat(ABS);
+    const zero = i32x4.splat(0);
+    let acc = i32x4.splat(0);
+    for (; i + 16 <= n; i += 16) {
+      const p = ptr + (<usize>i << 2);
+      // 0xff where the mask byte is nonzero, widened to one i32 lane per weight.
+      const mb = v128.not(i8x16.eq(v128.load(maskPtr + i), zero));
+      const lo = i16x8.extend_low_i8x16_s(mb);
+      const hi = i16x8.extend_high_i8x16_s(mb);
+      const r0 = v128.and(v128.load(p), i32x4.extend_low_i16x8_s(lo));
+      const r1 = v128.and(v128.load(p, 16), i32x4.extend_high_i16x8_s(lo));
+      const r2 = v128.and(v128.load(p, 32), i32x4.extend_low_i16x8_s(hi));
+      const r3 = v128.and(v128.load(p, 48), i32x4.extend_high_i16x8_s(hi));
+      v128.store(p, r0);
+      v128.store(p, r1, 16);
+      v128.store(p, r2, 32);
+      v128.store(p, r3, 48);
+      // Count the zeros left and subtract at the end.
+      acc = i32x4.sub(acc, i32x4.eq(v128.and(r0, absMask), zero));
+      acc = i32x4.sub(acc, i32x4.eq(v128.and(r1, absMask), zero));
+      acc = i32x4.sub(acc, i32x4.eq(v128.and(r2, absMask), zero));
+      acc = i32x4.sub(acc, i32x4.eq(v128.and(r3, absMask), zero));
+    }
+    kept = i - sumLanes(acc);
+  }
+  for (; i < n; i++) {
+    const p = ptr + (<usize>i << 2);
+    const keep = <u32>(load<u8>(maskPtr + i) != 0);
+    const bits = load<u32>(p) & (0 - keep);
+    store<u32>(p, bits);
+    kept += <u32>((bits & ABS) != 0);
+  }
+  return kept;
+}
+
+// Counts +0 and -0.
+export function countZeros(ptr: usize, n: u32): u32 {
+  let i: u32 = 0;
+  let zeros: u32 = 0;
+  if (ASC_FEATURE_SIMD) {
+    const absMask = i32x4.splat(ABS);
+    const zero = i32x4.splat(0);
+    let acc0 = i32x4.splat(0);
+    let acc1 = i32x4.splat(0);
+    for (; i + 8 <= n; i += 8) {
+      const p = ptr + (<usize>i << 2);
+      acc0 = i32x4.sub(acc0, i32x4.eq(v128.and(v128.load(p), absMask), zero));
+      acc1 = i32x4.sub(acc1, i32x4.eq(v128.and(v128.load(p, 16), absMask), zero));
+    }
+    zeros = sumLanes(i32x4.add(acc0, acc1));
+  }
+  for (; i < n; i++) {
+    zeros += <u32>((load<u32>(ptr + (<usize>i << 2)) & ABS) == 0);
+  }
+  return zeros;
+}
+
+export function countNaN(ptr: usize, n: u32): u32 {
+  let i: u32 = 0;
+  let nans: u32 = 0;
+  if (ASC_FEATURE_SIMD) {
+    const absMask = i32x4.splat(ABS);
+    const inf = i32x4.splat(INF);
+    let acc0 = i32x4.splat(0);
+    let acc1 = i32x4.splat(0);
+    for (; i + 8 <= n; i += 8) {
+      const p = ptr + (<usize>i << 2);
+      acc0 = i32x4.sub(acc0, i32x4.gt_s(v128.and(v128.load(p), absMask), inf));
+      acc1 = i32x4.sub(acc1, i32x4.gt_s(v128.and(v128.load(p, 16), absMask), inf));
+    }
+    nans = sumLanes(i32x4.add(acc0, acc1));
+  }
+  for (; i < n; i++) {
+    nans += <u32>((load<u32>(ptr + (<usize>i << 2)) & ABS) > INF);
+  }
+  return nans;
+}
+
+// Index of the first NaN, or -1. Only called to word an error, so it need not be fast.
+export function firstNaN(ptr: usize, n: u32): i32 {
+  for (let i: u32 = 0; i < n; i++) {
+    if ((load<u32>(ptr + (<usize>i << 2)) & ABS) > INF) return <i32>i;
+  }
+  return -1;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Radix select over magnitude bit patterns (31 bits = 11 + 11 + 9), in up to three passes.
+//
+// hist area: 4 copies x 2048 u32 counters. Element i is counted in copy (i & 3), so consecutive
+// increments of the same bin (weights cluster in a few exponents) never wait on each other. The
+// caller zeroes the area before a pass and sums the copies after it; kernels only add, so a pass
+// may span many chunks.
+//
+//   copy 0: [b0 .. b2047] copy 1: [b0 .. b2047] copy 2: [...] copy 3: [...]
+
+// Pass 1 over everything: bin = |w| >> 20. Returns how many NaN were seen.
+export function histogramAll(ptr: usize, n: u32, histPtr: usize): u32 {
+  let i: u32 = 0;
+  let nans: u32 = 0;
+  if (ASC_FEATURE_SIMD) {
+    const absMask = i32x4.splat(ABS);
+    const inf = i32x4.splat(INF);
+    let nanAcc = i32x4.splat(0);
+    for (; i + 4 <= n; i += 4) {
+      const a = v128.and(v128.load(ptr + (<usize>i << 2)), absMask);
+      nanAcc = i32x4.sub(nanAcc, i32x4.gt_s(a, inf));
+      const b = i32x4.shr_u(a, 20);
+      bump(histPtr + (<usize>i32x4.extract_lane(b, 0) << 2));
+      bump(histPtr + COPY_BYTES + (<usize>i32x4.extract_lane(b, 1) << 2));
+      bump(histPtr + 2 * COPY_BYTES + (<usize>i32x4.extract_lane(b, 2) << 2));
+      bump(histPtr + 3 * COPY_BYTES + (<usize>i32x4.extract_lane(b, 3) << 2));
+    }
+    nans = sumLanes(nanAcc);
+  }
+  for (; i < n; i++) {
+    const a = load<u32>(ptr + (<usize>i << 2)) & ABS;
+    nans += <u32>(a > INF);
+    bump(histPtr + (<usize>(i & 3)) * COPY_BYTES + (<usize>(a >> 20) << 2));
+  }
+  return nans;
+}
+
+// Later passes: among weights whose magnitude satisfies (|w| >> prefixShift) == prefix, count
+// bin ((|w| >> shift) & 2047).
+export function histogramPrefix(
+  ptr: usize,
+  n: u32,
+  histPtr: usize,
+  shift: u32,
+  prefixShift: u32,
+  prefix: u32,
+): void {
+  let i: u32 = 0;
+  if (ASC_FEATURE_SIMD) {
+    const absMask = i32x4.splat(ABS);
+    const pv = i32x4.splat(prefix);
+    for (; i + 4 <= n; i += 4) {
+      const a = v128.and(v128.load(ptr + (<usize>i << 2)), absMask);
+      // Most vectors hold no candidate: one compare and a branch, nothing stored.
+      if (v128.any_true(i32x4.eq(i32x4.shr_u(a, prefixShift), pv))) {
+        for (let j: u32 = 0; j < 4; j++) {
+          bumpIfPrefix(load<u32>(ptr + (<usize>(i + j) << 2)) & ABS, j, histPtr, shift, prefixShift, prefix);
+        }
+      }
+    }
+  }
+  for (; i < n; i++) {
+    bumpIfPrefix(load<u32>(ptr + (<usize>i << 2)) & ABS, i & 3, histPtr, shift, prefixShift, prefix);
+  }
+}
+
+// Copies the magnitudes (as u32 patterns) of weights in a prefix bucket to `outPtr`, starting at
+// element `count`, writing at most up to `cap`. Returns the new count (which may exceed `cap`:
+// the caller then knows the bucket did not fit). The copies are float32 magnitudes, so the
+// histogram kernels run on them unchanged.
+export function gatherPrefix(
+  ptr: usize,
+  n: u32,
+  prefixShift: u32,
+  prefix: u32,
+  outPtr: usize,
+  count: u32,
+  cap: u32,
+): u32 {
+  let i: u32 = 0;
+  if (ASC_FEATURE_SIMD) {
+    const absMask = i32x4.splat(ABS);
+    const pv = i32x4.splat(prefix);
+    for (; i + 4 <= n; i += 4) {
+      const a = v128.and(v128.load(ptr + (<usize>i << 2)), absMask);
+      if (v128.any_true(i32x4.eq(i32x4.shr_u(a, prefixShift), pv))) {
+        for (let j: u32 = 0; j < 4; j++) {
+          count = gatherOne(load<u32>(ptr + (<usize>(i + j) << 2)) & ABS, prefixShift, prefix, outPtr, count, cap);
+        }
+      }
+    }
+  }
+  for (; i < n; i++) {
+    count = gatherOne(load<u32>(ptr + (<usize>i << 2)) & ABS, prefixShift, prefix, outPtr, count, cap);
+  }
+  return count;
+}
+
+// ---------------------------------------------------------------------------------------------
+// N:M mask. The buffer is `n / rowLength` rows; each row is cut into groups of `m` consecutive
+// weights (the last group of a row may be shorter). In each group the `keep` largest magnitudes
+// get mask 1, ties going to the lowest index (the order tf.topk returns). Returns weights kept.
+// Scalar in both builds: groups are tiny and the O(m^2) rank count is branch-free.
+export function nmMask(ptr: usize, n: u32, rowLength: u32, keep: u32, m: u32, maskPtr: usize): u32 {
+  let kept: u32 = 0;
+  for (let row: u32 = 0; row < n; row += rowLength) {
+    for (let g: u32 = 0; g < rowLength; g += m) {
+      const size = min(m, rowLength - g);
+      const base = row + g;
+      for (let j: u32 = 0; j < size; j++) {
+        const aj = load<u32>(ptr + (<usize>(base + j) << 2)) & ABS;
+        // rank = how many in the group come before j in (magnitude desc, index asc) order.
+        let rank: u32 = 0;
+        for (let q: u32 = 0; q < size; q++) {
+          const aq = load<u32>(ptr + (<usize>(base + q) << 2)) & ABS;
+          rank += <u32>(aq > aj) | (<u32>(aq == aj) & <u32>(q < j));
+        }
+        const k = <u32>(rank < keep);
+        store<u8>(maskPtr + base + j, <u8>k);
+        kept += k;
+      }
+    }
+  }
+  return kept;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+@inline function bump(p: usize): void {
+  store<u32>(p, load<u32>(p) + 1);
+}
+
+@inline function bumpIfPrefix(a: u32, copy: u32, histPtr: usize, shift: u32, prefixShift: u32, prefix: u32): void {
+  if ((a >> prefixShift) == prefix) {
+    bump(histPtr + (<usize>copy) * COPY_BYTES + (<usize>((a >> shift) & (BINS - 1)) << 2));
+  }
+}
+
+@inline function gatherOne(a: u32, prefixShift: u32, prefix: u32, outPtr: usize, count: u32, cap: u32): u32 {
+  if ((a >> prefixShift) == prefix) {
+    if (count < cap) store<u32>(outPtr + (<usize>count << 2), a);
+    count++;
+  }
+  return count;
+}
+
+@inline function sumLanes(v: v128): u32 {
+  return <u32>(
+    i32x4.extract_lane(v, 0) + i32x4.extract_lane(v, 1) + i32x4.extract_lane(v, 2) + i32x4.extract_lane(v, 3)
+  );
+}
+
+// Four i32 lane masks (0 / -1) as four bytes (0 / 0xff) in the low 32 bits.
+@inline function pack4(m: v128): u32 {
+  const w = i16x8.narrow_i32x4_s(m, m);
+  return <u32>i32x4.extract_lane(i8x16.narrow_i16x8_s(w, w), 0);
+}
+
+@inline function pack16(m0: v128, m1: v128, m2: v128, m3: v128): v128 {
+  return i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(m0, m1), i16x8.narrow_i32x4_s(m2, m3));
+}

@@ -1,0 +1,12 @@
+export {
+  pruneByThreshold,
+  pruneToSparsity,
+  magnitudeThreshold,
+  magnitudeMask,
+  applyMask,
+  countZeros,
+  nmMask,
+  prunedCount,
+  roundHalfEven,
+} from './api.js';
+export type { CountReport, PruneReport, MaskOptions, NMOptions } from './api.js';

@@ -1,0 +1,26 @@
+// The raw exports of assembly/index.ts. Both builds have exactly these; pointers are byte offsets
+// into `memory`, counts are elements.
+export interface KernelExports {
+  readonly memory: WebAssembly.Memory;
+  heapBase(): number;
+  isSimd(): number;
+  remainingNeed(): number;
+  pruneAbove(ptr: number, n: number, tBits: number): number;
+  pruneSelect(ptr: number, n: number, tBits: number, need: number): number;
+  maskAbove(ptr: number, n: number, tBits: number, maskPtr: number): number;
+  maskSelect(ptr: number, n: number, tBits: number, need: number, maskPtr: number): number;
+  applyMask(ptr: number, maskPtr: number, n: number): number;
+  countZeros(ptr: number, n: number): number;
+  countNaN(ptr: number, n: number): number;
+  firstNaN(ptr: number, n: number): number;
+  histogramAll(ptr: number, n: number, histPtr: number): number;
+  histogramPrefix(ptr: number, n: number, histPtr: number, shift: number, prefixShift: number, prefix: number): void;
+  gatherPrefix(ptr: number, n: number, prefixShift: number, prefix: number, outPtr: number, count: number, cap: number): number;
+  nmMask(ptr: number, n: number, rowLength: number, keep: number, m: number, maskPtr: number): number;
+}
+
+export const KERNEL_EXPORT_NAMES: readonly (keyof KernelExports)[] = [
+  'memory', 'heapBase', 'isSimd', 'remainingNeed', 'pruneAbove', 'pruneSelect', 'maskAbove',
+  'maskSelect', 'applyMask', 'countZeros', 'countNaN', 'firstNaN', 'histogramAll',
+  'histogramPrefix', 'gatherPrefix', 'nmMask',
+];

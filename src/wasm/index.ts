@@ -1,0 +1,7 @@
+export { initRuntime, wasmInfo } from './runtime.js';
+export type { InitOptions, WasmInfo, EmbeddedBinaries } from './runtime.js';
+export { simdSupported, wasmSupported } from './detect.js';
+export { decodeBase64 } from './base64.js';
+export { allocWeights, WasmWeights } from './weights.js';
+export { wasmBackend } from './backend.js';
+export type { KernelBackend, Selection, Weights } from './backend.js';

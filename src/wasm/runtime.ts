@@ -1,0 +1,140 @@
+import { ArgumentError, WasmError } from '../errors.js';
+import { simdSupported, wasmSupported } from './detect.js';
+import { KERNEL_EXPORT_NAMES, type KernelExports } from './exports.js';
+import { Heap } from './heap.js';
+
+export interface InitOptions {
+  /**
+   * A kernel build to use instead of the embedded one: a precompiled `WebAssembly.Module` (needed
+   * where compiling from bytes is forbidden, e.g. Cloudflare Workers) or the bytes of
+   * `tfjs-prune/wasm/simd.wasm` / `scalar.wasm`. Required with the `slim` entry.
+   */
+  module?: WebAssembly.Module | ArrayBuffer | ArrayBufferView;
+  /** Use the scalar build even where SIMD is supported (embedded binaries only). */
+  forceScalar?: boolean;
+  /**
+   * Floats per chunk when weights live outside Wasm memory: they are copied through a window of
+   * this size, so Wasm memory stays bounded whatever the array's length. Default 65536 (256 KiB).
+   */
+  chunkLength?: number;
+}
+
+export interface WasmInfo {
+  /** Whether the SIMD build is running. */
+  simd: boolean;
+  chunkLength: number;
+  /** Current size of the kernel module's linear memory. */
+  memoryBytes: number;
+}
+
+/** What the default entry embeds; the slim entry has none. */
+export interface EmbeddedBinaries {
+  simd(): Uint8Array;
+  scalar(): Uint8Array;
+}
+
+export const HIST_BYTES = 4 * 2048 * 4;
+export const GATHER_CAP = 1 << 16;
+const DEFAULT_CHUNK = 1 << 16;
+
+export interface Runtime {
+  readonly ex: KernelExports;
+  readonly heap: Heap;
+  readonly simd: boolean;
+  readonly chunkLength: number;
+  readonly histPtr: number;
+  readonly gatherPtr: number;
+  readonly chunkPtr: number;
+  readonly maskPtr: number;
+}
+
+let current: Runtime | null = null;
+let currentKey: string | null = null;
+const compiled = new Map<string, Promise<WebAssembly.Module>>();
+
+export function runtime(fname: string): Runtime {
+  if (current === null) {
+    throw new WasmError('WASM_NOT_INITIALIZED', `${fname}: the Wasm kernels are not initialised; await init() first`);
+  }
+  return current;
+}
+
+export function isCurrent(rt: Runtime): boolean {
+  return rt === current;
+}
+
+export function wasmInfo(): WasmInfo {
+  const rt = runtime('wasmInfo');
+  return { simd: rt.simd, chunkLength: rt.chunkLength, memoryBytes: rt.ex.memory.buffer.byteLength };
+}
+
+export async function initRuntime(options: InitOptions, embedded: EmbeddedBinaries | null): Promise<WasmInfo> {
+  if (options === null || typeof options !== 'object') {
+    throw new ArgumentError(`init: options must be an object, got ${String(options)}`);
+  }
+  const chunkLength = options.chunkLength ?? DEFAULT_CHUNK;
+  if (!Number.isInteger(chunkLength) || chunkLength < 1024 || chunkLength > 1 << 28 || chunkLength % 16 !== 0) {
+    throw new ArgumentError(`init: chunkLength must be a multiple of 16 in [1024, 2^28], got ${String(chunkLength)}`);
+  }
+  if (!wasmSupported()) {
+    throw new WasmError('WASM_UNSUPPORTED', 'init: this runtime has no WebAssembly');
+  }
+  let module: WebAssembly.Module;
+  let key: string | null = null;
+  if (options.module !== undefined) {
+    if (options.forceScalar) {
+      throw new ArgumentError('init: forceScalar chooses between the embedded builds; it cannot be combined with module');
+    }
+    module = await toModule(options.module);
+  } else {
+    if (embedded === null) {
+      throw new ArgumentError(
+        "init: the slim entry embeds no Wasm; pass { module } (a WebAssembly.Module or the bytes of 'tfjs-prune/wasm/simd.wasm' or 'scalar.wasm')",
+      );
+    }
+    const which = !options.forceScalar && simdSupported() ? 'simd' : 'scalar';
+    key = `${which}:${chunkLength}`;
+    if (current !== null && key === currentKey) return wasmInfo();
+    let pending = compiled.get(which);
+    if (pending === undefined) {
+      pending = WebAssembly.compile(embedded[which]() as Uint8Array<ArrayBuffer>);
+      compiled.set(which, pending);
+    }
+    module = await pending;
+  }
+  const instance = await WebAssembly.instantiate(module, {});
+  const ex = instance.exports as unknown as KernelExports;
+  const heap = new Heap(ex.memory, ex.heapBase());
+  current = {
+    ex,
+    heap,
+    simd: ex.isSimd() === 1,
+    chunkLength,
+    histPtr: heap.alloc(HIST_BYTES),
+    gatherPtr: heap.alloc(GATHER_CAP * 4),
+    chunkPtr: heap.alloc(chunkLength * 4),
+    maskPtr: heap.alloc(chunkLength),
+  };
+  currentKey = key;
+  return wasmInfo();
+}
+
+async function toModule(source: InitOptions['module']): Promise<WebAssembly.Module> {
+  let module: WebAssembly.Module;
+  if (source instanceof WebAssembly.Module) module = source;
+  else if (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) {
+    try {
+      module = await WebAssembly.compile(source as BufferSource);
+    } catch (e) {
+      throw new ArgumentError(`init: module bytes do not compile: ${(e as Error).message}`);
+    }
+  } else {
+    throw new ArgumentError('init: module must be a WebAssembly.Module, an ArrayBuffer or a typed array');
+  }
+  const names = new Set(WebAssembly.Module.exports(module).map((e) => e.name));
+  const missing = KERNEL_EXPORT_NAMES.filter((n) => !names.has(n));
+  if (missing.length > 0) {
+    throw new ArgumentError(`init: module is not a tfjs-prune kernel build (missing exports: ${missing.join(', ')})`);
+  }
+  return module;
+}
