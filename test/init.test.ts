@@ -1,0 +1,100 @@
+// init(): embedded builds, precompiled modules and bytes, the slim entry, re-initialisation, and
+// the heap that hands out Wasm-held weights.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import * as slim from '../src/slim.js';
+import { allocWeights, init, pruneToSparsity, simdSupported, wasmInfo, WasmError } from '../src/index.js';
+import { randomWeights, refPruneToSparsity, bits } from './support/reference.js';
+
+const simdBytes = () => readFileSync(new URL('../build/simd.wasm', import.meta.url));
+const scalarBytes = () => readFileSync(new URL('../build/scalar.wasm', import.meta.url));
+
+describe('before init', () => {
+  it('every kernel says to await init() first', () => {
+    // The slim module has its own state only if loaded fresh; use it before any slim init.
+    expect(() => slim.pruneToSparsity(new Float32Array(4), 0.5)).toThrow(WasmError);
+    expect(() => slim.wasmInfo()).toThrow('wasmInfo: the Wasm kernels are not initialised; await init() first');
+  });
+});
+
+describe('init', () => {
+  it('picks SIMD where supported, scalar when forced', async () => {
+    expect(simdSupported()).toBe(true); // Node 20
+    expect((await init()).simd).toBe(true);
+    expect((await init({ forceScalar: true })).simd).toBe(false);
+    expect(wasmInfo().simd).toBe(false);
+  });
+
+  it('accepts a precompiled WebAssembly.Module and bytes, and reads the build from it', async () => {
+    expect((await init({ module: new WebAssembly.Module(scalarBytes()) })).simd).toBe(false);
+    expect((await init({ module: simdBytes() })).simd).toBe(true);
+    expect((await init({ module: new Uint8Array(scalarBytes()).buffer })).simd).toBe(false);
+  });
+
+  it('rejects modules that are not ours, bad bytes and bad options', async () => {
+    const other = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]);
+    await expect(init({ module: other })).rejects.toThrow(/init: module is not a tfjs-prune kernel build \(missing exports: memory, heapBase/);
+    await expect(init({ module: new Uint8Array([1, 2, 3]) })).rejects.toThrow(/init: module bytes do not compile/);
+    await expect(init({ module: 'simd.wasm' as never })).rejects.toThrow(/module must be a WebAssembly.Module/);
+    await expect(init({ module: simdBytes(), forceScalar: true })).rejects.toThrow(/cannot be combined with module/);
+    await expect(init({ chunkLength: 1000 })).rejects.toThrow(/chunkLength must be a multiple of 16 in \[1024, 2\^28\], got 1000/);
+  });
+
+  it('the slim entry embeds nothing and asks for a module', async () => {
+    await expect(slim.init()).rejects.toThrow(/the slim entry embeds no Wasm; pass \{ module \}/);
+    expect((await slim.init({ module: simdBytes() })).simd).toBe(true);
+    const w = randomWeights(5000, 2);
+    const x = w.slice();
+    slim.pruneToSparsity(x, 0.8);
+    expect(bits(x)).toEqual(bits(refPruneToSparsity(w, 0.8).out));
+  });
+
+  it('re-initialising invalidates WasmWeights of the old runtime', async () => {
+    await init();
+    const buf = allocWeights(8);
+    await init({ forceScalar: true });
+    expect(() => pruneToSparsity(buf, 0.5)).toThrow(/belong to a runtime replaced by a later init\(\)/);
+  });
+});
+
+describe('Wasm-held weights', () => {
+  it('survive memory growth: views are rebuilt, data kept', async () => {
+    await init();
+    const a = allocWeights(1000);
+    a.array.set(randomWeights(1000, 1));
+    const before = wasmInfo().memoryBytes;
+    const big = allocWeights(8_000_000); // grows memory by ~32 MB
+    expect(wasmInfo().memoryBytes).toBeGreaterThan(before);
+    expect(bits(a.array)).toEqual(bits(randomWeights(1000, 1)));
+    big.array.set(randomWeights(8_000_000, 5));
+    expect(pruneToSparsity(big, 0.9).pruned).toBe(7_200_000);
+    big.free();
+    a.free();
+  });
+
+  it('freed blocks are reused, adjacent ones merged', async () => {
+    await init();
+    const blocks = [allocWeights(100), allocWeights(100), allocWeights(100)];
+    const offsets = blocks.map((b) => b.byteOffset);
+    blocks[0].free();
+    blocks[1].free();
+    const merged = allocWeights(200); // fits only in the two merged blocks
+    expect(merged.byteOffset).toBe(offsets[0]);
+    const top = allocWeights(1);
+    blocks[2].free();
+    top.free();
+    merged.free();
+    expect(allocWeights(1).byteOffset).toBe(offsets[0]);
+  });
+
+  it('a Float32Array view over Wasm memory is pruned in place', async () => {
+    await init();
+    const buf = allocWeights(4096);
+    const view = buf.array;
+    view.set(randomWeights(4096, 3));
+    const expected = refPruneToSparsity(view.slice(), 0.5).out;
+    pruneToSparsity(view, 0.5);
+    expect(bits(buf.array)).toEqual(bits(expected));
+    buf.free();
+  });
+});

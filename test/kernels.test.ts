@@ -1,0 +1,189 @@
+// Every kernel against the plain-JS reference, for both Wasm builds, for weights held in JS, in
+// Wasm memory (WasmWeights) and as a Float32Array view of Wasm memory, with the default window
+// and a tiny one that forces chunking (ties then straddle chunk boundaries).
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  allocWeights,
+  applyMask,
+  countZeros,
+  init,
+  magnitudeMask,
+  magnitudeThreshold,
+  nmMask,
+  pruneByThreshold,
+  pruneToSparsity,
+  wasmInfo,
+  type Weights,
+} from '../src/index.js';
+import {
+  bits,
+  randomWeights,
+  refApplyMask,
+  refNM,
+  refPruneByThreshold,
+  refPruneToSparsity,
+  sameArray,
+} from './support/reference.js';
+
+const f = (xs: number[]) => Float32Array.from(xs);
+const tieRun = (n: number, v: number) => new Float32Array(n).fill(v);
+
+// Adversarial inputs, by name.
+const CASES: Record<string, () => Float32Array> = {
+  empty: () => new Float32Array(0),
+  one: () => f([-0.75]),
+  'one zero': () => f([0]),
+  'one -0': () => f([-0]),
+  three: () => f([0.3, -0.1, 0.2]),
+  'all ties': () => tieRun(37, -0.5),
+  'signed ties': () => Float32Array.from({ length: 41 }, (_, i) => (i % 2 ? 0.25 : -0.25)),
+  'zeros and -0': () => f([0, -0, 1, -0, 0, -2, 0, 3, -0, 0.5, -0, 0]),
+  denormals: () => f([1e-45, -1e-45, 1e-40, -1e-40, 1.1754942e-38, 0, -0, 1e-45, 2e-45, -3e-45, 1]),
+  infinities: () => f([Infinity, -Infinity, 1, -1, 0, 3.4028234663852886e38, -Infinity, 2]),
+  'ties at threshold': () => f([0.1, 0.2, 0.2, 0.2, 0.3, 0.2, 0.05, 0.2, 0.4, 0.2]),
+  '4095': () => randomWeights(4095, 3),
+  '4096': () => randomWeights(4096, 4),
+  '4097': () => randomWeights(4097, 5),
+  '16383': () => randomWeights(16383, 6),
+  '16384 coarse ties': () => Float32Array.from(randomWeights(16384, 7), (v) => Math.round(v * 50) / 50),
+  '16385': () => randomWeights(16385, 8),
+  // Long runs of one value cross every chunk boundary of a 1024 window.
+  'tie runs over chunks': () => {
+    const w = randomWeights(9000, 9);
+    for (let i = 500; i < 8500; i += 3) w[i] = i % 2 ? 0.03125 : -0.03125;
+    return w;
+  },
+  // One bucket too large for the gather area: the select takes the three-pass path.
+  'huge bucket': () => {
+    const w = tieRun(70_001, 0.5);
+    for (let i = 0; i < w.length; i += 7) w[i] = 0.5 + (i % 11) * 1e-7;
+    return w;
+  },
+  'large random': () => randomWeights(70_001, 10),
+};
+const SPARSITIES = [0, 0.1, 0.25, 0.5, 0.7, 0.9, 0.999, 1];
+
+// References are slow (they sort); compute each once per file.
+const refCache = new Map<string, ReturnType<typeof refPruneToSparsity>>();
+function ref(name: string, w: Float32Array, s: number) {
+  const key = `${name}@${s}`;
+  let r = refCache.get(key);
+  if (!r) refCache.set(key, (r = refPruneToSparsity(w, s)));
+  return r;
+}
+
+type Storage = 'js' | 'wasm' | 'view';
+
+/** Runs fn on a copy of w held the given way; returns fn's result and the weights afterwards. */
+function held<R>(storage: Storage, w: Float32Array, fn: (x: Weights) => R): { result: R; after: Float32Array } {
+  if (storage === 'js') {
+    const x = w.slice();
+    return { result: fn(x), after: x };
+  }
+  const buf = allocWeights(w.length);
+  try {
+    buf.array.set(w);
+    const result = fn(storage === 'wasm' ? buf : buf.array);
+    return { result, after: buf.array.slice() };
+  } finally {
+    buf.free();
+  }
+}
+
+const CONFIGS = [
+  { build: 'simd', chunkLength: undefined },
+  { build: 'scalar', chunkLength: undefined },
+  { build: 'simd', chunkLength: 1024 },
+  { build: 'scalar', chunkLength: 1024 },
+] as const;
+
+describe.each(CONFIGS)('$build build, chunkLength $chunkLength', ({ build, chunkLength }) => {
+  beforeAll(async () => {
+    const info = await init({ forceScalar: build === 'scalar', chunkLength });
+    expect(info.simd).toBe(build === 'simd');
+  });
+
+  it('runs the build it was asked for', () => {
+    expect(wasmInfo().simd).toBe(build === 'simd');
+    expect(wasmInfo().chunkLength).toBe(chunkLength ?? 65536);
+  });
+
+  describe.each(['js', 'wasm', 'view'] as const)('weights held in %s', (storage) => {
+    it.each(Object.keys(CASES))('pruneToSparsity, magnitudeThreshold, magnitudeMask: %s', (name) => {
+      const w = CASES[name]();
+      for (const s of SPARSITIES) {
+        const r = ref(name, w, s);
+        const { result, after } = held(storage, w, (x) => pruneToSparsity(x, s));
+        sameArray(bits(after), bits(r.out), `${name} s=${s}`);
+        expect(result).toEqual({ threshold: r.threshold, pruned: r.pruned, kept: r.kept, sparsity: w.length ? r.pruned / w.length : 0 });
+        const t = held(storage, w, (x) => magnitudeThreshold(x, s));
+        expect(t.result).toBe(r.threshold);
+        sameArray(bits(t.after), bits(w), 'not modified');
+        const m = held(storage, w, (x) => magnitudeMask(x, { sparsity: s }));
+        sameArray(m.result, r.mask, `mask ${name} s=${s}`);
+        sameArray(bits(m.after), bits(w), 'not modified');
+      }
+    });
+
+    it.each(Object.keys(CASES))('pruneByThreshold and magnitudeMask by threshold: %s', (name) => {
+      const w = CASES[name]();
+      const thresholds = [0, 1e-45, 0.05, 0.1, 0.2, 0.5, 1, 3.4e38, 1e300, ref(name, w, 0.5).threshold];
+      for (const t of thresholds) {
+        const r = refPruneByThreshold(w, t);
+        const { result, after } = held(storage, w, (x) => pruneByThreshold(x, t));
+        sameArray(bits(after), bits(r.out), `${name} t=${t}`);
+        expect(result.kept).toBe(r.kept);
+        expect(result.pruned).toBe(r.pruned);
+        expect(result.threshold).toBe(t);
+        sameArray(held(storage, w, (x) => magnitudeMask(x, { threshold: t })).result, r.mask, `mask t=${t}`);
+      }
+    });
+
+    it.each(Object.keys(CASES))('applyMask and countZeros: %s', (name) => {
+      const w = CASES[name]();
+      // Mask bytes other than 0 and 1 keep too.
+      const mask = Uint8Array.from(w, (_, i) => (i * 2654435761) % 7 === 0 ? 0 : (i % 3) + 1);
+      const expected = refApplyMask(w, mask);
+      const { result, after } = held(storage, w, (x) => applyMask(x, mask));
+      sameArray(bits(after), bits(expected), name);
+      const zeros = expected.reduce((s, v) => s + (v === 0 ? 1 : 0), 0);
+      expect(result).toEqual({ pruned: zeros, kept: w.length - zeros, sparsity: w.length ? zeros / w.length : 0 });
+      expect(held(storage, w, (x) => countZeros(x)).result).toBe(w.reduce((s, v) => s + (v === 0 ? 1 : 0), 0));
+    });
+
+    it.each(Object.keys(CASES))('nmMask: %s', (name) => {
+      const w = CASES[name]();
+      for (const [n, m] of [[2, 4], [1, 4], [3, 8], [0, 2], [4, 4], [5, 16]]) {
+        sameArray(held(storage, w, (x) => nmMask(x, { n, m })).result, refNM(w, n, m), `${name} ${n}:${m}`);
+      }
+      // Rows whose length is not a multiple of m: the last group of each row is short.
+      const rowLength = [1, 3, 6, 7].find((r) => w.length % r === 0 && w.length > 0) ?? 1;
+      sameArray(held(storage, w, (x) => nmMask(x, { n: 2, m: 4, rowLength })).result, refNM(w, 2, 4, rowLength), `rows of ${rowLength}`);
+    });
+  });
+
+  it('nmMask with rows longer than the window', () => {
+    const w = randomWeights(3 * 2503, 11);
+    sameArray(nmMask(w, { n: 2, m: 4, rowLength: 2503 }), refNM(w, 2, 4, 2503), '2:4');
+    sameArray(nmMask(w, { n: 3, m: 7, rowLength: 2503 }), refNM(w, 3, 7, 2503), '3:7');
+  });
+});
+
+describe('SIMD and scalar builds agree bit for bit', () => {
+  it('on every case and sparsity', async () => {
+    const outputs: Record<string, Uint32Array[]> = { simd: [], scalar: [] };
+    for (const build of ['simd', 'scalar'] as const) {
+      await init({ forceScalar: build === 'scalar' });
+      for (const name of Object.keys(CASES)) {
+        for (const s of SPARSITIES) {
+          const x = CASES[name]();
+          pruneToSparsity(x, s);
+          outputs[build].push(bits(x), new Uint32Array(magnitudeMask(CASES[name](), { sparsity: s })));
+        }
+        outputs[build].push(new Uint32Array(nmMask(CASES[name](), { n: 2, m: 4 })));
+      }
+    }
+    expect(outputs.scalar.length).toBe(outputs.simd.length);
+    outputs.simd.forEach((a, i) => sameArray(outputs.scalar[i], a, `output ${i}`));
+  });
+});
