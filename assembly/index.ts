@@ -397,6 +397,67 @@ export function gatherPrefix(
   return count;
 }
 
+// One pass for a bracketed select: count |w| < lo and NaN (added to the two u32 at `resPtr`:
+// [below, nans]) and copy the magnitudes with lo <= |w| <= hi to `outPtr` from element `count` on,
+// keeping at most `cap` (the area must hold cap + 4). Returns the new count, which exceeds `cap`
+// when the bracket held more than fits.
+//
+// The SIMD build compacts without branches (a branch to per-lane code made V8 compile the whole
+// loop several times slower): the 4-bit mask of lanes inside the bracket picks a shuffle from a
+// 16-entry table that moves those lanes to the front, the vector is stored at the current end and
+// the end advances by the mask's popcount.
+//
+//   resPtr: [below u32][nans u32][8 bytes unused][table: 16 x 16 bytes]   (the caller writes the table)
+export function countBracket(
+  ptr: usize,
+  n: u32,
+  lo: u32,
+  hi: u32,
+  outPtr: usize,
+  count: u32,
+  cap: u32,
+  resPtr: usize,
+): u32 {
+  let i: u32 = 0;
+  let below: u32 = 0;
+  let nans: u32 = 0;
+  if (ASC_FEATURE_SIMD) {
+    const absMask = i32x4.splat(ABS);
+    const lov = i32x4.splat(lo);
+    const hiv = i32x4.splat(hi);
+    const inf = i32x4.splat(INF);
+    const table = resPtr + 16;
+    let belowAcc = i32x4.splat(0);
+    let nanAcc = i32x4.splat(0);
+    for (; i + 8 <= n; i += 8) {
+      const p = ptr + (<usize>i << 2);
+      const a0 = v128.and(v128.load(p), absMask);
+      const a1 = v128.and(v128.load(p, 16), absMask);
+      const lt0 = i32x4.gt_s(lov, a0);
+      const lt1 = i32x4.gt_s(lov, a1);
+      belowAcc = i32x4.sub(belowAcc, i32x4.add(lt0, lt1));
+      nanAcc = i32x4.sub(nanAcc, i32x4.add(i32x4.gt_s(a0, inf), i32x4.gt_s(a1, inf)));
+      const m0 = <u32>i32x4.bitmask(v128.not(v128.or(lt0, i32x4.gt_s(a0, hiv))));
+      const m1 = <u32>i32x4.bitmask(v128.not(v128.or(lt1, i32x4.gt_s(a1, hiv))));
+      v128.store(outPtr + (<usize>min(count, cap) << 2), i8x16.swizzle(a0, v128.load(table + (<usize>m0 << 4))));
+      count += popcnt(m0);
+      v128.store(outPtr + (<usize>min(count, cap) << 2), i8x16.swizzle(a1, v128.load(table + (<usize>m1 << 4))));
+      count += popcnt(m1);
+    }
+    below = sumLanes(belowAcc);
+    nans = sumLanes(nanAcc);
+  }
+  for (; i < n; i++) {
+    const a = load<u32>(ptr + (<usize>i << 2)) & ABS;
+    below += <u32>(a < lo);
+    nans += <u32>(a > INF);
+    count = bracketOne(a, lo, hi, outPtr, count, cap);
+  }
+  store<u32>(resPtr, load<u32>(resPtr) + below);
+  store<u32>(resPtr, load<u32>(resPtr, 4) + nans, 4);
+  return count;
+}
+
 // ---------------------------------------------------------------------------------------------
 // N:M mask. The buffer is `n / rowLength` rows; each row is cut into groups of `m` consecutive
 // weights (the last group of a row may be shorter). In each group the `keep` largest magnitudes
@@ -439,6 +500,14 @@ export function nmMask(ptr: usize, n: u32, rowLength: u32, keep: u32, m: u32, ma
 
 @inline function gatherOne(a: u32, prefixShift: u32, prefix: u32, outPtr: usize, count: u32, cap: u32): u32 {
   if ((a >> prefixShift) == prefix) {
+    if (count < cap) store<u32>(outPtr + (<usize>count << 2), a);
+    count++;
+  }
+  return count;
+}
+
+@inline function bracketOne(a: u32, lo: u32, hi: u32, outPtr: usize, count: u32, cap: u32): u32 {
+  if (a >= lo && a <= hi) {
     if (count < cap) store<u32>(outPtr + (<usize>count << 2), a);
     count++;
   }

@@ -187,3 +187,65 @@ describe('SIMD and scalar builds agree bit for bit', () => {
     outputs.simd.forEach((a, i) => sameArray(outputs.scalar[i], a, `output ${i}`));
   });
 });
+
+// Arrays of 2^20 and more take the bracketed select (a sample, then one counting pass); some of
+// these are built so the sample misleads it and the radix path must take over. The reference
+// here is linear: the k-th magnitude from a typed-array sort, then ties by lowest index.
+describe.each(['simd', 'scalar'] as const)('large arrays, %s build', (build) => {
+  beforeAll(async () => {
+    await init({ forceScalar: build === 'scalar' });
+  });
+
+  const N = (1 << 20) + 5;
+  const LARGE: Record<string, () => Float32Array> = {
+    random: () => randomWeights(N, 21),
+    // Magnitudes grow along the array: evenly spaced sample runs still see every scale.
+    'sorted ramp': () => Float32Array.from({ length: N }, (_, i) => (i % 2 ? -1 : 1) * (i + 1) * 1e-6),
+    // Small weights everywhere except between the sample runs.
+    'hidden between runs': () => {
+      const w = randomWeights(N, 22);
+      const runGap = Math.floor((N - 256) / 63);
+      for (let i = 0; i < N; i++) if (i % runGap > 300) w[i] *= 100;
+      return w;
+    },
+    'few levels (ties)': () => Float32Array.from(randomWeights(N, 23), (v) => Math.round(v * 20) / 20),
+    'all equal': () => new Float32Array(N).fill(-0.125),
+    'mostly zero': () => {
+      const w = new Float32Array(N);
+      for (let i = 0; i < N; i += 97) w[i] = (i % 5) - 2;
+      return w;
+    },
+  };
+
+  function expectExact(w: Float32Array, s: number, after: Float32Array, threshold: number) {
+    const n = w.length;
+    const k = Math.round(s * n) === s * n + 0.5 ? Math.floor(s * n) : Math.round(s * n); // no exact halves here
+    const mags = Float32Array.from(w, Math.abs).sort();
+    const t = k === 0 ? 0 : mags[k - 1];
+    expect(threshold).toBe(t);
+    let below = 0;
+    for (let i = 0; i < n; i++) if (Math.abs(w[i]) < t) below++;
+    let need = k - below;
+    const expected = w.slice();
+    for (let i = 0; i < n; i++) {
+      const a = Math.abs(w[i]);
+      if (a < t || a === 0 || (a === t && need-- > 0)) expected[i] = 0;
+    }
+    sameArray(bits(after), bits(expected), `s=${s}`);
+  }
+
+  it.each(Object.keys(LARGE))('%s', (name) => {
+    const w = LARGE[name]();
+    for (const s of [0.1, 0.5, 0.9, 0.98]) {
+      const x = w.slice();
+      const r = pruneToSparsity(x, s);
+      expectExact(w, s, x, r.threshold);
+      expect(magnitudeThreshold(w, s)).toBe(r.threshold);
+      const buf = allocWeights(w.length);
+      buf.array.set(w);
+      expect(pruneToSparsity(buf, s)).toEqual(r);
+      sameArray(bits(buf.array), bits(x), 'Wasm-held');
+      buf.free();
+    }
+  });
+});

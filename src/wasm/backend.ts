@@ -2,16 +2,13 @@
 // a Float32Array viewing the kernels' memory) are used in place. Any other Float32Array is
 // streamed through a fixed window of `chunkLength` floats: copy in, run, copy back if written.
 // An array that fits the window is copied in once for all passes of one call.
-import { GATHER_CAP, runtime, type Runtime } from './runtime.js';
+import { runtime, type Runtime } from './runtime.js';
+import { selectKth, type Selection, type SelectMemory } from './select.js';
 import { WasmWeights } from './weights.js';
 
 export type Weights = Float32Array | WasmWeights;
 
-/** Bit pattern of the k-th smallest magnitude, and how many weights equal to it to prune. */
-export interface Selection {
-  bits: number;
-  need: number;
-}
+export type { Selection } from './select.js';
 
 /**
  * What the typed-array API needs from an implementation. The Wasm one is below; the API layer
@@ -54,8 +51,12 @@ class Stream {
     }
   }
 
-  get inPlace(): boolean {
-    return this.js === null;
+  /** The weights' bit patterns, wherever they live (no copy). */
+  get bits(): Uint32Array {
+    const js = this.js;
+    return js === null
+      ? new Uint32Array(this.rt.heap.memory.buffer, this.ptr, this.n)
+      : new Uint32Array(js.buffer, js.byteOffset, js.length);
   }
 
   /**
@@ -92,21 +93,11 @@ export function wasmBackend(fname: string): KernelBackend {
   const maskOut = (out: Uint8Array, off: number, len: number) =>
     out.set(rt.heap.u8.subarray(rt.maskPtr, rt.maskPtr + len), off);
 
-  function zeroHist(): void {
-    rt.heap.u32.fill(0, rt.histPtr >>> 2, (rt.histPtr >>> 2) + 4 * 2048);
-  }
-
-  // Sums the four histogram copies and finds the bin holding the rank-th smallest (1-based).
-  function pick(rank: number): { bin: number; rank: number } {
-    const h = rt.heap.u32;
-    const base = rt.histPtr >>> 2;
-    for (let b = 0; b < 2048; b++) {
-      const c = h[base + b] + h[base + 2048 + b] + h[base + 4096 + b] + h[base + 6144 + b];
-      if (rank <= c) return { bin: b, rank };
-      rank -= c;
-    }
-    throw new Error('tfjs-prune internal error: rank beyond histogram');
-  }
+  const scratch: SelectMemory = {
+    memory: rt.heap.memory,
+    malloc: (bytes) => rt.heap.alloc(bytes),
+    free: (ptr) => rt.heap.release(ptr),
+  };
 
   return {
     simd: rt.simd,
@@ -176,38 +167,7 @@ export function wasmBackend(fname: string): KernelBackend {
 
     select(w, k) {
       const s = stream(w);
-      zeroHist();
-      let nans = 0;
-      s.each(false, (p, len) => (nans += ex.histogramAll(p, len, rt.histPtr) >>> 0));
-      if (nans > 0) return null;
-      const p1 = pick(k);
-      const b1 = p1.bin;
-      let p2: { bin: number; rank: number };
-      let p3: { bin: number; rank: number };
-      // The bucket's magnitudes usually fit the gather area: copy them out once and finish the
-      // select there, so the data is read twice in all instead of three times.
-      const h = rt.heap.u32;
-      const hb = rt.histPtr >>> 2;
-      const bucket = h[hb + b1] + h[hb + 2048 + b1] + h[hb + 4096 + b1] + h[hb + 6144 + b1];
-      if (bucket <= GATHER_CAP) {
-        let count = 0;
-        s.each(false, (p, len) => (count = ex.gatherPrefix(p, len, 20, b1, rt.gatherPtr, count, GATHER_CAP) >>> 0));
-        zeroHist();
-        ex.histogramPrefix(rt.gatherPtr, count, rt.histPtr, 9, 20, b1);
-        p2 = pick(p1.rank);
-        zeroHist();
-        ex.histogramPrefix(rt.gatherPtr, count, rt.histPtr, 0, 9, b1 * 2048 + p2.bin);
-        p3 = pick(p2.rank);
-      } else {
-        zeroHist();
-        s.each(false, (p, len) => ex.histogramPrefix(p, len, rt.histPtr, 9, 20, b1));
-        p2 = pick(p1.rank);
-        zeroHist();
-        s.each(false, (p, len) => ex.histogramPrefix(p, len, rt.histPtr, 0, 9, b1 * 2048 + p2.bin));
-        p3 = pick(p2.rank);
-      }
-      // Pass 3 bins are the low 11 bits, of which only the low 9 are not already fixed by the prefix.
-      return { bits: b1 * 2 ** 20 + p2.bin * 2 ** 9 + (p3.bin & 511), need: p3.rank };
+      return selectKth(ex, scratch, { n: s.n, bits: s.bits, each: (fn) => s.each(false, fn) }, k);
     },
 
     nmMask(w, rowLength, keep, m, out) {

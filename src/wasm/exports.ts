@@ -16,11 +16,12 @@ export interface KernelExports {
   histogramAll(ptr: number, n: number, histPtr: number): number;
   histogramPrefix(ptr: number, n: number, histPtr: number, shift: number, prefixShift: number, prefix: number): void;
   gatherPrefix(ptr: number, n: number, prefixShift: number, prefix: number, outPtr: number, count: number, cap: number): number;
+  countBracket(ptr: number, n: number, lo: number, hi: number, outPtr: number, count: number, cap: number, resPtr: number): number;
   nmMask(ptr: number, n: number, rowLength: number, keep: number, m: number, maskPtr: number): number;
 }
 
 export const KERNEL_EXPORT_NAMES: readonly (keyof KernelExports)[] = [
   'memory', 'heapBase', 'isSimd', 'remainingNeed', 'pruneAbove', 'pruneSelect', 'maskAbove',
   'maskSelect', 'applyMask', 'countZeros', 'countNaN', 'firstNaN', 'histogramAll',
-  'histogramPrefix', 'gatherPrefix', 'nmMask',
+  'histogramPrefix', 'gatherPrefix', 'countBracket', 'nmMask',
 ];

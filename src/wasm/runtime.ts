@@ -33,8 +33,6 @@ export interface EmbeddedBinaries {
   scalar(): Uint8Array;
 }
 
-export const HIST_BYTES = 4 * 2048 * 4;
-export const GATHER_CAP = 1 << 16;
 const DEFAULT_CHUNK = 1 << 16;
 
 export interface Runtime {
@@ -42,8 +40,6 @@ export interface Runtime {
   readonly heap: Heap;
   readonly simd: boolean;
   readonly chunkLength: number;
-  readonly histPtr: number;
-  readonly gatherPtr: number;
   readonly chunkPtr: number;
   readonly maskPtr: number;
 }
@@ -110,8 +106,6 @@ export async function initRuntime(options: InitOptions, embedded: EmbeddedBinari
     heap,
     simd: ex.isSimd() === 1,
     chunkLength,
-    histPtr: heap.alloc(HIST_BYTES),
-    gatherPtr: heap.alloc(GATHER_CAP * 4),
     chunkPtr: heap.alloc(chunkLength * 4),
     maskPtr: heap.alloc(chunkLength),
   };
