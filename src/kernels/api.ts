@@ -227,8 +227,9 @@ const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
 
 // Bits of the largest float32 <= |t|: for every float32 x, x > t exactly when x > that float32,
-// so a threshold given as a JS number means the same as in a plain JS comparison.
-function thresholdBits(fname: string, t: unknown): number {
+// so a threshold given as a JS number means the same as in a plain JS comparison. Exported for
+// src/tfjs (same validation, same message); not part of the public surface.
+export function thresholdBits(fname: string, t: unknown): number {
   if (typeof t !== 'number' || !Number.isFinite(t) || t < 0) {
     throw new ArgumentError(`${fname}: threshold must be a finite number >= 0, got ${String(t)}`);
   }

@@ -5,3 +5,14 @@ export { decodeBase64 } from './base64.js';
 export { allocWeights, WasmWeights } from './weights.js';
 export { wasmBackend } from './backend.js';
 export type { KernelBackend, Selection, Weights } from './backend.js';
+export {
+  loadTensorKernels,
+  tensorKernelsLoaded,
+  tensorKernelsOn,
+  instantiateTensorBuild,
+  coreHeap,
+  asMemory,
+  sharedMemorySupported,
+  TensorKernels,
+} from './foreign.js';
+export type { ForeignHeap, TensorBuild, TensorKernelExports } from './foreign.js';

@@ -1,0 +1,243 @@
+// Kernels for tensors: the entry of the builds that run on memory this module does not own
+// (`--importMemory --noExportMemory`, see asconfig.json `tensor-*` targets). tfjs tensors are
+// immutable, so these write to a separate output (`dstPtr`; `dstPtr == srcPtr` is allowed and
+// works in place), and masks are float32 0/1 like every other tfjs tensor a user multiplies with.
+//
+// Same contract as assembly/index.ts, plus: no data segments, no start function, no globals that
+// must be initialised, no allocation. The caller owns every byte the pointers address, so an
+// instance can sit on tfjs-backend-wasm's own WebAssembly.Memory (or a shared one, threads build)
+// and read tensors where they live. Decisions are made on bit patterns, as in index.ts, so the
+// SIMD and scalar builds agree bit for bit with each other and with index.ts.
+
+export { isSimd, countNaN, firstNaN, histogramAll, histogramPrefix, gatherPrefix, countBracket } from './index';
+
+const ABS: u32 = 0x7fffffff;
+const INF: u32 = 0x7f800000;
+const ONE: u32 = 0x3f800000; // 1.0f
+
+// dst = |src| > t ? src : +0. Returns how many NaN it met (copied through like any weight above
+// the threshold): the caller checks that count instead of making a separate NaN pass, and throws
+// the output away when it is not 0. Out of place, the input is still intact then.
+export function pruneAboveTo(srcPtr: usize, dstPtr: usize, n: u32, tBits: u32): u32 {
+  let i: u32 = 0;
+  let nans: u32 = 0;
+  if (ASC_FEATURE_SIMD) {
+    const absMask = i32x4.splat(ABS);
+    const tv = i32x4.splat(tBits);
+    const inf = i32x4.splat(INF);
+    let acc0 = i32x4.splat(0);
+    let acc1 = i32x4.splat(0);
+    for (; i + 8 <= n; i += 8) {
+      const o = <usize>i << 2;
+      const v0 = v128.load(srcPtr + o);
+      const v1 = v128.load(srcPtr + o, 16);
+      const a0 = v128.and(v0, absMask);
+      const a1 = v128.and(v1, absMask);
+      v128.store(dstPtr + o, v128.and(v0, i32x4.gt_s(a0, tv)));
+      v128.store(dstPtr + o, v128.and(v1, i32x4.gt_s(a1, tv)), 16);
+      acc0 = i32x4.sub(acc0, i32x4.gt_s(a0, inf));
+      acc1 = i32x4.sub(acc1, i32x4.gt_s(a1, inf));
+    }
+    nans = sumLanes(i32x4.add(acc0, acc1));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const bits = load<u32>(srcPtr + o);
+    const mag = bits & ABS;
+    const keep = <u32>(mag > tBits);
+    store<u32>(dstPtr + o, bits & (0 - keep));
+    nans += <u32>(mag > INF);
+  }
+  return nans;
+}
+
+// Exact count: dst = src where |src| > t, +0 where |src| < t, and of the weights with |src| == t
+// the first `need` (lowest index) are pruned, the rest kept. One call covers the whole tensor, so
+// no tie count is carried between calls. Returns survivors.
+export function pruneSelectTo(srcPtr: usize, dstPtr: usize, n: u32, tBits: u32, need: u32): u32 {
+  let i: u32 = 0;
+  let kept: u32 = 0;
+  if (ASC_FEATURE_SIMD) {
+    const absMask = i32x4.splat(ABS);
+    const tv = i32x4.splat(tBits);
+    let acc = i32x4.splat(0);
+    while (need > 0 && i + 4 <= n) {
+      const o = <usize>i << 2;
+      const v = v128.load(srcPtr + o);
+      const a = v128.and(v, absMask);
+      if (v128.any_true(i32x4.eq(a, tv))) {
+        for (let j: u32 = 0; j < 4; j++) {
+          const q = o + (<usize>j << 2);
+          const bits = load<u32>(srcPtr + q);
+          const mag = bits & ABS;
+          if (mag < tBits || (mag == tBits && need > 0)) {
+            if (mag == tBits) need--;
+            store<u32>(dstPtr + q, 0);
+          } else {
+            store<u32>(dstPtr + q, bits);
+            kept++;
+          }
+        }
+      } else {
+        const keep = i32x4.ge_s(a, tv);
+        v128.store(dstPtr + o, v128.and(v, keep));
+        acc = i32x4.sub(acc, keep);
+      }
+      i += 4;
+    }
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      const v = v128.load(srcPtr + o);
+      const keep = i32x4.ge_s(v128.and(v, absMask), tv);
+      v128.store(dstPtr + o, v128.and(v, keep));
+      acc = i32x4.sub(acc, keep);
+    }
+    kept += sumLanes(acc);
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const bits = load<u32>(srcPtr + o);
+    const mag = bits & ABS;
+    const tie = <u32>(mag == tBits) & <u32>(need > 0);
+    const keep = <u32>(mag > tBits) | (<u32>(mag == tBits) & (tie ^ 1));
+    need -= tie;
+    store<u32>(dstPtr + o, bits & (0 - keep));
+    kept += keep;
+  }
+  return kept;
+}
+
+// float32 keep-masks: dst = 1.0 where pruneAboveTo / pruneSelectTo would keep, else +0.
+// maskAboveF32 returns the NaN count, as pruneAboveTo does; maskSelectF32 the weights kept.
+export function maskAboveF32(srcPtr: usize, dstPtr: usize, n: u32, tBits: u32): u32 {
+  let i: u32 = 0;
+  let nans: u32 = 0;
+  if (ASC_FEATURE_SIMD) {
+    const absMask = i32x4.splat(ABS);
+    const tv = i32x4.splat(tBits);
+    const inf = i32x4.splat(INF);
+    const one = i32x4.splat(ONE);
+    let acc0 = i32x4.splat(0);
+    let acc1 = i32x4.splat(0);
+    for (; i + 8 <= n; i += 8) {
+      const o = <usize>i << 2;
+      const a0 = v128.and(v128.load(srcPtr + o), absMask);
+      const a1 = v128.and(v128.load(srcPtr + o, 16), absMask);
+      v128.store(dstPtr + o, v128.and(i32x4.gt_s(a0, tv), one));
+      v128.store(dstPtr + o, v128.and(i32x4.gt_s(a1, tv), one), 16);
+      acc0 = i32x4.sub(acc0, i32x4.gt_s(a0, inf));
+      acc1 = i32x4.sub(acc1, i32x4.gt_s(a1, inf));
+    }
+    nans = sumLanes(i32x4.add(acc0, acc1));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const mag = load<u32>(srcPtr + o) & ABS;
+    store<u32>(dstPtr + o, ONE & (0 - <u32>(mag > tBits)));
+    nans += <u32>(mag > INF);
+  }
+  return nans;
+}
+
+export function maskSelectF32(srcPtr: usize, dstPtr: usize, n: u32, tBits: u32, need: u32): u32 {
+  let i: u32 = 0;
+  let kept: u32 = 0;
+  if (ASC_FEATURE_SIMD) {
+    const absMask = i32x4.splat(ABS);
+    const tv = i32x4.splat(tBits);
+    const one = i32x4.splat(ONE);
+    let acc = i32x4.splat(0);
+    while (need > 0 && i + 4 <= n) {
+      const o = <usize>i << 2;
+      const a = v128.and(v128.load(srcPtr + o), absMask);
+      if (v128.any_true(i32x4.eq(a, tv))) {
+        for (let j: u32 = 0; j < 4; j++) {
+          const q = o + (<usize>j << 2);
+          const mag = load<u32>(srcPtr + q) & ABS;
+          if (mag < tBits || (mag == tBits && need > 0)) {
+            if (mag == tBits) need--;
+            store<u32>(dstPtr + q, 0);
+          } else {
+            store<u32>(dstPtr + q, ONE);
+            kept++;
+          }
+        }
+      } else {
+        const keep = i32x4.ge_s(a, tv);
+        v128.store(dstPtr + o, v128.and(keep, one));
+        acc = i32x4.sub(acc, keep);
+      }
+      i += 4;
+    }
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      const keep = i32x4.ge_s(v128.and(v128.load(srcPtr + o), absMask), tv);
+      v128.store(dstPtr + o, v128.and(keep, one));
+      acc = i32x4.sub(acc, keep);
+    }
+    kept += sumLanes(acc);
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const mag = load<u32>(srcPtr + o) & ABS;
+    const tie = <u32>(mag == tBits) & <u32>(need > 0);
+    const keep = <u32>(mag > tBits) | (<u32>(mag == tBits) & (tie ^ 1));
+    need -= tie;
+    store<u32>(dstPtr + o, ONE & (0 - keep));
+    kept += keep;
+  }
+  return kept;
+}
+
+// dst = mask != 0 ? src : +0 with a 32-bit mask per weight. A mask word counts as nonzero when
+// (word & maskBits) != 0: maskBits 0x7fffffff for float32 masks (so -0 prunes, as -0 == 0),
+// 0xffffffff for int32 masks.
+export function applyMask32To(srcPtr: usize, maskPtr: usize, dstPtr: usize, n: u32, maskBits: u32): void {
+  let i: u32 = 0;
+  if (ASC_FEATURE_SIMD) {
+    const mb = i32x4.splat(maskBits);
+    const zero = i32x4.splat(0);
+    for (; i + 8 <= n; i += 8) {
+      const o = <usize>i << 2;
+      const k0 = v128.not(i32x4.eq(v128.and(v128.load(maskPtr + o), mb), zero));
+      const k1 = v128.not(i32x4.eq(v128.and(v128.load(maskPtr + o, 16), mb), zero));
+      v128.store(dstPtr + o, v128.and(v128.load(srcPtr + o), k0));
+      v128.store(dstPtr + o, v128.and(v128.load(srcPtr + o, 16), k1), 16);
+    }
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const keep = <u32>((load<u32>(maskPtr + o) & maskBits) != 0);
+    store<u32>(dstPtr + o, load<u32>(srcPtr + o) & (0 - keep));
+  }
+}
+
+// dst = mask != 0 ? src : +0 with one mask byte per weight (tfjs bool tensors).
+export function applyMask8To(srcPtr: usize, maskPtr: usize, dstPtr: usize, n: u32): void {
+  let i: u32 = 0;
+  if (ASC_FEATURE_SIMD) {
+    const zero = i32x4.splat(0);
+    for (; i + 16 <= n; i += 16) {
+      const o = <usize>i << 2;
+      // 0xff where the mask byte is nonzero, widened to one i32 lane per weight.
+      const mb = v128.not(i8x16.eq(v128.load(maskPtr + i), zero));
+      const lo = i16x8.extend_low_i8x16_s(mb);
+      const hi = i16x8.extend_high_i8x16_s(mb);
+      v128.store(dstPtr + o, v128.and(v128.load(srcPtr + o), i32x4.extend_low_i16x8_s(lo)));
+      v128.store(dstPtr + o, v128.and(v128.load(srcPtr + o, 16), i32x4.extend_high_i16x8_s(lo)), 16);
+      v128.store(dstPtr + o, v128.and(v128.load(srcPtr + o, 32), i32x4.extend_low_i16x8_s(hi)), 32);
+      v128.store(dstPtr + o, v128.and(v128.load(srcPtr + o, 48), i32x4.extend_high_i16x8_s(hi)), 48);
+    }
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const keep = <u32>(load<u8>(maskPtr + i) != 0);
+    store<u32>(dstPtr + o, load<u32>(srcPtr + o) & (0 - keep));
+  }
+}
+
+@inline function sumLanes(v: v128): u32 {
+  return <u32>(
+    i32x4.extract_lane(v, 0) + i32x4.extract_lane(v, 1) + i32x4.extract_lane(v, 2) + i32x4.extract_lane(v, 3)
+  );
+}

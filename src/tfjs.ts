@@ -1,0 +1,60 @@
+// tfjs-prune/tfjs: TensorFlow.js ops and kernels (and, later, the model-level API). tfjs-core is
+// a peer dependency, never bundled. Call `await registerPruneKernels()` once before the first op.
+export {
+  pruneMagnitude,
+  magnitudeMask,
+  applyMask,
+  registerPruneKernels,
+  copyReport,
+  resetCopyReport,
+  PruneMagnitude,
+  PruneMagnitudeMask,
+  PruneApplyMask,
+  PRUNE_KERNEL_NAMES,
+} from './tfjs/index.js';
+export type {
+  CopyReport,
+  CopyCall,
+  CopyPath,
+  PruneMagnitudeInputs,
+  PruneMagnitudeAttrs,
+  PruneMagnitudeMaskInputs,
+  PruneMagnitudeMaskAttrs,
+  PruneApplyMaskInputs,
+  PruneKernelName,
+} from './tfjs/index.js';
+export type { MaskOptions } from './kernels/index.js';
+export type { InitOptions } from './wasm/index.js';
+export { pruneArtifacts, pruneModel, formatReport, gzipSize } from './model/index.js';
+export type {
+  ModelArtifacts,
+  ModelPruneReport,
+  TensorPruneReport,
+  SizeReport,
+  PruneConfig,
+  PruneOverrideConfig,
+  PruneMethod,
+  QuantizeDtype,
+  PruneArtifactsOptions,
+  PruneArtifactsResult,
+  PruneModelOptions,
+  FormatReportOptions,
+} from './model/index.js';
+// Pruning while training: schedules, the Pruner (explicit steps), the model.fit callback,
+// iterative prune-retrain (docs/training.md).
+export { constantSparsity, polynomialDecay, scheduleFromConfig, Pruner, PruningCallback, pruneRetrain } from './model/index.js';
+export type {
+  PruningSchedule,
+  PruningScheduleConfig,
+  PruningStep,
+  ConstantSparsityConfig,
+  PolynomialDecayConfig,
+  PruningOptions,
+  PruningUpdateReport,
+  PruneRetrainOptions,
+  PruneRetrainReport,
+  RetrainRound,
+} from './model/index.js';
+export { PruneError, ArgumentError, NaNWeightsError, WasmError, ModelFormatError } from './errors.js';
+export type { ModelLocation } from './errors.js';
+export type { PruneErrorCode } from './errors.js';
