@@ -7,7 +7,10 @@ export type PruneErrorCode =
   | 'WASM_NOT_INITIALIZED'
   | 'WASM_UNSUPPORTED'
   | 'MALFORMED_MODEL'
-  | 'WEIGHTS_MISMATCH';
+  | 'WEIGHTS_MISMATCH'
+  | 'IO_ERROR'
+  | 'OUTPUT_EXISTS'
+  | 'MALFORMED_DATA';
 
 export class PruneError extends Error {
   readonly code: PruneErrorCode;
@@ -43,5 +46,51 @@ export class WasmError extends PruneError {
   constructor(code: 'WASM_NOT_INITIALIZED' | 'WASM_UNSUPPORTED', message: string) {
     super(code, message);
     this.name = 'WasmError';
+  }
+}
+
+/** Where in a model something is wrong; every field that is known is set. */
+export interface ModelLocation {
+  /** File (model.json or a weight shard) or URL. */
+  file?: string;
+  /** Tensor name from the weights manifest. */
+  tensor?: string;
+  /** Byte offset in `file` when given, else in the artifacts' concatenated weight data. */
+  byteOffset?: number;
+}
+
+/** A model that cannot be read as described: malformed model.json, weights not matching the manifest. */
+export class ModelFormatError extends PruneError {
+  readonly file: string | undefined;
+  readonly tensor: string | undefined;
+  readonly byteOffset: number | undefined;
+  constructor(code: 'MALFORMED_MODEL' | 'WEIGHTS_MISMATCH', message: string, where: ModelLocation = {}) {
+    super(code, message);
+    this.name = 'ModelFormatError';
+    this.file = where.file;
+    this.tensor = where.tensor;
+    this.byteOffset = where.byteOffset;
+  }
+}
+
+/** A file-system or network failure, or an output directory that exists and may not be replaced. */
+export class ModelIOError extends PruneError {
+  readonly file: string;
+  constructor(code: 'IO_ERROR' | 'OUTPUT_EXISTS', message: string, file: string) {
+    super(code, message);
+    this.name = 'ModelIOError';
+    this.file = file;
+  }
+}
+
+/** A data file (an IDX file of MNIST, say) that is not what its header or its name says. */
+export class DataFormatError extends PruneError {
+  readonly file: string | undefined;
+  readonly byteOffset: number | undefined;
+  constructor(message: string, where: { file?: string; byteOffset?: number } = {}) {
+    super('MALFORMED_DATA', message);
+    this.name = 'DataFormatError';
+    this.file = where.file;
+    this.byteOffset = where.byteOffset;
   }
 }

@@ -1,0 +1,178 @@
+// pruneArtifacts: tf.io.ModelArtifacts in, new ModelArtifacts and a report out. Works on the
+// manifest alone, so layers models, graph models and bare weight manifests go the same way.
+import { ArgumentError, ModelFormatError } from '../errors.js';
+import { countZeros } from '../kernels/index.js';
+import { wasmInfo } from '../wasm/index.js';
+import { encode, otherZeros, pruneUint8Codes, readCoded, readFloat, requantize, type Encoded } from './codec.js';
+import { normalizeConfig } from './config.js';
+import { runPlan, type Access, type Stored } from './engine.js';
+import { parseWeightSpecs, QUANT_BYTES, storageDtype, type TensorEntry } from './manifest.js';
+import { locate } from './origin.js';
+import { buildReport, GzipCounter } from './report.js';
+import { classify, layersIndex } from './select.js';
+import { WeightStore } from './store.js';
+import type { ModelArtifacts, PruneArtifactsOptions, PruneArtifactsResult, PruneConfig, QuantizeDtype, SizeReport, WeightSpec } from './types.js';
+
+const FNAME = 'pruneArtifacts';
+
+/**
+ * Prunes the weights of model artifacts (layers model, graph model or a bare weights manifest,
+ * with any sharding and uint8 / uint16 / float16 quantization) and returns new artifacts with a
+ * report. The input is not modified (unless `options.inPlace`); on any error nothing is returned
+ * and nothing has been changed. Requires `await init()` from 'tfjs-prune'.
+ */
+export async function pruneArtifacts(artifacts: ModelArtifacts, config: PruneConfig, options: PruneArtifactsOptions = {}): Promise<PruneArtifactsResult> {
+  const { entries, store } = readArtifacts(artifacts);
+  const cfg = normalizeConfig(FNAME, config, true);
+  const opts = checkOptions(options);
+  wasmInfo(); // throws WASM_NOT_INITIALIZED before any work
+  const roles = classify(entries, artifacts.modelTopology);
+  const format = artifacts.format ?? guessFormat(artifacts.modelTopology);
+
+  const before = opts.gzip ? gzipStore(store) : { raw: store.byteLength, gzip: null };
+
+  // Output layout: the same as the input unless float32 tensors are quantized on the way out.
+  const exportQ = cfg.quantize;
+  const outLength = (e: TensorEntry) => (exportQ !== null && e.dtype === 'float32' && e.quant === null ? e.size * QUANT_BYTES[exportQ] : e.byteLength);
+  const outOffsets: number[] = [];
+  let total = 0;
+  for (const e of entries) {
+    outOffsets.push(total);
+    total += outLength(e);
+  }
+  const sameLayout = exportQ === null;
+  const out = sameLayout && opts.inPlace ? store : WeightStore.alloc(total, sameLayout ? store : undefined);
+  const specs: WeightSpec[] = entries.map((e) => copySpec(e.spec));
+
+  const access: Access = {
+    read: (i) => readFloat(store, entries[i]).values,
+    readForSelect: (i) => readCoded(store, entries[i]) ?? readFloat(store, entries[i]).values,
+    writable(i) {
+      const e = entries[i];
+      if (sameLayout && e.quant === null) {
+        const v = out.f32View(e.byteOffset, e.size);
+        if (v !== null) {
+          if (out !== store) out.copyFrom(store, e.byteOffset, e.byteLength);
+          return v;
+        }
+      }
+      const r = readFloat(store, e);
+      return r.view ? r.values.slice() : r.values;
+    },
+    store(i, values, zeros): Stored {
+      const e = entries[i];
+      const off = outOffsets[i];
+      const copyThrough = (): Stored => {
+        if (out !== store) out.write(off, store.bytes(e.byteOffset, e.byteLength));
+        return { dtype: storageDtype(e), zeros: null };
+      };
+      if (e.dtype !== 'float32') return copyThrough();
+      let enc: Encoded;
+      if (values === null) {
+        if (exportQ === null || e.quant !== null) return copyThrough();
+        enc = encode(readFloat(store, e).values, exportQ);
+      } else if (e.quant !== null) {
+        enc = requantize(store, e, values);
+      } else if (exportQ !== null) {
+        enc = encode(values, exportQ);
+      } else {
+        const inOut = out.buffers.includes(values.buffer as ArrayBuffer);
+        if (!inOut) out.write(off, new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+        return { dtype: 'float32', zeros: zeros ?? countZeros(values) };
+      }
+      out.write(off, enc.bytes);
+      if (enc.quantization !== null) specs[i].quantization = { ...(e.spec.quantization ?? {}), ...enc.quantization };
+      return { dtype: enc.quantization?.dtype ?? 'float32', zeros: enc.zeros };
+    },
+    pruneCodes(i, pick) {
+      const e = entries[i];
+      const r = pruneUint8Codes(store, e, pick);
+      if (r === null) return null;
+      out.write(outOffsets[i], r.encoded.bytes);
+      specs[i].quantization = { ...(e.spec.quantization ?? {}), ...r.encoded.quantization! };
+      return { dtype: 'uint8', zeros: r.encoded.zeros, zerosBefore: r.zerosBefore, zerosAfter: r.encoded.zeros, threshold: r.threshold };
+    },
+    otherZeros: (i) => otherZeros(store, entries[i]),
+    where(i, element) {
+      const e = entries[i];
+      const per = e.size === 0 ? 0 : e.byteLength / e.size;
+      return locate(artifacts.weightData, e.name, e.byteOffset + element * per);
+    },
+  };
+
+  const tensors = runPlan(FNAME, entries, roles, cfg, access, opts.inPlace);
+  const outEntries = entries.map((e, i) => ({
+    ...e,
+    byteOffset: outOffsets[i],
+    byteLength: outLength(e),
+    quant: (specs[i].quantization?.dtype ?? null) as TensorEntry['quant'],
+    scale: specs[i].quantization?.scale ?? 0,
+    min: specs[i].quantization?.min ?? 0,
+  }));
+  const after = opts.gzip ? gzipStore(out) : { raw: out.byteLength, gzip: null };
+  const quantized = exportQ !== null ? { dtype: exportQ, ...after } : quantizedEstimate(out, outEntries, opts.gzip);
+  const report = buildReport(format, cfg.scope, cfg.method, cfg.sparsity, tensors, { before, after, quantized });
+
+  const result: ModelArtifacts = { ...artifacts, weightSpecs: specs, weightData: out.data };
+  delete result.getWeightStream;
+  return { artifacts: result, report };
+}
+
+/** Validates artifacts and lays the manifest over the weight data. */
+export function readArtifacts(artifacts: ModelArtifacts, fname = FNAME): { entries: TensorEntry[]; store: WeightStore } {
+  if (artifacts === null || typeof artifacts !== 'object') {
+    throw new ArgumentError(`${fname}: artifacts must be a tf.io.ModelArtifacts object, got ${artifacts === null ? 'null' : typeof artifacts}`);
+  }
+  if (artifacts.weightSpecs === undefined) throw new ModelFormatError('MALFORMED_MODEL', `${fname}: the artifacts have no weightSpecs`);
+  if (artifacts.weightData === undefined) {
+    const how = artifacts.getWeightStream ? ' (only getWeightStream; read the stream into weightData first)' : '';
+    throw new ModelFormatError('MALFORMED_MODEL', `${fname}: the artifacts have no weightData${how}`);
+  }
+  const store = WeightStore.from(artifacts.weightData, fname);
+  const entries = parseWeightSpecs(artifacts.weightSpecs, store, { fname, weightData: artifacts.weightData });
+  return { entries, store };
+}
+
+function checkOptions(options: PruneArtifactsOptions): Required<PruneArtifactsOptions> {
+  if (options === null || typeof options !== 'object') throw new ArgumentError(`${FNAME}: options must be an object`);
+  for (const key of Object.keys(options)) {
+    if (key !== 'gzip' && key !== 'inPlace') throw new ArgumentError(`${FNAME}: unknown option '${key}' (known: gzip, inPlace)`);
+  }
+  const gzip = options.gzip ?? true;
+  const inPlace = options.inPlace ?? false;
+  if (typeof gzip !== 'boolean' || typeof inPlace !== 'boolean') throw new ArgumentError(`${FNAME}: options gzip and inPlace must be booleans`);
+  return { gzip, inPlace };
+}
+
+export function guessFormat(topology: unknown): string {
+  if (topology === undefined || topology === null) return 'weights';
+  if (layersIndex(topology) !== null) return 'layers-model';
+  if (typeof topology === 'object' && Array.isArray((topology as { node?: unknown }).node)) return 'graph-model';
+  return 'unknown';
+}
+
+function copySpec(spec: WeightSpec): WeightSpec {
+  const s: WeightSpec = { ...spec, shape: [...spec.shape] };
+  if (spec.quantization) s.quantization = { ...spec.quantization };
+  return s;
+}
+
+function gzipStore(store: WeightStore): SizeReport {
+  const g = new GzipCounter();
+  for (const b of store.buffers) g.push(new Uint8Array(b));
+  return g.finish();
+}
+
+/** What the output takes with its float32 tensors quantized to uint8 (zero-preserving). */
+function quantizedEstimate(out: WeightStore, entries: TensorEntry[], gzip: boolean): SizeReport & { dtype: QuantizeDtype } {
+  let raw = 0;
+  const g = gzip ? new GzipCounter() : null;
+  for (const e of entries) {
+    const isF32 = e.dtype === 'float32' && e.quant === null;
+    raw += isF32 ? e.size : e.byteLength;
+    if (g === null) continue;
+    if (isF32) g.push(encode(readFloat(out, e).values, 'uint8').bytes);
+    else g.push(out.bytes(e.byteOffset, e.byteLength));
+  }
+  return { dtype: 'uint8', raw, gzip: g === null ? null : (g.finish().gzip as number) };
+}

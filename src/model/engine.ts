@@ -1,0 +1,237 @@
+// Runs a pruning plan over tensors reached through an Access (artifacts bytes or a live model's
+// variables): decide per tensor, find the global threshold if asked, then prune tensor by tensor
+// with the core kernels, storing each result before the next tensor is read.
+import { NaNWeightsError, type ModelLocation } from '../errors.js';
+import { applyMask, countZeros, magnitudeThreshold, nmMask, prunedCount, pruneByThreshold, pruneToSparsity } from '../kernels/index.js';
+import { allocWeights, type Weights } from '../wasm/index.js';
+import { decide, type Decision, type NM, type NormalizedConfig } from './config.js';
+import { floatBelow, globalSelect, type CodedTensor, type GlobalPlan } from './global.js';
+import { describeLocation } from './origin.js';
+import type { NMLayout, TensorLike, TensorRole } from './select.js';
+import type { TensorPruneReport } from './types.js';
+
+export interface Stored {
+  /** Storage dtype written. */
+  dtype: string;
+  /** Zeros in the stored tensor (dequantized); null when it was stored unchanged. */
+  zeros: number | null;
+}
+
+export interface Access {
+  /** Float32 values of float tensor i, read-only (a view or a decoded copy). */
+  read(i: number): Float32Array;
+  /** For the global threshold's passes: the values, or a quantized tensor's codes (no decoding). */
+  readForSelect?(i: number): Float32Array | CodedTensor;
+  /** Float32 values of float tensor i that may be modified, to be passed to store(). */
+  writable(i: number): Float32Array;
+  /**
+   * Stores tensor i: `values` after pruning (with `zeros` of them zero), or null for "unchanged"
+   * (copied or quantized as is).
+   */
+  store(i: number, values: Float32Array | null, zeros?: number): Stored;
+  /**
+   * Prunes tensor i in its stored codes when its storage allows it without decoding, writing the
+   * result; null to decline (the float path then runs).
+   */
+  pruneCodes?(i: number, pick: CodePick): (Stored & { zerosBefore: number; zerosAfter: number; threshold: number }) | null;
+  /** Zeros in non-float tensor i (int32, bool; 0 where not meaningful). */
+  otherZeros(i: number): number;
+  /** Where element `element` of tensor i lives, for messages. */
+  where(i: number, element: number): ModelLocation;
+}
+
+export interface EngineTensor extends TensorLike {
+  size: number;
+  /** Storage quantization, if any (float32 tensors stored as uint8, uint16 or float16). */
+  quant?: string | null;
+}
+
+export function runPlan(
+  fname: string,
+  tensors: readonly EngineTensor[],
+  roles: readonly TensorRole[],
+  cfg: NormalizedConfig,
+  access: Access,
+  validateFirst: boolean,
+): TensorPruneReport[] {
+  const decisions = decide(fname, tensors, roles, cfg);
+  const nanError = (i: number, count: number, first: number): never => {
+    const t = tensors[i];
+    const loc = access.where(i, first);
+    throw new NaNWeightsError(
+      `${fname}: tensor '${t.name}' (float32[${t.shape.join(',')}]) holds ${count} NaN value${count === 1 ? '' : 's'}, ` +
+        `the first at element ${first} (${describeLocation(loc)}); a NaN has no magnitude to rank`,
+      count,
+      first,
+    );
+  };
+  const guard = <T>(i: number, fn: () => T): T => {
+    try {
+      return fn();
+    } catch (e) {
+      if (e instanceof NaNWeightsError) nanError(i, e.count, e.firstIndex);
+      throw e;
+    }
+  };
+
+  // Global scope: one threshold over the pool.
+  const pool = decisions.flatMap((d, i) => (d.pool ? [i] : []));
+  let plan: GlobalPlan | null = null;
+  const poolPos = new Map<number, number>();
+  pool.forEach((i, j) => poolPos.set(i, j));
+  if (pool.length > 0) {
+    const sizes = pool.map((i) => tensors[i].size);
+    const k = prunedCount(cfg.sparsity as number, sizes.reduce((a, b) => a + b, 0));
+    const read = access.readForSelect ?? access.read;
+    plan = globalSelect(sizes, (j) => read(pool[j]), k, (j, count, first) => nanError(pool[j], count, first));
+  }
+  // Everything else is checked before anything is stored, so a failure leaves no partial result.
+  if (validateFirst) {
+    decisions.forEach((d, i) => {
+      // (uint8 / uint16 codes dequantize to finite numbers: nothing to check.)
+      const q = tensors[i].quant;
+      if (d.prune && !d.pool && q !== 'uint8' && q !== 'uint16') guard(i, () => magnitudeThreshold(access.read(i), 0));
+    });
+  }
+
+  return tensors.map((t, i) => {
+    const d = decisions[i];
+    const role = roles[i];
+    const base = { name: t.name, shape: [...t.shape], layer: role.layer, layerClass: role.layerClass, params: t.size, reason: d.reason };
+    if (t.dtype !== 'float32') {
+      const zeros = access.otherZeros(i);
+      const s = access.store(i, null);
+      return { ...base, dtype: s.dtype, zerosBefore: zeros, zerosAfter: zeros, sparsity: ratio(zeros, t.size), target: null, threshold: null, method: null };
+    }
+    if (!d.prune) {
+      const values = access.read(i);
+      // Quantizing a float32 tensor on export needs numbers: NaN is an error there too.
+      if (cfg.quantize !== null && !t.quant) guard(i, () => magnitudeThreshold(values, 0));
+      const zerosBefore = countZeros(values);
+      const s = access.store(i, null);
+      const zerosAfter = s.zeros ?? zerosBefore;
+      return { ...base, dtype: s.dtype, zerosBefore, zerosAfter, sparsity: ratio(zerosAfter, t.size), target: null, threshold: null, method: null };
+    }
+    // Quantized storage that can be pruned in its codes, without decoding (uint8 whose grid holds 0).
+    if (d.nm === null && access.pruneCodes) {
+      const c = d.pool && plan !== null ? planPick(plan, poolPos.get(i) as number) : { sparsity: d.sparsity as number };
+      const r = access.pruneCodes(i, c);
+      if (r !== null) {
+        return { ...base, dtype: r.dtype, zerosBefore: r.zerosBefore, zerosAfter: r.zerosAfter, sparsity: ratio(r.zerosAfter, t.size), target: d.sparsity as number, threshold: r.threshold, method: d.method };
+      }
+    }
+    const w = access.writable(i);
+    let zerosBefore = 0;
+    let zerosPruned = 0;
+    let threshold: number | null = null;
+    let target: number;
+    if (d.nm !== null) {
+      zerosBefore = countZeros(w);
+      target = 1 - d.nm.n / d.nm.m;
+      guard(i, () => pruneNM(w, role.layout, d.nm as NM));
+      zerosPruned = countZeros(w);
+    } else {
+      target = d.sparsity as number;
+      resident(w, (x) => {
+        zerosBefore = countZeros(x);
+        if (d.pool && plan !== null) {
+          threshold = plan.threshold;
+          zerosPruned = w.length - prunePooled(x, plan, poolPos.get(i) as number);
+        } else {
+          const r = guard(i, () => pruneToSparsity(x, target));
+          threshold = r.threshold;
+          zerosPruned = r.pruned;
+        }
+      });
+    }
+    const s = access.store(i, w, zerosPruned);
+    const zerosAfter = s.zeros ?? zerosPruned;
+    return { ...base, dtype: s.dtype, zerosBefore, zerosAfter, sparsity: ratio(zerosAfter, t.size), target, threshold, method: d.method };
+  });
+}
+
+/**
+ * Which weights a tensor prunes, by magnitude: `sparsity` (its own exact count, ties to the lowest
+ * index), or `bits`/`take` from the global plan (all magnitudes below `bits`, and the first
+ * `take` of those equal to it); `bits` 0 means only zeros.
+ */
+export type CodePick = { sparsity: number } | { bits: number; take: number };
+
+function planPick(plan: GlobalPlan, j: number): CodePick {
+  if (plan.counts === null) return { bits: 0, take: 0 };
+  return { bits: plan.bits, take: plan.counts[j].take };
+}
+
+/** Prunes a pool tensor to its share of the global plan; returns the weights kept. */
+function prunePooled(w: Weights, plan: GlobalPlan, j: number): number {
+  if (plan.counts === null) return pruneByThreshold(w, 0).kept;
+  const c = plan.counts[j];
+  let kept: number;
+  if (c.take === c.ties) kept = pruneByThreshold(w, plan.threshold).kept;
+  else if (c.take === 0) kept = pruneByThreshold(w, floatBelow(plan.bits)).kept;
+  else kept = pruneToSparsity(w, c.pruned / w.length).kept;
+  if (w.length - kept !== c.pruned) {
+    throw new Error(`tfjs-prune internal error: global plan pruned ${w.length - kept} weights instead of ${c.pruned}`);
+  }
+  return kept;
+}
+
+/** Tensors up to this many weights are copied into the kernels' memory for their several passes. */
+const RESIDENT_MAX = 1 << 22;
+
+/**
+ * Runs `fn` on the weights held in Wasm memory (WasmWeights): one copy in and one out instead of
+ * the kernels streaming a JS array through their window on each of their passes. Larger tensors
+ * are streamed, so Wasm memory (which never shrinks) stays within 16 MiB.
+ */
+function resident(w: Float32Array, fn: (x: Weights) => void): void {
+  if (w.length < 4096 || w.length > RESIDENT_MAX) {
+    fn(w);
+    return;
+  }
+  const x = allocWeights(w.length);
+  try {
+    x.array.set(w);
+    fn(x);
+    w.set(x.array);
+  } finally {
+    x.free();
+  }
+}
+
+/**
+ * N:M along the layout's axis: the tensor is seen as [outer, axis, inner] and every run of m
+ * consecutive positions along `axis` keeps its n largest magnitudes (the last run of a row may be
+ * shorter). Pruned weights become +0.
+ */
+export function pruneNM(w: Float32Array, layout: NMLayout, nm: NM): void {
+  const { outer, axis, inner } = layout;
+  if (w.length === 0 || axis === 0) return;
+  if (inner === 1) {
+    applyMask(w, nmMask(w, { n: nm.n, m: nm.m, rowLength: axis }));
+    return;
+  }
+  // Move the axis innermost: [outer, inner, axis].
+  const t = new Float32Array(w.length);
+  for (let o = 0; o < outer; o++) {
+    const src = o * axis * inner;
+    for (let a = 0; a < axis; a++) {
+      const row = src + a * inner;
+      for (let x = 0; x < inner; x++) t[src + x * axis + a] = w[row + x];
+    }
+  }
+  const mask = nmMask(t, { n: nm.n, m: nm.m, rowLength: axis });
+  for (let o = 0; o < outer; o++) {
+    const src = o * axis * inner;
+    for (let a = 0; a < axis; a++) {
+      const row = src + a * inner;
+      for (let x = 0; x < inner; x++) if (mask[src + x * axis + a] === 0) w[row + x] = 0;
+    }
+  }
+}
+
+function ratio(a: number, b: number): number {
+  return b === 0 ? 0 : a / b;
+}
+
+export type { Decision };

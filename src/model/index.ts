@@ -1,0 +1,25 @@
+export { pruneArtifacts } from './artifacts.js';
+export { pruneModel } from './layers_model.js';
+export { formatReport, gzipSize } from './report.js';
+export type { FormatReportOptions } from './report.js';
+export type {
+  ModelArtifacts,
+  ModelPruneReport,
+  PruneArtifactsOptions,
+  PruneArtifactsResult,
+  PruneConfig,
+  PruneMethod,
+  PruneModelOptions,
+  PruneOverrideConfig,
+  QuantizeDtype,
+  SizeReport,
+  TensorPruneReport,
+} from './types.js';
+// Pruning while training (docs/training.md).
+export { constantSparsity, polynomialDecay, scheduleFromConfig } from './schedules.js';
+export type { PruningSchedule, PruningScheduleConfig, PruningStep, ConstantSparsityConfig, PolynomialDecayConfig } from './schedules.js';
+export { Pruner } from './pruner.js';
+export type { PruningOptions, PruningUpdateReport } from './pruner.js';
+export { PruningCallback } from './callback.js';
+export { pruneRetrain } from './retrain.js';
+export type { PruneRetrainOptions, PruneRetrainReport, RetrainRound } from './retrain.js';

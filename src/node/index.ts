@@ -1,0 +1,5 @@
+export { loadArtifacts, MODEL_FILE_NAMES } from './load.js';
+export { saveArtifacts, DEFAULT_SHARD_BYTES } from './save.js';
+export type { SaveArtifactsOptions, SaveArtifactsResult } from './save.js';
+export { loadMnist, mnistDataDir, MNIST_FILES } from './mnist.js';
+export type { LoadMnistOptions } from './mnist.js';

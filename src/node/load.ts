@@ -1,0 +1,215 @@
+/// <reference types="node" />
+// loadArtifacts: model.json (or a bare weights manifest) and its shards, from a directory, a file,
+// a file: URL or an http(s) URL, into tf.io.ModelArtifacts with one ArrayBuffer per weight group.
+// Everything is checked against the manifest before anything is returned.
+import { open, readFile, stat, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ArgumentError, ModelFormatError, ModelIOError } from '../errors.js';
+import { parseWeightSpecs } from '../model/manifest.js';
+import { recordWeightFiles, type WeightFile } from '../model/origin.js';
+import { WeightStore } from '../model/store.js';
+import type { ModelArtifacts, WeightSpec } from '../model/types.js';
+
+const FNAME = 'loadArtifacts';
+
+/** Files tried, in order, when loadArtifacts is given a directory. */
+export const MODEL_FILE_NAMES = ['model.json', 'weights_manifest.json'] as const;
+
+interface Source {
+  /** Shown in messages. */
+  label: string;
+  readText(): Promise<string>;
+  /** Reads the shards (paths relative to the model file) of one group into one buffer. */
+  readGroup(paths: string[]): Promise<{ buffer: ArrayBuffer; files: { label: string; byteLength: number }[] }>;
+}
+
+/**
+ * Reads a model saved in the standard layout: model.json (layers or graph model) or a bare weights
+ * manifest (an array of groups, as face-api and tf.io.loadWeights use), plus the shard files it
+ * lists. `pathOrUrl` is a directory (model.json, else weights_manifest.json, inside it), a JSON
+ * file, a file: URL or an http(s) URL.
+ */
+export async function loadArtifacts(pathOrUrl: string | URL): Promise<ModelArtifacts> {
+  const source = await openSource(pathOrUrl);
+  const text = await source.readText();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new ModelFormatError('MALFORMED_MODEL', `${FNAME}: ${source.label} is not valid JSON: ${(e as Error).message}`, { file: source.label });
+  }
+  const malformed = (msg: string) => new ModelFormatError('MALFORMED_MODEL', `${FNAME}: ${source.label}: ${msg}`, { file: source.label });
+  let manifest: unknown;
+  let model: Record<string, unknown> | null = null;
+  if (Array.isArray(json)) manifest = json;
+  else if (json !== null && typeof json === 'object') {
+    model = json as Record<string, unknown>;
+    manifest = model.weightsManifest;
+    if (manifest === undefined) throw malformed('no weightsManifest (a model.json lists its weight shards there)');
+    if (model.modelTopology !== undefined && (model.modelTopology === null || typeof model.modelTopology !== 'object')) {
+      throw malformed(`modelTopology must be an object, got ${model.modelTopology === null ? 'null' : typeof model.modelTopology}`);
+    }
+  } else throw malformed('expected a model.json object or a weights manifest array');
+  if (!Array.isArray(manifest)) throw malformed('weightsManifest must be an array of { paths, weights } groups');
+
+  const groups: ArrayBuffer[] = [];
+  const specs: WeightSpec[] = [];
+  const files: WeightFile[] = [];
+  let base = 0;
+  for (let g = 0; g < manifest.length; g++) {
+    const group = manifest[g] as { paths?: unknown; weights?: unknown };
+    if (group === null || typeof group !== 'object') throw malformed(`weightsManifest[${g}] is not an object`);
+    const { paths, weights } = group;
+    if (!Array.isArray(paths) || !paths.every((p) => typeof p === 'string' && p !== '')) {
+      throw malformed(`weightsManifest[${g}].paths must be an array of file names`);
+    }
+    if (!Array.isArray(weights)) throw malformed(`weightsManifest[${g}].weights must be an array`);
+    const { buffer, files: shards } = await source.readGroup(paths as string[]);
+    const size = buffer.byteLength;
+    const groupFiles: WeightFile[] = [];
+    let off = 0;
+    for (const s of shards) {
+      groupFiles.push({ file: s.label, byteOffset: off, byteLength: s.byteLength });
+      off += s.byteLength;
+    }
+    recordWeightFiles(buffer, groupFiles);
+    parseWeightSpecs(weights, new WeightStore([buffer]), { fname: FNAME, file: source.label, weightData: buffer });
+    for (const f of groupFiles) files.push({ ...f, byteOffset: f.byteOffset + base });
+    groups.push(buffer);
+    specs.push(...(weights as WeightSpec[]));
+    base += size;
+  }
+  const names = new Set<string>();
+  for (const s of specs) {
+    if (names.has(s.name)) throw new ModelFormatError('MALFORMED_MODEL', `${FNAME}: ${source.label}: tensor '${s.name}' appears in two weight groups`, { file: source.label, tensor: s.name });
+    names.add(s.name);
+  }
+  const weightData = groups.length === 1 ? groups[0] : groups;
+  recordWeightFiles(weightData, files);
+  const artifacts: ModelArtifacts = { weightSpecs: specs, weightData };
+  if (model !== null) {
+    for (const key of ['modelTopology', 'format', 'generatedBy', 'convertedBy', 'trainingConfig', 'signature', 'userDefinedMetadata', 'modelInitializer', 'initializerSignature'] as const) {
+      if (model[key] !== undefined) (artifacts as Record<string, unknown>)[key] = model[key];
+    }
+  }
+  return artifacts;
+}
+
+async function openSource(pathOrUrl: string | URL): Promise<Source> {
+  let url: URL | null = null;
+  if (pathOrUrl instanceof URL) url = pathOrUrl;
+  else if (typeof pathOrUrl === 'string' && /^[a-z][a-z0-9+.-]+:\/\//i.test(pathOrUrl)) url = new URL(pathOrUrl);
+  else if (typeof pathOrUrl !== 'string' || pathOrUrl === '') {
+    throw new ArgumentError(`${FNAME}: expected a path or URL string, got ${typeof pathOrUrl}`);
+  }
+  if (url !== null && url.protocol !== 'file:') {
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ArgumentError(`${FNAME}: unsupported URL scheme '${url.protocol}' (file:, http: and https: are)`);
+    return httpSource(url);
+  }
+  return fileSource(url !== null ? fileURLToPath(url) : (pathOrUrl as string));
+}
+
+async function fileSource(p: string): Promise<Source> {
+  let file = path.resolve(p);
+  const st = await stat(file).catch((e: NodeJS.ErrnoException) => {
+    throw new ModelIOError('IO_ERROR', `${FNAME}: cannot read ${file}: ${e.code ?? e.message}`, file);
+  });
+  if (st.isDirectory()) {
+    const dir = file;
+    let found: string | null = null;
+    for (const name of MODEL_FILE_NAMES) {
+      const candidate = path.join(dir, name);
+      if (await stat(candidate).then((s) => s.isFile(), () => false)) {
+        found = candidate;
+        break;
+      }
+    }
+    if (found === null) throw new ModelIOError('IO_ERROR', `${FNAME}: ${dir} holds no ${MODEL_FILE_NAMES.join(' or ')}`, dir);
+    file = found;
+  }
+  const dir = path.dirname(file);
+  return {
+    label: file,
+    readText: () =>
+      readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
+        throw new ModelIOError('IO_ERROR', `${FNAME}: cannot read ${file}: ${e.code ?? e.message}`, file);
+      }),
+    async readGroup(paths) {
+      // Sizes first, then every shard read straight into its place in one buffer: no second copy.
+      const handles: { label: string; fh: FileHandle; size: number }[] = [];
+      try {
+        for (const name of paths) {
+          const shard = path.resolve(dir, name);
+          let fh: FileHandle;
+          try {
+            fh = await open(shard, 'r');
+          } catch (e) {
+            const code = (e as NodeJS.ErrnoException).code;
+            if (code === 'ENOENT') {
+              throw new ModelFormatError('WEIGHTS_MISMATCH', `${FNAME}: weight shard ${shard}, listed in ${file}, is missing`, { file: shard, byteOffset: 0 });
+            }
+            throw new ModelIOError('IO_ERROR', `${FNAME}: cannot read ${shard}: ${code ?? (e as Error).message}`, shard);
+          }
+          handles.push({ label: shard, fh, size: 0 });
+          handles[handles.length - 1].size = (await fh.stat()).size;
+        }
+        const total = handles.reduce((a, h) => a + h.size, 0);
+        const all = new Uint8Array(total);
+        let off = 0;
+        for (const h of handles) {
+          let done = 0;
+          while (done < h.size) {
+            const { bytesRead } = await h.fh.read(all, off + done, h.size - done, done);
+            if (bytesRead === 0) throw new ModelIOError('IO_ERROR', `${FNAME}: ${h.label} shrank while being read`, h.label);
+            done += bytesRead;
+          }
+          off += h.size;
+        }
+        return { buffer: all.buffer, files: handles.map((h) => ({ label: h.label, byteLength: h.size })) };
+      } finally {
+        await Promise.all(handles.map((h) => h.fh.close()));
+      }
+    },
+  };
+}
+
+function httpSource(url: URL): Source {
+  const label = url.href;
+  const get = async (u: URL, what: string): Promise<Response> => {
+    let res: Response;
+    try {
+      res = await fetch(u);
+    } catch (e) {
+      throw new ModelIOError('IO_ERROR', `${FNAME}: cannot fetch ${what} ${u.href}: ${(e as Error).message}`, u.href);
+    }
+    return res;
+  };
+  return {
+    label,
+    async readText() {
+      const res = await get(url, 'model');
+      if (!res.ok) throw new ModelIOError('IO_ERROR', `${FNAME}: ${label} answered ${res.status} ${res.statusText}`, label);
+      return res.text();
+    },
+    async readGroup(paths) {
+      const parts: { label: string; bytes: Uint8Array }[] = [];
+      for (const name of paths) {
+        const u = new URL(name, url);
+        const res = await get(u, 'weight shard');
+        if (res.status === 404) {
+          throw new ModelFormatError('WEIGHTS_MISMATCH', `${FNAME}: weight shard ${u.href}, listed in ${label}, is missing (404)`, { file: u.href, byteOffset: 0 });
+        }
+        if (!res.ok) throw new ModelIOError('IO_ERROR', `${FNAME}: ${u.href} answered ${res.status} ${res.statusText}`, u.href);
+        parts.push({ label: u.href, bytes: new Uint8Array(await res.arrayBuffer()) });
+      }
+      const all = new Uint8Array(parts.reduce((a, p) => a + p.bytes.length, 0));
+      let off = 0;
+      for (const p of parts) {
+        all.set(p.bytes, off);
+        off += p.bytes.length;
+      }
+      return { buffer: all.buffer, files: parts.map((p) => ({ label: p.label, byteLength: p.bytes.length })) };
+    },
+  };
+}
