@@ -1,0 +1,66 @@
+/// <reference types="node" />
+// A progress bar on stderr for the stages of a run (loading shards, pruning, sizes, writing), drawn
+// only on a terminal: never under --json, never when stderr is a pipe or a file.
+//
+// The library calls (loadArtifacts, pruneArtifacts, saveArtifacts) report no progress of their
+// own, so the bar advances by stage, weighted by a rough cost, and names the stage it is in; the
+// elapsed time keeps ticking during a long stage.
+import cliProgress from 'cli-progress';
+
+export interface Stage {
+  /** Shown beside the bar: "loading shards". */
+  label: string;
+  /** Relative cost (default 1). */
+  weight?: number;
+}
+
+export interface Progress {
+  /** Starts the next stage (the previous one is complete). */
+  next(detail?: string): void;
+  /** Within the current stage: `done` of `total` units (tensors, say). */
+  update(done: number, total: number): void;
+  /** Completes and removes the bar. */
+  stop(): void;
+}
+
+const SILENT: Progress = { next() {}, update() {}, stop() {} };
+
+export function createProgress(stages: Stage[], options: { enabled: boolean; stream?: NodeJS.WriteStream }): Progress {
+  const stream = options.stream ?? process.stderr;
+  if (!options.enabled || !stream.isTTY || stages.length === 0) return SILENT;
+  const weights = stages.map((s) => s.weight ?? 1);
+  const total = weights.reduce((a, b) => a + b, 0);
+  const bar = new cliProgress.SingleBar(
+    {
+      stream,
+      format: '{bar} {percentage}% | {stage} | {duration_formatted}',
+      barsize: 30,
+      hideCursor: true,
+      clearOnComplete: true,
+      fps: 10,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  let index = -1;
+  let stopped = false;
+  let base = 0;
+  const stageText = (i: number, detail?: string) => `${i + 1}/${stages.length} ${stages[i].label}${detail ? ` ${detail}` : ''}`;
+  bar.start(total, 0, { stage: '' });
+  return {
+    next(detail) {
+      if (index >= 0) base += weights[index];
+      index = Math.min(index + 1, stages.length - 1);
+      bar.update(base, { stage: stageText(index, detail) });
+    },
+    update(done, of) {
+      if (index < 0 || of <= 0) return;
+      bar.update(base + (weights[index] * Math.min(done, of)) / of, { stage: `${stageText(index)} (${done}/${of})` });
+    },
+    stop() {
+      if (stopped) return;
+      stopped = true;
+      bar.update(total);
+      bar.stop();
+    },
+  };
+}
