@@ -14,7 +14,7 @@
 //
 // Every figure comes from tinybench latency samples taken after a warm-up of at least 250 ms.
 // Tasks on a buffer get pristine weights before every iteration in an untimed beforeEach hook.
-// Results also go to bench/.tmp/core-latest.json.
+// Results also go to bench/.tmp/core-latest.json (core-trial.json when the README is not recorded).
 import { Bench } from 'tinybench';
 import { readFileSync, writeFileSync, mkdirSync, existsSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -475,7 +475,17 @@ async function runRounds(plan) {
 // ---------------------------------------------------------------------------------------------
 // Targets
 
+// A ratio of two tasks is taken round by round (the two were measured seconds apart, under the
+// same load) and the median of the per-round ratios is reported; over a whole run the load can
+// drift by several times, which the ratio of the overall medians would inherit.
 function ratio(a, b, n) {
+  const x = samples[a]?.[n];
+  const y = samples[b]?.[n];
+  if (!x || !y || x.length !== y.length) return NaN;
+  return median(x.map((s, i) => s.median / y[i].median));
+}
+
+function ratioOfMedians(a, b, n) {
   const x = results[a]?.[n]?.median;
   const y = results[b]?.[n]?.median;
   return x && y ? x / y : NaN;
@@ -488,7 +498,8 @@ function targets() {
     const per = SIZES.map((n) => ratio(num, den, n));
     const v = ratio(num, den, at);
     const pass = cmp === '<=' ? v <= limit : v >= limit;
-    T.push({ label, per, at, value: v, cmp, limit, verdict: Number.isNaN(v) ? 'n/a' : pass ? 'PASS' : 'MISS', explain });
+    const ofMedians = SIZES.map((n) => ratioOfMedians(num, den, n));
+    T.push({ label, per, ofMedians, at, value: v, cmp, limit, verdict: Number.isNaN(v) ? 'n/a' : pass ? 'PASS' : 'MISS', explain });
   };
   add('fused prune (Wasm-held) / SIMD stream', 'simd.pruneWasm', 'stream', '<=', 1.2);
   add('plain-JS loop / fused prune (Wasm-held)', 'jsLoop', 'simd.pruneWasm', '>=', 25);
@@ -543,8 +554,11 @@ function mdTable(header, rows) {
 function machine() {
   let cpu = os.cpus()[0]?.model ?? 'unknown';
   try {
-    const m = readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.*)$/m);
-    if (m) cpu = m[1];
+    const info = readFileSync('/proc/cpuinfo', 'utf8');
+    const m = info.match(/^model name\s*:\s*(.*)$/m);
+    const fam = info.match(/^cpu family\s*:\s*(\d+)$/m);
+    const mod = info.match(/^model\s*:\s*(\d+)$/m);
+    if (m) cpu = m[1] + (fam && mod ? ` (family ${fam[1]}, model ${mod[1]})` : '');
   } catch {}
   let l3 = '';
   try {
@@ -569,11 +583,11 @@ function render(withDiag) {
     '',
     mdTable(header, rows),
     '',
-    `Targets (ratios of medians; the verdict is taken at ${fmtN(tg.at)}):`,
+    `Targets, as ratios of median times: in each round the two tasks' medians are divided, and the table gives the median of the ${ROUNDS} per-round ratios (robust to load drifting between rounds; the ratios of the overall medians are in the JSON). The verdict is taken at ${fmtN(tg.at)}:`,
     '',
     mdTable(['target', ...SIZES.map(fmtN), 'goal', `at ${fmtN(tg.at)}`], tRows),
     '',
-    'For context:',
+    'For context (same kind of ratios):',
     '',
     mdTable(['ratio', ...SIZES.map(fmtN)], iRows),
   ];
@@ -637,7 +651,8 @@ async function main() {
   }
   const text = render(EXTRAS);
   process.stdout.write(`\n${text}\n`);
-  writeFileSync(join(tmp, 'core-latest.json'), JSON.stringify({ date: new Date().toISOString(), machine: machine(), sizes: SIZES, rounds: ROUNDS, results, labels: LABEL, targets: targets(), checks, notes }, null, 1));
+  // A trial run (other sizes, --no-record) must not overwrite the figures behind the README.
+  writeFileSync(join(tmp, RECORD ? 'core-latest.json' : 'core-trial.json'), JSON.stringify({ date: new Date().toISOString(), machine: machine(), sizes: SIZES, rounds: ROUNDS, results, labels: LABEL, targets: targets(), checks, notes }, null, 1));
   if (RECORD) recordReadme(text);
   process.stderr.write(`total ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
   if (checks.some((c) => !c.ok)) process.exitCode = 1;
