@@ -10,7 +10,7 @@ export {
   prunedCount,
   roundHalfEven,
 } from './kernels/index.js';
-export type { CountReport, PruneReport, MaskOptions, NMOptions } from './kernels/index.js';
+export type { CountReport, PruneReport, MaskOptions, NMOptions, ThresholdOptions } from './kernels/index.js';
 export { wasmInfo, simdSupported, allocWeights, WasmWeights } from './wasm/index.js';
 export type { InitOptions, WasmInfo, Weights } from './wasm/index.js';
 export { PruneError, ArgumentError, NaNWeightsError, WasmError } from './errors.js';

@@ -68,6 +68,14 @@ describe('NaN weights', () => {
     buf.free();
   });
 
+  it('pruneByThreshold with checkNaN: false makes one pass and keeps NaN as it is', () => {
+    const x = Float32Array.of(NaN, 0.1, -NaN, 2, -0.2, Infinity);
+    const r = pruneByThreshold(x, 0.5, { checkNaN: false });
+    expect(r).toEqual({ threshold: 0.5, pruned: 2, kept: 4, sparsity: 2 / 6 });
+    expect(Array.from(x)).toEqual([NaN, 0, NaN, 2, 0, Infinity]);
+    expect(() => pruneByThreshold(x, 0.5, null as never)).toThrow('pruneByThreshold: options must be an object, got null');
+  });
+
   it('applyMask and countZeros need no magnitudes and accept NaN', () => {
     const x = Float32Array.of(NaN, 1, NaN);
     expect(countZeros(x)).toBe(0);

@@ -48,16 +48,28 @@ export function prunedCount(sparsity: number, n: number): number {
   return roundHalfEven(sparsity * n);
 }
 
+export interface ThresholdOptions {
+  /**
+   * Default true: look for NaN before writing anything, so NaN weights throw a NaNWeightsError
+   * and leave the array untouched. That look is a read pass of its own; `false` skips it (one
+   * pass in all) for weights known to be finite, and NaN weights are then kept as they are.
+   */
+  checkNaN?: boolean;
+}
+
 /**
- * Prunes in place every weight with |w| <= threshold (written as +0); one pass.
- * NaN weights throw a NaNWeightsError and leave the array untouched.
+ * Prunes in place every weight with |w| <= threshold (written as +0); one pass over the data
+ * (two with the default NaN check, see ThresholdOptions).
  */
-export function pruneByThreshold(weights: Weights, threshold: number): PruneReport {
+export function pruneByThreshold(weights: Weights, threshold: number, options: ThresholdOptions = {}): PruneReport {
   const fname = 'pruneByThreshold';
   checkWeights(fname, weights);
   const tBits = thresholdBits(fname, threshold);
+  if (options === null || typeof options !== 'object') {
+    throw new ArgumentError(`${fname}: options must be an object, got ${String(options)}`);
+  }
   const be = wasmBackend(fname);
-  assertNoNaN(be, fname, weights);
+  if (options.checkNaN !== false) assertNoNaN(be, fname, weights);
   return report(weights.length, be.pruneAbove(weights, tBits), Math.abs(threshold));
 }
 

@@ -9,4 +9,4 @@ export {
   prunedCount,
   roundHalfEven,
 } from './api.js';
-export type { CountReport, PruneReport, MaskOptions, NMOptions } from './api.js';
+export type { CountReport, PruneReport, MaskOptions, NMOptions, ThresholdOptions } from './api.js';
