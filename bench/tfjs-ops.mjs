@@ -25,6 +25,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { allocWeights, pruneByThreshold, pruneToSparsity, magnitudeThreshold, wasmInfo } from '../dist/index.mjs';
 import { registerPruneKernels, pruneMagnitude, magnitudeMask, applyMask, copyReport, resetCopyReport } from '../dist/tfjs.mjs';
+import { median, normalWeights } from './lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const tmp = join(here, '.tmp');
@@ -61,35 +62,8 @@ function measureRound(fn, before) {
   return { median: r.latency.p50, runs: r.latency.samplesCount };
 }
 
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
-// Same weights as bench/core.mjs: N(0, 0.05²), mulberry32 + Box–Muller, seed 42.
-function mulberry32(seed) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = seed;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
-function normalWeights(n, seed = 42) {
-  const rand = mulberry32(seed);
-  const w = new Float32Array(n);
-  for (let i = 0; i < n; i += 2) {
-    const u = 1 - rand();
-    const v = rand();
-    const r = 0.05 * Math.sqrt(-2 * Math.log(u));
-    w[i] = r * Math.cos(2 * Math.PI * v);
-    if (i + 1 < n) w[i + 1] = r * Math.sin(2 * Math.PI * v);
-  }
-  return w;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Tasks. `make(ctx)` returns { fn, before? } for one size; ctx holds the tensors and buffers.

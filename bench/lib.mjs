@@ -1,0 +1,31 @@
+// Shared by the bench scripts: the seeded weights every bench uses (N(0, 0.05^2), mulberry32 +
+// Box-Muller, seed 42), and the median.
+
+export function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+export function mulberry32(seed) {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = seed;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function normalWeights(n, seed = 42) {
+  const rand = mulberry32(seed);
+  const w = new Float32Array(n);
+  for (let i = 0; i < n; i += 2) {
+    const u = 1 - rand();
+    const v = rand();
+    const r = 0.05 * Math.sqrt(-2 * Math.log(u));
+    w[i] = r * Math.cos(2 * Math.PI * v);
+    if (i + 1 < n) w[i + 1] = r * Math.sin(2 * Math.PI * v);
+  }
+  return w;
+}
