@@ -1,7 +1,7 @@
 // The typed-array API: argument checks, the meaning of sparsity and thresholds, and reports. The
 // numeric work is done by a KernelBackend (the Wasm kernels).
 import { ArgumentError, NaNWeightsError } from '../errors.js';
-import { wasmBackend, WasmWeights, type KernelBackend, type Weights } from '../wasm/index.js';
+import { wasmBackend, WasmWeights, type KernelBackend, type PartsSelection, type Weights } from '../wasm/index.js';
 
 export interface CountReport {
   /** Weights that are zero afterwards (weights that were already zero count as pruned). */
@@ -93,6 +93,26 @@ export function pruneToSparsity(weights: Weights, sparsity: number): PruneReport
   // A zero threshold means every pruned weight is already zero: prune all zeros alike.
   const kept = sel.bits === 0 ? be.pruneAbove(weights, 0) : be.pruneSelect(weights, sel);
   return report(weights.length, kept, bitsToFloat(sel.bits));
+}
+
+/**
+ * For the model layer's global scope (not public API): the k-th smallest magnitude over several
+ * arrays (k in [1, total]) as bits, with each array's counts below and at it; `nanPart` names the
+ * first array holding NaN. null when the kernels offer no multi-array select.
+ */
+export function selectAcrossArrays(fname: string, arrays: readonly Weights[], k: number): PartsSelection | { nanPart: number } | null {
+  const be = wasmBackend(fname);
+  return be.selectParts ? be.selectParts(arrays, k) : null;
+}
+
+/**
+ * For the model layer (not public API): prunes in place every weight whose magnitude bits are
+ * below `bits` and the first `take` equal to them (in index order); returns the weights kept.
+ * The weights must hold no NaN (checked by the caller's select).
+ */
+export function pruneBelowBits(fname: string, weights: Weights, bits: number, take: number): number {
+  const be = wasmBackend(fname);
+  return bits === 0 ? be.pruneAbove(weights, 0) : be.pruneSelect(weights, { bits, need: take });
 }
 
 /**

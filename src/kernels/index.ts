@@ -8,5 +8,7 @@ export {
   nmMask,
   prunedCount,
   roundHalfEven,
+  selectAcrossArrays,
+  pruneBelowBits,
 } from './api.js';
 export type { CountReport, PruneReport, MaskOptions, NMOptions, ThresholdOptions } from './api.js';

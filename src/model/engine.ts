@@ -2,10 +2,10 @@
 // variables): decide per tensor, find the global threshold if asked, then prune tensor by tensor
 // with the core kernels, storing each result before the next tensor is read.
 import { NaNWeightsError, type ModelLocation } from '../errors.js';
-import { applyMask, countZeros, magnitudeThreshold, nmMask, prunedCount, pruneByThreshold, pruneToSparsity } from '../kernels/index.js';
+import { applyMask, countZeros, magnitudeThreshold, nmMask, prunedCount, pruneBelowBits, pruneByThreshold, pruneToSparsity } from '../kernels/index.js';
 import { allocWeights, type Weights } from '../wasm/index.js';
 import { decide, type Decision, type NM, type NormalizedConfig } from './config.js';
-import { floatBelow, globalSelect, type CodedTensor, type GlobalPlan } from './global.js';
+import { globalSelect, type CodedTensor, type GlobalPlan } from './global.js';
 import { describeLocation } from './origin.js';
 import type { NMLayout, TensorLike, TensorRole } from './select.js';
 import type { TensorPruneReport } from './types.js';
@@ -83,7 +83,7 @@ export function runPlan(
     const sizes = pool.map((i) => tensors[i].size);
     const k = prunedCount(cfg.sparsity as number, sizes.reduce((a, b) => a + b, 0));
     const read = access.readForSelect ?? access.read;
-    plan = globalSelect(sizes, (j) => read(pool[j]), k, (j, count, first) => nanError(pool[j], count, first));
+    plan = globalSelect(sizes, (j) => read(pool[j]), k, (j, count, first) => nanError(pool[j], count, first), fname);
   }
   // Everything else is checked before anything is stored, so a failure leaves no partial result.
   if (validateFirst) {
@@ -166,10 +166,9 @@ function planPick(plan: GlobalPlan, j: number): CodePick {
 function prunePooled(w: Weights, plan: GlobalPlan, j: number): number {
   if (plan.counts === null) return pruneByThreshold(w, 0).kept;
   const c = plan.counts[j];
-  let kept: number;
-  if (c.take === c.ties) kept = pruneByThreshold(w, plan.threshold).kept;
-  else if (c.take === 0) kept = pruneByThreshold(w, floatBelow(plan.bits)).kept;
-  else kept = pruneToSparsity(w, c.pruned / w.length).kept;
+  // Everything below the threshold's bits and the first `take` ties; the select pass has already
+  // ruled out NaN, so no second look is needed.
+  const kept = pruneBelowBits('pruneArtifacts', w, plan.bits, c.take);
   if (w.length - kept !== c.pruned) {
     throw new Error(`tfjs-prune internal error: global plan pruned ${w.length - kept} weights instead of ${c.pruned}`);
   }

@@ -14,8 +14,12 @@
 //
 // Each tensor then prunes its own exact count with the core kernels (docs/model.md).
 //
-// This runs in plain JS because the core API selects within one array only; a multi-array
-// select in the Wasm kernels (the histogram passes exist there) would take over these loops.
+// When every pooled tensor is float32, the core kernels do all of this in Wasm over the tensors
+// as they are (selectAcrossArrays: the same sample-bracket-gather scheme, SIMD). The plain-JS
+// passes below serve quantized tensors read as codes (no decoding), and kernels without a
+// multi-array select.
+
+import { selectAcrossArrays } from '../kernels/index.js';
 
 /**
  * A quantized tensor as its codes and, per code, the bit pattern of the dequantized magnitude
@@ -60,7 +64,24 @@ function bitsOfAny(x: Float32Array | CodedTensor): Uint32Array {
   return out;
 }
 
-export function globalSelect(sizes: readonly number[], read: ReadTensor, k: number, onNaN: NaNReporter): GlobalPlan {
+export function globalSelect(sizes: readonly number[], read: ReadTensor, k: number, onNaN: NaNReporter, fname = 'globalSelect'): GlobalPlan {
+  if (k > 0) {
+    const arrays: Float32Array[] = [];
+    for (let t = 0; t < sizes.length; t++) {
+      const x = read(t);
+      if (!(x instanceof Float32Array)) break;
+      arrays.push(x);
+    }
+    const r = arrays.length === sizes.length ? selectAcrossArrays(fname, arrays, k) : null;
+    if (r !== null) {
+      if ('nanPart' in r) {
+        const nan = findNaNBits(bitsOf(arrays[r.nanPart]));
+        onNaN(r.nanPart, nan.count, nan.first);
+      } else {
+        return finish(k, r.bits, Float64Array.from(r.lt), Float64Array.from(r.eq));
+      }
+    }
+  }
   const n = sizes.reduce((a, b) => a + b, 0);
   const bracket = k > 0 && n >= 1 << 16 ? sampleBracket(sizes, read, k, n) : null;
   if (bracket !== null) {

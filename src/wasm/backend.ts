@@ -3,12 +3,12 @@
 // streamed through a fixed window of `chunkLength` floats: copy in, run, copy back if written.
 // An array that fits the window is copied in once for all passes of one call.
 import { runtime, type Runtime } from './runtime.js';
-import { selectKth, type Selection, type SelectMemory } from './select.js';
+import { selectAcross, selectKth, type PartsSelection, type Selection, type SelectMemory, type SelectSource } from './select.js';
 import { WasmWeights } from './weights.js';
 
 export type Weights = Float32Array | WasmWeights;
 
-export type { Selection } from './select.js';
+export type { PartsSelection, Selection } from './select.js';
 
 /**
  * What the typed-array API needs from an implementation. The Wasm one is below; the API layer
@@ -26,15 +26,27 @@ export interface KernelBackend {
   findNaN(w: Weights): { count: number; first: number } | null;
   /** The k-th smallest magnitude, k in [1, n]; null when the weights hold NaN. */
   select(w: Weights, k: number): Selection | null;
+  /**
+   * The k-th smallest magnitude over several arrays (k in [1, total]) and each array's counts
+   * below and at it; `nanPart` names the first array holding NaN. Optional: a backend without it
+   * leaves the model layer to its own pass.
+   */
+  selectParts?(ws: readonly Weights[], k: number): PartsSelection | { nanPart: number };
   nmMask(w: Weights, rowLength: number, keep: number, m: number, out: Uint8Array): number;
 }
+
+/**
+ * The stream whose whole array the window holds now (per runtime), so that a second pass of the
+ * same call skips the copy in. Several streams may take turns in the window (a select across
+ * arrays), so this is the window's state, not a stream's.
+ */
+const windowHolder = new WeakMap<Runtime, Stream>();
 
 class Stream {
   readonly n: number;
   private readonly rt: Runtime;
   private readonly js: Float32Array | null;
   private readonly ptr: number;
-  private resident = false;
 
   constructor(rt: Runtime, w: Weights) {
     this.rt = rt;
@@ -79,11 +91,17 @@ class Stream {
     }
     const base = this.rt.chunkPtr >>> 2;
     const whole = off === 0 && len === this.n;
-    if (!(whole && this.resident)) this.rt.heap.f32.set(js.subarray(off, off + len), base);
-    this.resident = whole;
+    if (!(whole && windowHolder.get(this.rt) === this)) this.rt.heap.f32.set(js.subarray(off, off + len), base);
+    if (whole) windowHolder.set(this.rt, this);
+    else windowHolder.delete(this.rt);
     fn(this.rt.chunkPtr);
     if (writeBack) js.set(this.rt.heap.f32.subarray(base, base + len), off);
   }
+}
+
+/** A stream as the select passes see it (`bits` read late: scratch allocation may grow memory). */
+function source(s: Stream): SelectSource {
+  return { n: s.n, get bits() { return s.bits; }, each: (fn) => s.each(false, fn) };
 }
 
 export function wasmBackend(fname: string): KernelBackend {
@@ -166,8 +184,11 @@ export function wasmBackend(fname: string): KernelBackend {
     },
 
     select(w, k) {
-      const s = stream(w);
-      return selectKth(ex, scratch, { n: s.n, bits: s.bits, each: (fn) => s.each(false, fn) }, k);
+      return selectKth(ex, scratch, source(stream(w)), k);
+    },
+
+    selectParts(ws, k) {
+      return selectAcross(ex, scratch, ws.map((w) => source(stream(w))), k);
     },
 
     nmMask(w, rowLength, keep, m, out) {

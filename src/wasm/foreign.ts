@@ -216,8 +216,9 @@ export class TensorKernels {
    * floats hold NaN. Scratch is taken from `heap` and given back before returning.
    */
   select(heap: ForeignHeap, ptr: number, n: number, k: number): Selection | null {
-    const bits = new Uint32Array(this.memory.buffer, ptr, n);
-    return selectKth(this.ex, heap, { n, bits, each: (fn) => fn(ptr, n) }, k);
+    const memory = this.memory;
+    // A getter: the scratch taken from `heap` may grow the memory and detach earlier views.
+    return selectKth(this.ex, heap, { n, get bits() { return new Uint32Array(memory.buffer, ptr, n); }, each: (fn) => fn(ptr, n) }, k);
   }
 
   private refresh(): void {

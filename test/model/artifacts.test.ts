@@ -98,6 +98,33 @@ describe('scopes', () => {
     expect(zeroSet([w['p/kernel'], w['q/kernel'], w['r/kernel']])).toEqual(referenceGlobal(t.map((x) => x.values as Float32Array), s));
   });
 
+  it('global scope over many tensors with ties straddling them (the sampled bracket) matches the reference', async () => {
+    // Magnitudes on a coarse grid (64 values), so the threshold's ties run across tensor
+    // boundaries; sizes below, at and above the kernels' 64K-float window, one not a multiple of 4.
+    const sizes = [70_001, 65_536, 1_000, 131_072, 4_093];
+    const t: TensorInit[] = sizes.map((n, j) => ({
+      name: `g${j}/kernel`,
+      shape: [n, 1],
+      values: Float32Array.from(randn(n, 60 + j, 1), (v) => Math.round(v * 16) / 16),
+    }));
+    for (const s of [0.25, 0.6, 0.95]) {
+      const { artifacts } = await pruneArtifacts(makeArtifacts(t), { sparsity: s, scope: 'global' }, { gzip: false });
+      const w = stockDecode(artifacts);
+      expect(zeroSet(sizes.map((_, j) => w[`g${j}/kernel`]))).toEqual(referenceGlobal(t.map((x) => x.values as Float32Array), s));
+    }
+  });
+
+  it('global scope names the tensor holding NaN in a large pool', async () => {
+    const t: TensorInit[] = [
+      { name: 'm/kernel', shape: [400, 500], values: randn(200_000, 70, 1) },
+      { name: 'n/kernel', shape: [300, 500], values: randn(150_000, 71, 1) },
+    ];
+    (t[1].values as Float32Array)[123_456] = NaN;
+    await expect(pruneArtifacts(makeArtifacts(t), { sparsity: 0.5, scope: 'global' })).rejects.toThrow(
+      /tensor 'n\/kernel' \(float32\[300,500\]\) holds 1 NaN value, the first at element 123456/,
+    );
+  });
+
   it('global scope stays exact when the sample misleads (every sampled block holds the largest weights)', async () => {
     // Blocks 0..63 of every 1024 (what the sample reads) hold large magnitudes, the rest small.
     const v = Float32Array.from(randn(262_144, 44, 0.01), (x, i) => (i % 1024 < 64 ? 10 + x : x));
