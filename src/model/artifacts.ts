@@ -3,7 +3,7 @@
 import { ArgumentError, ModelFormatError } from '../errors.js';
 import { countZeros } from '../kernels/index.js';
 import { wasmInfo } from '../wasm/index.js';
-import { encode, otherZeros, pruneUint8Codes, readCoded, readFloat, requantize, type Encoded } from './codec.js';
+import { encode, otherZeros, pruneCodes, readCoded, readFloat, requantize, type Encoded } from './codec.js';
 import { normalizeConfig } from './config.js';
 import { runPlan, type Access, type Stored } from './engine.js';
 import { parseWeightSpecs, QUANT_BYTES, storageDtype, type TensorEntry } from './manifest.js';
@@ -86,11 +86,11 @@ export async function pruneArtifacts(artifacts: ModelArtifacts, config: PruneCon
     },
     pruneCodes(i, pick) {
       const e = entries[i];
-      const r = pruneUint8Codes(store, e, pick);
+      const r = pruneCodes(store, e, pick);
       if (r === null) return null;
       out.write(outOffsets[i], r.encoded.bytes);
       specs[i].quantization = { ...(e.spec.quantization ?? {}), ...r.encoded.quantization! };
-      return { dtype: 'uint8', zeros: r.encoded.zeros, zerosBefore: r.zerosBefore, zerosAfter: r.encoded.zeros, threshold: r.threshold };
+      return { dtype: r.encoded.quantization!.dtype, zeros: r.encoded.zeros, zerosBefore: r.zerosBefore, zerosAfter: r.encoded.zeros, threshold: r.threshold };
     },
     otherZeros: (i) => otherZeros(store, entries[i]),
     where(i, element) {

@@ -36,6 +36,16 @@ export function readFloat(store: WeightStore, e: TensorEntry): { values: Float32
 }
 
 const ALL_U8 = Uint8Array.from({ length: 256 }, (_, i) => i);
+/** Magnitude bit patterns of the 65536 float16 codes, the same for every tensor (read-only). */
+let F16_LUT: Uint32Array | null = null;
+
+function float16Lut(): Uint32Array {
+  const values = new Float32Array(65536);
+  decodeFloat16(Uint16Array.from({ length: 65536 }, (_, i) => i), values);
+  const lut = new Uint32Array(values.buffer);
+  for (let i = 0; i < lut.length; i++) lut[i] &= 0x7fffffff;
+  return lut;
+}
 let ALL_U16: Uint16Array | null = null;
 
 /**
@@ -45,11 +55,11 @@ let ALL_U16: Uint16Array | null = null;
 export function readCoded(store: WeightStore, e: TensorEntry): { codes: Uint8Array | Uint16Array; lut: Uint32Array } | null {
   if (e.quant === null) return null;
   const codes = readCodes(store, e);
+  if (e.quant === 'float16') return { codes, lut: (F16_LUT ??= float16Lut()) };
   const n = e.quant === 'uint8' ? 256 : 65536;
   const values = new Float32Array(n);
   const all = e.quant === 'uint8' ? ALL_U8 : (ALL_U16 ??= Uint16Array.from({ length: 65536 }, (_, i) => i));
-  if (e.quant === 'float16') decodeFloat16(all as Uint16Array, values);
-  else dequantizeAffine(all, e.scale, e.min, values);
+  dequantizeAffine(all, e.scale, e.min, values);
   const lut = new Uint32Array(values.buffer);
   for (let i = 0; i < n; i++) lut[i] &= 0x7fffffff;
   return { codes, lut };
@@ -150,50 +160,54 @@ export function otherZeros(store: WeightStore, e: TensorEntry): number {
 }
 
 /**
- * Prunes a uint8 tensor whose grid holds 0 directly in its codes: magnitudes come from a
- * 256-entry table of |q * scale + min| (tfjs' own arithmetic), the selection is the core's
- * (exactly round-half-to-even(s * n), or the global plan's share; zeros count as pruned; ties to
- * the lowest index), pruned weights get the zero code and min becomes exactly -(zero * scale).
+ * Prunes a quantized tensor directly in its codes when its storage holds an exact zero: uint8 or
+ * uint16 whose grid holds 0 (magnitudes from a table of |q * scale + min|, tfjs' own arithmetic),
+ * and float16 (code 0 is +0). The selection is the core's (exactly round-half-to-even(s * n), or
+ * the global plan's share; zeros count as pruned; ties to the lowest index); pruned weights get
+ * the zero code, and min becomes exactly -(zero * scale). Surviving codes are untouched, so the
+ * result equals decoding, pruning and re-encoding, without either conversion.
  * Returns null when the tensor is not such a tensor (the float path handles it).
  */
-export function pruneUint8Codes(
+export function pruneCodes(
   store: WeightStore,
   e: TensorEntry,
   pick: { sparsity: number } | { bits: number; take: number },
 ): { encoded: Encoded; zerosBefore: number; threshold: number } | null {
-  if (e.quant !== 'uint8') return null;
-  const z = gridZero(e.scale, e.min, 255);
+  if (e.quant === null) return null;
+  const z = e.quant === 'float16' ? 0 : gridZero(e.scale, e.min, e.quant === 'uint8' ? 255 : 65535);
   if (z === null) return null;
-  const codes = readCodes(store, e) as Uint8Array;
-  const lut = readCoded(store, e)!.lut;
-  const counts = histU8(codes);
+  const { codes, lut } = readCoded(store, e)!;
+  // Tensors much shorter than the code table are cheaper to handle weight by weight.
+  if (codes.length * 4 < lut.length) return pruneFewCodes(e, codes, lut, pick, z);
+  const counts = new Uint32Array(lut.length);
+  histInto(codes, counts);
   let zerosBefore = 0;
-  for (let c = 0; c < 256; c++) if (lut[c] === 0) zerosBefore += counts[c];
-  // Codes by magnitude (then by code, so equal magnitudes group together).
-  const order = Array.from({ length: 256 }, (_, c) => c).sort((a, b) => lut[a] - lut[b] || a - b);
+  // The codes present, by magnitude (then by code, so equal magnitudes group together).
+  const present: number[] = [];
+  for (let c = 0; c < counts.length; c++) {
+    if (counts[c] === 0) continue;
+    present.push(c);
+    if (lut[c] === 0) zerosBefore += counts[c];
+  }
+  present.sort((a, b) => lut[a] - lut[b] || a - b);
   let bits: number;
   let take: number;
   if ('sparsity' in pick) {
     const k = roundHalfEven(pick.sparsity * e.size);
-    if (k <= zerosBefore) {
-      bits = 0;
-      take = 0;
-    } else {
+    bits = 0;
+    take = 0;
+    if (k > zerosBefore) {
       // The k-th smallest magnitude, and how many equal to it to take.
       let below = 0;
-      let j = 0;
-      bits = 0;
-      while (j < 256) {
-        const m = lut[order[j]];
+      for (let j = 0; j < present.length; ) {
+        const m = lut[present[j]];
         let same = 0;
-        let jj = j;
-        while (jj < 256 && lut[order[jj]] === m) same += counts[order[jj++]];
+        while (j < present.length && lut[present[j]] === m) same += counts[present[j++]];
         if (below + same >= k) {
           bits = m;
           break;
         }
         below += same;
-        j = jj;
       }
       take = k - below;
     }
@@ -201,37 +215,121 @@ export function pruneUint8Codes(
     bits = pick.bits;
     take = pick.take;
   }
-  const out = new Uint8Array(e.size);
-  const zeros = rewriteU8(codes, lut, bits, take, z, out);
+  const out = codes instanceof Uint8Array ? new Uint8Array(e.size) : new Uint16Array(e.size);
+  const zeros = rewriteCodes(codes, lut, bits, take, z, out, counts);
   const threshold = new Float32Array(new Uint32Array([bits]).buffer)[0];
-  return { encoded: { bytes: out, quantization: { dtype: 'uint8', scale: e.scale, min: zeroMin(z, e.scale) }, zeros }, zerosBefore, threshold };
+  const quantization: Encoded['quantization'] = e.quant === 'float16' ? { dtype: 'float16' } : { dtype: e.quant, scale: e.scale, min: zeroMin(z, e.scale) };
+  return { encoded: { bytes: new Uint8Array(out.buffer), quantization, zeros }, zerosBefore, threshold };
 }
 
-// The hot loops live in small functions of their own, which V8 optimizes as a whole.
-function histU8(codes: Uint8Array): Uint32Array {
-  const counts = new Uint32Array(256);
-  for (let i = 0; i < codes.length; i++) counts[codes[i]]++;
-  return counts;
-}
-
-/** Pruned (zero, below `bits`, or among the first `take` at it) -> code z; returns the zeros. */
-function rewriteU8(codes: Uint8Array, lut: Uint32Array, bits: number, take: number, z: number, out: Uint8Array): number {
-  // Per code: 0 keep, 1 prune, 2 prune while ties last.
-  const action = new Uint8Array(256);
-  for (let c = 0; c < 256; c++) action[c] = lut[c] === 0 || lut[c] < bits ? 1 : lut[c] === bits ? 2 : 0;
-  let taken = 0;
+/** pruneCodes for a tensor of few weights (16-bit codes): magnitudes sorted, then one pass. */
+function pruneFewCodes(
+  e: TensorEntry,
+  codes: Uint8Array | Uint16Array,
+  lut: Uint32Array,
+  pick: { sparsity: number } | { bits: number; take: number },
+  z: number,
+): { encoded: Encoded; zerosBefore: number; threshold: number } {
+  const n = codes.length;
+  const mags = new Uint32Array(n);
+  let zerosBefore = 0;
+  for (let i = 0; i < n; i++) {
+    mags[i] = lut[codes[i]];
+    if (mags[i] === 0) zerosBefore++;
+  }
+  let bits = 0;
+  let take = 0;
+  if ('sparsity' in pick) {
+    const k = roundHalfEven(pick.sparsity * n);
+    if (k > zerosBefore) {
+      const sorted = mags.slice().sort();
+      bits = sorted[k - 1];
+      let below = 0;
+      while (sorted[below] < bits) below++;
+      take = k - below;
+    }
+  } else {
+    bits = pick.bits;
+    take = pick.take;
+  }
+  const out = codes instanceof Uint8Array ? new Uint8Array(n) : new Uint16Array(n);
   let zeros = 0;
+  for (let i = 0; i < n; i++) {
+    const m = mags[i];
+    let prune = m === 0 || m < bits;
+    if (!prune && m === bits && take > 0) {
+      prune = true;
+      take--;
+    }
+    out[i] = prune ? z : codes[i];
+    if (prune) zeros++;
+  }
+  const threshold = new Float32Array(new Uint32Array([bits]).buffer)[0];
+  const quantization: Encoded['quantization'] = e.quant === 'float16' ? { dtype: 'float16' } : { dtype: e.quant as 'uint8' | 'uint16', scale: e.scale, min: zeroMin(z, e.scale) };
+  return { encoded: { bytes: new Uint8Array(out.buffer), quantization, zeros }, zerosBefore, threshold };
+}
+
+// The hot loops live in small functions of their own, one per code type, which V8 optimizes as a
+// whole (a loop that sees both array types runs several times slower).
+function histInto(codes: Uint8Array | Uint16Array, counts: Uint32Array): void {
+  if (codes instanceof Uint8Array) histU8(codes, counts);
+  else histU16(codes, counts);
+}
+
+function histU8(codes: Uint8Array, counts: Uint32Array): void {
+  for (let i = 0; i < codes.length; i++) counts[codes[i]]++;
+}
+
+function histU16(codes: Uint16Array, counts: Uint32Array): void {
+  for (let i = 0; i < codes.length; i++) counts[codes[i]]++;
+}
+
+/**
+ * Pruned (zero, below `bits`, or among the first `take` at it) -> code z; returns the zeros.
+ * `counts` is the codes' histogram. Unless the ties at `bits` are split (some pruned, some kept),
+ * every code has one fate, and the pass is a table lookup.
+ */
+function rewriteCodes<T extends Uint8Array | Uint16Array>(codes: T, lut: Uint32Array, bits: number, take: number, z: number, out: T, counts: Uint32Array): number {
+  // Per code: 0 keep, 1 prune, 2 prune while ties last.
+  const action = new Uint8Array(lut.length);
+  let ties = 0;
+  for (let c = 0; c < lut.length; c++) {
+    action[c] = lut[c] === 0 || lut[c] < bits ? 1 : lut[c] === bits ? 2 : 0;
+    if (action[c] === 2) ties += counts[c];
+  }
+  const map = codes instanceof Uint8Array ? new Uint8Array(lut.length) : new Uint16Array(lut.length);
+  let zeros = 0;
+  const split = take > 0 && take < ties;
+  for (let c = 0; c < lut.length; c++) {
+    map[c] = action[c] === 1 || (action[c] === 2 && take > 0) ? z : c;
+    if (map[c] === z && !(split && action[c] === 2)) zeros += counts[c];
+  }
+  if (!split) {
+    if (codes instanceof Uint8Array) mapU8(codes, map as Uint8Array, out as Uint8Array);
+    else mapU16(codes as Uint16Array, map as Uint16Array, out as Uint16Array);
+    return zeros;
+  }
+  // Split ties: the first `take` in index order go (rare: a plain loop).
+  let taken = 0;
   for (let i = 0; i < codes.length; i++) {
     const c = codes[i];
-    const act = action[c];
-    let q = c;
-    if (act === 1) q = z;
-    else if (act === 2 && taken < take) {
-      taken++;
-      q = z;
+    let q = map[c];
+    if (action[c] === 2) {
+      if (taken < take) {
+        taken++;
+        q = z;
+        zeros++;
+      } else q = c;
     }
-    zeros += q === z ? 1 : 0;
     out[i] = q;
   }
   return zeros;
+}
+
+function mapU8(codes: Uint8Array, map: Uint8Array, out: Uint8Array): void {
+  for (let i = 0; i < codes.length; i++) out[i] = map[codes[i]];
+}
+
+function mapU16(codes: Uint16Array, map: Uint16Array, out: Uint16Array): void {
+  for (let i = 0; i < codes.length; i++) out[i] = map[codes[i]];
 }

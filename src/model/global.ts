@@ -15,9 +15,9 @@
 // Each tensor then prunes its own exact count with the core kernels (docs/model.md).
 //
 // When every pooled tensor is float32, the core kernels do all of this in Wasm over the tensors
-// as they are (selectAcrossArrays: the same sample-bracket-gather scheme, SIMD). The plain-JS
-// passes below serve quantized tensors read as codes (no decoding), and kernels without a
-// multi-array select.
+// as they are (selectAcrossArrays: the same sample-bracket-gather scheme, SIMD); quantized
+// tensors join it as the counts of their codes' magnitudes (kernelSelect). The plain-JS passes
+// below serve kernels without a multi-array select.
 
 import { selectAcrossArrays } from '../kernels/index.js';
 
@@ -66,21 +66,8 @@ function bitsOfAny(x: Float32Array | CodedTensor): Uint32Array {
 
 export function globalSelect(sizes: readonly number[], read: ReadTensor, k: number, onNaN: NaNReporter, fname = 'globalSelect'): GlobalPlan {
   if (k > 0) {
-    const arrays: Float32Array[] = [];
-    for (let t = 0; t < sizes.length; t++) {
-      const x = read(t);
-      if (!(x instanceof Float32Array)) break;
-      arrays.push(x);
-    }
-    const r = arrays.length === sizes.length ? selectAcrossArrays(fname, arrays, k) : null;
-    if (r !== null) {
-      if ('nanPart' in r) {
-        const nan = findNaNBits(bitsOf(arrays[r.nanPart]));
-        onNaN(r.nanPart, nan.count, nan.first);
-      } else {
-        return finish(k, r.bits, Float64Array.from(r.lt), Float64Array.from(r.eq));
-      }
-    }
+    const plan = kernelSelect(sizes.map((_, t) => read(t)), k, onNaN, fname);
+    if (plan !== null) return plan;
   }
   const n = sizes.reduce((a, b) => a + b, 0);
   const bracket = k > 0 && n >= 1 << 16 ? sampleBracket(sizes, read, k, n) : null;
@@ -328,6 +315,119 @@ function selectBits(v: Uint32Array, rank: number): number {
   let c = 0;
   for (; c < 1023 && rank > h3[c]; c++) rank -= h3[c];
   return prefix * 1024 + c;
+}
+
+// ---- the kernels' select ------------------------------------------------------------------------
+
+/**
+ * The plan from the Wasm kernels' select across arrays: float32 tensors are ranked where they
+ * lie, quantized ones by their code histograms (a code's magnitude is fixed: one pass per tensor,
+ * then at most 256 or 65536 distinct magnitudes each, added to the select's histograms). null
+ * when the kernels have no multi-array select.
+ */
+function kernelSelect(xs: readonly (Float32Array | CodedTensor)[], k: number, onNaN: NaNReporter, fname: string): GlobalPlan | null {
+  const floats: Float32Array[] = [];
+  const floatAt: number[] = [];
+  const hists: (Uint32Array | null)[] = [];
+  let pairs = 0;
+  let bits = new Uint32Array(1024);
+  let counts = new Float64Array(1024);
+  const push = (m: number, count: number) => {
+    if (pairs === bits.length) {
+      const b2 = new Uint32Array(pairs * 2);
+      b2.set(bits);
+      bits = b2;
+      const c2 = new Float64Array(pairs * 2);
+      c2.set(counts);
+      counts = c2;
+    }
+    bits[pairs] = m;
+    counts[pairs++] = count;
+  };
+  xs.forEach((x, t) => {
+    if (x instanceof Float32Array) {
+      floats.push(x);
+      floatAt.push(t);
+      hists.push(null);
+      return;
+    }
+    if (x.codes.length * 4 < x.lut.length) {
+      // Few weights for the code table: each weight is a pair of its own.
+      hists.push(null);
+      for (let i = 0; i < x.codes.length; i++) {
+        const m = x.lut[x.codes[i]];
+        if (m > INF) {
+          const nan = findNaNCodes(x);
+          onNaN(t, nan.count, nan.first);
+        }
+        push(m, 1);
+      }
+      return;
+    }
+    const h = histCodes(x.codes, x.lut.length);
+    hists.push(h);
+    for (let c = 0; c < h.length; c++) {
+      if (h[c] === 0) continue;
+      if (x.lut[c] > INF) {
+        const nan = findNaNCodes(x);
+        onNaN(t, nan.count, nan.first);
+      }
+      push(x.lut[c], h[c]);
+    }
+  });
+  const extra = floats.length < xs.length ? { bits: bits.subarray(0, pairs), counts: counts.subarray(0, pairs) } : undefined;
+  const r = selectAcrossArrays(fname, floats, k, extra);
+  if (r === null) return null;
+  if ('nanPart' in r) {
+    const nan = findNaNBits(bitsOf(floats[r.nanPart]));
+    return onNaN(floatAt[r.nanPart], nan.count, nan.first);
+  }
+  const lt = new Float64Array(xs.length);
+  const eq = new Float64Array(xs.length);
+  floatAt.forEach((t, j) => {
+    lt[t] = r.lt[j];
+    eq[t] = r.eq[j];
+  });
+  xs.forEach((x, t) => {
+    if (x instanceof Float32Array) return;
+    const h = hists[t];
+    let l = 0;
+    let e = 0;
+    if (h === null) {
+      for (let i = 0; i < x.codes.length; i++) {
+        const m = x.lut[x.codes[i]];
+        if (m < r.bits) l++;
+        else if (m === r.bits) e++;
+      }
+    } else {
+      for (let c = 0; c < h.length; c++) {
+        const m = x.lut[c];
+        if (m < r.bits) l += h[c];
+        else if (m === r.bits) e += h[c];
+      }
+    }
+    lt[t] = l;
+    eq[t] = e;
+  });
+  return finish(k, r.bits, lt, eq);
+}
+
+function histCodes(codes: Uint8Array | Uint16Array, size: number): Uint32Array {
+  const h = new Uint32Array(size);
+  for (let i = 0; i < codes.length; i++) h[codes[i]]++;
+  return h;
+}
+
+function findNaNCodes(x: CodedTensor): { count: number; first: number } {
+  let count = 0;
+  let first = -1;
+  for (let i = 0; i < x.codes.length; i++) {
+    if (x.lut[x.codes[i]] > INF) {
+      if (first < 0) first = i;
+      count++;
+    }
+  }
+  return { count, first };
 }
 
 // ---- exact fallback --------------------------------------------------------------------------

@@ -3,12 +3,12 @@
 // streamed through a fixed window of `chunkLength` floats: copy in, run, copy back if written.
 // An array that fits the window is copied in once for all passes of one call.
 import { runtime, type Runtime } from './runtime.js';
-import { selectAcross, selectKth, type PartsSelection, type Selection, type SelectMemory, type SelectSource } from './select.js';
+import { selectAcross, selectKth, type Extra, type PartsSelection, type Selection, type SelectMemory, type SelectSource } from './select.js';
 import { WasmWeights } from './weights.js';
 
 export type Weights = Float32Array | WasmWeights;
 
-export type { PartsSelection, Selection } from './select.js';
+export type { Extra, PartsSelection, Selection } from './select.js';
 
 /**
  * What the typed-array API needs from an implementation. The Wasm one is below; the API layer
@@ -31,7 +31,7 @@ export interface KernelBackend {
    * below and at it; `nanPart` names the first array holding NaN. Optional: a backend without it
    * leaves the model layer to its own pass.
    */
-  selectParts?(ws: readonly Weights[], k: number): PartsSelection | { nanPart: number };
+  selectParts?(ws: readonly Weights[], k: number, extra?: Extra): PartsSelection | { nanPart: number };
   nmMask(w: Weights, rowLength: number, keep: number, m: number, out: Uint8Array): number;
 }
 
@@ -187,8 +187,8 @@ export function wasmBackend(fname: string): KernelBackend {
       return selectKth(ex, scratch, source(stream(w)), k);
     },
 
-    selectParts(ws, k) {
-      return selectAcross(ex, scratch, ws.map((w) => source(stream(w))), k);
+    selectParts(ws, k, extra) {
+      return selectAcross(ex, scratch, ws.map((w) => source(stream(w))), k, extra);
     },
 
     nmMask(w, rowLength, keep, m, out) {

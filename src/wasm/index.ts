@@ -4,7 +4,7 @@ export { simdSupported, wasmSupported } from './detect.js';
 export { decodeBase64 } from './base64.js';
 export { allocWeights, WasmWeights } from './weights.js';
 export { wasmBackend } from './backend.js';
-export type { KernelBackend, PartsSelection, Selection, Weights } from './backend.js';
+export type { Extra, KernelBackend, PartsSelection, Selection, Weights } from './backend.js';
 export {
   loadTensorKernels,
   tensorKernelsLoaded,

@@ -107,7 +107,7 @@ function bracketed(ex: SelectExports, mem: SelectMemory, src: SelectSource, k: n
   }
 }
 
-function radix(ex: SelectExports, mem: SelectMemory, src: SelectSource, k: number): Selection | null {
+function radix(ex: SelectExports, mem: SelectMemory, src: SelectSource, k: number, extra?: Extra): Selection | null {
   const n = src.n;
   const cap = Math.min(n, MAX_GATHER, Math.max(1 << 16, n >>> 3));
   const scratch = mem.malloc(HIST_WORDS * 4 + cap * 4);
@@ -118,8 +118,20 @@ function radix(ex: SelectExports, mem: SelectMemory, src: SelectSource, k: numbe
     let nans = 0;
     src.each((ptr, len) => (nans += ex.histogramAll(ptr, len, hist) >>> 0));
     if (nans > 0) return null;
+    if (extra) addExtra(mem, hist, extra, 20, 31, 0);
     const p1 = pick(mem, hist, k);
     const b1 = p1.bin;
+    if (extra) {
+      // The extra magnitudes are not in memory to gather: refine by two more histograms.
+      zero(mem, hist);
+      src.each((ptr, len) => ex.histogramPrefix(ptr, len, hist, 9, 20, b1));
+      addExtra(mem, hist, extra, 9, 20, b1);
+      const p2 = pick(mem, hist, p1.rank);
+      zero(mem, hist);
+      src.each((ptr, len) => ex.histogramPrefix(ptr, len, hist, 0, 9, b1 * 2048 + p2.bin));
+      addExtra(mem, hist, extra, 0, 9, b1 * 2048 + p2.bin);
+      return compose(b1, p2.bin, pick(mem, hist, p2.rank));
+    }
     if (p1.binCount <= cap) {
       // The bucket fits the gather area: the later passes read only its magnitudes.
       let count = 0;
@@ -160,6 +172,21 @@ function compose(b1: number, b2: number, p3: { bin: number; rank: number }): Sel
   return { bits: b1 * 2 ** 20 + b2 * 2 ** 9 + (p3.bin & 511), need: p3.rank };
 }
 
+/** Magnitudes counted without being in memory (quantized tensors' codes): bit patterns and counts. */
+export interface Extra {
+  bits: Uint32Array;
+  counts: Float64Array;
+}
+
+// Adds the extra magnitudes with the given prefix to histogram copy 0 (prefixShift 31: all).
+function addExtra(mem: SelectMemory, hist: number, extra: Extra, shift: number, prefixShift: number, prefix: number): void {
+  const h = new Uint32Array(mem.memory.buffer, hist, 2048);
+  for (let i = 0; i < extra.bits.length; i++) {
+    const b = extra.bits[i];
+    if (prefixShift >= 31 || b >>> prefixShift === prefix) h[(b >>> shift) & 2047] += extra.counts[i];
+  }
+}
+
 function zero(mem: SelectMemory, hist: number): void {
   new Uint32Array(mem.memory.buffer, hist, HIST_WORDS).fill(0);
 }
@@ -192,11 +219,18 @@ export interface PartsSelection {
  *
  * The bracketed path records each part's share during its one pass (below-lo counts from the
  * kernel's running totals, gathered ranges from the running count), so no extra pass is needed;
- * the radix fallback adds one counting pass.
+ * the radix fallback adds one counting pass. `extra` adds magnitudes that are not in memory
+ * (quantized tensors, counted from their codes) to the ranking; they get no counts here.
  */
-export function selectAcross(ex: SelectExports, mem: SelectMemory, parts: readonly SelectSource[], k: number): PartsSelection | { nanPart: number } {
+export function selectAcross(
+  ex: SelectExports,
+  mem: SelectMemory,
+  parts: readonly SelectSource[],
+  k: number,
+  extra?: Extra,
+): PartsSelection | { nanPart: number } {
   const n = parts.reduce((a, p) => a + p.n, 0);
-  if (n >= SAMPLE_FROM) {
+  if (n >= SAMPLE_FROM && extra === undefined) {
     const r = bracketedAcross(ex, mem, parts, n, k);
     if (r !== undefined) return r;
   }
@@ -207,7 +241,7 @@ export function selectAcross(ex: SelectExports, mem: SelectMemory, parts: readon
       for (const p of parts) p.each(fn);
     },
   };
-  const sel = radix(ex, mem, all, k);
+  const sel = radix(ex, mem, all, k, extra);
   if (sel === null) return { nanPart: nanPartOf(parts) };
   const scratch = mem.malloc(RES_BYTES + 16);
   try {
