@@ -449,6 +449,32 @@ describe('quantized manifests', () => {
     expect(zeroSet(names.map((n) => w[n]))).toEqual(referenceGlobal(names.map((n) => before[n] as Float32Array), 0.7));
   });
 
+  it('mixed pools (float32 with small and large float16 / uint16 / uint8 tensors, many ties) match the reference, global and layer', async () => {
+    const half = (n: number, seed: number) => Uint16Array.from(randn(n, seed, 1), (v) => (v < 0 ? 0x8000 : 0) | (0x3000 + (Math.floor(Math.abs(v) * 8) << 6)));
+    const h1 = half(3_000, 81); // fewer weights than a quarter of the code table: weight by weight
+    const h2 = half(20_000, 82);
+    const u16 = Uint16Array.from(randn(2_000, 83, 1), (v) => Math.max(0, Math.min(65535, 32768 + Math.round(v * 8) * 64)));
+    const u8 = Uint8Array.from(randn(30_000, 84, 1), (v) => Math.max(0, Math.min(255, Math.round(128 + v * 40))));
+    const f32 = Float32Array.from(randn(60_000, 85, 1), (v) => Math.round(v * 64) / 64);
+    const t: TensorInit[] = [
+      { name: 'h1/kernel', shape: [30, 100], bytes: new Uint8Array(h1.buffer), quantization: { dtype: 'float16' } },
+      { name: 'f/kernel', shape: [300, 200], values: f32 },
+      { name: 'h2/kernel', shape: [100, 200], bytes: new Uint8Array(h2.buffer), quantization: { dtype: 'float16' } },
+      { name: 'w/kernel', shape: [40, 50], bytes: new Uint8Array(u16.buffer), quantization: { dtype: 'uint16', scale: 1 / 4096, min: -8 } },
+      { name: 'b/kernel', shape: [150, 200], bytes: u8, quantization: { dtype: 'uint8', scale: 1 / 32, min: -4 } },
+    ];
+    const names = t.map((x) => x.name);
+    const before = stockDecode(makeArtifacts(t));
+    for (const s of [0.3, 0.8]) {
+      const g = stockDecode((await pruneArtifacts(makeArtifacts(t), { sparsity: s, scope: 'global' }, { gzip: false })).artifacts);
+      expect(zeroSet(names.map((n) => g[n]))).toEqual(referenceGlobal(names.map((n) => before[n] as Float32Array), s));
+      const l = stockDecode((await pruneArtifacts(makeArtifacts(t), { sparsity: s }, { gzip: false })).artifacts);
+      for (const n of names) expect(zeroSet([l[n]])).toEqual(referenceGlobal([before[n] as Float32Array], s));
+      // Survivors keep their values bit for bit.
+      for (const n of names) for (let i = 0; i < g[n].length; i++) if (g[n][i] !== 0) expect(g[n][i]).toBe(before[n][i]);
+    }
+  });
+
   it('float16: exact zeros, survivors bit for bit; int32 quantized tensors untouched', async () => {
     const h = new Uint16Array(64);
     const f16 = (x: number) => {
