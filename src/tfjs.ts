@@ -24,7 +24,8 @@ export type {
   PruneKernelName,
 } from './tfjs/index.js';
 export type { MaskOptions } from './kernels/index.js';
-export type { InitOptions } from './wasm/index.js';
+export type { InitOptions, TensorModuleSource } from './wasm/index.js';
+export type { RegisterOptions } from './tfjs/index.js';
 export { pruneArtifacts, pruneModel, formatReport, gzipSize } from './model/index.js';
 export type {
   ModelArtifacts,

@@ -2,6 +2,7 @@ export { pruneMagnitude } from './ops/prune_magnitude.js';
 export { magnitudeMask } from './ops/magnitude_mask.js';
 export { applyMask } from './ops/apply_mask.js';
 export { registerPruneKernels } from './register.js';
+export type { RegisterOptions } from './register.js';
 export { copyReport, resetCopyReport } from './copy_report.js';
 export type { CopyReport, CopyCall, CopyPath } from './copy_report.js';
 export { PruneMagnitude, PruneMagnitudeMask, PruneApplyMask, PRUNE_KERNEL_NAMES } from './kernel_names.js';

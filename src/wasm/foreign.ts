@@ -8,7 +8,7 @@
 //
 // Every pointer is a byte offset into that memory; the caller owns every byte it addresses.
 // Scratch for the radix select comes from the caller's allocator (`ForeignHeap`), per call.
-import { WasmError } from '../errors.js';
+import { ArgumentError, WasmError } from '../errors.js';
 import { decodeBase64 } from './base64.js';
 import { simdSupported } from './detect.js';
 import { runtime } from './runtime.js';
@@ -84,13 +84,78 @@ export function sharedMemorySupported(): boolean {
  * compile happens on a browser's main thread; instantiating later (`tensorKernelsOn`) is sync and
  * cheap, which is what tfjs kernel functions need.
  */
-export async function loadTensorKernels(simd: boolean): Promise<void> {
+export async function loadTensorKernels(simd: boolean, source?: TensorModuleSource): Promise<void> {
+  if (source !== undefined) {
+    const local = await toTensorModule(source);
+    // The shared build too where it compiles; where compiling from bytes is forbidden (the
+    // reason to pass a module) the threaded backend takes the copying fallback instead.
+    const shared = sharedMemorySupported() ? await compile('shared').catch(() => null) : null;
+    loaded = { local, localBuild: buildOf(local), shared };
+    return;
+  }
   const localBuild = simd && simdSupported() ? 'simd' : 'scalar';
-  const [local, shared] = await Promise.all([
-    compile(localBuild),
-    sharedMemorySupported() ? compile('shared') : Promise.resolve(null),
-  ]);
+  let local: WebAssembly.Module;
+  let shared: WebAssembly.Module | null;
+  try {
+    [local, shared] = await Promise.all([
+      compile(localBuild),
+      sharedMemorySupported() ? compile('shared') : Promise.resolve(null),
+    ]);
+  } catch (e) {
+    compiled.clear();
+    throw new WasmError(
+      'WASM_UNSUPPORTED',
+      `registerPruneKernels: the tensor kernels do not compile here (${(e as Error).message}); where Wasm cannot be ` +
+        "compiled from bytes (Cloudflare Workers), pass { module, tensorModule }: precompiled modules of 'tfjs-prune/wasm/simd.wasm' and 'tfjs-prune/wasm/tensor-simd.wasm'",
+    );
+  }
   loaded = { local, localBuild, shared };
+}
+
+/** What registerPruneKernels({ tensorModule }) accepts: a tensor build, compiled or as bytes. */
+export type TensorModuleSource = WebAssembly.Module | ArrayBuffer | ArrayBufferView;
+
+const TENSOR_EXPORTS: readonly (keyof TensorKernelExports)[] = [
+  'isSimd', 'countNaN', 'firstNaN', 'histogramAll', 'histogramPrefix', 'gatherPrefix', 'countBracket', 'pruneAboveTo',
+  'pruneSelectTo', 'maskAboveF32', 'maskSelectF32', 'applyMask32To', 'applyMask8To',
+];
+
+async function toTensorModule(source: TensorModuleSource): Promise<WebAssembly.Module> {
+  const what = "tensorModule (a WebAssembly.Module or the bytes of 'tfjs-prune/wasm/tensor-simd.wasm' or 'tensor-scalar.wasm')";
+  let module: WebAssembly.Module;
+  if (source instanceof WebAssembly.Module) module = source;
+  else if (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) {
+    try {
+      module = await WebAssembly.compile(source as BufferSource);
+    } catch (e) {
+      throw new ArgumentError(`registerPruneKernels: ${what} does not compile: ${(e as Error).message}`);
+    }
+  } else {
+    throw new ArgumentError(`registerPruneKernels: ${what} has the wrong type: ${Object.prototype.toString.call(source)}`);
+  }
+  const names = new Set(WebAssembly.Module.exports(module).map((e) => e.name));
+  const missing = TENSOR_EXPORTS.filter((n) => !names.has(n));
+  const imports = WebAssembly.Module.imports(module);
+  if (missing.length > 0 || imports.length !== 1 || imports[0].kind !== 'memory') {
+    throw new ArgumentError(
+      `registerPruneKernels: ${what} is not a tensor kernel build` + (missing.length > 0 ? ` (missing exports: ${missing.join(', ')})` : ''),
+    );
+  }
+  return module;
+}
+
+// simd or scalar, asked of the module itself on a scratch memory; the shared build cannot be
+// placed on an unshared memory, and is refused.
+function buildOf(module: WebAssembly.Module): 'simd' | 'scalar' {
+  let ex: TensorKernelExports;
+  try {
+    ex = new WebAssembly.Instance(module, { env: { memory: new WebAssembly.Memory({ initial: 1 }) } }).exports as unknown as TensorKernelExports;
+  } catch (e) {
+    throw new ArgumentError(
+      `registerPruneKernels: tensorModule must be tensor-simd.wasm or tensor-scalar.wasm (it does not instantiate on an unshared memory: ${(e as Error).message})`,
+    );
+  }
+  return ex.isSimd() === 1 ? 'simd' : 'scalar';
 }
 
 export function tensorKernelsLoaded(): boolean {

@@ -15,4 +15,4 @@ export {
   sharedMemorySupported,
   TensorKernels,
 } from './foreign.js';
-export type { ForeignHeap, TensorBuild, TensorKernelExports } from './foreign.js';
+export type { ForeignHeap, TensorBuild, TensorKernelExports, TensorModuleSource } from './foreign.js';
