@@ -33,10 +33,10 @@ export function curveSvg(points: CurvePoint[], dense: number, latest: CurvePoint
   const m = { left: 48, right: 16, top: 14, bottom: 40 };
   const w = width - m.left - m.right;
   const h = height - m.top - m.bottom;
-  // y from 0 %, or from the tenth below the lowest accuracy while all are high (the dense model's
-  // 98 % and a 97 % would otherwise sit on one line).
+  // y from 90 % while every accuracy is above it (the dense model's 98 % and a 97 % would otherwise
+  // sit on one line), then from 50 %, then from 0 %.
   const lowest = Math.min(dense, ...points.map((p) => p.accuracy));
-  const lo = Math.max(0, Math.min(0.9, Math.floor(lowest * 10 - 1e-9) / 10));
+  const lo = lowest >= 0.9 ? 0.9 : lowest >= 0.5 ? 0.5 : 0;
   const X = (s: number) => m.left + s * w;
   const Y = (a: number) => m.top + ((1 - a) / (1 - lo)) * h;
   const out: string[] = [];

@@ -96,7 +96,10 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     served = await serveDemo({ dir, port: 0 });
   }
   console.log(`tfjs-prune demo: ${served.url}  (Ctrl-C to stop)`);
-  const stop = () => served.server.close(() => process.exit(0));
+  const stop = () => {
+    served.server.closeAllConnections(); // keep-alive connections of an open tab would hold close() up
+    served.server.close(() => process.exit(0));
+  };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 }
