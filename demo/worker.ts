@@ -32,6 +32,7 @@ self.onmessage = (e: MessageEvent<ToWorker>) => {
       post({ type: 'error', id: null, message: message(err) });
       throw err;
     });
+    state.catch(() => {}); // reported above; drain() sees the rejection too
   } else if (m.type === 'prune') {
     queued = { id: m.id, method: m.method, sparsity: m.sparsity };
     void drain();
