@@ -55,6 +55,21 @@ export type {
   PruneRetrainReport,
   RetrainRound,
 } from './model/index.js';
+// Layer-wise sensitivity analysis: scan, proposal, chart (docs/sensitivity.md).
+export { sensitivityScan, proposeSparsities, sensitivityChart, DEFAULT_SCAN_SPARSITIES } from './model/index.js';
+export type {
+  EvaluateFn,
+  SensitivityScan,
+  SensitivityScanOptions,
+  SensitivityLayer,
+  SensitivityMethod,
+  SensitivityProgress,
+  ProposeSparsitiesOptions,
+  SparsityProposal,
+  ProposedLayer,
+  SensitivityChartInput,
+  SensitivityChartOptions,
+} from './model/index.js';
 export { PruneError, ArgumentError, NaNWeightsError, WasmError, ModelFormatError } from './errors.js';
 export type { ModelLocation } from './errors.js';
 export type { PruneErrorCode } from './errors.js';

@@ -23,3 +23,8 @@ export type { PruningOptions, PruningUpdateReport } from './pruner.js';
 export { PruningCallback } from './callback.js';
 export { pruneRetrain } from './retrain.js';
 export type { PruneRetrainOptions, PruneRetrainReport, RetrainRound } from './retrain.js';
+// Layer-wise sensitivity analysis and its chart (docs/sensitivity.md).
+export { sensitivityScan, proposeSparsities, DEFAULT_SCAN_SPARSITIES } from './sensitivity.js';
+export type { EvaluateFn, SensitivityScan, SensitivityScanOptions, SensitivityLayer, SensitivityMethod, SensitivityProgress, ProposeSparsitiesOptions, SparsityProposal, ProposedLayer } from './sensitivity.js';
+export { sensitivityChart } from './chart.js';
+export type { SensitivityChartInput, SensitivityChartOptions } from './chart.js';
