@@ -55,6 +55,17 @@ export type {
   PruneRetrainReport,
   RetrainRound,
 } from './model/index.js';
+// Structured pruning: delete Dense units and Conv filters, return a smaller model (docs/structured.md).
+export { pruneStructured, formatStructuredReport } from './model/index.js';
+export type {
+  StructuredConfig,
+  StructuredGroupReport,
+  StructuredImportance,
+  StructuredLayerReport,
+  StructuredOverrideConfig,
+  StructuredReport,
+  FormatStructuredReportOptions,
+} from './model/index.js';
 export { PruneError, ArgumentError, NaNWeightsError, WasmError, ModelFormatError } from './errors.js';
 export type { ModelLocation } from './errors.js';
 export type { PruneErrorCode } from './errors.js';

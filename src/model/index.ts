@@ -23,3 +23,15 @@ export type { PruningOptions, PruningUpdateReport } from './pruner.js';
 export { PruningCallback } from './callback.js';
 export { pruneRetrain } from './retrain.js';
 export type { PruneRetrainOptions, PruneRetrainReport, RetrainRound } from './retrain.js';
+// Structured pruning: physically smaller models (docs/structured.md).
+export { pruneStructured } from './structured.js';
+export { formatStructuredReport } from './structured_report.js';
+export type { FormatStructuredReportOptions } from './structured_report.js';
+export type {
+  StructuredConfig,
+  StructuredGroupReport,
+  StructuredImportance,
+  StructuredLayerReport,
+  StructuredOverrideConfig,
+  StructuredReport,
+} from './structured_types.js';
