@@ -496,6 +496,10 @@ export async function pruneStructured(model: LayersModel, config: StructuredConf
   const layerConfigs = Array.isArray(topology.config) ? topology.config : (topology.config.layers ?? []);
   for (const lc of layerConfigs) {
     const name = lc.config.name as string;
+    // tfjs 4.22's SeparableConv2D.getConfig leaves depth_multiplier out, so a stock save + load
+    // of one with depthMultiplier > 1 fails on a shape mismatch; the topology built from here keeps it.
+    const live = byName.get(name);
+    if (lc.class_name === 'SeparableConv2D' && lc.config.depth_multiplier === undefined && live !== undefined) lc.config.depth_multiplier = live.depthMultiplier;
     const g = producerGroup.get(name);
     if (g === undefined) continue;
     const keep = groups[find(g)].keep;
