@@ -78,6 +78,7 @@ export type {
   ProposeSparsitiesOptions,
   SparsityProposal,
   ProposedLayer,
+  ProposedOverride,
   SensitivityChartInput,
   SensitivityChartOptions,
 } from './model/index.js';

@@ -7,6 +7,8 @@
 export interface SensitivityChartInput {
   /** What `metric` measures, for the labels ('accuracy'). Default 'metric'. */
   metric?: string;
+  /** The scan's method: 'structured' labels the x axis as the fraction of units removed. */
+  method?: string;
   /** The unpruned model's metric: every curve starts there at sparsity 0, drawn dashed across. */
   baseline: number;
   /** Sparsities scanned (the x positions of each layer's metrics). */
@@ -15,7 +17,7 @@ export interface SensitivityChartInput {
 }
 
 export interface SensitivityChartOptions {
-  /** x axis label. Default 'sparsity of the layer'. */
+  /** x axis label. Default 'sparsity of the layer' ('units removed from the layer' for a structured scan). */
   xLabel?: string;
   /** Chart title read by screen readers (aria-label). */
   title?: string;
@@ -90,7 +92,7 @@ export function sensitivityChart(scan: SensitivityChartInput, options: Sensitivi
     body.push(text(X(v), top + plotH + 16, pct(v, 0), 'tick', 'text-anchor="middle"'));
   }
   body.push(`<line x1="${left}" y1="${top + plotH}" x2="${left + plotW}" y2="${top + plotH}" stroke="${COLORS.axis}"/>`);
-  body.push(text(left + plotW / 2, top + plotH + bottom - 6, options.xLabel ?? 'sparsity of the layer', 'tick', 'text-anchor="middle"'));
+  body.push(text(left + plotW / 2, top + plotH + bottom - 6, options.xLabel ?? (scan.method === 'structured' ? 'units removed from the layer' : 'sparsity of the layer'), 'tick', 'text-anchor="middle"'));
   if (Number.isFinite(scan.baseline)) {
     body.push(`<line class="baseline" x1="${left}" y1="${f(Y(scan.baseline))}" x2="${left + plotW}" y2="${f(Y(scan.baseline))}" stroke="${COLORS.axis}" stroke-dasharray="4 3"/>`);
   }

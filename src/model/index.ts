@@ -37,6 +37,6 @@ export type {
 } from './structured_types.js';
 // Layer-wise sensitivity analysis and its chart (docs/sensitivity.md).
 export { sensitivityScan, proposeSparsities, DEFAULT_SCAN_SPARSITIES } from './sensitivity.js';
-export type { EvaluateFn, SensitivityScan, SensitivityScanOptions, SensitivityLayer, SensitivityMethod, SensitivityProgress, ProposeSparsitiesOptions, SparsityProposal, ProposedLayer } from './sensitivity.js';
+export type { EvaluateFn, SensitivityScan, SensitivityScanOptions, SensitivityLayer, SensitivityMethod, SensitivityProgress, ProposeSparsitiesOptions, SparsityProposal, ProposedLayer, ProposedOverride } from './sensitivity.js';
 export { sensitivityChart } from './chart.js';
 export type { SensitivityChartInput, SensitivityChartOptions } from './chart.js';

@@ -13,13 +13,19 @@ import { wasmInfo } from '../wasm/index.js';
 import { decide, normalizeConfig } from './config.js';
 import { runPlan, type Access, type EngineTensor } from './engine.js';
 import { classify, type LayerIndex, type TensorRole } from './select.js';
-import type { PruneConfig, PruneOverrideConfig } from './types.js';
+import { pruneStructured } from './structured.js';
+import type { StructuredConfig } from './structured_types.js';
+import type { PruneConfig } from './types.js';
 
 const SCAN = 'sensitivityScan';
 const PROPOSE = 'proposeSparsities';
 
-/** How a layer is pruned in the scan. */
-export type SensitivityMethod = 'magnitude';
+/**
+ * How a layer is pruned in the scan: 'magnitude' zeroes its smallest weights in place (the
+ * sparsity is the fraction of its weights); 'structured' builds a smaller model with
+ * pruneStructured (the sparsity is the fraction of its units removed).
+ */
+export type SensitivityMethod = 'magnitude' | 'structured';
 
 /** Sparsities scanned when none are given. */
 export const DEFAULT_SCAN_SPARSITIES: readonly number[] = [0.3, 0.5, 0.7, 0.8, 0.9, 0.95];
@@ -48,6 +54,11 @@ export interface SensitivityScanOptions extends Pick<PruneConfig, 'include' | 'e
   layers?: string[];
   /** Default 'magnitude' (unstructured, each tensor of the layer to the sparsity). */
   method?: SensitivityMethod;
+  /**
+   * method 'structured' only: passed on to pruneStructured (how units are scored, the rounding,
+   * layers never pruned). The magnitude selection fields do not apply to it.
+   */
+  structured?: Pick<StructuredConfig, 'importance' | 'calibration' | 'roundTo' | 'exclude'>;
   /** Name of the metric, for the chart and tables. Default 'metric'. */
   metric?: string;
   /** Called after each trial. */
@@ -63,6 +74,15 @@ export interface SensitivityLayer {
   tensors: { name: string; params: number }[];
   /** The metric with this layer pruned at each of the scan's sparsities, the rest as trained. */
   metrics: number[];
+  /**
+   * method 'structured': the layers pruned together with this one (its group: producers joined by
+   * Add, Concatenate, ...; just [name] mostly), its units, and per sparsity the units removed and
+   * the parameters the whole model lost (the next layers' input slices included).
+   */
+  group?: string[];
+  units?: number;
+  unitsRemoved?: number[];
+  paramsRemoved?: number[];
 }
 
 /** The result of sensitivityScan: plain data, round-trips through JSON. */
@@ -93,13 +113,15 @@ interface LayerLike {
   layer?: LayerLike;
 }
 
-const SCAN_KEYS = new Set(['sparsities', 'layers', 'method', 'metric', 'onProgress', 'include', 'exclude', 'includeClasses', 'excludeClasses', 'skipFirst', 'skipLast']);
+const SELECTION_KEYS = ['include', 'exclude', 'includeClasses', 'excludeClasses', 'skipFirst', 'skipLast'] as const;
+const SCAN_KEYS = new Set(['sparsities', 'layers', 'method', 'metric', 'onProgress', 'structured', ...SELECTION_KEYS]);
 
 /**
  * Prunes one layer at a time at each sparsity, calls `evaluate(model)` on the model so pruned,
  * and puts the layer's weights back bit for bit before the next trial (also when evaluate
  * throws). The model is the caller's: it is modified during the scan and restored after each
- * trial. Requires `await init()` from 'tfjs-prune'.
+ * trial. With method 'structured', evaluate gets the smaller model pruneStructured built (disposed
+ * after the call) and the caller's model is never written. Requires `await init()` from 'tfjs-prune'.
  */
 export async function sensitivityScan(model: LayersModel, evaluate: EvaluateFn, options: SensitivityScanOptions = {}): Promise<SensitivityScan> {
   if (model === null || typeof model !== 'object' || !Array.isArray((model as { weights?: unknown }).weights) || !Array.isArray((model as { layers?: unknown }).layers)) {
@@ -110,10 +132,17 @@ export async function sensitivityScan(model: LayersModel, evaluate: EvaluateFn, 
   for (const key of Object.keys(options)) if (!SCAN_KEYS.has(key)) throw new ArgumentError(`${SCAN}: unknown option '${key}' (known: ${[...SCAN_KEYS].join(', ')})`);
   const sparsities = checkSparsities(options.sparsities);
   const method = options.method ?? 'magnitude';
-  if (method !== 'magnitude') throw new ArgumentError(`${SCAN}: method must be 'magnitude', got ${JSON.stringify(method)}`);
+  if (method !== 'magnitude' && method !== 'structured') throw new ArgumentError(`${SCAN}: method must be 'magnitude' or 'structured', got ${JSON.stringify(method)}`);
   const metric = options.metric ?? 'metric';
   if (typeof metric !== 'string') throw new ArgumentError(`${SCAN}: metric must be a string (the metric's name), got ${typeof metric}`);
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw new ArgumentError(`${SCAN}: onProgress must be a function`);
+  if (options.layers !== undefined && !Array.isArray(options.layers)) throw new ArgumentError(`${SCAN}: layers must be an array of layer names, got ${typeof options.layers}`);
+  if (method === 'structured') {
+    const sel = SELECTION_KEYS.find((k) => options[k] !== undefined);
+    if (sel !== undefined) throw new ArgumentError(`${SCAN}: ${sel} selects tensors for magnitude pruning; with method 'structured' use layers, or structured.exclude`);
+    return scanStructured(model, evaluate, options, sparsities, metric);
+  }
+  if (options.structured !== undefined) throw new ArgumentError(`${SCAN}: structured options apply to method 'structured'`);
   wasmInfo();
 
   const { vars, tensors, roles, index } = liveTensors(model);
@@ -131,18 +160,9 @@ export async function sensitivityScan(model: LayersModel, evaluate: EvaluateFn, 
   let names: string[];
   if (options.layers === undefined) names = [...groups.keys()];
   else {
-    if (!Array.isArray(options.layers)) throw new ArgumentError(`${SCAN}: layers must be an array of layer names, got ${typeof options.layers}`);
-    names = options.layers;
-    const seen = new Set<string>();
-    names.forEach((name, i) => {
-      if (typeof name !== 'string') throw new ArgumentError(`${SCAN}: layers[${i}] must be a string, got ${typeof name}`);
-      if (seen.has(name)) throw new ArgumentError(`${SCAN}: layer '${name}' is listed twice`);
-      seen.add(name);
+    names = checkNames(options.layers, index);
+    names.forEach((name) => {
       if (groups.has(name)) return;
-      if (!index.has(name)) {
-        const known = [...index.keys()];
-        throw new ArgumentError(`${SCAN}: unknown layer '${name}' (the model's layers: ${known.slice(0, 12).join(', ')}${known.length > 12 ? ', ...' : ''})`);
-      }
       const why = tensors.flatMap((t, j) => (roles[j].layer === name ? [`${t.name}: ${decisions[j].reason}`] : []));
       throw new ArgumentError(`${SCAN}: layer '${name}' (${index.get(name)}) has no tensor selected for pruning${why.length > 0 ? ` (${why.join('; ')})` : ' (it has no weights)'}`);
     });
@@ -198,6 +218,99 @@ export async function sensitivityScan(model: LayersModel, evaluate: EvaluateFn, 
   return { method, metric, baseline, sparsities, layers, evaluations: 1 + total };
 }
 
+/** Checks `layers`: strings, no duplicates, each a layer of the model. */
+function checkNames(layers: unknown[], index: LayerIndex): string[] {
+  const seen = new Set<string>();
+  layers.forEach((name, i) => {
+    if (typeof name !== 'string') throw new ArgumentError(`${SCAN}: layers[${i}] must be a string, got ${typeof name}`);
+    if (seen.has(name)) throw new ArgumentError(`${SCAN}: layer '${name}' is listed twice`);
+    seen.add(name);
+    if (!index.has(name)) {
+      const known = [...index.keys()];
+      throw new ArgumentError(`${SCAN}: unknown layer '${name}' (the model's layers: ${known.slice(0, 12).join(', ')}${known.length > 12 ? ', ...' : ''})`);
+    }
+  });
+  return layers as string[];
+}
+
+/**
+ * The structured scan: every group pruneStructured can prune (named by its first producer, or by
+ * the layer asked for), at each sparsity pruneStructured(model, { sparsity, layers: [name] }) and
+ * evaluate on the new model, disposed after. The caller's model is only read.
+ */
+async function scanStructured(model: LayersModel, evaluate: EvaluateFn, options: SensitivityScanOptions, sparsities: number[], metric: string): Promise<SensitivityScan> {
+  const extra = options.structured ?? {};
+  if (extra === null || typeof extra !== 'object' || Array.isArray(extra)) throw new ArgumentError(`${SCAN}: structured must be an object { importance?, calibration?, roundTo?, exclude? }`);
+  for (const key of Object.keys(extra)) {
+    if (!['importance', 'calibration', 'roundTo', 'exclude'].includes(key)) throw new ArgumentError(`${SCAN}: unknown field '${key}' in structured (known: importance, calibration, roundTo, exclude)`);
+  }
+  const { index, vars } = liveTensors(model);
+  const probe = await pruneStructured(model, { ...extra, sparsity: 0 });
+  probe.model.dispose();
+  const rep = probe.report;
+  const layerReport = new Map(rep.layers.map((l) => [l.name, l]));
+  const groupOf = (name: string) => rep.groups.findIndex((g) => g.layers.includes(name));
+  const chosen: { name: string; group: number }[] = [];
+  if (options.layers === undefined) {
+    rep.groups.forEach((g, i) => {
+      if (g.note === null && g.unitsBefore > 1) chosen.push({ name: g.layers[0], group: i });
+    });
+  } else {
+    for (const name of checkNames(options.layers, index)) {
+      const gi = groupOf(name);
+      const cls = index.get(name);
+      const g = rep.groups[gi];
+      if (gi < 0) throw new ArgumentError(`${SCAN}: layer '${name}' (${cls}) cannot be structurally pruned: ${layerReport.get(name)?.note ?? 'only Dense, Conv1D, Conv2D and SeparableConv2D units are removed'}`);
+      if (g.note !== null) throw new ArgumentError(`${SCAN}: layer '${name}' (${cls}) cannot be structurally pruned: ${g.note}`);
+      if (g.unitsBefore < 2) throw new ArgumentError(`${SCAN}: layer '${name}' (${cls}) has one unit, which is never removed`);
+      const other = chosen.find((c) => c.group === gi);
+      if (other) throw new ArgumentError(`${SCAN}: layers '${other.name}' and '${name}' are pruned together (one group: ${g.layers.join(', ')}); list one of them`);
+      chosen.push({ name, group: gi });
+    }
+  }
+  if (chosen.length === 0) throw new ArgumentError(`${SCAN}: no layer of the model can be structurally pruned`);
+
+  const baseline = await measure(evaluate, model, 'the model as given');
+  const total = chosen.length * sparsities.length;
+  let done = 0;
+  const layers: SensitivityLayer[] = [];
+  for (const { name, group } of chosen) {
+    const g = rep.groups[group];
+    const metrics: number[] = [];
+    const unitsRemoved: number[] = [];
+    const paramsRemoved: number[] = [];
+    for (const s of sparsities) {
+      const r = await pruneStructured(model, { ...extra, sparsity: s, layers: [name] });
+      let m: number;
+      try {
+        m = await measure(evaluate, r.model, `layer '${name}' with ${s} of its units removed`);
+      } finally {
+        r.model.dispose();
+      }
+      const after = r.report.groups.find((x) => x.layers.includes(name));
+      unitsRemoved.push(g.unitsBefore - (after?.unitsAfter ?? g.unitsBefore));
+      paramsRemoved.push(r.report.totals.paramsBefore - r.report.totals.paramsAfter);
+      metrics.push(m);
+      done++;
+      options.onProgress?.({ done, total, layer: name, sparsity: s, metric: m });
+    }
+    // The group's own weights (kernels and biases of its producers): what its sparsity weighs.
+    const tensors = vars.filter((v) => g.layers.some((p) => v.originalName.startsWith(`${p}/`))).map((v) => ({ name: v.originalName, params: v.shape.reduce((a, b) => a * b, 1) }));
+    layers.push({
+      name,
+      className: index.get(name) ?? 'unknown',
+      params: tensors.reduce((a, t) => a + t.params, 0),
+      tensors,
+      metrics,
+      group: [...g.layers],
+      units: g.unitsBefore,
+      unitsRemoved,
+      paramsRemoved,
+    });
+  }
+  return { method: 'structured', metric, baseline, sparsities, layers, evaluations: 1 + total };
+}
+
 function liveTensors(model: LayersModel): { vars: VariableLike[]; tensors: EngineTensor[]; roles: TensorRole[]; index: LayerIndex } {
   const index: LayerIndex = new Map();
   const walk = (l: LayerLike) => {
@@ -238,22 +351,41 @@ export type ProposeSparsitiesOptions = { targetSparsity: number; maxMetricDrop?:
 export interface ProposedLayer {
   name: string;
   params: number;
-  /** Weights to prune in this layer, and that count / params. */
+  /**
+   * Weights to prune in this layer and that count / params (method 'magnitude'); units to remove
+   * and that count / its units (method 'structured').
+   */
   pruned: number;
   sparsity: number;
   /** baseline - the interpolated metric at this sparsity (never below 0, never decreasing). */
   predictedDrop: number;
 }
 
-/** Per-layer sparsities, ready for pruneModel / pruneArtifacts / Pruner (`overrides`, `config`). */
+/** An override both pruneModel's config and pruneStructured's accept. */
+export interface ProposedOverride {
+  match: string;
+  sparsity: number;
+}
+
+/**
+ * Per-layer sparsities, ready for pruneModel / pruneArtifacts / PruningCallback (method
+ * 'magnitude') or pruneStructured (method 'structured'): `overrides`, or `config` as it is.
+ */
 export interface SparsityProposal {
+  method: SensitivityMethod;
   /** Layer name -> sparsity. */
   sparsities: Record<string, number>;
-  /** One override per scanned tensor, its exact name, the sparsity that prunes its share. */
-  overrides: PruneOverrideConfig[];
-  /** `{ sparsity: 0, overrides }`: unscanned layers the default rule selects stay dense. */
-  config: PruneConfig;
-  /** Pruned weights / parameters over the scanned layers (>= targetSparsity when given). */
+  /**
+   * 'magnitude': one per scanned tensor (its exact name), the sparsity that prunes its share;
+   * 'structured': one per scanned layer, the fraction of its units to remove.
+   */
+  overrides: ProposedOverride[];
+  /** `{ sparsity: 0, overrides }`: whatever was not scanned stays as it is. */
+  config: { sparsity: number; overrides: ProposedOverride[] };
+  /**
+   * Pruned parameters / parameters over the scanned layers (>= targetSparsity when given);
+   * 'structured': sum of (units removed / units) x the layer's own parameters, over those.
+   */
   sparsity: number;
   /** Sum of the layers' predicted drops (drops assumed additive). */
   predictedDrop: number;
@@ -263,8 +395,13 @@ export interface SparsityProposal {
 }
 
 interface Curve {
-  /** Pruned-weight counts at 0 and at each scanned sparsity, and the drop there (monotone). */
+  /**
+   * Counts pruned at 0 and at each scanned sparsity (weights; units for 'structured'), and the
+   * drop there (monotone).
+   */
   counts: number[];
+  /** Parameters one count weighs: 1 (a weight), or the layer's parameters / its units. */
+  unit: number;
   drops: number[];
   /** Lower convex hull, as indices into counts/drops, starting at 0. */
   hull: number[];
@@ -301,25 +438,30 @@ export function proposeSparsities(scan: SensitivityScan, options: ProposeSparsit
   const segments = curves.flatMap((c, l) =>
     c.hull.slice(1).map((b, k) => {
       const a = c.hull[k];
-      const weights = c.counts[b] - c.counts[a];
+      const weights = (c.counts[b] - c.counts[a]) * c.unit;
       return { l, a, b, weights, slope: (c.drops[b] - c.drops[a]) / weights, order: k };
     }),
   );
   segments.sort((x, y) => x.slope - y.slope || x.l - y.l || x.order - y.order);
 
   if (target !== undefined) {
-    let need = minimumCount(target, params);
-    const reachable = curves.reduce((a, c) => a + c.counts[c.counts.length - 1], 0);
-    if (need > reachable) {
+    // Magnitude: an exact count of weights. Structured: parameters in whole units, so the last
+    // layer may overshoot by less than one of its units.
+    const structured = scan.method === 'structured';
+    let need = structured ? target * params : minimumCount(target, params);
+    const reachable = curves.reduce((a, c) => a + c.counts[c.counts.length - 1] * c.unit, 0);
+    if (need > reachable * (1 + 1e-12)) {
+      const what = structured ? 'parameters (in removed units)' : 'weights';
       throw new ArgumentError(
-        `${PROPOSE}: targetSparsity ${target} needs ${need} of ${params} weights pruned, but the scan reaches at most ${reachable} (${(reachable / params).toFixed(4)}) with every layer at its largest scanned sparsity; scan higher sparsities`,
+        `${PROPOSE}: targetSparsity ${target} needs ${Math.round(need)} of ${params} ${what} pruned, but the scan reaches at most ${Math.round(reachable)} (${(reachable / params).toFixed(4)}) with every layer at its largest scanned sparsity; scan higher sparsities`,
       );
     }
     for (const s of segments) {
-      if (need === 0) break;
-      const take = Math.min(need, s.weights);
-      pruned[s.l] = curves[s.l].counts[s.a] + take;
-      need -= take;
+      if (need <= (structured ? 1e-9 * params : 0)) break;
+      const c = curves[s.l];
+      const take = Math.min(c.counts[s.b] - c.counts[s.a], structured ? Math.ceil(need / c.unit - 1e-9) : need);
+      pruned[s.l] = c.counts[s.a] + take;
+      need -= take * c.unit;
     }
   } else {
     // Totals are always summed the same way (layer order), so the check here is the reported one.
@@ -339,20 +481,23 @@ export function proposeSparsities(scan: SensitivityScan, options: ProposeSparsit
     }
   }
 
+  const whole = (l: SensitivityLayer) => (scan.method === 'structured' ? (l.units as number) : l.params);
   const layers: ProposedLayer[] = scan.layers.map((l, i) => ({
     name: l.name,
     params: l.params,
     pruned: pruned[i],
-    sparsity: l.params === 0 ? 0 : pruned[i] / l.params,
+    sparsity: whole(l) === 0 ? 0 : pruned[i] / whole(l),
     predictedDrop: dropAt(curves[i], pruned[i]),
   }));
-  const overrides: PruneOverrideConfig[] = [];
+  const overrides: ProposedOverride[] = [];
   scan.layers.forEach((l, i) => {
-    for (const t of splitCount(pruned[i], l.tensors)) overrides.push({ match: exactPattern(t.name), sparsity: t.params === 0 ? 0 : t.pruned / t.params });
+    if (scan.method === 'structured') overrides.push({ match: exactPattern(l.name), sparsity: layers[i].sparsity });
+    else for (const t of splitCount(pruned[i], l.tensors)) overrides.push({ match: exactPattern(t.name), sparsity: t.params === 0 ? 0 : t.pruned / t.params });
   });
-  const total = pruned.reduce((a, b) => a + b, 0);
+  const total = scan.method === 'structured' ? layers.reduce((a, l) => a + l.sparsity * l.params, 0) : pruned.reduce((a, b) => a + b, 0);
   const predictedDrop = layers.reduce((a, l) => a + l.predictedDrop, 0);
   return {
+    method: scan.method,
     sparsities: Object.fromEntries(layers.map((l) => [l.name, l.sparsity])),
     overrides,
     config: { sparsity: 0, overrides },
@@ -374,9 +519,11 @@ function minimumCount(target: number, n: number): number {
 function curveOf(scan: SensitivityScan, l: SensitivityLayer): Curve {
   const counts = [0];
   const drops = [0];
+  const structured = scan.method === 'structured';
   scan.sparsities.forEach((s, i) => {
-    // What pruning the layer to s pruned in the scan: each tensor's own rounded count.
-    counts.push(l.tensors.reduce((a, t) => a + prunedCount(s, t.params), 0));
+    // What pruning the layer to s pruned in the scan: each tensor's own rounded count, or the
+    // units pruneStructured removed.
+    counts.push(structured ? (l.unitsRemoved as number[])[i] : l.tensors.reduce((a, t) => a + prunedCount(s, t.params), 0));
     drops.push(Math.max(drops[drops.length - 1], scan.baseline - l.metrics[i]));
   });
   // Sparsities that prune the same count (tiny layers) are the same pruning: keep the first point.
@@ -399,7 +546,7 @@ function curveOf(scan: SensitivityScan, l: SensitivityLayer): Curve {
     }
     hull.push(i);
   }
-  return { counts: cs, drops: ds, hull };
+  return { counts: cs, drops: ds, hull, unit: structured ? l.params / (l.units as number) : 1 };
 }
 
 /** The interpolated drop at `count` pruned weights. */
@@ -462,6 +609,7 @@ function checkScan(scan: unknown): asserts scan is SensitivityScan {
   const s = scan as SensitivityScan;
   const bad = (what: string) => new ArgumentError(`${PROPOSE}: scan must be a sensitivityScan result; ${what}`);
   if (s === null || typeof s !== 'object') throw bad(`got ${s === null ? 'null' : typeof s}`);
+  if (s.method !== 'magnitude' && s.method !== 'structured') throw bad(`unknown method ${JSON.stringify(s.method)}`);
   if (typeof s.baseline !== 'number' || !Number.isFinite(s.baseline)) throw bad('baseline is not a finite number');
   if (!Array.isArray(s.sparsities) || s.sparsities.some((x, i) => typeof x !== 'number' || !(x > 0 && x <= 1) || (i > 0 && x <= s.sparsities[i - 1]))) throw bad('sparsities are not ascending numbers in (0, 1]');
   if (!Array.isArray(s.layers) || s.layers.length === 0) throw bad('it has no layers');
@@ -470,5 +618,12 @@ function checkScan(scan: unknown): asserts scan is SensitivityScan {
     if (!Array.isArray(l.metrics) || l.metrics.length !== s.sparsities.length || l.metrics.some((m) => typeof m !== 'number' || !Number.isFinite(m))) throw bad(`layer '${l.name}' does not have one finite metric per sparsity`);
     if (!Array.isArray(l.tensors) || l.tensors.length === 0 || l.tensors.some((t) => typeof t?.name !== 'string' || !Number.isInteger(t.params) || t.params < 0)) throw bad(`layer '${l.name}' has no tensors with integer params`);
     if (l.params !== l.tensors.reduce((a, t) => a + t.params, 0)) throw bad(`layer '${l.name}' params differ from its tensors' sum`);
+    if (s.method === 'structured') {
+      const u = l.units;
+      if (!Number.isInteger(u) || (u as number) < 1) throw bad(`layer '${l.name}' has no units`);
+      if (!Array.isArray(l.unitsRemoved) || l.unitsRemoved.length !== s.sparsities.length || l.unitsRemoved.some((k, j) => !Number.isInteger(k) || k < 0 || k > (u as number) || (j > 0 && k < (l.unitsRemoved as number[])[j - 1]))) {
+        throw bad(`layer '${l.name}' does not have one count of removed units per sparsity`);
+      }
+    }
   });
 }

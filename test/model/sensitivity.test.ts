@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { init, prunedCount } from '../../src/index.js';
-import { ArgumentError, PruneError, proposeSparsities, pruneModel, sensitivityChart, sensitivityScan, type SensitivityScan } from '../../src/tfjs.js';
+import { ArgumentError, PruneError, proposeSparsities, pruneModel, pruneStructured, sensitivityChart, sensitivityScan, type SensitivityScan } from '../../src/tfjs.js';
 import { accuracy, mlp, mnist, type Data } from '../training/support.js';
 
 let train: Data;
@@ -143,7 +143,7 @@ describe('sensitivityScan', () => {
       [{ layers: ['nope'] }, /unknown layer 'nope' \(the model's layers: fc1, fc2, fc3\)/],
       [{ layers: ['fc1', 'fc1'] }, /'fc1' is listed twice/],
       [{ layers: ['fc1'], exclude: ['fc1/kernel'] }, /layer 'fc1' \(Dense\) has no tensor selected for pruning \(fc1\/kernel: excluded by pattern; fc1\/bias: bias\)/],
-      [{ method: 'random' }, /method must be/],
+      [{ method: 'random' }, /method must be 'magnitude' or 'structured'/],
       [{ sparsity: 0.5 }, /unknown option 'sparsity'/],
       [{ exclude: ['*'] }, /no layer of the model is selected/],
     ];
@@ -250,6 +250,79 @@ describe('sensitivityScan', () => {
       expect(() => proposeSparsities(scan, { maxMetricDrop: -1 })).toThrow(/maxMetricDrop must be a finite number >= 0, got -1/);
       expect(() => proposeSparsities({ ...scan, layers: [] }, { targetSparsity: 0.5 })).toThrow(ArgumentError);
       expect(() => proposeSparsities({ ...scan, baseline: NaN }, { targetSparsity: 0.5 })).toThrow(/baseline is not a finite number/);
+    });
+  });
+
+  describe('method structured', () => {
+    let st: SensitivityScan;
+    const seen: number[][] = [];
+    let before: Map<string, Uint8Array>;
+    let tensorsBefore: number;
+    beforeAll(async () => {
+      before = snapshot(model);
+      tensorsBefore = tf.memory().numTensors;
+      st = await sensitivityScan(
+        model,
+        (m) => {
+          seen.push(m.layers.map((l) => (l.getConfig().units as number) ?? 0));
+          return accuracy(m, val);
+        },
+        { method: 'structured', sparsities: [1, 0.3, 0.9], metric: 'accuracy' },
+      );
+    });
+
+    it('removes units of one layer per trial, on a new model disposed after; the model itself is untouched', () => {
+      expect(st.method).toBe('structured');
+      expect(st.evaluations).toBe(1 + 2 * 3);
+      // fc3 is the model's output: its units stay.
+      expect(st.layers.map((l) => [l.name, l.className, l.units, l.unitsRemoved, l.group, l.params])).toEqual([
+        ['fc1', 'Dense', 32, [10, 29, 31], ['fc1'], 784 * 32 + 32],
+        ['fc2', 'Dense', 16, [5, 14, 15], ['fc2'], 32 * 16 + 16],
+      ]);
+      expect(seen).toEqual([
+        [32, 16, 10],
+        [22, 16, 10],
+        [3, 16, 10],
+        [1, 16, 10],
+        [32, 11, 10],
+        [32, 2, 10],
+        [32, 1, 10],
+      ]);
+      // Parameters the whole model lost include the next layer's input rows.
+      expect(st.layers[0].paramsRemoved![0]).toBe(10 * (784 + 1) + 10 * 16);
+      expect(sameBytes(snapshot(model), before)).toBe(true);
+      expect(tf.memory().numTensors).toBe(tensorsBefore);
+      expect(st.baseline).toBe(scan.baseline);
+      expect(st.layers[0].metrics[2]).toBeLessThan(st.layers[0].metrics[0]);
+    });
+
+    it('the proposal, given to pruneStructured, removes those units and meets the target', async () => {
+      for (const target of [0.5, 0.8]) {
+        const p = proposeSparsities(st, { targetSparsity: target });
+        expect(p.method).toBe('structured');
+        expect(p.overrides.map((o) => o.match)).toEqual(['fc1', 'fc2']);
+        const r = await pruneStructured(model, p.config);
+        const removed = r.report.groups.filter((g) => g.note === null).map((g) => g.unitsBefore - g.unitsAfter);
+        expect(removed).toEqual(p.layers.map((l) => l.pruned));
+        const params = st.layers.reduce((a, l) => a + l.params, 0);
+        const achieved = st.layers.reduce((a, l, i) => a + (removed[i] / l.units!) * l.params, 0) / params;
+        expect(achieved).toBeGreaterThanOrEqual(target - 1e-12);
+        expect(p.sparsity).toBeCloseTo(achieved, 12);
+        // Within one unit of the layer that took the remainder.
+        expect(achieved - target).toBeLessThan(Math.max(...st.layers.map((l) => l.params / l.units!)) / params);
+        r.model.dispose();
+      }
+      const q = proposeSparsities(st, { maxMetricDrop: 0.02 });
+      expect(q.predictedDrop).toBeLessThanOrEqual(0.02);
+    });
+
+    it('rejects layers it cannot prune, and options of the other method', async () => {
+      await expect(sensitivityScan(model, () => 1, { method: 'structured', layers: ['fc3'] })).rejects.toThrow(/layer 'fc3' \(Dense\) cannot be structurally pruned: .*output/);
+      await expect(sensitivityScan(model, () => 1, { method: 'structured', exclude: ['fc1/*'] })).rejects.toThrow(/exclude selects tensors for magnitude pruning; with method 'structured' use layers, or structured.exclude/);
+      await expect(sensitivityScan(model, () => 1, { structured: { roundTo: 4 } })).rejects.toThrow(/structured options apply to method 'structured'/);
+      await expect(sensitivityScan(model, () => 1, { method: 'structured', structured: { exclude: ['fc1', 'fc2'] } })).rejects.toThrow(/no layer of the model can be structurally pruned/);
+      const s = await sensitivityScan(model, () => 1, { method: 'structured', sparsities: [0.5], structured: { exclude: ['fc1'] } });
+      expect(s.layers.map((l) => l.name)).toEqual(['fc2']);
     });
   });
 
