@@ -2,10 +2,11 @@
 // tfjs-backend-wasm against the dense model in the same run.
 //
 //   npm run build && nice -n 10 node bench/structured.mjs [--part=cnn|mlp|all] [--epochs=2]
-//       [--fine-epochs=1] [--reps=41] [--sparsity=0.5]
+//       [--fine-epochs=1] [--reps=41] [--sparsity=0.5] [--filters=16,32]
 //
-// (a) cnn: a small CNN (Reshape, Conv2D 32 3x3 ReLU, MaxPool 2, Conv2D 64 3x3 ReLU, MaxPool 2,
-//     Flatten, Dense 10 softmax: the Keras "simple MNIST convnet" without its dropout), trained
+// (a) cnn: a small CNN (Reshape, Conv2D 16 3x3 ReLU, MaxPool 2, Conv2D 32 3x3 ReLU, MaxPool 2,
+//     Flatten, Dense 10 softmax: the Keras "simple MNIST convnet" at half width (--filters) and
+//     without its dropout), trained
 //     --epochs on the 60 000 training images (Adam 1e-3, batch 128, seeded shuffles), then
 //     pruneStructured({ sparsity }) removes that fraction of both convolutions' filters (L1 norm;
 //     the output layer is never pruned) and the pruned model is fine-tuned --fine-epochs (Adam
@@ -34,6 +35,7 @@ const epochs = Number(opt.epochs ?? 2);
 const fineEpochs = Number(opt['fine-epochs'] ?? 1);
 const reps = Number(opt.reps ?? 41);
 const sparsity = Number(opt.sparsity ?? 0.5);
+const filters = String(opt.filters ?? '16,32').split(',').map(Number);
 const tf = await setupTf('wasm');
 await init();
 const started = performance.now();
@@ -42,13 +44,16 @@ const log = (s) => console.error(`[${((performance.now() - started) / 1000).toFi
 const train = await mnistTensors('train');
 const test = await mnistTensors('test');
 const random = rng(4321);
-const results = { date: new Date().toISOString(), args: { part, epochs, fineEpochs, reps, sparsity }, backend: tf.getBackend() };
+const results = { date: new Date().toISOString(), args: { part, epochs, fineEpochs, reps, sparsity, filters }, backend: tf.getBackend() };
 
 async function fitEpochs(model, n, lr) {
   model.compile({ optimizer: tf.train.adam(lr), loss: 'categoricalCrossentropy' });
   for (let e = 0; e < n; e++) {
     const s = shuffled(train, random);
-    await model.fit(s.x, s.y, { epochs: 1, batchSize: 128, shuffle: false, verbose: 0 });
+    const onBatchEnd = (b) => {
+      if ((b + 1) % 100 === 0) log(`    batch ${b + 1}/${Math.ceil(train.count / 128)}`);
+    };
+    await model.fit(s.x, s.y, { epochs: 1, batchSize: 128, shuffle: false, verbose: 0, callbacks: { onBatchEnd } });
     tf.dispose([s.x, s.y]);
     log(`  epoch ${e + 1}/${n}: test accuracy ${pct(accuracy(model, test))}`);
   }
@@ -103,9 +108,9 @@ function cnn(seed = 1) {
     name: 'mnist_cnn',
     layers: [
       tf.layers.reshape({ name: 'reshape', targetShape: [28, 28, 1], inputShape: [784] }),
-      tf.layers.conv2d({ name: 'conv1', filters: 32, kernelSize: 3, activation: 'relu', kernelInitializer: init(1) }),
+      tf.layers.conv2d({ name: 'conv1', filters: filters[0], kernelSize: 3, activation: 'relu', kernelInitializer: init(1) }),
       tf.layers.maxPooling2d({ name: 'pool1', poolSize: 2 }),
-      tf.layers.conv2d({ name: 'conv2', filters: 64, kernelSize: 3, activation: 'relu', kernelInitializer: init(2) }),
+      tf.layers.conv2d({ name: 'conv2', filters: filters[1], kernelSize: 3, activation: 'relu', kernelInitializer: init(2) }),
       tf.layers.maxPooling2d({ name: 'pool2', poolSize: 2 }),
       tf.layers.flatten({ name: 'flatten' }),
       tf.layers.dense({ name: 'dense', units: 10, activation: 'softmax', kernelInitializer: init(3) }),

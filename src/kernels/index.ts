@@ -8,5 +8,6 @@ export {
   nmMask,
   prunedCount,
   roundHalfEven,
+  columnNorms,
 } from './api.js';
-export type { CountReport, PruneReport, MaskOptions, NMOptions, ThresholdOptions } from './api.js';
+export type { CountReport, PruneReport, MaskOptions, NMOptions, ThresholdOptions, ColumnNormOptions } from './api.js';

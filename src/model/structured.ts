@@ -13,7 +13,7 @@
 import { io, tidy, type Tensor } from '@tensorflow/tfjs-core';
 import { loadLayersModel, model as functionalModel, type LayersModel } from '@tensorflow/tfjs-layers';
 import { ArgumentError } from '../errors.js';
-import { roundHalfEven } from '../kernels/index.js';
+import { columnNorms, roundHalfEven } from '../kernels/index.js';
 import { compilePattern } from './config.js';
 import type {
   StructuredConfig,
@@ -22,7 +22,6 @@ import type {
   StructuredLayerReport,
   StructuredReport,
 } from './structured_types.js';
-import { columnNorms } from './structured_norms.js';
 
 const FNAME = 'pruneStructured';
 
@@ -172,7 +171,7 @@ type Slice = (() => number[] | null)[];
  * Removes the least important Dense units and Conv filters of a tf.LayersModel and returns a new,
  * smaller model (same inputs and outputs; stock tfjs saves, loads, compiles and fits it) and the
  * report. The input model is not modified. Model outputs are never pruned; a group keeps at least
- * one unit.
+ * one unit. Requires `await init()` from 'tfjs-prune' (the column norms are a Wasm kernel).
  */
 export async function pruneStructured(model: LayersModel, config: StructuredConfig): Promise<{ model: LayersModel; report: StructuredReport }> {
   if (model === null || typeof model !== 'object' || !Array.isArray((model as { layers?: unknown }).layers) || typeof (model as { toJSON?: unknown }).toJSON !== 'function') {
@@ -682,7 +681,7 @@ async function scoreGroups(
       const data = (await v.read().data()) as Float32Array;
       const cols = last(v.shape);
       const rows = data.length / cols;
-      const norms = columnNorms(data, rows, cols, cfg.importance === 'l2' ? 2 : 1);
+      const norms = columnNorms(data, { columns: cols, norm: cfg.importance === 'l2' ? 'l2' : 'l1' });
       const scale = cfg.scope === 'global' ? (cfg.importance === 'l2' ? Math.sqrt(rows) : rows) : 1;
       for (let u = 0; u < cols; u++) s[u] += norms[u] / scale;
     }

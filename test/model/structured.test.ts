@@ -154,6 +154,17 @@ describe('Sequential Dense MLP', () => {
     expect(p.getLayer('d1').getWeights()[1].shape).toEqual([6]);
   });
 
+  it('leaks no tensors: only the new model\'s weights remain', async () => {
+    const m = mlp();
+    const x = tf.tensor(randn(8 * 6, 3, 1), [8, 6]);
+    for (const cfg of [{ sparsity: 0.5 }, { sparsity: 0.5, importance: 'activation' as const, calibration: x }]) {
+      const before = tf.memory().numTensors;
+      const { model: p } = await pruneStructured(m, cfg);
+      expect(tf.memory().numTensors - before).toBe(p.weights.length);
+      p.dispose();
+    }
+  });
+
   it('saves and loads with stock tfjs, and fine-tunes', async () => {
     const { model: p } = await pruneStructured(mlp(), { sparsity: 0.5 });
     const x = tf.tensor(randn(8 * 6, 9, 1), [8, 6]);
