@@ -487,6 +487,41 @@ export function nmMask(ptr: usize, n: u32, rowLength: u32, keep: u32, m: u32, ma
 }
 
 // ---------------------------------------------------------------------------------------------
+// Column norms for structured pruning. The block at ptr is `rows` rows of `cols` float32 (row
+// major: a Dense kernel [in, units], a Conv kernel [..., in, filters] seen as [k, filters]). Adds
+// |w| (p = 1) or w*w (p = 2) of every weight to its column's float32 accumulator at accPtr
+// (cols of them), row after row, so a block can be fed in pieces of whole rows. Each column is
+// summed in row order in both builds (the SIMD build takes 4 adjacent columns at once), so the
+// results are bit-identical. NaN propagates (callers reject NaN first).
+//
+//   ptr:    w[0,0] w[0,1] .. w[0,cols-1] | w[1,0] ..      accPtr: acc[0] .. acc[cols-1]
+export function columnNormsAdd(ptr: usize, rows: u32, cols: u32, p: u32, accPtr: usize): void {
+  for (let r: u32 = 0; r < rows; r++) {
+    const row = ptr + ((<usize>r * <usize>cols) << 2);
+    let c: u32 = 0;
+    if (ASC_FEATURE_SIMD) {
+      if (p == 1) {
+        for (; c + 4 <= cols; c += 4) {
+          const a = accPtr + (<usize>c << 2);
+          v128.store(a, f32x4.add(v128.load(a), f32x4.abs(v128.load(row + (<usize>c << 2)))));
+        }
+      } else {
+        for (; c + 4 <= cols; c += 4) {
+          const a = accPtr + (<usize>c << 2);
+          const w = v128.load(row + (<usize>c << 2));
+          v128.store(a, f32x4.add(v128.load(a), f32x4.mul(w, w)));
+        }
+      }
+    }
+    for (; c < cols; c++) {
+      const w = load<f32>(row + (<usize>c << 2));
+      const a = accPtr + (<usize>c << 2);
+      store<f32>(a, load<f32>(a) + (p == 1 ? Mathf.abs(w) : w * w));
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 
 @inline function bump(p: usize): void {
   store<u32>(p, load<u32>(p) + 1);

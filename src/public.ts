@@ -9,8 +9,9 @@ export {
   nmMask,
   prunedCount,
   roundHalfEven,
+  columnNorms,
 } from './kernels/index.js';
-export type { CountReport, PruneReport, MaskOptions, NMOptions, ThresholdOptions } from './kernels/index.js';
+export type { CountReport, PruneReport, MaskOptions, NMOptions, ThresholdOptions, ColumnNormOptions } from './kernels/index.js';
 export { wasmInfo, simdSupported, allocWeights, WasmWeights } from './wasm/index.js';
 export type { InitOptions, WasmInfo, Weights } from './wasm/index.js';
 export { PruneError, ArgumentError, NaNWeightsError, WasmError } from './errors.js';

@@ -56,6 +56,33 @@ export type {
   PruneRetrainReport,
   RetrainRound,
 } from './model/index.js';
+// Structured pruning: delete Dense units and Conv filters, return a smaller model (docs/structured.md).
+export { pruneStructured, formatStructuredReport } from './model/index.js';
+export type {
+  StructuredConfig,
+  StructuredGroupReport,
+  StructuredImportance,
+  StructuredLayerReport,
+  StructuredOverrideConfig,
+  StructuredReport,
+  FormatStructuredReportOptions,
+} from './model/index.js';
+// Layer-wise sensitivity analysis: scan, proposal, chart (docs/sensitivity.md).
+export { sensitivityScan, proposeSparsities, sensitivityChart, DEFAULT_SCAN_SPARSITIES } from './model/index.js';
+export type {
+  EvaluateFn,
+  SensitivityScan,
+  SensitivityScanOptions,
+  SensitivityLayer,
+  SensitivityMethod,
+  SensitivityProgress,
+  ProposeSparsitiesOptions,
+  SparsityProposal,
+  ProposedLayer,
+  ProposedOverride,
+  SensitivityChartInput,
+  SensitivityChartOptions,
+} from './model/index.js';
 export { PruneError, ArgumentError, NaNWeightsError, WasmError, ModelFormatError } from './errors.js';
 export type { ModelLocation } from './errors.js';
 export type { PruneErrorCode } from './errors.js';

@@ -1,9 +1,15 @@
 // report.html: one self-contained file (inline CSS and SVG, no script, no font, no network) with
 // the charts and the tables of a prune, inspect or demo run. The report's data is embedded as JSON
 // too (<script type="application/json" id="report-data">) for anyone who wants the numbers.
-import type { ModelPruneReport, PruneConfig } from '../tfjs.js';
+import { sensitivityChart, type ModelPruneReport, type PruneConfig } from '../tfjs.js';
 import type { TensorHistograms } from './histograms.js';
-import { bytes, COLORS, curvesChart, esc, histogramChart, pct, sizesChart, sparsityChart, type Curve, type SizeBar } from './svg.js';
+import { bytes, COLORS, esc, histogramChart, pct, sizesChart, sparsityChart, type SizeBar } from './svg.js';
+
+/** A measured sensitivity curve: the metric at each sparsity of one tensor or layer. */
+export interface Curve {
+  name: string;
+  points: { sparsity: number; value: number }[];
+}
 
 export interface Sensitivity {
   /** What was measured: 'accuracy'. */
@@ -191,8 +197,12 @@ export function renderHtmlReport(input: HtmlReportInput): string {
   if (input.sensitivity !== undefined && input.sensitivity.curves.length > 0) {
     const s = input.sensitivity;
     parts.push(`<section id="sensitivity"><h2>Sensitivity: ${esc(s.metric)} with one layer pruned at a time</h2><p class="note">${esc(s.note)}</p>`);
-    parts.push(curvesChart(s.curves, { metric: s.metric, baseline: s.baseline }));
     const levels = [...new Set(s.curves.flatMap((c) => c.points.map((p) => p.sparsity)))].sort((x, y) => x - y);
+    // The same chart as the library's sensitivityChart(scan): the curves in a scan's shape.
+    const scanned = levels.filter((l) => l > 0);
+    const at = (c: Curve, l: number) => c.points.find((q) => q.sparsity === l)?.value ?? NaN;
+    const baseline = s.baseline ?? s.curves.map((c) => at(c, 0)).find(Number.isFinite) ?? NaN;
+    parts.push(sensitivityChart({ metric: s.metric, baseline, sparsities: scanned, layers: s.curves.map((c) => ({ name: c.name, metrics: scanned.map((l) => at(c, l)) })) }));
     parts.push(
       table(
         ['tensor', ...levels.map((l) => pct(l, 0))],

@@ -12,8 +12,6 @@ export const COLORS = {
   text: '#111827',
 };
 
-const SERIES = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#be185d', '#65a30d', '#4b5563', '#ca8a04'];
-
 export function esc(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
@@ -193,67 +191,4 @@ export function sizesChart(bars: SizeBar[]): string {
     });
   });
   return svg(width, height, 'sizes', 'Weight bytes before and after', body);
-}
-
-export interface Curve {
-  name: string;
-  points: { sparsity: number; value: number }[];
-}
-
-/** Metric against sparsity, one line per curve (sensitivity analysis), optional baseline dashed. */
-export function curvesChart(curves: Curve[], options: { metric: string; baseline?: number }): string {
-  const left = 52;
-  const right = 150;
-  const top = 16;
-  const bottom = 40;
-  const plotW = 440;
-  const plotH = 240;
-  const width = left + plotW + right;
-  const height = top + plotH + bottom;
-  const xs = curves.flatMap((c) => c.points.map((p) => p.sparsity));
-  const ys = [...curves.flatMap((c) => c.points.map((p) => p.value)), ...(options.baseline === undefined ? [] : [options.baseline])].filter(Number.isFinite);
-  const x0 = Math.min(0, ...xs);
-  const x1 = Math.max(1, ...xs);
-  let y0 = Math.min(...ys);
-  let y1 = Math.max(...ys);
-  if (!(y1 > y0)) {
-    y0 -= 0.5;
-    y1 += 0.5;
-  }
-  // Fractions (accuracy) stay within [0, 1] and are labelled as percentages.
-  const fraction = ys.every((v) => v >= 0 && v <= 1);
-  const pad = (y1 - y0) * 0.05;
-  y0 = fraction ? Math.max(0, y0 - pad) : y0 - pad;
-  y1 = fraction ? Math.min(1, y1 + pad) : y1 + pad;
-  const X = (v: number) => left + ((v - x0) / (x1 - x0)) * plotW;
-  const Y = (v: number) => top + plotH - ((v - y0) / (y1 - y0)) * plotH;
-  const body: string[] = [];
-  for (let t = 0; t <= 5; t++) {
-    const v = y0 + ((y1 - y0) * t) / 5;
-    body.push(`<line x1="${left}" y1="${f(Y(v))}" x2="${left + plotW}" y2="${f(Y(v))}" stroke="${COLORS.grid}"/>`);
-    const label = fraction ? pct(v, y1 - y0 < 0.05 ? 2 : 1) : Math.abs(y1 - y0) < 0.05 ? v.toFixed(4) : v.toFixed(3);
-    body.push(text(left - 6, Y(v) + 4, label, 'class="tick" text-anchor="end"'));
-  }
-  for (let t = 0; t <= 10; t += 2) {
-    const v = x0 + ((x1 - x0) * t) / 10;
-    body.push(`<line x1="${f(X(v))}" y1="${top + plotH}" x2="${f(X(v))}" y2="${top + plotH + 4}" stroke="${COLORS.axis}"/>`);
-    body.push(text(X(v), top + plotH + 16, pct(v, 0), 'class="tick" text-anchor="middle"'));
-  }
-  body.push(`<line x1="${left}" y1="${top + plotH}" x2="${left + plotW}" y2="${top + plotH}" stroke="${COLORS.axis}"/>`);
-  body.push(text(left + plotW / 2, height - 6, 'sparsity of the layer', 'class="tick" text-anchor="middle"'));
-  if (options.baseline !== undefined) {
-    body.push(`<line class="baseline" x1="${left}" y1="${f(Y(options.baseline))}" x2="${left + plotW}" y2="${f(Y(options.baseline))}" stroke="${COLORS.axis}" stroke-dasharray="4 3"/>`);
-  }
-  curves.forEach((c, i) => {
-    const color = SERIES[i % SERIES.length];
-    const pts = [...c.points].sort((a, b) => a.sparsity - b.sparsity);
-    body.push(`<g class="curve"><title>${esc(`${c.name}: ${pts.map((p) => `${pct(p.sparsity, 0)} ${options.metric} ${p.value.toFixed(4)}`).join(', ')}`)}</title>`);
-    body.push(`<polyline fill="none" stroke="${color}" stroke-width="2" points="${pts.map((p) => `${f(X(p.sparsity))},${f(Y(p.value))}`).join(' ')}"/>`);
-    for (const p of pts) body.push(`<circle cx="${f(X(p.sparsity))}" cy="${f(Y(p.value))}" r="3" fill="${color}"/>`);
-    body.push('</g>');
-    const ly = top + 12 + i * 18;
-    body.push(`<rect x="${left + plotW + 14}" y="${ly - 9}" width="10" height="10" fill="${color}"/>`);
-    body.push(text(left + plotW + 28, ly, truncate(c.name, 18), 'class="legend"'));
-  });
-  return svg(width, height, 'sensitivity', `${options.metric} against sparsity, per layer`, body);
 }

@@ -219,6 +219,36 @@ export function nmMask(weights: Weights, options: NMOptions): Uint8Array {
   return out;
 }
 
+export interface ColumnNormOptions {
+  /** Columns of the row-major matrix (a kernel's last axis: Dense units, Conv filters). */
+  columns: number;
+  /** 'l1' (default): sum of |w| per column; 'l2': square root of the sum of w². */
+  norm?: 'l1' | 'l2';
+}
+
+/**
+ * L1 or L2 norm of every column of a row-major [weights.length / columns, columns] matrix: the
+ * importance of each unit for structured pruning. float32, summed down each column in row order
+ * (the same bits in the SIMD and scalar builds); L2 is the correctly rounded float32 square root.
+ * NaN weights are an error.
+ */
+export function columnNorms(weights: Weights, options: ColumnNormOptions): Float32Array {
+  const fname = 'columnNorms';
+  checkWeights(fname, weights);
+  if (options === null || typeof options !== 'object') throw new ArgumentError(`${fname}: options must be { columns, norm? }, got ${String(options)}`);
+  const { columns } = options;
+  const norm = options.norm ?? 'l1';
+  if (norm !== 'l1' && norm !== 'l2') throw new ArgumentError(`${fname}: norm must be 'l1' or 'l2', got ${String(norm)}`);
+  if (!Number.isInteger(columns) || columns < 1 || weights.length % columns !== 0) {
+    throw new ArgumentError(`${fname}: columns must be a positive integer dividing the length ${weights.length}, got ${String(columns)}`);
+  }
+  const be = wasmBackend(fname);
+  assertNoNaN(be, fname, weights);
+  const out = be.columnSums(weights, columns, norm === 'l1' ? 1 : 2);
+  if (norm === 'l2') for (let c = 0; c < columns; c++) out[c] = Math.sqrt(out[c]);
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------
 
 function report(n: number, kept: number): CountReport;

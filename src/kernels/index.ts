@@ -10,5 +10,6 @@ export {
   roundHalfEven,
   selectAcrossArrays,
   pruneBelowBits,
+  columnNorms,
 } from './api.js';
-export type { CountReport, PruneReport, MaskOptions, NMOptions, ThresholdOptions } from './api.js';
+export type { CountReport, PruneReport, MaskOptions, NMOptions, ThresholdOptions, ColumnNormOptions } from './api.js';

@@ -52,7 +52,9 @@ export async function pruneModel(model: LayersModel, config: PruneConfig, option
   const changed = new Set<number>();
   const access: Access = {
     read: (i) => values[i] as Float32Array,
-    writable: (i) => values[i] as Float32Array,
+    // A copy: data() may hand out the backend's own storage (the cpu backend does), which
+    // clones and getWeights() results share; writing into it would change them too.
+    writable: (i) => (values[i] = (values[i] as Float32Array).slice()),
     store(i, v) {
       if (v !== null) changed.add(i);
       return { dtype: tensors[i].dtype, zeros: null };

@@ -189,7 +189,9 @@ export class Pruner {
     const newMasks = new Map<number, Uint8Array>();
     const access: Access = {
       read: (i) => values[i] as Float32Array,
-      writable: (i) => values[i] as Float32Array,
+      // A copy: data() may hand out the backend's own storage (the cpu backend does), which
+      // clones and getWeights() results share; writing into it would change them too.
+      writable: (i) => (values[i] = (values[i] as Float32Array).slice()),
       store(i, v) {
         if (v !== null) {
           const mask = new Uint8Array(v.length);

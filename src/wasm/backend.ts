@@ -33,6 +33,8 @@ export interface KernelBackend {
    */
   selectParts?(ws: readonly Weights[], k: number, extra?: Extra): PartsSelection | { nanPart: number };
   nmMask(w: Weights, rowLength: number, keep: number, m: number, out: Uint8Array): number;
+  /** Per-column sums of |w| (p = 1) or w² (p = 2) of a row-major [w.length / cols, cols] matrix. */
+  columnSums(w: Weights, cols: number, p: 1 | 2): Float32Array;
 }
 
 /**
@@ -215,6 +217,34 @@ export function wasmBackend(fname: string): KernelBackend {
         }
       }
       return kept;
+    },
+
+    columnSums(w, cols, p) {
+      const s = stream(w);
+      const window = rt.chunkLength;
+      const acc = rt.heap.alloc(cols * 4);
+      try {
+        rt.heap.f32.fill(0, acc >>> 2, (acc >>> 2) + cols);
+        if (cols <= window) {
+          // Whole rows per window; the accumulators carry over from one window to the next.
+          const step = Math.floor(window / cols) * cols;
+          for (let off = 0; off < s.n; off += step) {
+            const len = Math.min(step, s.n - off);
+            s.range(off, len, false, (ptr) => ex.columnNormsAdd(ptr, len / cols, cols, p, acc));
+          }
+        } else {
+          // Rows longer than the window: each row in pieces, each piece adding to its own columns.
+          for (let row = 0; row < s.n; row += cols) {
+            for (let c = 0; c < cols; c += window) {
+              const len = Math.min(window, cols - c);
+              s.range(row + c, len, false, (ptr) => ex.columnNormsAdd(ptr, 1, len, p, acc + c * 4));
+            }
+          }
+        }
+        return rt.heap.f32.slice(acc >>> 2, (acc >>> 2) + cols);
+      } finally {
+        rt.heap.release(acc);
+      }
     },
   };
 }

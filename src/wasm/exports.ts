@@ -18,10 +18,11 @@ export interface KernelExports {
   gatherPrefix(ptr: number, n: number, prefixShift: number, prefix: number, outPtr: number, count: number, cap: number): number;
   countBracket(ptr: number, n: number, lo: number, hi: number, outPtr: number, count: number, cap: number, resPtr: number): number;
   nmMask(ptr: number, n: number, rowLength: number, keep: number, m: number, maskPtr: number): number;
+  columnNormsAdd(ptr: number, rows: number, cols: number, p: number, accPtr: number): void;
 }
 
 export const KERNEL_EXPORT_NAMES: readonly (keyof KernelExports)[] = [
   'memory', 'heapBase', 'isSimd', 'remainingNeed', 'pruneAbove', 'pruneSelect', 'maskAbove',
   'maskSelect', 'applyMask', 'countZeros', 'countNaN', 'firstNaN', 'histogramAll',
-  'histogramPrefix', 'gatherPrefix', 'countBracket', 'nmMask',
+  'histogramPrefix', 'gatherPrefix', 'countBracket', 'nmMask', 'columnNormsAdd',
 ];
