@@ -34,7 +34,7 @@ export function registerPruneKernels(options?: InitOptions): Promise<void> {
 
 async function register(options: InitOptions | undefined): Promise<void> {
   const info = options === undefined && coreReady() ? wasmInfo() : await init(options ?? {});
-  await loadTensorKernels(info.simd);
+  await loadTensorKernels(info.simd, info.backend === 'js');
   for (const backendName of new Set(['wasm', 'cpu', ...engine().backendNames()])) registerKernelsFor(backendName);
   for (const config of GRADIENTS) {
     if (getGradient(config.kernelName) === undefined) registerGradient(config);
