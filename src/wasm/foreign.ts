@@ -11,7 +11,8 @@
 import { WasmError } from '../errors.js';
 import { decodeBase64 } from './base64.js';
 import { simdSupported } from './detect.js';
-import { jsKernels, type LinearMemory } from './purejs.js';
+import type { LinearMemory } from './purejs.js';
+import { jsTensorKernels } from './purejs-tensor.js';
 import { runtime } from './runtime.js';
 import { selectKth, type Selection } from './select.js';
 import { tensorScalarBase64, tensorSharedBase64, tensorSimdBase64 } from './tensor-binaries.generated.js';
@@ -115,7 +116,7 @@ export function tensorKernelsOn(memory: LinearMemory, fname: string): TensorKern
   if (loaded.localBuild === 'js') {
     const cached = instances.get(memory);
     if (cached !== undefined && cached.build === 'js') return cached;
-    const k = new TensorKernels(null, memory, jsKernels(memory), 'js');
+    const k = new TensorKernels(null, memory, jsTensorKernels(memory), 'js');
     instances.set(memory, k);
     return k;
   }

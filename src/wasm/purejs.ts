@@ -15,10 +15,9 @@ export interface LinearMemory {
 }
 
 const PAGE = 65536;
-const MAX_PAGES = 65536; // 4 GiB, as wasm32
-const ABS = 0x7fffffff;
-const INF = 0x7f800000;
-const ONE = 0x3f800000;
+export const ABS = 0x7fffffff;
+export const INF = 0x7f800000;
+export const ONE = 0x3f800000;
 const BINS_MASK = 2047;
 
 interface Transferable {
@@ -44,9 +43,7 @@ export class JsMemory implements LinearMemory {
   grow(pages: number): number {
     const old = this.#buffer;
     const before = old.byteLength / PAGE;
-    if (!(pages >= 0) || before + pages > MAX_PAGES) throw new RangeError('JsMemory.grow: out of memory');
-    if (pages === 0) return before;
-    const bytes = (before + pages) * PAGE;
+    const bytes = (before + pages) * PAGE; // a size ArrayBuffer refuses throws a RangeError
     const t = old as ArrayBuffer & Transferable;
     let next: ArrayBuffer;
     if (typeof t.transfer === 'function') next = t.transfer(bytes);
@@ -59,7 +56,7 @@ export class JsMemory implements LinearMemory {
   }
 }
 
-/** assembly/index.ts + assembly/tensor.ts, in JS, over `memory`. */
+/** assembly/index.ts in JS, over `memory` (assembly/tensor.ts: purejs-tensor.ts). */
 export function jsKernels(memory: LinearMemory) {
   let buf: ArrayBufferLike | null = null;
   let i32 = new Int32Array(0);
@@ -135,31 +132,6 @@ export function jsKernels(memory: LinearMemory) {
       views();
       return nmMask(i32, u8, ptr >>> 2, n, rowLength, keep, m, maskPtr);
     },
-    // assembly/tensor.ts: out of place (dst may equal src), masks as float32 0/1.
-    pruneAboveTo(srcPtr: number, dstPtr: number, n: number, tBits: number): number {
-      views();
-      return aboveTo(i32, srcPtr >>> 2, dstPtr >>> 2, n, tBits, false);
-    },
-    pruneSelectTo(srcPtr: number, dstPtr: number, n: number, tBits: number, need: number): number {
-      views();
-      return selectTo(i32, srcPtr >>> 2, dstPtr >>> 2, n, tBits, need, false);
-    },
-    maskAboveF32(srcPtr: number, dstPtr: number, n: number, tBits: number): number {
-      views();
-      return aboveTo(i32, srcPtr >>> 2, dstPtr >>> 2, n, tBits, true);
-    },
-    maskSelectF32(srcPtr: number, dstPtr: number, n: number, tBits: number, need: number): number {
-      views();
-      return selectTo(i32, srcPtr >>> 2, dstPtr >>> 2, n, tBits, need, true);
-    },
-    applyMask32To(srcPtr: number, maskPtr: number, dstPtr: number, n: number, maskBits: number): void {
-      views();
-      applyMask32To(i32, srcPtr >>> 2, maskPtr >>> 2, dstPtr >>> 2, n, maskBits);
-    },
-    applyMask8To(srcPtr: number, maskPtr: number, dstPtr: number, n: number): void {
-      views();
-      applyMask8To(i32, u8, srcPtr >>> 2, maskPtr, dstPtr >>> 2, n);
-    },
   };
 }
 
@@ -183,7 +155,7 @@ function pruneAbove(a: Int32Array, p: number, n: number, t: number): number {
 
 // |w| > t kept, |w| < t pruned, the first `need` ties pruned and the rest kept; the kept value is
 // w itself, or 1.0f when `asMask`. Returns survivors; the ties still owed go to `tiesLeft`.
-function selectTo(a: Int32Array, s: number, d: number, n: number, t: number, need: number, asMask: boolean): number {
+export function selectTo(a: Int32Array, s: number, d: number, n: number, t: number, need: number, asMask: boolean): number {
   let kept = 0;
   for (let i = 0; i < n; i++) {
     const b = a[s + i];
@@ -198,18 +170,6 @@ function selectTo(a: Int32Array, s: number, d: number, n: number, t: number, nee
   }
   tiesLeft = need;
   return kept;
-}
-
-// dst = |src| > t ? (asMask ? 1.0f : src) : +0. Returns the NaN count (tensor.ts contract).
-function aboveTo(a: Int32Array, s: number, d: number, n: number, t: number, asMask: boolean): number {
-  let nans = 0;
-  for (let i = 0; i < n; i++) {
-    const b = a[s + i];
-    const m = b & ABS;
-    a[d + i] = m > t ? (asMask ? ONE : b) : 0;
-    if (m > INF) nans++;
-  }
-  return nans;
 }
 
 function maskAbove(a: Int32Array, out: Uint8Array, p: number, n: number, t: number, maskPtr: number): number {
@@ -332,12 +292,4 @@ function nmMask(a: Int32Array, out: Uint8Array, p: number, n: number, rowLength:
     }
   }
   return kept;
-}
-
-function applyMask32To(a: Int32Array, s: number, mk: number, d: number, n: number, maskBits: number): void {
-  for (let i = 0; i < n; i++) a[d + i] = (a[mk + i] & maskBits) !== 0 ? a[s + i] : 0;
-}
-
-function applyMask8To(a: Int32Array, mask: Uint8Array, s: number, maskPtr: number, d: number, n: number): void {
-  for (let i = 0; i < n; i++) a[d + i] = mask[maskPtr + i] !== 0 ? a[s + i] : 0;
 }
