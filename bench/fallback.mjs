@@ -8,7 +8,9 @@
 //     --time=MS         timed budget per task and round (default 300), after a >= 200 ms warm-up
 //     --quickjs         also time pruneToSparsity inside QuickJS (quickjs-emscripten, no Wasm)
 //
-// Tasks that write get pristine weights before every run, untimed. Prints a Markdown table.
+// Tasks that write get pristine weights before every run, untimed. Prints two Markdown tables:
+// medians (of per-round medians), and minima (the fastest run of all rounds), which a loaded,
+// shared machine disturbs less.
 import { readFileSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,7 +42,7 @@ const work = new Float32Array(N);
 const pristine = () => work.set(base);
 const T = magnitudeThreshold(await init().then(() => base), 0.9);
 
-/** Median ms of fn in one round; `before` runs untimed before each call. */
+/** Median and minimum ms of fn in one round; `before` runs untimed before each call. */
 function round(fn, before) {
   const until = performance.now() + WARMUP;
   do {
@@ -55,7 +57,7 @@ function round(fn, before) {
     fn();
     times.push(performance.now() - t0);
   } while (performance.now() < end || times.length < 3);
-  return median(times);
+  return { median: median(times), min: Math.min(...times) };
 }
 
 const BUILDS = {
@@ -91,7 +93,7 @@ const BASELINES = {
 };
 
 const results = {}; // task -> column -> [per-round medians]
-const put = (task, col, v) => ((results[task] ??= {})[col] ??= []).push(v);
+const put = (task, col, v) => ((results[task] ??= {})[col] ??= []).push(v); // v: { median, min }
 for (let r = 0; r < ROUNDS; r++) {
   for (const [build, options] of Object.entries(BUILDS)) {
     await init(options);
@@ -104,15 +106,21 @@ let quickjs = null;
 if (argv.includes('--quickjs')) quickjs = await inQuickJS();
 
 const ms = (v) => (v === undefined ? '–' : v < 1 ? v.toFixed(3) : v < 10 ? v.toFixed(2) : v.toFixed(1));
-const fig = (task, col) => (results[task][col] ? median(results[task][col]) : undefined);
-console.log(`n = ${N.toExponential(0)}, ${ROUNDS} rounds, Node ${process.version}, ${os.cpus()[0].model}, load ${os.loadavg()[0].toFixed(2)}\n`);
-console.log('| task (ms, median) | Wasm SIMD | Wasm scalar | pure JS | JS / SIMD | JS / scalar | plain-JS baseline | baseline / JS |');
-console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
-for (const task of Object.keys(TASKS)) {
-  const [s, c, j, b] = [fig(task, 'simd'), fig(task, 'scalar'), fig(task, 'js'), fig(task, 'plain JS')];
-  console.log(`| ${task} | ${ms(s)} | ${ms(c)} | ${ms(j)} | ${(j / s).toFixed(1)}x | ${(j / c).toFixed(1)}x | ${ms(b)} | ${b ? (b / j).toFixed(1) + 'x' : '–'} |`);
+const stats = {
+  median: (rounds) => median(rounds.map((r) => r.median)),
+  min: (rounds) => Math.min(...rounds.map((r) => r.min)),
+};
+const fig = (task, col, stat) => (results[task][col] ? stats[stat](results[task][col]) : undefined);
+console.log(`n = ${N.toExponential(0)}, ${ROUNDS} rounds, Node ${process.version}, ${os.cpus()[0].model}, load ${os.loadavg()[0].toFixed(2)}`);
+for (const stat of ['median', 'min']) {
+  console.log(`\n| task (ms, ${stat}) | Wasm SIMD | Wasm scalar | pure JS | JS / SIMD | JS / scalar | plain-JS baseline | baseline / JS |`);
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
+  for (const task of Object.keys(TASKS)) {
+    const [s, c, j, b] = ['simd', 'scalar', 'js', 'plain JS'].map((col) => fig(task, col, stat));
+    console.log(`| ${task} | ${ms(s)} | ${ms(c)} | ${ms(j)} | ${(j / s).toFixed(1)}x | ${(j / c).toFixed(1)}x | ${ms(b)} | ${b ? (b / j).toFixed(1) + 'x' : '–'} |`);
+  }
 }
-if (quickjs) console.log(`\nQuickJS (quickjs-emscripten ${quickjs.version}, no Wasm): pruneToSparsity 0.9 at n = ${N.toExponential(0)}: ${ms(quickjs.ms)} ms (median of ${quickjs.runs}), ${(quickjs.ms / fig('pruneToSparsity 0.9', 'js')).toFixed(0)}x Node's pure-JS figure`);
+if (quickjs) console.log(`\nQuickJS (quickjs-emscripten ${quickjs.version}, no Wasm): pruneToSparsity 0.9 at n = ${N.toExponential(0)}: ${ms(quickjs.ms)} ms (median of ${quickjs.runs}; min ${quickjs.min} ms), ${(quickjs.ms / fig('pruneToSparsity 0.9', 'js', 'median')).toFixed(0)}x Node's pure-JS median`);
 
 /** pruneToSparsity on the same weights inside QuickJS, timed by the guest's Date.now. */
 async function inQuickJS() {
@@ -138,7 +146,7 @@ async function inQuickJS() {
         times.push(Date.now() - t0);
       }
       times.sort((a, b) => a - b);
-      globalThis.out = JSON.stringify({ backend: info.backend, ms: times[2], runs: times.length });
+      globalThis.out = JSON.stringify({ backend: info.backend, ms: times[2], min: times[0], runs: times.length });
     }, (e) => { globalThis.out = JSON.stringify({ error: String(e) }); });`;
   ctx.unwrapResult(ctx.evalCode(code, 'bench.mjs', { type: 'module' })).dispose();
   runtime.executePendingJobs(-1);

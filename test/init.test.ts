@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
 import * as slim from '../src/slim.js';
-import { allocWeights, init, pruneToSparsity, simdSupported, wasmInfo, WasmError } from '../src/index.js';
+import { allocWeights, init, magnitudeMask, NaNWeightsError, nmMask, pruneByThreshold, pruneToSparsity, simdSupported, wasmInfo, WasmError } from '../src/index.js';
 import { randomWeights, refPruneToSparsity, bits } from './support/reference.js';
 
 const simdBytes = () => readFileSync(new URL('../build/simd.wasm', import.meta.url));
@@ -159,5 +159,20 @@ describe('pure-JS fallback', () => {
     await expect(init({ backend: 'js', forceScalar: true })).rejects.toThrow(/backend 'js' runs no Wasm; it cannot be combined with module or forceScalar/);
     await expect(init({ backend: 'js', module: simdBytes() })).rejects.toThrow(/cannot be combined with module/);
     await expect(init({ backend: 'gpu' as never })).rejects.toThrow("init: backend must be 'auto', 'wasm' or 'js', got gpu");
+  });
+
+  it('NaN weights throw the same NaNWeightsError on it, before anything is written', async () => {
+    await init({ backend: 'js', chunkLength: 1024 });
+    for (const n of [100, 5000, 200_000]) {
+      const w = randomWeights(n, 3);
+      w[n - 7] = NaN;
+      w[n - 3] = -NaN;
+      const before = bits(w);
+      for (const call of [() => pruneToSparsity(w, 0.5), () => pruneByThreshold(w, 0.1), () => magnitudeMask(w, { sparsity: 0.3 }), () => nmMask(w, { n: 2, m: 4 })]) {
+        expect(call).toThrow(NaNWeightsError);
+        expect(call).toThrow(`weights contain 2 NaN values (first at index ${n - 7})`);
+      }
+      expect(bits(w)).toEqual(before);
+    }
   });
 });

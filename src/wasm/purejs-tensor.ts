@@ -1,7 +1,7 @@
 // The pure-JS build of assembly/tensor.ts: the tensor kernels (out of place, masks as float32 0/1)
 // over any memory, for the tfjs ops when the core runtime runs the pure-JS build. Kept apart from
 // purejs.ts so the root and slim entries, which have no tfjs ops, do not carry it.
-import { ABS, INF, ONE, jsKernels, selectTo, type LinearMemory } from './purejs.js';
+import { jsKernels, selectTo, type LinearMemory } from './purejs.js';
 
 export function jsTensorKernels(memory: LinearMemory) {
   const core = jsKernels(memory);
@@ -55,9 +55,9 @@ function aboveTo(a: Int32Array, s: number, d: number, n: number, t: number, asMa
   let nans = 0;
   for (let i = 0; i < n; i++) {
     const b = a[s + i];
-    const m = b & ABS;
-    a[d + i] = m > t ? (asMask ? ONE : b) : 0;
-    if (m > INF) nans++;
+    const m = b & 0x7fffffff;
+    a[d + i] = m > t ? (asMask ? 0x3f800000 : b) : 0;
+    if (m > 0x7f800000) nans++;
   }
   return nans;
 }
