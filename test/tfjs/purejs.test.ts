@@ -1,6 +1,7 @@
 // The tfjs ops, their gradients and pruneModel on the pure-JS kernel build (what engines without
 // WebAssembly run), on the cpu backend (copying path) and the wasm backend (the JS kernels read
 // tfjs-backend-wasm's memory in place), checked bit for bit against the sort-based reference.
+// Runs in Node and in headless Chromium (the browser project).
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -17,7 +18,8 @@ beforeAll(async () => {
 
 describe.each(['cpu', 'wasm'])('pure-JS kernels on the %s backend', (backendName) => {
   beforeAll(async () => {
-    await tf.setBackend(backendName);
+    expect(await tf.setBackend(backendName)).toBe(true);
+    expect(tf.getBackend()).toBe(backendName);
   });
 
   it('pruneMagnitude and magnitudeMask by sparsity and threshold', () => {
