@@ -113,7 +113,9 @@ export function tensorKernelsOn(memory: LinearMemory, fname: string): TensorKern
   if (loaded === null) {
     throw new WasmError('WASM_NOT_INITIALIZED', `${fname}: the tensor kernels are not loaded; await registerPruneKernels() first`);
   }
-  if (loaded.localBuild === 'js') {
+  // The pure-JS build when the runtime runs it, and on any memory that is not a WebAssembly.Memory
+  // (the core runtime's, after a later init({ backend: 'js' }) than registerPruneKernels()).
+  if (loaded.localBuild === 'js' || asMemory(memory) === null) {
     const cached = instances.get(memory);
     if (cached !== undefined && cached.build === 'js') return cached;
     const k = new TensorKernels(null, memory, jsTensorKernels(memory), 'js');

@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { wasmInfo } from '../../src/index.js';
+import { init, wasmInfo } from '../../src/index.js';
 import { zeroCopyOn } from '../../src/tfjs/kernels/wasm.js';
 import { applyMask, magnitudeMask, pruneMagnitude, pruneModel, registerPruneKernels } from '../../src/tfjs.js';
 import { refApplyMask, refNM, refPruneByThreshold, refPruneToSparsity } from '../support/reference.js';
@@ -68,5 +68,18 @@ describe.each(['cpu', 'wasm'])('pure-JS kernels on the %s backend', (backendName
     expectBits(after, refPruneToSparsity(before, 0.75).out);
     expect(report.tensors.map((t) => t.zerosAfter)).toEqual([450, 20, 150, 10]); // biases start at zero
     model.dispose();
+  });
+});
+
+describe('switching the core runtime after registration', () => {
+  it('Wasm tensor kernels registered, then init({ backend: js }): the ops use the JS kernels on its memory', async () => {
+    await registerPruneKernels({}); // the Wasm builds
+    expect(wasmInfo().backend).toBe('wasm');
+    await init({ backend: 'js' });
+    expect(await tf.setBackend('cpu')).toBe(true);
+    const vals = weights(300, 9);
+    const x = tf.tensor(vals, [20, 15]);
+    expectBits(pruneMagnitude(x, { sparsity: 0.6 }).dataSync(), refPruneToSparsity(vals, 0.6).out);
+    x.dispose();
   });
 });
