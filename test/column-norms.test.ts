@@ -59,12 +59,15 @@ function held<R>(storage: 'js' | 'wasm' | 'view', w: Float32Array, fn: (x: Weigh
 describe.each([
   { build: 'simd', chunkLength: undefined },
   { build: 'scalar', chunkLength: undefined },
+  { build: 'js', chunkLength: undefined },
   { build: 'simd', chunkLength: 1024 },
   { build: 'scalar', chunkLength: 1024 },
+  { build: 'js', chunkLength: 1024 },
 ] as const)('columnNorms, $build build, chunkLength $chunkLength', ({ build, chunkLength }) => {
   beforeAll(async () => {
-    const info = await init({ forceScalar: build === 'scalar', chunkLength });
+    const info = await init(build === 'js' ? { backend: 'js', chunkLength } : { forceScalar: build === 'scalar', chunkLength });
     expect(info.simd).toBe(build === 'simd');
+    expect(info.backend).toBe(build === 'js' ? 'js' : 'wasm');
   });
 
   it.each(['js', 'wasm', 'view'] as const)('matches the float32 reference bit for bit (weights in %s)', (storage) => {

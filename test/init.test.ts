@@ -1,9 +1,9 @@
 // init(): embedded builds, precompiled modules and bytes, the slim entry, re-initialisation, and
 // the heap that hands out Wasm-held weights.
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import * as slim from '../src/slim.js';
-import { allocWeights, init, pruneToSparsity, simdSupported, wasmInfo, WasmError } from '../src/index.js';
+import { allocWeights, init, magnitudeMask, NaNWeightsError, nmMask, pruneByThreshold, pruneToSparsity, simdSupported, wasmInfo, WasmError } from '../src/index.js';
 import { randomWeights, refPruneToSparsity, bits } from './support/reference.js';
 
 const simdBytes = () => readFileSync(new URL('../build/simd.wasm', import.meta.url));
@@ -96,5 +96,83 @@ describe('Wasm-held weights', () => {
     pruneToSparsity(view, 0.5);
     expect(bits(buf.array)).toEqual(bits(expected));
     buf.free();
+  });
+});
+
+// The pure-JS fallback: chosen by itself where there is no WebAssembly (QuickJS, Hermes, ...) or
+// the embedded build cannot be compiled, and on request with { backend: 'js' }. The kernel suites
+// (kernels.test.ts, properties.test.ts) run it against the reference; here: when it is chosen.
+describe('pure-JS fallback', () => {
+  async function withoutWasm<T>(fn: () => Promise<T>): Promise<T> {
+    const saved = globalThis.WebAssembly;
+    // @ts-expect-error an engine without WebAssembly
+    delete globalThis.WebAssembly;
+    try {
+      expect(typeof WebAssembly).toBe('undefined');
+      return await fn();
+    } finally {
+      globalThis.WebAssembly = saved;
+    }
+  }
+
+  it('init() falls back to it where there is no WebAssembly, in both entries', async () => {
+    const info = await withoutWasm(() => init());
+    expect(info).toMatchObject({ backend: 'js', simd: false, chunkLength: 65536 });
+    expect(simdSupported()).toBe(true); // WebAssembly is back
+    const w = randomWeights(5000, 7);
+    const x = w.slice();
+    pruneToSparsity(x, 0.8);
+    expect(bits(x)).toEqual(bits(refPruneToSparsity(w, 0.8).out));
+    expect((await withoutWasm(() => slim.init())).backend).toBe('js');
+    await expect(withoutWasm(() => init({ backend: 'wasm' }))).rejects.toThrow(WasmError);
+    await expect(withoutWasm(() => init({ backend: 'wasm' }))).rejects.toThrow('init: this runtime has no WebAssembly');
+    await expect(withoutWasm(() => slim.init({ module: new Uint8Array(8) }))).rejects.toThrow('init: this runtime has no WebAssembly');
+  });
+
+  it('init() falls back to it when the embedded build does not compile (unless backend: wasm)', async () => {
+    vi.resetModules(); // a fresh copy of the library: nothing compiled yet
+    const fresh = await import('../src/index.js');
+    const compile = WebAssembly.compile;
+    WebAssembly.compile = () => Promise.reject(new WebAssembly.CompileError('Wasm code generation disallowed by embedder'));
+    try {
+      await expect(fresh.init({ backend: 'wasm', forceScalar: true })).rejects.toThrow(
+        /init: the embedded scalar build does not compile here: Wasm code generation disallowed/,
+      );
+      expect((await fresh.init({ forceScalar: true })).backend).toBe('js');
+    } finally {
+      WebAssembly.compile = compile;
+    }
+    expect(await fresh.init({ forceScalar: true })).toMatchObject({ backend: 'wasm', simd: false });
+  });
+
+  it('backend: js is chosen on request, re-initialising is free, and weights can live in its memory', async () => {
+    expect(await init({ backend: 'js' })).toMatchObject({ backend: 'js', simd: false });
+    const buf = allocWeights(3000);
+    buf.array.set(randomWeights(3000, 9));
+    await init({ backend: 'js' }); // same options: the same runtime, buf stays valid
+    expect(pruneToSparsity(buf, 0.5).pruned).toBe(1500);
+    const big = allocWeights(1 << 20); // the JS memory grows; earlier weights keep their values
+    expect(bits(buf.array).filter((b) => b !== 0).length).toBe(1500);
+    big.free();
+    buf.free();
+    expect((await slim.init({ backend: 'js' })).backend).toBe('js'); // slim: no module needed
+    await expect(init({ backend: 'js', forceScalar: true })).rejects.toThrow(/backend 'js' runs no Wasm; it cannot be combined with module or forceScalar/);
+    await expect(init({ backend: 'js', module: simdBytes() })).rejects.toThrow(/cannot be combined with module/);
+    await expect(init({ backend: 'gpu' as never })).rejects.toThrow("init: backend must be 'auto', 'wasm' or 'js', got gpu");
+  });
+
+  it('NaN weights throw the same NaNWeightsError on it, before anything is written', async () => {
+    await init({ backend: 'js', chunkLength: 1024 });
+    for (const n of [100, 5000, 200_000]) {
+      const w = randomWeights(n, 3);
+      w[n - 7] = NaN;
+      w[n - 3] = -NaN;
+      const before = bits(w);
+      for (const call of [() => pruneToSparsity(w, 0.5), () => pruneByThreshold(w, 0.1), () => magnitudeMask(w, { sparsity: 0.3 }), () => nmMask(w, { n: 2, m: 4 })]) {
+        expect(call).toThrow(NaNWeightsError);
+        expect(call).toThrow(`weights contain 2 NaN values (first at index ${n - 7})`);
+      }
+      expect(bits(w)).toEqual(before);
+    }
   });
 });

@@ -1,4 +1,5 @@
-// Every kernel against the plain-JS reference, for both Wasm builds, for weights held in JS, in
+// Every kernel against the plain-JS reference, for both Wasm builds and the pure-JS fallback
+// (init({ backend: 'js' }), what engines without WebAssembly run), for weights held in JS, in
 // Wasm memory (WasmWeights) and as a Float32Array view of Wasm memory, with the default window
 // and a tiny one that forces chunking (ties then straddle chunk boundaries).
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -93,18 +94,26 @@ function held<R>(storage: Storage, w: Float32Array, fn: (x: Weights) => R): { re
 const CONFIGS = [
   { build: 'simd', chunkLength: undefined },
   { build: 'scalar', chunkLength: undefined },
+  { build: 'js', chunkLength: undefined },
   { build: 'simd', chunkLength: 1024 },
   { build: 'scalar', chunkLength: 1024 },
+  { build: 'js', chunkLength: 1024 },
 ] as const;
+
+type Build = (typeof CONFIGS)[number]['build'];
+const initBuild = (build: Build, chunkLength?: number) =>
+  init(build === 'js' ? { backend: 'js', chunkLength } : { forceScalar: build === 'scalar', chunkLength });
 
 describe.each(CONFIGS)('$build build, chunkLength $chunkLength', ({ build, chunkLength }) => {
   beforeAll(async () => {
-    const info = await init({ forceScalar: build === 'scalar', chunkLength });
+    const info = await initBuild(build, chunkLength);
     expect(info.simd).toBe(build === 'simd');
+    expect(info.backend).toBe(build === 'js' ? 'js' : 'wasm');
   });
 
   it('runs the build it was asked for', () => {
     expect(wasmInfo().simd).toBe(build === 'simd');
+    expect(wasmInfo().backend).toBe(build === 'js' ? 'js' : 'wasm');
     expect(wasmInfo().chunkLength).toBe(chunkLength ?? 65536);
   });
 
@@ -169,11 +178,11 @@ describe.each(CONFIGS)('$build build, chunkLength $chunkLength', ({ build, chunk
   });
 });
 
-describe('SIMD and scalar builds agree bit for bit', () => {
+describe('SIMD, scalar and pure-JS builds agree bit for bit', () => {
   it('on every case and sparsity', async () => {
-    const outputs: Record<string, Uint32Array[]> = { simd: [], scalar: [] };
-    for (const build of ['simd', 'scalar'] as const) {
-      await init({ forceScalar: build === 'scalar' });
+    const outputs: Record<string, Uint32Array[]> = { simd: [], scalar: [], js: [] };
+    for (const build of ['simd', 'scalar', 'js'] as const) {
+      await initBuild(build);
       for (const name of Object.keys(CASES)) {
         for (const s of SPARSITIES) {
           const x = CASES[name]();
@@ -184,16 +193,18 @@ describe('SIMD and scalar builds agree bit for bit', () => {
       }
     }
     expect(outputs.scalar.length).toBe(outputs.simd.length);
+    expect(outputs.js.length).toBe(outputs.simd.length);
     outputs.simd.forEach((a, i) => sameArray(outputs.scalar[i], a, `output ${i}`));
+    outputs.simd.forEach((a, i) => sameArray(outputs.js[i], a, `js output ${i}`));
   });
 });
 
 // Arrays of 2^20 and more take the bracketed select (a sample, then one counting pass); some of
 // these are built so the sample misleads it and the radix path must take over. The reference
 // here is linear: the k-th magnitude from a typed-array sort, then ties by lowest index.
-describe.each(['simd', 'scalar'] as const)('large arrays, %s build', (build) => {
+describe.each(['simd', 'scalar', 'js'] as const)('large arrays, %s build', (build) => {
   beforeAll(async () => {
-    await init({ forceScalar: build === 'scalar' });
+    await initBuild(build);
   });
 
   const N = (1 << 20) + 5;

@@ -22,9 +22,9 @@ const tiedWeights = fc
   .map((xs) => Float32Array.from(xs));
 const sparsity = fc.oneof(fc.double({ min: 0, max: 1, noNaN: true }), fc.constantFrom(0, 0.5, 1));
 
-describe.each(['simd', 'scalar'] as const)('%s build', (build) => {
+describe.each(['simd', 'scalar', 'js'] as const)('%s build', (build) => {
   beforeAll(async () => {
-    await init({ forceScalar: build === 'scalar', chunkLength: 1024 });
+    await init(build === 'js' ? { backend: 'js', chunkLength: 1024 } : { forceScalar: build === 'scalar', chunkLength: 1024 });
   });
 
   it('pruneToSparsity matches the sort-based reference', () => {

@@ -48,7 +48,7 @@ export function registerPruneKernels(options?: RegisterOptions): Promise<void> {
 async function register(options: RegisterOptions | undefined): Promise<void> {
   const { tensorModule, ...initOptions } = options ?? {};
   const info = options === undefined && coreReady() ? wasmInfo() : await init(initOptions);
-  await loadTensorKernels(info.simd, tensorModule);
+  await loadTensorKernels(info.simd, tensorModule, info.backend === 'js');
   for (const backendName of new Set(['wasm', 'cpu', ...engine().backendNames()])) registerKernelsFor(backendName);
   for (const config of GRADIENTS) {
     if (getGradient(config.kernelName) === undefined) registerGradient(config);

@@ -1,7 +1,9 @@
 // The raw exports of assembly/index.ts. Both builds have exactly these; pointers are byte offsets
-// into `memory`, counts are elements.
+// into `memory`, counts are elements. The pure-JS build (purejs.ts) has them too, over a JsMemory.
+import type { LinearMemory } from './purejs.js';
+
 export interface KernelExports {
-  readonly memory: WebAssembly.Memory;
+  readonly memory: LinearMemory;
   heapBase(): number;
   isSimd(): number;
   remainingNeed(): number;

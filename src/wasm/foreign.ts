@@ -11,6 +11,8 @@
 import { ArgumentError, WasmError } from '../errors.js';
 import { decodeBase64 } from './base64.js';
 import { simdSupported } from './detect.js';
+import type { LinearMemory } from './purejs.js';
+import { jsTensorKernels } from './purejs-tensor.js';
 import { runtime } from './runtime.js';
 import { selectKth, type Selection } from './select.js';
 import { tensorScalarBase64, tensorSharedBase64, tensorSimdBase64 } from './tensor-binaries.generated.js';
@@ -34,7 +36,7 @@ export interface TensorKernelExports {
 
 /** An allocator on a foreign memory (tfjs-backend-wasm's `_malloc`/`_free`, or the core Heap). */
 export interface ForeignHeap {
-  readonly memory: WebAssembly.Memory;
+  readonly memory: LinearMemory;
   /** Byte offset of a block of at least `bytes` bytes, 4-byte aligned at least. */
   malloc(bytes: number): number;
   free(ptr: number): void;
@@ -43,16 +45,16 @@ export interface ForeignHeap {
 export type TensorBuild = 'simd' | 'scalar' | 'shared';
 
 interface Loaded {
-  /** simd or scalar: for unshared memories. */
-  local: WebAssembly.Module;
-  localBuild: 'simd' | 'scalar';
+  /** simd or scalar: for unshared memories; null for the pure-JS build (any memory). */
+  local: WebAssembly.Module | null;
+  localBuild: 'simd' | 'scalar' | 'js';
   /** null where this runtime has no shared memory (no SharedArrayBuffer, or no threads). */
   shared: WebAssembly.Module | null;
 }
 
 let loaded: Loaded | null = null;
 const compiled = new Map<TensorBuild, Promise<WebAssembly.Module>>();
-const instances = new WeakMap<WebAssembly.Memory, TensorKernels>();
+const instances = new WeakMap<LinearMemory, TensorKernels>();
 
 function bytesOf(build: TensorBuild): Uint8Array<ArrayBuffer> {
   const b64 = build === 'simd' ? tensorSimdBase64 : build === 'scalar' ? tensorScalarBase64 : tensorSharedBase64;
@@ -84,7 +86,12 @@ export function sharedMemorySupported(): boolean {
  * compile happens on a browser's main thread; instantiating later (`tensorKernelsOn`) is sync and
  * cheap, which is what tfjs kernel functions need.
  */
-export async function loadTensorKernels(simd: boolean, source?: TensorModuleSource): Promise<void> {
+export async function loadTensorKernels(simd: boolean, source?: TensorModuleSource, js = false): Promise<void> {
+  if (js) {
+    // The pure-JS build (the core runtime runs it): it works on any memory, shared ones included.
+    loaded = { local: null, localBuild: 'js', shared: null };
+    return;
+  }
   if (source !== undefined) {
     const local = await toTensorModule(source);
     // The shared build too where it compiles; where compiling from bytes is forbidden (the
@@ -167,9 +174,18 @@ export function tensorKernelsLoaded(): boolean {
  * when loadTensorKernels() has not finished, and lets WebAssembly's LinkError through when the
  * memory does not fit the build (callers feature-detect with it).
  */
-export function tensorKernelsOn(memory: WebAssembly.Memory, fname: string): TensorKernels {
+export function tensorKernelsOn(memory: LinearMemory, fname: string): TensorKernels {
   if (loaded === null) {
     throw new WasmError('WASM_NOT_INITIALIZED', `${fname}: the tensor kernels are not loaded; await registerPruneKernels() first`);
+  }
+  // The pure-JS build when the runtime runs it, and on any memory that is not a WebAssembly.Memory
+  // (the core runtime's, after a later init({ backend: 'js' }) than registerPruneKernels()).
+  if (loaded.localBuild === 'js' || asMemory(memory) === null) {
+    const cached = instances.get(memory);
+    if (cached !== undefined && cached.build === 'js') return cached;
+    const k = new TensorKernels(null, memory, jsTensorKernels(memory), 'js');
+    instances.set(memory, k);
+    return k;
   }
   const shared = typeof SharedArrayBuffer === 'function' && memory.buffer instanceof SharedArrayBuffer;
   const module = shared ? loaded.shared : loaded.local;
@@ -214,16 +230,17 @@ export function coreHeap(fname: string): ForeignHeap {
 
 /** The tensor kernels bound to one memory, with views rebuilt whenever the memory has grown. */
 export class TensorKernels {
-  readonly module: WebAssembly.Module;
-  readonly memory: WebAssembly.Memory;
+  /** null for the pure-JS build. */
+  readonly module: WebAssembly.Module | null;
+  readonly memory: LinearMemory;
   readonly ex: TensorKernelExports;
-  readonly build: TensorBuild;
+  readonly build: TensorBuild | 'js';
   private buffer: ArrayBufferLike | null = null;
   private u8View = new Uint8Array(0);
   private u32View = new Uint32Array(0);
   private f32View = new Float32Array(0);
 
-  constructor(module: WebAssembly.Module, memory: WebAssembly.Memory, ex: TensorKernelExports, build: TensorBuild) {
+  constructor(module: WebAssembly.Module | null, memory: LinearMemory, ex: TensorKernelExports, build: TensorBuild | 'js') {
     this.module = module;
     this.memory = memory;
     this.ex = ex;

@@ -7,6 +7,8 @@
 //   heapBase .. top      blocks handed out by alloc(), 16-byte aligned, first fit
 //   top .. end           free; memory grows in 64 KiB pages when top would pass the end
 
+import type { LinearMemory } from './purejs.js';
+
 const PAGE = 65536;
 const ALIGN = 16;
 
@@ -16,7 +18,7 @@ interface Block {
 }
 
 export class Heap {
-  readonly memory: WebAssembly.Memory;
+  readonly memory: LinearMemory;
   private top: number;
   private readonly used = new Map<number, number>();
   private readonly free: Block[] = []; // sorted by ptr, never adjacent
@@ -25,7 +27,7 @@ export class Heap {
   private u32View = new Uint32Array(0);
   private u8View = new Uint8Array(0);
 
-  constructor(memory: WebAssembly.Memory, base: number) {
+  constructor(memory: LinearMemory, base: number) {
     this.memory = memory;
     this.top = align(base);
   }
@@ -53,7 +55,7 @@ export class Heap {
       try {
         this.memory.grow(pages);
       } catch {
-        throw new RangeError(`cannot grow Wasm memory to ${end} bytes`);
+        throw new RangeError(`cannot grow kernel memory to ${end} bytes`);
       }
     }
     this.top = end;

@@ -2,6 +2,7 @@ import { ArgumentError, WasmError } from '../errors.js';
 import { simdSupported, wasmSupported } from './detect.js';
 import { KERNEL_EXPORT_NAMES, type KernelExports } from './exports.js';
 import { Heap } from './heap.js';
+import { JsMemory, jsKernels } from './purejs.js';
 
 export interface InitOptions {
   /**
@@ -17,10 +18,19 @@ export interface InitOptions {
    * this size, so Wasm memory stays bounded whatever the array's length. Default 65536 (256 KiB).
    */
   chunkLength?: number;
+  /**
+   * Which implementation runs the kernels. `'auto'` (default): the Wasm build where the runtime
+   * has WebAssembly, else — or when the embedded build cannot be compiled or instantiated — the
+   * pure-JS build, with identical results. `'wasm'` never falls back (throws a WasmError instead);
+   * `'js'` always runs the pure-JS build (no Wasm is compiled).
+   */
+  backend?: 'auto' | 'wasm' | 'js';
 }
 
 export interface WasmInfo {
-  /** Whether the SIMD build is running. */
+  /** `'wasm'`, or `'js'` for the pure-JS fallback (engines without WebAssembly). */
+  backend: 'wasm' | 'js';
+  /** Whether the SIMD build is running (always false for the pure-JS build). */
   simd: boolean;
   chunkLength: number;
   /** Current size of the kernel module's linear memory. */
@@ -38,6 +48,7 @@ const DEFAULT_CHUNK = 1 << 16;
 export interface Runtime {
   readonly ex: KernelExports;
   readonly heap: Heap;
+  readonly backend: 'wasm' | 'js';
   readonly simd: boolean;
   readonly chunkLength: number;
   readonly chunkPtr: number;
@@ -61,7 +72,7 @@ export function isCurrent(rt: Runtime): boolean {
 
 export function wasmInfo(): WasmInfo {
   const rt = runtime('wasmInfo');
-  return { simd: rt.simd, chunkLength: rt.chunkLength, memoryBytes: rt.ex.memory.buffer.byteLength };
+  return { backend: rt.backend, simd: rt.simd, chunkLength: rt.chunkLength, memoryBytes: rt.ex.memory.buffer.byteLength };
 }
 
 export async function initRuntime(options: InitOptions, embedded: EmbeddedBinaries | null): Promise<WasmInfo> {
@@ -72,8 +83,21 @@ export async function initRuntime(options: InitOptions, embedded: EmbeddedBinari
   if (!Number.isInteger(chunkLength) || chunkLength < 1024 || chunkLength > 1 << 28 || chunkLength % 16 !== 0) {
     throw new ArgumentError(`init: chunkLength must be a multiple of 16 in [1024, 2^28], got ${String(chunkLength)}`);
   }
+  const backend = options.backend ?? 'auto';
+  if (backend !== 'auto' && backend !== 'wasm' && backend !== 'js') {
+    throw new ArgumentError(`init: backend must be 'auto', 'wasm' or 'js', got ${String(backend)}`);
+  }
+  if (backend === 'js') {
+    if (options.module !== undefined || options.forceScalar) {
+      throw new ArgumentError("init: backend 'js' runs no Wasm; it cannot be combined with module or forceScalar");
+    }
+    return useJs(chunkLength);
+  }
   if (!wasmSupported()) {
-    throw new WasmError('WASM_UNSUPPORTED', 'init: this runtime has no WebAssembly');
+    if (backend === 'wasm' || options.module !== undefined) {
+      throw new WasmError('WASM_UNSUPPORTED', 'init: this runtime has no WebAssembly');
+    }
+    return useJs(chunkLength);
   }
   let module: WebAssembly.Module;
   let key: string | null = null;
@@ -85,7 +109,7 @@ export async function initRuntime(options: InitOptions, embedded: EmbeddedBinari
   } else {
     if (embedded === null) {
       throw new ArgumentError(
-        "init: the slim entry embeds no Wasm; pass { module } (a WebAssembly.Module or the bytes of 'tfjs-prune/wasm/simd.wasm' or 'scalar.wasm')",
+        "init: the slim entry embeds no Wasm; pass { module } (a WebAssembly.Module or the bytes of 'tfjs-prune/wasm/simd.wasm' or 'scalar.wasm'), or { backend: 'js' }",
       );
     }
     const which = !options.forceScalar && simdSupported() ? 'simd' : 'scalar';
@@ -96,21 +120,46 @@ export async function initRuntime(options: InitOptions, embedded: EmbeddedBinari
       pending = WebAssembly.compile(embedded[which]() as Uint8Array<ArrayBuffer>);
       compiled.set(which, pending);
     }
-    module = await pending;
+    try {
+      module = await pending;
+    } catch (e) {
+      compiled.delete(which);
+      // e.g. an embedder that forbids compiling Wasm from bytes (Cloudflare workerd, a strict CSP).
+      if (backend === 'auto') return useJs(chunkLength);
+      throw new WasmError('WASM_UNSUPPORTED', `init: the embedded ${which} build does not compile here: ${(e as Error).message}`);
+    }
   }
-  const instance = await WebAssembly.instantiate(module, {});
+  let instance: WebAssembly.Instance;
+  try {
+    instance = await WebAssembly.instantiate(module, {});
+  } catch (e) {
+    if (backend === 'auto' && options.module === undefined) return useJs(chunkLength);
+    throw e;
+  }
   const ex = instance.exports as unknown as KernelExports;
+  install(ex, 'wasm', ex.isSimd() === 1, chunkLength, key);
+  return wasmInfo();
+}
+
+function useJs(chunkLength: number): WasmInfo {
+  const key = `js:${chunkLength}`;
+  if (current !== null && key === currentKey) return wasmInfo();
+  install(jsKernels(new JsMemory(1)), 'js', false, chunkLength, key);
+  return wasmInfo();
+}
+
+function install(ex: KernelExports, backend: 'wasm' | 'js', simd: boolean, chunkLength: number, key: string | null): void {
   const heap = new Heap(ex.memory, ex.heapBase());
   current = {
     ex,
     heap,
-    simd: ex.isSimd() === 1,
+    backend,
+    simd,
     chunkLength,
     chunkPtr: heap.alloc(chunkLength * 4),
     maskPtr: heap.alloc(chunkLength),
   };
   currentKey = key;
-  return wasmInfo();
 }
 
 async function toModule(source: InitOptions['module']): Promise<WebAssembly.Module> {

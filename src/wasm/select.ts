@@ -12,6 +12,8 @@
 //
 // Scratch comes from the caller's allocator and is given back before returning.
 
+import type { LinearMemory } from './purejs.js';
+
 /** Bit pattern of the k-th smallest magnitude, and how many weights equal to it to prune. */
 export interface Selection {
   bits: number;
@@ -26,7 +28,7 @@ export interface SelectExports {
 }
 
 export interface SelectMemory {
-  readonly memory: WebAssembly.Memory;
+  readonly memory: LinearMemory;
   malloc(bytes: number): number;
   free(ptr: number): void;
 }
