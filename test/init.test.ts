@@ -115,7 +115,7 @@ describe('pure-JS fallback', () => {
     }
   }
 
-  it('init() falls back to it where there is no WebAssembly, in both entries', async () => {
+  it('init() falls back to it where there is no WebAssembly (the default entry; slim says to use it)', async () => {
     const info = await withoutWasm(() => init());
     expect(info).toMatchObject({ backend: 'js', simd: false, chunkLength: 65536 });
     expect(simdSupported()).toBe(true); // WebAssembly is back
@@ -123,7 +123,9 @@ describe('pure-JS fallback', () => {
     const x = w.slice();
     pruneToSparsity(x, 0.8);
     expect(bits(x)).toEqual(bits(refPruneToSparsity(w, 0.8).out));
-    expect((await withoutWasm(() => slim.init())).backend).toBe('js');
+    await expect(withoutWasm(() => slim.init())).rejects.toThrow(
+      "init: this runtime has no WebAssembly, and the slim entry carries no pure-JS build; import 'tfjs-prune', which falls back to it",
+    );
     await expect(withoutWasm(() => init({ backend: 'wasm' }))).rejects.toThrow(WasmError);
     await expect(withoutWasm(() => init({ backend: 'wasm' }))).rejects.toThrow('init: this runtime has no WebAssembly');
     await expect(withoutWasm(() => slim.init({ module: new Uint8Array(8) }))).rejects.toThrow('init: this runtime has no WebAssembly');
@@ -155,7 +157,7 @@ describe('pure-JS fallback', () => {
     expect(bits(buf.array).filter((b) => b !== 0).length).toBe(1500);
     big.free();
     buf.free();
-    expect((await slim.init({ backend: 'js' })).backend).toBe('js'); // slim: no module needed
+    await expect(slim.init({ backend: 'js' })).rejects.toThrow("init: the slim entry carries no pure-JS build; import 'tfjs-prune' for backend 'js'");
     await expect(init({ backend: 'js', forceScalar: true })).rejects.toThrow(/backend 'js' runs no Wasm; it cannot be combined with module or forceScalar/);
     await expect(init({ backend: 'js', module: simdBytes() })).rejects.toThrow(/cannot be combined with module/);
     await expect(init({ backend: 'gpu' as never })).rejects.toThrow("init: backend must be 'auto', 'wasm' or 'js', got gpu");

@@ -1,7 +1,7 @@
 // The typed-array API: argument checks, the meaning of sparsity and thresholds, and reports. The
 // numeric work is done by a KernelBackend (the Wasm kernels).
 import { ArgumentError, NaNWeightsError } from '../errors.js';
-import { wasmBackend, WasmWeights, type Extra, type KernelBackend, type PartsSelection, type Weights } from '../wasm/index.js';
+import { selectParts, wasmBackend, WasmWeights, type Extra, type KernelBackend, type PartsSelection, type Weights } from '../wasm/index.js';
 
 export interface CountReport {
   /** Weights that are zero afterwards (weights that were already zero count as pruned). */
@@ -99,11 +99,10 @@ export function pruneToSparsity(weights: Weights, sparsity: number): PruneReport
  * For the model layer's global scope (not public API): the k-th smallest magnitude over several
  * arrays (k in [1, total]) as bits, with each array's counts below and at it; `nanPart` names the
  * first array holding NaN. `extra`: magnitudes ranked with the arrays' (quantized tensors counted
- * from their codes). null when the kernels offer no multi-array select.
+ * from their codes).
  */
-export function selectAcrossArrays(fname: string, arrays: readonly Weights[], k: number, extra?: Extra): PartsSelection | { nanPart: number } | null {
-  const be = wasmBackend(fname);
-  return be.selectParts ? be.selectParts(arrays, k, extra) : null;
+export function selectAcrossArrays(fname: string, arrays: readonly Weights[], k: number, extra?: Extra): PartsSelection | { nanPart: number } {
+  return selectParts(fname, arrays, k, extra);
 }
 
 /**

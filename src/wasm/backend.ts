@@ -3,12 +3,12 @@
 // streamed through a fixed window of `chunkLength` floats: copy in, run, copy back if written.
 // An array that fits the window is copied in once for all passes of one call.
 import { runtime, type Runtime } from './runtime.js';
-import { selectAcross, selectKth, type Extra, type PartsSelection, type Selection, type SelectMemory, type SelectSource } from './select.js';
+import { selectKth, type Selection, type SelectMemory, type SelectSource } from './select.js';
 import { WasmWeights } from './weights.js';
 
 export type Weights = Float32Array | WasmWeights;
 
-export type { Extra, PartsSelection, Selection } from './select.js';
+export type { Selection } from './select.js';
 
 /**
  * What the typed-array API needs from an implementation. The Wasm one is below; the API layer
@@ -26,12 +26,6 @@ export interface KernelBackend {
   findNaN(w: Weights): { count: number; first: number } | null;
   /** The k-th smallest magnitude, k in [1, n]; null when the weights hold NaN. */
   select(w: Weights, k: number): Selection | null;
-  /**
-   * The k-th smallest magnitude over several arrays (k in [1, total]) and each array's counts
-   * below and at it; `nanPart` names the first array holding NaN. Optional: a backend without it
-   * leaves the model layer to its own pass.
-   */
-  selectParts?(ws: readonly Weights[], k: number, extra?: Extra): PartsSelection | { nanPart: number };
   nmMask(w: Weights, rowLength: number, keep: number, m: number, out: Uint8Array): number;
   /** Per-column sums of |w| (p = 1) or w² (p = 2) of a row-major [w.length / cols, cols] matrix. */
   columnSums(w: Weights, cols: number, p: 1 | 2): Float32Array;
@@ -44,7 +38,7 @@ export interface KernelBackend {
  */
 const windowHolder = new WeakMap<Runtime, Stream>();
 
-class Stream {
+export class Stream {
   readonly n: number;
   private readonly rt: Runtime;
   private readonly js: Float32Array | null;
@@ -102,7 +96,7 @@ class Stream {
 }
 
 /** A stream as the select passes see it (`bits` read late: scratch allocation may grow memory). */
-function source(s: Stream): SelectSource {
+export function source(s: Stream): SelectSource {
   return { n: s.n, get bits() { return s.bits; }, each: (fn) => s.each(false, fn) };
 }
 
@@ -189,9 +183,6 @@ export function wasmBackend(fname: string): KernelBackend {
       return selectKth(ex, scratch, source(stream(w)), k);
     },
 
-    selectParts(ws, k, extra) {
-      return selectAcross(ex, scratch, ws.map((w) => source(stream(w))), k, extra);
-    },
 
     nmMask(w, rowLength, keep, m, out) {
       const s = stream(w);

@@ -1,10 +1,13 @@
 export { initRuntime, wasmInfo } from './runtime.js';
-export type { InitOptions, WasmInfo, EmbeddedBinaries } from './runtime.js';
+export type { InitOptions, WasmInfo, EmbeddedBinaries, JsBuild } from './runtime.js';
+export { jsBuild } from './purejs.js';
 export { simdSupported, wasmSupported } from './detect.js';
 export { decodeBase64 } from './base64.js';
 export { allocWeights, WasmWeights } from './weights.js';
 export { wasmBackend } from './backend.js';
-export type { Extra, KernelBackend, PartsSelection, Selection, Weights } from './backend.js';
+export type { KernelBackend, Selection, Weights } from './backend.js';
+export { selectParts } from './parts.js';
+export type { Extra, PartsSelection } from './parts.js';
 export {
   loadTensorKernels,
   tensorKernelsLoaded,

@@ -143,6 +143,11 @@ export function jsKernels(memory: LinearMemory) {
 
 export type JsKernels = ReturnType<typeof jsKernels>;
 
+/** The pure-JS build on a fresh memory (what the default entry falls back to). */
+export function jsBuild(): JsKernels {
+  return jsKernels(new JsMemory(1));
+}
+
 // ---------------------------------------------------------------------------------------------
 // The loops. `a` is the whole memory as Int32Array, `p`/`s`/`d`/`h`/`o`/`r` are element indices
 // into it; mask pointers index `u8` in bytes.

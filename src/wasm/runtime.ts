@@ -2,7 +2,6 @@ import { ArgumentError, WasmError } from '../errors.js';
 import { simdSupported, wasmSupported } from './detect.js';
 import { KERNEL_EXPORT_NAMES, type KernelExports } from './exports.js';
 import { Heap } from './heap.js';
-import { JsMemory, jsKernels } from './purejs.js';
 
 export interface InitOptions {
   /**
@@ -75,7 +74,10 @@ export function wasmInfo(): WasmInfo {
   return { backend: rt.backend, simd: rt.simd, chunkLength: rt.chunkLength, memoryBytes: rt.ex.memory.buffer.byteLength };
 }
 
-export async function initRuntime(options: InitOptions, embedded: EmbeddedBinaries | null): Promise<WasmInfo> {
+/** Makes the pure-JS build (the default entry carries it; the slim entry does not, to stay small). */
+export type JsBuild = () => KernelExports;
+
+export async function initRuntime(options: InitOptions, embedded: EmbeddedBinaries | null, js: JsBuild | null = null): Promise<WasmInfo> {
   if (options === null || typeof options !== 'object') {
     throw new ArgumentError(`init: options must be an object, got ${String(options)}`);
   }
@@ -91,13 +93,19 @@ export async function initRuntime(options: InitOptions, embedded: EmbeddedBinari
     if (options.module !== undefined || options.forceScalar) {
       throw new ArgumentError("init: backend 'js' runs no Wasm; it cannot be combined with module or forceScalar");
     }
-    return useJs(chunkLength);
+    if (js === null) throw new ArgumentError("init: the slim entry carries no pure-JS build; import 'tfjs-prune' for backend 'js'");
+    return useJs(js, chunkLength);
   }
   if (!wasmSupported()) {
-    if (backend === 'wasm' || options.module !== undefined) {
-      throw new WasmError('WASM_UNSUPPORTED', 'init: this runtime has no WebAssembly');
+    if (backend === 'wasm' || options.module !== undefined || js === null) {
+      throw new WasmError(
+        'WASM_UNSUPPORTED',
+        js === null
+          ? "init: this runtime has no WebAssembly, and the slim entry carries no pure-JS build; import 'tfjs-prune', which falls back to it"
+          : 'init: this runtime has no WebAssembly',
+      );
     }
-    return useJs(chunkLength);
+    return useJs(js, chunkLength);
   }
   let module: WebAssembly.Module;
   let key: string | null = null;
@@ -109,7 +117,7 @@ export async function initRuntime(options: InitOptions, embedded: EmbeddedBinari
   } else {
     if (embedded === null) {
       throw new ArgumentError(
-        "init: the slim entry embeds no Wasm; pass { module } (a WebAssembly.Module or the bytes of 'tfjs-prune/wasm/simd.wasm' or 'scalar.wasm'), or { backend: 'js' }",
+        "init: the slim entry embeds no Wasm; pass { module } (a WebAssembly.Module or the bytes of 'tfjs-prune/wasm/simd.wasm' or 'scalar.wasm')",
       );
     }
     const which = !options.forceScalar && simdSupported() ? 'simd' : 'scalar';
@@ -125,7 +133,7 @@ export async function initRuntime(options: InitOptions, embedded: EmbeddedBinari
     } catch (e) {
       compiled.delete(which);
       // e.g. an embedder that forbids compiling Wasm from bytes (Cloudflare workerd, a strict CSP).
-      if (backend === 'auto') return useJs(chunkLength);
+      if (backend === 'auto' && js !== null) return useJs(js, chunkLength);
       throw new WasmError('WASM_UNSUPPORTED', `init: the embedded ${which} build does not compile here: ${(e as Error).message}`);
     }
   }
@@ -133,7 +141,7 @@ export async function initRuntime(options: InitOptions, embedded: EmbeddedBinari
   try {
     instance = await WebAssembly.instantiate(module, {});
   } catch (e) {
-    if (backend === 'auto' && options.module === undefined) return useJs(chunkLength);
+    if (backend === 'auto' && options.module === undefined && js !== null) return useJs(js, chunkLength);
     throw e;
   }
   const ex = instance.exports as unknown as KernelExports;
@@ -141,10 +149,10 @@ export async function initRuntime(options: InitOptions, embedded: EmbeddedBinari
   return wasmInfo();
 }
 
-function useJs(chunkLength: number): WasmInfo {
+function useJs(js: JsBuild, chunkLength: number): WasmInfo {
   const key = `js:${chunkLength}`;
   if (current !== null && key === currentKey) return wasmInfo();
-  install(jsKernels(new JsMemory(1)), 'js', false, chunkLength, key);
+  install(js(), 'js', false, chunkLength, key);
   return wasmInfo();
 }
 

@@ -41,18 +41,18 @@ export interface SelectSource {
   each(fn: (ptr: number, len: number) => void): void;
 }
 
-const ABS = 0x7fffffff;
-const INF = 0x7f800000;
-const HIST_WORDS = 4 * 2048;
-const SAMPLE_FROM = 1 << 17;
-const RUNS = 64;
-const RUN = 256;
-const MAX_GATHER = 1 << 22; // 16 MiB of scratch at most, whatever n is
-const RES_BYTES = 16 + 256;
+export const ABS = 0x7fffffff;
+export const INF = 0x7f800000;
+export const HIST_WORDS = 4 * 2048;
+export const SAMPLE_FROM = 1 << 17;
+export const RUNS = 64;
+export const RUN = 256;
+export const MAX_GATHER = 1 << 22; // 16 MiB of scratch at most, whatever n is
+export const RES_BYTES = 16 + 256;
 
 // countBracket's shuffles: for each 4-bit lane mask, byte indices that move the chosen i32 lanes
 // to the front (0x80 zeroes a byte).
-const COMPACT_TABLE = new Uint8Array(256).fill(0x80);
+export const COMPACT_TABLE = new Uint8Array(256).fill(0x80);
 for (let m = 0; m < 16; m++) {
   let o = 0;
   for (let lane = 0; lane < 4; lane++) {
@@ -109,7 +109,7 @@ function bracketed(ex: SelectExports, mem: SelectMemory, src: SelectSource, k: n
   }
 }
 
-function radix(ex: SelectExports, mem: SelectMemory, src: SelectSource, k: number, extra?: Extra): Selection | null {
+export function radix(ex: SelectExports, mem: SelectMemory, src: SelectSource, k: number, extra?: Extra): Selection | null {
   const n = src.n;
   const cap = Math.min(n, MAX_GATHER, Math.max(1 << 16, n >>> 3));
   const scratch = mem.malloc(HIST_WORDS * 4 + cap * 4);
@@ -153,7 +153,7 @@ function radix(ex: SelectExports, mem: SelectMemory, src: SelectSource, k: numbe
 }
 
 // The rank-th smallest of `count` magnitudes gathered at `data` (contiguous, in this memory).
-function finish(ex: SelectExports, mem: SelectMemory, hist: number, data: number, count: number, rank: number): Selection {
+export function finish(ex: SelectExports, mem: SelectMemory, hist: number, data: number, count: number, rank: number): Selection {
   zero(mem, hist);
   ex.histogramAll(data, count, hist);
   const p1 = pick(mem, hist, rank);
@@ -202,151 +202,4 @@ function pick(mem: SelectMemory, hist: number, rank: number): { bin: number; ran
     rank -= c;
   }
   throw new Error('tfjs-prune internal error: rank beyond histogram');
-}
-
-// ---- one selection across several arrays (the model layer's global scope) ---------------------
-
-/** Where the k-th smallest magnitude of several arrays lies, as each array's share of it. */
-export interface PartsSelection {
-  bits: number;
-  /** Per part: weights with magnitude bits below `bits`, and equal to them. */
-  lt: number[];
-  eq: number[];
-}
-
-/**
- * The k-th smallest magnitude (k in [1, n]) over the concatenation of `parts`, without
- * concatenating them, and per part the counts below and at it (so a caller can hand out ties in
- * part order). `{ nanPart }` names the first part holding NaN.
- *
- * The bracketed path records each part's share during its one pass (below-lo counts from the
- * kernel's running totals, gathered ranges from the running count), so no extra pass is needed;
- * the radix fallback adds one counting pass. `extra` adds magnitudes that are not in memory
- * (quantized tensors, counted from their codes) to the ranking; they get no counts here.
- */
-export function selectAcross(
-  ex: SelectExports,
-  mem: SelectMemory,
-  parts: readonly SelectSource[],
-  k: number,
-  extra?: Extra,
-): PartsSelection | { nanPart: number } {
-  const n = parts.reduce((a, p) => a + p.n, 0);
-  if (n >= SAMPLE_FROM && extra === undefined) {
-    const r = bracketedAcross(ex, mem, parts, n, k);
-    if (r !== undefined) return r;
-  }
-  const all: SelectSource = {
-    n,
-    bits: new Uint32Array(0), // unused by the radix path
-    each: (fn) => {
-      for (const p of parts) p.each(fn);
-    },
-  };
-  const sel = radix(ex, mem, all, k, extra);
-  if (sel === null) return { nanPart: nanPartOf(parts) };
-  const scratch = mem.malloc(RES_BYTES + 16);
-  try {
-    const lt: number[] = [];
-    const eq: number[] = [];
-    for (const p of parts) {
-      // A bracket [bits, bits] with no room to gather: the kernel still counts what falls in it.
-      new Uint32Array(mem.memory.buffer, scratch, 2).fill(0);
-      new Uint8Array(mem.memory.buffer, scratch + 16, 256).set(COMPACT_TABLE);
-      let count = 0;
-      p.each((ptr, len) => (count = ex.countBracket(ptr, len, sel.bits, sel.bits, scratch + RES_BYTES, count, 0, scratch) >>> 0));
-      lt.push(new Uint32Array(mem.memory.buffer, scratch, 1)[0]);
-      eq.push(count);
-    }
-    return { bits: sel.bits, lt, eq };
-  } finally {
-    mem.free(scratch);
-  }
-}
-
-function bracketedAcross(
-  ex: SelectExports,
-  mem: SelectMemory,
-  parts: readonly SelectSource[],
-  n: number,
-  k: number,
-): PartsSelection | { nanPart: number } | undefined {
-  const run = Math.min(RUN, n >>> 12);
-  const s = RUNS * run;
-  const p = k / n;
-  const margin = Math.ceil(4 * Math.sqrt(s * p * (1 - p))) + 16;
-  const loRank = Math.floor(p * s) - margin;
-  const hiRank = Math.ceil(p * s) + margin;
-  const expected = (n * (Math.min(hiRank, s) - Math.max(loRank, 1) + 1)) / s;
-  const cap = Math.min(MAX_GATHER, n, Math.ceil(expected * 1.5) + 4096);
-  const scratch = mem.malloc(HIST_WORDS * 4 + RES_BYTES + Math.max(cap + 4, s) * 4);
-  try {
-    const res = scratch + HIST_WORDS * 4;
-    const gather = res + RES_BYTES;
-    const sample = new Uint32Array(mem.memory.buffer, gather, s);
-    const bits = parts.map((q) => q.bits); // after malloc, which may have grown the memory
-    // Runs at the same global positions as one array would have, read across part boundaries.
-    let part = 0;
-    let base = 0; // global index of parts[part][0]
-    for (let r = 0; r < RUNS; r++) {
-      const start = Math.floor((r * (n - run)) / (RUNS - 1));
-      while (start >= base + parts[part].n) base += parts[part++].n;
-      let q = part;
-      let qBase = base;
-      for (let j = 0; j < run; j++) {
-        while (start + j >= qBase + parts[q].n) qBase += parts[q++].n;
-        sample[r * run + j] = bits[q][start + j - qBase] & ABS;
-      }
-    }
-    const lo = loRank < 1 ? 0 : finish(ex, mem, scratch, gather, s, loRank).bits;
-    const hi = hiRank > s ? INF : finish(ex, mem, scratch, gather, s, hiRank).bits;
-    if (hi > INF) return undefined; // NaN in the sample: the radix path finds its part
-    const totals = new Uint32Array(mem.memory.buffer, res, 2);
-    totals.fill(0);
-    new Uint8Array(mem.memory.buffer, res + 16, 256).set(COMPACT_TABLE);
-    const below: number[] = [];
-    const ends: number[] = [];
-    let count = 0;
-    let belowSoFar = 0;
-    for (let i = 0; i < parts.length; i++) {
-      parts[i].each((ptr, len) => (count = ex.countBracket(ptr, len, lo, hi, gather, count, cap, res) >>> 0));
-      const [b, nans] = new Uint32Array(mem.memory.buffer, res, 2);
-      if (nans > 0) return { nanPart: i };
-      below.push(b - belowSoFar);
-      belowSoFar = b;
-      ends.push(count);
-      if (count > cap) return undefined;
-    }
-    if (k <= belowSoFar || k > belowSoFar + count) return undefined;
-    const kth = finish(ex, mem, scratch, gather, count, k - belowSoFar).bits;
-    // `finish` reorders nothing: the gathered magnitudes stay in part order.
-    const v = new Uint32Array(mem.memory.buffer, gather, count);
-    const lt: number[] = [];
-    const eq: number[] = [];
-    let start = 0;
-    for (let i = 0; i < parts.length; i++) {
-      let l = 0;
-      let e = 0;
-      for (let j = start; j < ends[i]; j++) {
-        const x = v[j];
-        l += x < kth ? 1 : 0;
-        e += x === kth ? 1 : 0;
-      }
-      lt.push(below[i] + l);
-      eq.push(e);
-      start = ends[i];
-    }
-    return { bits: kth, lt, eq };
-  } finally {
-    mem.free(scratch);
-  }
-}
-
-/** The first part holding NaN (an error path: a plain loop). */
-function nanPartOf(parts: readonly SelectSource[]): number {
-  for (let i = 0; i < parts.length; i++) {
-    const b = parts[i].bits;
-    for (let j = 0; j < b.length; j++) if ((b[j] & ABS) > INF) return i;
-  }
-  throw new Error('tfjs-prune internal error: NaN reported but not found');
 }

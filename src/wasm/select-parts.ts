@@ -1,0 +1,166 @@
+// The exact k-th smallest magnitude across several arrays, without concatenating them (the model
+// layer's global scope). Kept apart from select.ts so that entries without the model layer (root,
+// slim) do not carry it. Same scheme: a sample brackets the k-th, one compaction pass gathers the
+// bracket, with a radix fallback.
+import {
+  ABS,
+  COMPACT_TABLE,
+  finish,
+  HIST_WORDS,
+  INF,
+  MAX_GATHER,
+  radix,
+  RES_BYTES,
+  RUN,
+  RUNS,
+  SAMPLE_FROM,
+  type Extra,
+  type SelectExports,
+  type SelectMemory,
+  type SelectSource,
+} from './select.js';
+
+/** Where the k-th smallest magnitude of several arrays lies, as each array's share of it. */
+export interface PartsSelection {
+  bits: number;
+  /** Per part: weights with magnitude bits below `bits`, and equal to them. */
+  lt: number[];
+  eq: number[];
+}
+
+/**
+ * The k-th smallest magnitude (k in [1, n]) over the concatenation of `parts`, without
+ * concatenating them, and per part the counts below and at it (so a caller can hand out ties in
+ * part order). `{ nanPart }` names the first part holding NaN.
+ *
+ * The bracketed path records each part's share during its one pass (below-lo counts from the
+ * kernel's running totals, gathered ranges from the running count), so no extra pass is needed;
+ * the radix fallback adds one counting pass. `extra` adds magnitudes that are not in memory
+ * (quantized tensors, counted from their codes) to the ranking; they get no counts here.
+ */
+export function selectAcross(
+  ex: SelectExports,
+  mem: SelectMemory,
+  parts: readonly SelectSource[],
+  k: number,
+  extra?: Extra,
+): PartsSelection | { nanPart: number } {
+  const n = parts.reduce((a, p) => a + p.n, 0);
+  if (n >= SAMPLE_FROM && extra === undefined) {
+    const r = bracketedAcross(ex, mem, parts, n, k);
+    if (r !== undefined) return r;
+  }
+  const all: SelectSource = {
+    n,
+    bits: new Uint32Array(0), // unused by the radix path
+    each: (fn) => {
+      for (const p of parts) p.each(fn);
+    },
+  };
+  const sel = radix(ex, mem, all, k, extra);
+  if (sel === null) return { nanPart: nanPartOf(parts) };
+  const scratch = mem.malloc(RES_BYTES + 16);
+  try {
+    const lt: number[] = [];
+    const eq: number[] = [];
+    for (const p of parts) {
+      // A bracket [bits, bits] with no room to gather: the kernel still counts what falls in it.
+      new Uint32Array(mem.memory.buffer, scratch, 2).fill(0);
+      new Uint8Array(mem.memory.buffer, scratch + 16, 256).set(COMPACT_TABLE);
+      let count = 0;
+      p.each((ptr, len) => (count = ex.countBracket(ptr, len, sel.bits, sel.bits, scratch + RES_BYTES, count, 0, scratch) >>> 0));
+      lt.push(new Uint32Array(mem.memory.buffer, scratch, 1)[0]);
+      eq.push(count);
+    }
+    return { bits: sel.bits, lt, eq };
+  } finally {
+    mem.free(scratch);
+  }
+}
+
+function bracketedAcross(
+  ex: SelectExports,
+  mem: SelectMemory,
+  parts: readonly SelectSource[],
+  n: number,
+  k: number,
+): PartsSelection | { nanPart: number } | undefined {
+  const run = Math.min(RUN, n >>> 12);
+  const s = RUNS * run;
+  const p = k / n;
+  const margin = Math.ceil(4 * Math.sqrt(s * p * (1 - p))) + 16;
+  const loRank = Math.floor(p * s) - margin;
+  const hiRank = Math.ceil(p * s) + margin;
+  const expected = (n * (Math.min(hiRank, s) - Math.max(loRank, 1) + 1)) / s;
+  const cap = Math.min(MAX_GATHER, n, Math.ceil(expected * 1.5) + 4096);
+  const scratch = mem.malloc(HIST_WORDS * 4 + RES_BYTES + Math.max(cap + 4, s) * 4);
+  try {
+    const res = scratch + HIST_WORDS * 4;
+    const gather = res + RES_BYTES;
+    const sample = new Uint32Array(mem.memory.buffer, gather, s);
+    const bits = parts.map((q) => q.bits); // after malloc, which may have grown the memory
+    // Runs at the same global positions as one array would have, read across part boundaries.
+    let part = 0;
+    let base = 0; // global index of parts[part][0]
+    for (let r = 0; r < RUNS; r++) {
+      const start = Math.floor((r * (n - run)) / (RUNS - 1));
+      while (start >= base + parts[part].n) base += parts[part++].n;
+      let q = part;
+      let qBase = base;
+      for (let j = 0; j < run; j++) {
+        while (start + j >= qBase + parts[q].n) qBase += parts[q++].n;
+        sample[r * run + j] = bits[q][start + j - qBase] & ABS;
+      }
+    }
+    const lo = loRank < 1 ? 0 : finish(ex, mem, scratch, gather, s, loRank).bits;
+    const hi = hiRank > s ? INF : finish(ex, mem, scratch, gather, s, hiRank).bits;
+    if (hi > INF) return undefined; // NaN in the sample: the radix path finds its part
+    const totals = new Uint32Array(mem.memory.buffer, res, 2);
+    totals.fill(0);
+    new Uint8Array(mem.memory.buffer, res + 16, 256).set(COMPACT_TABLE);
+    const below: number[] = [];
+    const ends: number[] = [];
+    let count = 0;
+    let belowSoFar = 0;
+    for (let i = 0; i < parts.length; i++) {
+      parts[i].each((ptr, len) => (count = ex.countBracket(ptr, len, lo, hi, gather, count, cap, res) >>> 0));
+      const [b, nans] = new Uint32Array(mem.memory.buffer, res, 2);
+      if (nans > 0) return { nanPart: i };
+      below.push(b - belowSoFar);
+      belowSoFar = b;
+      ends.push(count);
+      if (count > cap) return undefined;
+    }
+    if (k <= belowSoFar || k > belowSoFar + count) return undefined;
+    const kth = finish(ex, mem, scratch, gather, count, k - belowSoFar).bits;
+    // `finish` reorders nothing: the gathered magnitudes stay in part order.
+    const v = new Uint32Array(mem.memory.buffer, gather, count);
+    const lt: number[] = [];
+    const eq: number[] = [];
+    let start = 0;
+    for (let i = 0; i < parts.length; i++) {
+      let l = 0;
+      let e = 0;
+      for (let j = start; j < ends[i]; j++) {
+        const x = v[j];
+        l += x < kth ? 1 : 0;
+        e += x === kth ? 1 : 0;
+      }
+      lt.push(below[i] + l);
+      eq.push(e);
+      start = ends[i];
+    }
+    return { bits: kth, lt, eq };
+  } finally {
+    mem.free(scratch);
+  }
+}
+
+/** The first part holding NaN (an error path: a plain loop). */
+function nanPartOf(parts: readonly SelectSource[]): number {
+  for (let i = 0; i < parts.length; i++) {
+    const b = parts[i].bits;
+    for (let j = 0; j < b.length; j++) if ((b[j] & ABS) > INF) return i;
+  }
+  throw new Error('tfjs-prune internal error: NaN reported but not found');
+}
