@@ -59,11 +59,17 @@ export function chunkEntry(e: TensorEntry, start: number, end: number): TensorEn
   return { ...e, shape: [size], size, byteOffset: 0, byteLength: per === 0 ? e.byteLength : size * per };
 }
 
+/** Per code, the bit pattern of |dequantized value| of a quantized tensor (null for float32 storage). */
+export function codeTable(e: TensorEntry): Uint32Array | null {
+  if (e.quant === null) return null;
+  const probe = { ...e, shape: [0], size: 0, byteOffset: 0, byteLength: 0 };
+  return (readCoded(new WeightStore([new ArrayBuffer(0)]), probe) as { lut: Uint32Array }).lut;
+}
+
 /** A chunk's bit patterns: float32 bits as stored, or per code the bits of |dequantized value|. */
-export function magnitudeBits(e: TensorEntry, bytes: ArrayBuffer): Uint32Array {
-  if (e.quant === null) return new Uint32Array(bytes, 0, e.size);
-  const coded = readCoded(new WeightStore([bytes]), e) as { codes: Uint8Array | Uint16Array; lut: Uint32Array };
-  return coded.codes instanceof Uint8Array ? mapCodes8(coded.codes, coded.lut) : mapCodes16(coded.codes, coded.lut);
+export function magnitudeBits(e: TensorEntry, bytes: ArrayBuffer, lut: Uint32Array | null): Uint32Array {
+  if (e.quant === null || lut === null) return new Uint32Array(bytes, 0, e.size);
+  return e.quant === 'uint8' ? mapCodes8(new Uint8Array(bytes, 0, e.size), lut) : mapCodes16(new Uint16Array(bytes, 0, e.size), lut);
 }
 
 function mapCodes8(c: Uint8Array, lut: Uint32Array): Uint32Array {
@@ -99,25 +105,91 @@ export function histTop(u: Uint32Array, h: Float64Array): NaNCount {
   return { nan, firstNaN };
 }
 
-/** Magnitudes below top bin `bin`, and a copy of those inside it. */
-export function gatherBin(u: Uint32Array, bin: number): { below: number; values: Uint32Array } {
-  const lo = bin << TOP_SHIFT;
+/**
+ * Magnitudes below `lo`, a copy of those in [lo, hi], and NaN. An empty range (hi < lo) with
+ * lo = 0 only counts NaN.
+ */
+export function gatherRange(u: Uint32Array, lo: number, hi: number): { below: number; values: Uint32Array } & NaNCount {
   let below = 0;
+  let nan = 0;
+  let firstNaN = -1;
   let m = 0;
   let buf = new Uint32Array(1024);
   for (let i = 0; i < u.length; i++) {
     const a = u[i] & ABS;
     if (a < lo) below++;
-    else if (a >>> TOP_SHIFT === bin) {
+    else if (a <= hi) {
       if (m === buf.length) {
         const bigger = new Uint32Array(buf.length * 2);
         bigger.set(buf);
         buf = bigger;
       }
       buf[m++] = a;
+    } else if (a > INF) {
+      if (firstNaN < 0) firstNaN = i;
+      nan++;
     }
   }
-  return { below, values: buf.slice(0, m) };
+  return { below, values: buf.slice(0, m), nan, firstNaN };
+}
+
+/** The sample: elements whose index in the group's concatenation g has g % SAMPLE_STRIDE < SAMPLE_RUN (1/64). */
+export const SAMPLE_RUN = 256;
+export const SAMPLE_STRIDE = 16384;
+
+/** The sampled runs of a chunk whose first element is element `g0` of its group: [from, to) in the chunk. */
+export function sampleRuns(g0: number, length: number): [number, number][] {
+  const out: [number, number][] = [];
+  const gEnd = g0 + length;
+  for (let b = Math.floor(g0 / SAMPLE_STRIDE) * SAMPLE_STRIDE; b < gEnd; b += SAMPLE_STRIDE) {
+    const s = Math.max(b, g0);
+    const e = Math.min(b + SAMPLE_RUN, gEnd);
+    if (s < e) out.push([s - g0, e - g0]);
+  }
+  return out;
+}
+
+/**
+ * Bit-pattern bounds [lo, hi] (whole top bins) that very likely hold the k-th smallest of n, from
+ * the sample's top-bits histogram of s magnitudes: six standard deviations of the sampled rank
+ * either side. The select checks that the k-th smallest did fall inside.
+ */
+export function sampleBracket(h: Float64Array, k: number, n: number): { lo: number; hi: number } | null {
+  let s = 0;
+  for (let b = 0; b < h.length; b++) s += h[b];
+  if (s === 0) return null;
+  const p = k / n;
+  const margin = 6 * Math.sqrt(p * (1 - p) * s) + SAMPLE_RUN;
+  const rLo = p * s - margin;
+  const rHi = p * s + margin;
+  let lo = 0;
+  let hi = h.length - 1;
+  let cum = 0;
+  let foundLo = rLo <= 0;
+  for (let b = 0; b < h.length; b++) {
+    if (!foundLo && cum + h[b] >= rLo) {
+      lo = b;
+      foundLo = true;
+    }
+    cum += h[b];
+    if (cum >= rHi) {
+      hi = b;
+      break;
+    }
+  }
+  return { lo: lo * 2 ** TOP_SHIFT, hi: Math.min(INF, hi * 2 ** TOP_SHIFT + (LOW_BINS - 1)) };
+}
+
+/** The rank-th smallest (1-based) of gathered magnitudes, exactly: top bits, then low bits. */
+export function selectGathered(parts: readonly Uint32Array[], rank: number): number {
+  const top = new Float64Array(TOP_BINS);
+  for (const v of parts) for (let i = 0; i < v.length; i++) top[v[i] >>> TOP_SHIFT]++;
+  const p = pickBin(top, rank);
+  const low = new Float64Array(LOW_BINS);
+  for (const v of parts) {
+    for (let i = 0; i < v.length; i++) if (v[i] >>> TOP_SHIFT === p.bin) low[v[i] & (LOW_BINS - 1)]++;
+  }
+  return p.bin * 2 ** TOP_SHIFT + pickBin(low, p.rank).bin;
 }
 
 /** Adds the low 15 bits of the magnitudes inside top bin `bin` into `h`. */

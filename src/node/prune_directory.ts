@@ -18,7 +18,7 @@ import { parseWeightSpecs, QUANT_BYTES, storageDtype, type ByteSource, type Tens
 import { describeLocation, locate, recordWeightFiles, type WeightFile } from '../model/origin.js';
 import { buildReport } from '../model/report.js';
 import { classify, type NMLayout } from '../model/select.js';
-import { countAt, elementBytes, finishGroup, LOW_BINS, pickBin, TOP_SHIFT, ZERO_GROUP_PLAN, type ChunkPick, type GroupPlan, type NaNCount, type TensorResult } from '../model/stream.js';
+import { countAt, elementBytes, finishGroup, LOW_BINS, pickBin, sampleBracket, selectGathered, TOP_BINS, TOP_SHIFT, ZERO_GROUP_PLAN, type ChunkPick, type GroupPlan, type NaNCount, type TensorResult } from '../model/stream.js';
 import type { ModelArtifacts, ModelPruneReport, PruneConfig, QuantizeDtype, TensorPruneReport, WeightSpec } from '../model/types.js';
 import { wasmInfo } from '../wasm/index.js';
 import { copyModelFields, findModelFile, parseModelText } from './load.js';
@@ -67,6 +67,9 @@ const MAX_DEFAULT_THREADS = 8;
 const DEFAULT_CHUNK_BYTES = 16 * 1024 * 1024;
 /** Magnitudes gathered in memory per group at most (4 bytes each) before the refining pass instead. */
 let GATHER_CAP = 1 << 24;
+const EMPTY = new Uint32Array(0);
+/** A bracket holding nothing: the gathering pass then only looks for NaN. */
+const NOTHING = { lo: 0, hi: -1 };
 
 /** @internal For tests: a smaller gather cap sends crowded bins through the refining passes. */
 export function setGatherCap(n: number): number {
@@ -268,87 +271,128 @@ async function runPasses(
     g.chunks = g.tensors.flatMap(chunksOf);
   });
 
-  const selectTotal = groups.reduce((a, g) => a + g.chunks.reduce((b, c) => b + bytesOf(c), 0), 0);
+  let selectTotal = 0;
   let selectDone = 0;
   const selectProgress = (c: Chunk) => {
     selectDone += bytesOf(c);
-    opts.onProgress?.('select', selectDone, selectTotal);
+    opts.onProgress?.('select', Math.min(selectDone, selectTotal), selectTotal);
   };
-
-  // Pass 1: top 16 bits of |w| per group, NaN per chunk.
-  if (groups.length > 0) {
-    const nan = new Map<number, { count: number; first: number }>();
-    const jobs = groups.flatMap((g, gi) => g.chunks.map((c) => ({ op: 'top' as const, group: gi, ...c })));
-    await pool.map(jobs, (job, r) => {
-      const n = r as NaNCount;
-      selectProgress(job);
-      if (n.nan > 0) {
-        const prev = nan.get(job.t) ?? { count: 0, first: Infinity };
-        nan.set(job.t, { count: prev.count + n.nan, first: Math.min(prev.first, job.start + n.firstNaN) });
-      }
-    });
-    if (nan.size > 0) {
-      const t = Math.min(...nan.keys());
-      const x = nan.get(t) as { count: number; first: number };
-      throw nanError(entries[t], x.count, x.first, weightData);
+  const groupBytes = (gi: number) => groups[gi].chunks.reduce((a, c) => a + bytesOf(c), 0);
+  const chunkJobs = <T extends object>(gs: number[], extra: (gi: number, ci: number) => T) =>
+    gs.flatMap((gi) => groups[gi].chunks.map((c, ci) => ({ ...c, ...extra(gi, ci), gi, ci })));
+  const nan = new Map<number, { count: number; first: number }>();
+  const noteNaN = (c: Chunk, r: NaNCount) => {
+    if (r.nan === 0) return;
+    const prev = nan.get(c.t) ?? { count: 0, first: Infinity };
+    nan.set(c.t, { count: prev.count + r.nan, first: Math.min(prev.first, c.start + r.firstNaN) });
+  };
+  const throwNaN = () => {
+    if (nan.size === 0) return;
+    const t = Math.min(...nan.keys());
+    const x = nan.get(t) as { count: number; first: number };
+    throw nanError(entries[t], x.count, x.first, weightData);
+  };
+  // Per chunk, the magnitudes gathered in a range and the count below it; the threshold and the
+  // per-chunk counts at it when the k-th smallest lies in the range (else false).
+  const gathered = async (gs: number[], range: (gi: number) => { lo: number; hi: number }): Promise<Set<number>> => {
+    const values = new Map<number, Uint32Array[]>();
+    const below = new Map<number, number[]>();
+    const stored = new Map<number, number>();
+    for (const gi of gs) {
+      values.set(gi, new Array(groups[gi].chunks.length).fill(EMPTY));
+      below.set(gi, new Array(groups[gi].chunks.length).fill(0));
+      stored.set(gi, 0);
     }
-    const top = sumCollected(await pool.collect(), 'top');
-    const gather: number[] = [];
-    const refine: number[] = [];
-    const bins = new Map<number, { bin: number; rank: number }>();
-    groups.forEach((g, gi) => {
-      if (g.k === 0) {
-        g.plan = ZERO_GROUP_PLAN;
-        return;
-      }
-      const p = pickBin(top.get(gi) as Float64Array, g.k);
-      bins.set(gi, p);
-      (p.count <= GATHER_CAP ? gather : refine).push(gi);
+    const jobs = chunkJobs(gs, (gi) => ({ op: 'gather' as const, ...range(gi) }));
+    await pool.map(jobs, (job, r) => {
+      const x = r as { below: number; values: Uint32Array } & NaNCount;
+      selectProgress(job);
+      noteNaN(job, x);
+      (below.get(job.gi) as number[])[job.ci] = x.below;
+      const total = (stored.get(job.gi) as number) + x.values.length;
+      stored.set(job.gi, total);
+      if (total <= GATHER_CAP) (values.get(job.gi) as Uint32Array[])[job.ci] = x.values;
     });
-    const bitsOf = new Map<number, number>();
-    // Pass 2: the magnitudes inside the bin, and the count below it, per chunk.
-    if (gather.length > 0) {
-      const values = new Map<number, Uint32Array[]>();
-      const below = new Map<number, number[]>();
-      for (const gi of gather) {
-        values.set(gi, new Array(groups[gi].chunks.length));
-        below.set(gi, new Array(groups[gi].chunks.length));
-      }
-      const jobs = gather.flatMap((gi) => groups[gi].chunks.map((c, ci) => ({ op: 'gather' as const, bin: (bins.get(gi) as { bin: number }).bin, ...c, gi, ci })));
-      await pool.map(jobs, (job, r) => {
-        const x = r as { below: number; values: Uint32Array };
-        (values.get(job.gi) as Uint32Array[])[job.ci] = x.values;
-        (below.get(job.gi) as number[])[job.ci] = x.below;
+    throwNaN();
+    const settled = new Set<number>();
+    for (const gi of gs) {
+      const g = groups[gi];
+      if (g.k === 0) continue;
+      const totalBelow = (below.get(gi) as number[]).reduce((a, b) => a + b, 0);
+      const count = stored.get(gi) as number;
+      if (count > GATHER_CAP || !(totalBelow < g.k && totalBelow + count >= g.k)) continue;
+      const parts = values.get(gi) as Uint32Array[];
+      const bits = selectGathered(parts, g.k - totalBelow);
+      bitsOf.set(gi, bits);
+      parts.forEach((v, ci) => {
+        const c = countAt(v, bits);
+        g.lt[ci] = (below.get(gi) as number[])[ci] + c.lt;
+        g.eq[ci] = c.eq;
       });
-      for (const gi of gather) {
-        const { bin, rank } = bins.get(gi) as { bin: number; rank: number };
-        const h = new Float64Array(LOW_BINS);
-        for (const v of values.get(gi) as Uint32Array[]) for (let i = 0; i < v.length; i++) h[v[i] & (LOW_BINS - 1)]++;
-        const bits = bin * 2 ** TOP_SHIFT + pickBin(h, rank).bin;
-        bitsOf.set(gi, bits);
-        const g = groups[gi];
-        (values.get(gi) as Uint32Array[]).forEach((v, ci) => {
-          const c = countAt(v, bits);
-          g.lt[ci] = (below.get(gi) as number[])[ci] + c.lt;
-          g.eq[ci] = c.eq;
+      settled.add(gi);
+    }
+    return settled;
+  };
+  const bitsOf = new Map<number, number>();
+
+  if (groups.length > 0) {
+    const all = groups.map((_, gi) => gi);
+    // Pass 1, a sample (1/64 of the weights, runs of 256) of each group: a bracket around the k-th.
+    const starts = groups.map((g) => {
+      let at = 0;
+      return g.chunks.map((c) => {
+        const x = at;
+        at += c.end - c.start;
+        return x;
+      });
+    });
+    const ranked = all.filter((gi) => groups[gi].k > 0);
+    const brackets = new Map<number, { lo: number; hi: number }>();
+    if (ranked.length > 0) {
+      await pool.map(chunkJobs(ranked, (gi, ci) => ({ op: 'sample' as const, group: gi, g0: starts[gi][ci] })), () => undefined);
+      const top = sumCollected(await pool.collect(), 'top');
+      for (const gi of ranked) {
+        const n = groups[gi].tensors.reduce((a, t) => a + entries[t].size, 0);
+        const b = sampleBracket(top.get(gi) ?? new Float64Array(TOP_BINS), groups[gi].k, n);
+        if (b !== null) brackets.set(gi, b);
+      }
+    }
+    // Pass 2, every weight: NaN, the count below the bracket and the magnitudes inside it.
+    selectTotal += all.reduce((a, gi) => a + groupBytes(gi), 0);
+    const settled = await gathered(all, (gi) => brackets.get(gi) ?? NOTHING);
+    for (const gi of all) if (groups[gi].k === 0) groups[gi].plan = ZERO_GROUP_PLAN;
+    // The sample misled (or the bracket was too crowded): the exact passes, a histogram of the top
+    // 16 bits, then the bin of the k-th gathered, or refined when it is too crowded too.
+    const rest = ranked.filter((gi) => !settled.has(gi));
+    if (rest.length > 0) {
+      selectTotal += rest.reduce((a, gi) => a + 2 * groupBytes(gi), 0);
+      await pool.map(chunkJobs(rest, (gi) => ({ op: 'top' as const, group: gi })), (job) => selectProgress(job));
+      const top = sumCollected(await pool.collect(), 'top');
+      const bins = new Map<number, { bin: number; rank: number; count: number }>();
+      for (const gi of rest) bins.set(gi, pickBin(top.get(gi) as Float64Array, groups[gi].k));
+      const gather = rest.filter((gi) => (bins.get(gi) as { count: number }).count <= GATHER_CAP);
+      const binRange = (gi: number) => {
+        const lo = (bins.get(gi) as { bin: number }).bin * 2 ** TOP_SHIFT;
+        return { lo, hi: lo + LOW_BINS - 1 };
+      };
+      const done = gather.length > 0 ? await gathered(gather, binRange) : new Set<number>();
+      if (done.size !== gather.length) throw new Error('tfjs-prune internal error: the k-th smallest left its histogram bin');
+      const refine = rest.filter((gi) => !done.has(gi));
+      if (refine.length > 0) {
+        selectTotal += refine.reduce((a, gi) => a + groupBytes(gi), 0);
+        await pool.map(chunkJobs(refine, (gi) => ({ op: 'low' as const, group: gi, bin: (bins.get(gi) as { bin: number }).bin })), (job) => selectProgress(job));
+        const low = sumCollected(await pool.collect(), 'low');
+        for (const gi of refine) {
+          const { bin, rank } = bins.get(gi) as { bin: number; rank: number };
+          bitsOf.set(gi, bin * 2 ** TOP_SHIFT + pickBin(low.get(gi) as Float64Array, rank).bin);
+        }
+        await pool.map(chunkJobs(refine, (gi) => ({ op: 'count' as const, bits: bitsOf.get(gi) as number })), (job, r) => {
+          const x = r as { lt: number; eq: number };
+          selectProgress(job);
+          groups[job.gi].lt[job.ci] = x.lt;
+          groups[job.gi].eq[job.ci] = x.eq;
         });
       }
-    }
-    // Passes 2' and 3, for a crowded bin: the low 15 bits inside it, then counts at the threshold.
-    if (refine.length > 0) {
-      const jobs = refine.flatMap((gi) => groups[gi].chunks.map((c) => ({ op: 'low' as const, group: gi, bin: (bins.get(gi) as { bin: number }).bin, ...c })));
-      await pool.map(jobs, () => undefined);
-      const low = sumCollected(await pool.collect(), 'low');
-      for (const gi of refine) {
-        const { bin, rank } = bins.get(gi) as { bin: number; rank: number };
-        bitsOf.set(gi, bin * 2 ** TOP_SHIFT + pickBin(low.get(gi) as Float64Array, rank).bin);
-      }
-      const count = refine.flatMap((gi) => groups[gi].chunks.map((c, ci) => ({ op: 'count' as const, bits: bitsOf.get(gi) as number, ...c, gi, ci })));
-      await pool.map(count, (job, r) => {
-        const x = r as { lt: number; eq: number };
-        groups[job.gi].lt[job.ci] = x.lt;
-        groups[job.gi].eq[job.ci] = x.eq;
-      });
     }
     groups.forEach((g, gi) => {
       if (g.plan !== null) return;
@@ -444,6 +488,12 @@ function nanError(e: TensorEntry, count: number, first: number, weightData: obje
     count,
     first,
   );
+}
+
+/** The weight bytes of a model on disk (the sum of its shards' sizes), from model.json and the file sizes. */
+export async function weightBytesOnDisk(input: string): Promise<number> {
+  const m = await openModel(input, 'weightBytesOnDisk');
+  return m.inputFiles.reduce((a, f) => a + f.size, 0);
 }
 
 // ---- reading the model -----------------------------------------------------------------------

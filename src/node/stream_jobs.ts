@@ -11,7 +11,9 @@ import {
   chunkZeros,
   countAt,
   elementBytes,
-  gatherBin,
+  codeTable,
+  gatherRange,
+  sampleRuns,
   histLow,
   histTop,
   LOW_BINS,
@@ -49,7 +51,8 @@ interface Range {
 
 export type Job =
   | ({ op: 'top'; group: number } & Range)
-  | ({ op: 'gather'; bin: number } & Range)
+  | ({ op: 'sample'; group: number; g0: number } & Range)
+  | ({ op: 'gather'; lo: number; hi: number } & Range)
   | ({ op: 'low'; group: number; bin: number } & Range)
   | ({ op: 'count'; bits: number } & Range)
   | ({ op: 'prune'; pick: ChunkPick } & Range)
@@ -64,7 +67,7 @@ export interface Collected {
 
 export type JobResult =
   | NaNCount
-  | { below: number; values: Uint32Array }
+  | ({ below: number; values: Uint32Array } & NaNCount)
   | { lt: number; eq: number }
   | { zerosBefore: number; zerosAfter: number }
   | { zeros: number }
@@ -150,6 +153,7 @@ export class JobRunner {
   private readonly output: FileSet;
   private top = new Map<number, Float64Array>();
   private low = new Map<number, Float64Array>();
+  private readonly luts = new Map<number, Uint32Array | null>();
 
   constructor(private readonly setup: RunnerSetup) {
     this.input = new FileSet(setup.input, 'r', setup.fname);
@@ -164,8 +168,14 @@ export class JobRunner {
         if (h === undefined) this.top.set(job.group, (h = new Float64Array(TOP_BINS)));
         return { result: histTop(this.bits(job), h), transfer: [] };
       }
+      case 'sample': {
+        let h = this.top.get(job.group);
+        if (h === undefined) this.top.set(job.group, (h = new Float64Array(TOP_BINS)));
+        for (const [from, to] of sampleRuns(job.g0, job.end - job.start)) histTop(this.bits({ t: job.t, start: job.start + from, end: job.start + to }), h);
+        return { result: null, transfer: [] };
+      }
       case 'gather': {
-        const r = gatherBin(this.bits(job), job.bin);
+        const r = gatherRange(this.bits(job), job.lo, job.hi);
         return { result: r, transfer: [r.values.buffer as ArrayBuffer] };
       }
       case 'low': {
@@ -222,6 +232,8 @@ export class JobRunner {
 
   private bits(r: Range): Uint32Array {
     const { e, bytes } = this.chunk(r);
-    return magnitudeBits(e, bytes);
+    let lut = this.luts.get(r.t);
+    if (lut === undefined) this.luts.set(r.t, (lut = codeTable(e)));
+    return magnitudeBits(e, bytes, lut);
   }
 }

@@ -101,13 +101,14 @@ describe.each([
   });
 });
 
-describe('pruneDirectory: a crowded threshold bin (refining passes instead of gathering)', () => {
+describe('pruneDirectory: crowded brackets and bins (the exact fallback passes)', () => {
   it.each(CONFIGS.slice(0, 3))('%s', async (_, config) => {
     const ref = fresh();
     const refReport = await reference(synth, ref, config);
     const old = setGatherCap(10);
     try {
-      for (const chunkBytes of [undefined, 1000]) {
+      for (const [cap, chunkBytes] of [[10, undefined], [10, 1000], [300, 1000], [3000, undefined]]) {
+        setGatherCap(cap as number);
         const out = fresh();
         const r = await pruneDirectory(synth, out, config, { threads: 0, chunkBytes });
         await expectSameDir(ref, out);
