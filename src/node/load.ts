@@ -173,7 +173,9 @@ async function fileSource(p: string): Promise<Source> {
             throw new ModelIOError('IO_ERROR', `${FNAME}: cannot read ${shard}: ${code ?? (e as Error).message}`, shard);
           }
           handles.push({ label: shard, fh, size: 0 });
-          handles[handles.length - 1].size = (await fh.stat()).size;
+          const st = await fh.stat();
+          if (!st.isFile()) throw new ModelIOError('IO_ERROR', `${FNAME}: weight shard ${shard}, listed in ${file}, is not a file`, shard);
+          handles[handles.length - 1].size = st.size;
         }
         const total = handles.reduce((a, h) => a + h.size, 0);
         const all = new Uint8Array(total);
@@ -181,7 +183,9 @@ async function fileSource(p: string): Promise<Source> {
         for (const h of handles) {
           let done = 0;
           while (done < h.size) {
-            const { bytesRead } = await h.fh.read(all, off + done, h.size - done, done);
+            const { bytesRead } = await h.fh.read(all, off + done, h.size - done, done).catch((e: NodeJS.ErrnoException) => {
+              throw new ModelIOError('IO_ERROR', `${FNAME}: cannot read ${h.label}: ${e.code ?? e.message}`, h.label);
+            });
             if (bytesRead === 0) throw new ModelIOError('IO_ERROR', `${FNAME}: ${h.label} shrank while being read`, h.label);
             done += bytesRead;
           }
