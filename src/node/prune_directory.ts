@@ -697,11 +697,17 @@ class WorkerPool implements Pool {
 
   async map<J extends Job>(jobs: J[], done: (job: J, result: JobResult) => void): Promise<void> {
     let next = 0;
+    let failed = false;
     const lane = async (w: Worker) => {
-      while (next < jobs.length) {
-        const job = jobs[next++];
-        const { gi: _g, ci: _c, ...plain } = job as J & { gi?: number; ci?: number };
-        done(job, await this.send(w, plain as Job));
+      try {
+        while (next < jobs.length && !failed) {
+          const job = jobs[next++];
+          const { gi: _g, ci: _c, ...plain } = job as J & { gi?: number; ci?: number };
+          done(job, await this.send(w, plain as Job));
+        }
+      } catch (e) {
+        failed = true; // the other threads stop after their current job
+        throw e;
       }
     };
     const lanes = this.workers.map(lane);
