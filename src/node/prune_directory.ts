@@ -697,16 +697,16 @@ class WorkerPool implements Pool {
 
   async map<J extends Job>(jobs: J[], done: (job: J, result: JobResult) => void): Promise<void> {
     let next = 0;
-    let failed = false;
+    let stop = false;
     const lane = async (w: Worker) => {
       try {
-        while (next < jobs.length && !failed) {
+        while (next < jobs.length && !stop) {
           const job = jobs[next++];
           const { gi: _g, ci: _c, ...plain } = job as J & { gi?: number; ci?: number };
           done(job, await this.send(w, plain as Job));
         }
       } catch (e) {
-        failed = true; // the other threads stop after their current job
+        stop = true; // the other threads stop after their current job
         throw e;
       }
     };
