@@ -20,6 +20,7 @@
 // size or on which thread ran which chunk.
 import { NaNWeightsError } from '../errors.js';
 import { countZeros, pruneByThreshold, pruneToSparsity } from '../kernels/index.js';
+import { allocWeights, type Weights } from '../wasm/index.js';
 import { encode, otherZeros, pruneUint8Codes, readCoded, readFloat, requantize, type Encoded } from './codec.js';
 import type { Decision } from './config.js';
 import { pruneNM } from './engine.js';
@@ -272,7 +273,21 @@ export type ChunkPick = { zero: true } | { zero: false; bits: number; lt: number
  * Prunes a chunk of float32 weights in place with the core kernels (pruned weights become +0).
  * The chunk was checked for NaN by the select passes. Returns the zeros before and after.
  */
-export function pruneChunk(x: Float32Array, pick: ChunkPick): { zerosBefore: number; zerosAfter: number } {
+export function pruneChunk(w: Float32Array, pick: ChunkPick): { zerosBefore: number; zerosAfter: number } {
+  // Held in the kernels' memory for the two passes: one copy in and one out (engine.ts `resident`).
+  if (w.length < 4096 || w.length > 1 << 22) return pruneChunkOn(w, pick);
+  const x = allocWeights(w.length);
+  try {
+    x.array.set(w);
+    const r = pruneChunkOn(x, pick);
+    w.set(x.array);
+    return r;
+  } finally {
+    x.free();
+  }
+}
+
+function pruneChunkOn(x: Weights, pick: ChunkPick): { zerosBefore: number; zerosAfter: number } {
   const zerosBefore = countZeros(x);
   let kept: number;
   if (pick.zero) kept = pruneByThreshold(x, 0, { checkNaN: false }).kept;

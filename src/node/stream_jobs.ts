@@ -154,6 +154,7 @@ export class JobRunner {
   private top = new Map<number, Float64Array>();
   private low = new Map<number, Float64Array>();
   private readonly luts = new Map<number, Uint32Array | null>();
+  private scratch = new ArrayBuffer(0);
 
   constructor(private readonly setup: RunnerSetup) {
     this.input = new FileSet(setup.input, 'r', setup.fname);
@@ -187,16 +188,16 @@ export class JobRunner {
       case 'count':
         return { result: countAt(this.bits(job), job.bits), transfer: [] };
       case 'prune': {
-        const { bytes } = this.chunk(job);
-        const r = pruneChunk(new Float32Array(bytes), job.pick);
-        this.output.write(this.setup.outOffsets[job.t] + job.start * 4, new Uint8Array(bytes));
+        const { e, bytes } = this.chunk(job);
+        const r = pruneChunk(new Float32Array(bytes, 0, e.size), job.pick);
+        this.output.write(this.setup.outOffsets[job.t] + job.start * 4, new Uint8Array(bytes, 0, e.byteLength));
         return { result: r, transfer: [] };
       }
       case 'copy': {
         const { e, bytes } = this.chunk(job);
         const zeros = chunkZeros(e, bytes);
         const per = elementBytes(e);
-        this.output.write(this.setup.outOffsets[job.t] + job.start * per, new Uint8Array(bytes));
+        this.output.write(this.setup.outOffsets[job.t] + job.start * per, new Uint8Array(bytes, 0, e.byteLength));
         return { result: { zeros }, transfer: [] };
       }
       case 'tensor': {
@@ -220,14 +221,17 @@ export class JobRunner {
     this.output.close();
   }
 
-  /** Elements [start, end) of tensor t, in a fresh (aligned) buffer, with their entry. */
+  /**
+   * Elements [start, end) of tensor t at byte 0 of the runner's scratch buffer (valid until the
+   * next read; jobs copy out whatever they keep), with their entry.
+   */
   private chunk(r: Range): { e: TensorEntry; bytes: ArrayBuffer } {
     const full = this.setup.entries[r.t];
     const e = chunkEntry(full, r.start, r.end);
     const per = elementBytes(full);
-    const bytes = new Uint8Array(e.byteLength);
-    this.input.read(full.byteOffset + r.start * per, bytes);
-    return { e, bytes: bytes.buffer };
+    if (this.scratch.byteLength < e.byteLength) this.scratch = new ArrayBuffer(Math.max(e.byteLength, this.scratch.byteLength * 2));
+    this.input.read(full.byteOffset + r.start * per, new Uint8Array(this.scratch, 0, e.byteLength));
+    return { e, bytes: this.scratch };
   }
 
   private bits(r: Range): Uint32Array {
