@@ -120,6 +120,18 @@ describe('pruneDirectory: crowded brackets and bins (the exact fallback passes)'
   });
 });
 
+describe('pruneDirectory: the same bytes whatever the thread count', () => {
+  it.each([1, 3])('%i worker threads, chunks of 2000 bytes', async (threads) => {
+    const config: PruneConfig = { sparsity: 0.75, scope: 'global', overrides: [{ match: 'dense_3/*', sparsity: 0.5 }] };
+    const ref = fresh();
+    const refReport = await reference(synth, ref, config);
+    const out = fresh();
+    const r = await pruneDirectory(synth, out, config, { threads, chunkBytes: 2000 });
+    await expectSameDir(ref, out);
+    expect(r.report).toEqual(refReport);
+  });
+});
+
 describe('pruneDirectory errors', () => {
   it('a NaN weight: NaNWeightsError naming the tensor and shard; no output', async () => {
     const w = randn(2000, 4);
