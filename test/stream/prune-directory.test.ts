@@ -3,7 +3,7 @@
 // (tensors straddling shards, shards cut inside a float) and hand-made ones (quantized storage,
 // int32/bool, ties, zeros, N:M, export quantization).
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -56,6 +56,9 @@ function mixedArtifacts() {
     { name: 'q8off/kernel', shape: [30, 30], quantization: { dtype: 'uint8', scale: 0.001, min: 0.01 }, bytes: u8off },
     { name: 'q16/kernel', shape: [35, 20], quantization: { dtype: 'uint16', scale: 1e-5, min: -0.3 }, bytes: new Uint8Array(u16.buffer) },
     { name: 'h/kernel', shape: [40, 20], quantization: { dtype: 'float16' }, bytes: new Uint8Array(f16.buffer) },
+    { name: 'ids', shape: [6], dtype: 'int32', quantization: { dtype: 'uint8', scale: 1, min: -2 }, bytes: new Uint8Array([0, 2, 2, 5, 1, 2]) },
+    { name: 'vocab', shape: [2], dtype: 'string' as 'int32', bytes: new Uint8Array([3, 0, 0, 0, 97, 98, 99, 1, 0, 0, 0, 120]) },
+    { name: 'empty/kernel', shape: [0, 4], values: new Float32Array(0) },
     { name: 'dense_1/kernel', shape: [48, 50], values: b },
     { name: 'dense_1/bias', shape: [50], values: new Float32Array(50) },
   ]);
@@ -129,6 +132,45 @@ describe('pruneDirectory: the same bytes whatever the thread count', () => {
     const r = await pruneDirectory(synth, out, config, { threads, chunkBytes: 2000 });
     await expectSameDir(ref, out);
     expect(r.report).toEqual(refReport);
+  });
+});
+
+describe('pruneDirectory: manifests of several groups, and no weights at all', () => {
+  it('two weight groups in model.json become one, as saveArtifacts writes them', async () => {
+    const dir = fresh();
+    await mkdir(dir);
+    const json = JSON.parse(await readFile(path.join(synth, 'model.json'), 'utf8'));
+    const [group] = json.weightsManifest;
+    const bytes = Buffer.concat(await Promise.all(group.paths.map((p: string) => readFile(path.join(synth, p)))));
+    const half = group.weights.length >> 1;
+    const cut = group.weights.slice(0, half).reduce((a: number, w: { shape: number[] }) => a + 4 * w.shape.reduce((x, y) => x * y, 1), 0);
+    await writeFile(path.join(dir, 'a.bin'), bytes.subarray(0, cut));
+    await writeFile(path.join(dir, 'b1.bin'), bytes.subarray(cut, cut + 999));
+    await writeFile(path.join(dir, 'b2.bin'), bytes.subarray(cut + 999));
+    json.weightsManifest = [
+      { paths: ['a.bin'], weights: group.weights.slice(0, half) },
+      { paths: ['b1.bin', 'b2.bin'], weights: group.weights.slice(half) },
+    ];
+    await writeFile(path.join(dir, 'model.json'), JSON.stringify(json));
+    const config: PruneConfig = { sparsity: 0.6, scope: 'global' };
+    const ref = fresh();
+    const refReport = await reference(dir, ref, config);
+    const out = fresh();
+    const r = await pruneDirectory(dir, out, config, { threads: 0, chunkBytes: 5000 });
+    await expectSameDir(ref, out);
+    expect(r.report).toEqual(refReport);
+  });
+
+  it('a manifest without weights', async () => {
+    const dir = fresh();
+    await saveArtifacts(dir, makeArtifacts([]));
+    const ref = fresh();
+    const refReport = await reference(dir, ref, { sparsity: 0.5 });
+    const out = fresh();
+    const r = await pruneDirectory(dir, out, { sparsity: 0.5 }, { threads: 0 });
+    await expectSameDir(ref, out);
+    expect(r.report).toEqual(refReport);
+    expect(r.shardPaths).toEqual([]);
   });
 });
 
