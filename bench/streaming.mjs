@@ -17,6 +17,7 @@ import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rm
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { median } from './lib.mjs';
 import { removeModel, synthModel } from '../scripts/synth-model.mjs';
 
@@ -112,6 +113,8 @@ async function main(a) {
       console.log(`| 1 | ${median(one).toFixed(2)} | ${one.map((x) => x.toFixed(2)).join(', ')} |`);
       console.log(`| ${threads} | ${median(many).toFixed(2)} | ${many.map((x) => x.toFixed(2)).join(', ')} |`);
       console.log(`speed-up: ${(median(one) / median(many)).toFixed(2)}x (target >= 1.6x on 2 cores)`);
+      const c = await cpuControl(threads);
+      console.log(`control, a CPU-bound JS loop in worker threads: ${threads} threads do ${c.toFixed(2)}x the work of 1 in the same time (the most any speed-up can be on this machine now)`);
       removeModel(model);
     }
   } finally {
@@ -123,6 +126,23 @@ async function main(a) {
     rmSync(out, { recursive: true, force: true });
     if (statSync(dir, { throwIfNoEntry: false }) && readdirSync(dir).length === 0) rmSync(dir, { recursive: true });
   }
+}
+
+/** Work per second of `n` worker threads spinning on a JS loop, relative to 1 thread (medians of 3). */
+async function cpuControl(n) {
+  const code = `let x = 0; for (let i = 0; i < 3e8; i++) x = (x + i * 7) | 0; require('node:worker_threads').parentPort.postMessage(x);`;
+  const time = async (k) => {
+    const t0 = performance.now();
+    await Promise.all(Array.from({ length: k }, () => new Promise((resolve) => new Worker(code, { eval: true }).once('message', resolve))));
+    return (performance.now() - t0) / 1000;
+  };
+  const one = [];
+  const many = [];
+  for (let r = 0; r < 3; r++) {
+    one.push(await time(1));
+    many.push(await time(n));
+  }
+  return (n * median(one)) / median(many);
 }
 
 function parseArgs(argv) {
