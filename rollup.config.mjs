@@ -3,12 +3,14 @@ import typescript from '@rollup/plugin-typescript';
 import { dts } from 'rollup-plugin-dts';
 
 const entries = { index: 'src/index.ts', slim: 'src/slim.ts', node: 'src/node.ts', tfjs: 'src/tfjs.ts' };
+// pruneDirectory's worker threads load this file (dist/stream-worker.mjs) by its path.
+const workerEntries = { 'stream-worker': 'src/node/stream_worker.ts' };
 // Peer dependencies, runtime dependencies and Node built-ins stay imports, never bundled.
 const external = (id) => id.startsWith('node:') || id.startsWith('@tensorflow/') || id === 'fflate';
 
 export default [
   {
-    input: entries,
+    input: { ...entries, ...workerEntries },
     external,
     output: [
       { dir: 'dist', format: 'es', entryFileNames: '[name].mjs', chunkFileNames: 'chunks/[name]-[hash].mjs' },

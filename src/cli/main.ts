@@ -36,6 +36,7 @@ Examples:
   $ tfjs-prune prune https://example.com/model/model.json --out pruned --sparsity 90% --exclude 'conv1/*'
   $ tfjs-prune prune models/mobilenet --out pruned --method nm:2:4 --override 'conv_pw_13/*=skip'
   $ tfjs-prune prune models/mnist --out pruned --sparsity 0.9 --override 'fc3/*=0.5' --json > result.json
+  $ tfjs-prune prune models/llm --out pruned --sparsity 0.5 --scope global --stream --threads 4 --report r.json
 
 Patterns (--include, --exclude, --override) match whole tensor names: a glob ('*' any run of
 characters, '/' included; '?' one character) or a regular expression written /source/flags.
@@ -136,7 +137,10 @@ ${EXIT_HELP}`,
       .option('-f, --force', 'replace an existing output directory or report file')
       .option('--shard-bytes <n>', 'bytes per weight shard (default 4194304, as tfjs-converter)')
       .option('--no-gzip', 'skip gzip sizes (faster on large models)')
-      .option('--all', 'list every tensor in the summary, with the reason it was left alone'),
+      .option('--all', 'list every tensor in the summary, with the reason it was left alone')
+      .option('--stream', 'stream the shards from disk instead of loading the model (default: when its weights exceed 1/4 of the memory)')
+      .option('--no-stream', 'load the model into memory whatever its size')
+      .option('--threads <n>', 'worker threads when streaming (default: the available cores, at most 8; 0: none)'),
   )
     .addHelpText('after', EXAMPLES.prune)
     .action((model: string, flags: PruneCommandFlags & { json?: boolean; debug?: boolean; progress?: boolean }) => pruneCommand(makeCtx(flags), model, flags));

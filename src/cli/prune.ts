@@ -3,9 +3,10 @@
 // rendered before the first byte is written; the model directory is written atomically by
 // saveArtifacts, and a failure after it (a report that cannot be written) removes it again.
 import { readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { init } from '../index.js';
-import { ArgumentError, loadArtifacts, ModelIOError, saveArtifacts } from '../node.js';
+import { ArgumentError, loadArtifacts, ModelIOError, pruneDirectory, saveArtifacts, weightBytesOnDisk } from '../node.js';
 import { pruneArtifacts, type PruneConfig } from '../tfjs.js';
 import { configFromFlags, parseConfigFile, type PruneFlags } from './config.js';
 import type { Ctx } from './context.js';
@@ -20,6 +21,17 @@ export interface PruneCommandFlags extends PruneFlags {
   shardBytes?: string;
   gzip: boolean;
   all?: boolean;
+  /** true: --stream, false: --no-stream, undefined: by the model's size (streamingRule). */
+  stream?: boolean;
+  threads?: string;
+}
+
+/**
+ * The prune command streams (pruneDirectory) a local model whose weight bytes exceed a quarter of
+ * the machine's memory: the in-memory path holds the weights about twice (input and output).
+ */
+export function streamingRule(weightBytes: number, totalMemory = os.totalmem()): boolean {
+  return weightBytes > totalMemory / 4;
 }
 
 export async function pruneCommand(ctx: Ctx, input: string, flags: PruneCommandFlags): Promise<void> {
@@ -37,6 +49,11 @@ export async function pruneCommand(ctx: Ctx, input: string, flags: PruneCommandF
     shardBytes = Number(flags.shardBytes);
     if (!Number.isInteger(shardBytes) || shardBytes < 1) throw new ArgumentError(`--shard-bytes must be a positive integer, got '${flags.shardBytes}'`);
   }
+  let threads: number | undefined;
+  if (flags.threads !== undefined) {
+    threads = Number(flags.threads);
+    if (!Number.isInteger(threads) || threads < 0 || threads > 256) throw new ArgumentError(`--threads must be an integer in [0, 256], got '${flags.threads}'`);
+  }
   const out = path.resolve(flags.out);
   const local = localInput(input);
   const force = flags.force === true;
@@ -45,6 +62,17 @@ export async function pruneCommand(ctx: Ctx, input: string, flags: PruneCommandF
   await checkOutputDir(out, local, force);
   for (const r of reports) await checkReportFile(r, local, force);
   const html = reports.some((r) => reportKind(r) === 'html');
+  if (flags.stream === true && local === null) throw new ArgumentError('--stream reads a model from local files; download it first, or leave --stream out');
+  const stream = flags.stream ?? (local !== null && streamingRule(await weightBytesOnDisk(local)));
+  if (stream) {
+    if (html) {
+      throw new ArgumentError(
+        `an HTML report draws the weights' histograms and needs the model in memory, which ${flags.stream === true ? '--stream' : 'this model (over a quarter of the memory) streams'} avoids; ` +
+          'write a .json report, or pass --no-stream',
+      );
+    }
+    return streamCommand(ctx, local as string, out, config, { force, reports, shardBytes, threads, all: flags.all === true });
+  }
 
   const progress = ctx.progress([
     { label: 'loading shards', weight: 2 },
@@ -111,6 +139,76 @@ export async function pruneCommand(ctx: Ctx, input: string, flags: PruneCommandF
     const rel = (p: string) => (path.relative(process.cwd(), p).startsWith('..') ? p : path.relative(process.cwd(), p) || '.');
     ctx.out(`wrote ${rel(out)}/ (${path.basename(saved.modelPath)}, ${saved.shardPaths.length} shard${saved.shardPaths.length === 1 ? '' : 's'})`);
     for (const r of reports) ctx.out(`wrote ${rel(r)}`);
+  } finally {
+    progress.stop();
+  }
+}
+
+/** The streaming path: pruneDirectory reads the shards in passes and writes the output directly. */
+async function streamCommand(
+  ctx: Ctx,
+  input: string,
+  out: string,
+  config: PruneConfig,
+  o: { force: boolean; reports: string[]; shardBytes: number | undefined; threads: number | undefined; all: boolean },
+): Promise<void> {
+  const progress = ctx.progress([
+    { label: 'selecting the threshold', weight: 2 },
+    { label: 'pruning and writing', weight: 3 },
+  ]);
+  try {
+    await init();
+    const temps = await tempSiblings(out);
+    ctx.onFailure(() => removeNewTempSiblings(out, temps));
+    let pass: string | null = null;
+    const saved = await pruneDirectory(input, out, config, {
+      overwrite: o.force,
+      ...(o.shardBytes === undefined ? {} : { shardBytes: o.shardBytes }),
+      ...(o.threads === undefined ? {} : { threads: o.threads }),
+      onProgress(p, done, total) {
+        if (p !== pass) {
+          if (pass === null && p === 'prune') progress.next();
+          progress.next();
+          pass = p;
+        }
+        progress.update(done, total);
+      },
+    });
+    const report = saved.report;
+    ctx.onFailure(() => rm(out, { recursive: true, force: true }));
+    for (const r of o.reports) ctx.onFailure(() => rm(r, { force: true }));
+    const rendered = renderReports(o.reports, {
+      kind: 'prune',
+      title: `Pruning report: ${path.basename(input)}`,
+      facts: [],
+      report,
+      config,
+      before: {},
+      after: null,
+      generator: ctx.generator,
+      json: { input, output: out, streamed: true },
+    });
+    await writeReports(rendered);
+    progress.stop();
+    if (ctx.json) {
+      ctx.out(
+        JSON.stringify({
+          command: 'prune',
+          input,
+          streamed: true,
+          output: { dir: out, modelPath: saved.modelPath, shardPaths: saved.shardPaths, weightBytes: saved.weightBytes },
+          reports: o.reports,
+          config,
+          report,
+        }),
+      );
+      return;
+    }
+    ctx.out(pruneSummary(report, { all: o.all, quantized: config.quantize !== undefined }));
+    ctx.out('');
+    const rel = (p: string) => (path.relative(process.cwd(), p).startsWith('..') ? p : path.relative(process.cwd(), p) || '.');
+    ctx.out(`wrote ${rel(out)}/ (${path.basename(saved.modelPath)}, ${saved.shardPaths.length} shard${saved.shardPaths.length === 1 ? '' : 's'}; streamed, no gzip sizes)`);
+    for (const r of o.reports) ctx.out(`wrote ${rel(r)}`);
   } finally {
     progress.stop();
   }

@@ -31,6 +31,9 @@ export interface TensorEntry {
 export const VALUE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, complex64: 8 };
 export const QUANT_BYTES: Record<QuantDtype, number> = { uint8: 1, uint16: 2, float16: 2 };
 
+/** What the manifest is checked against: weight bytes in memory (a WeightStore) or in files. */
+export type ByteSource = Pick<WeightStore, 'byteLength' | 'bytes'>;
+
 export interface ManifestContext {
   /** Function name for messages. */
   fname: string;
@@ -44,7 +47,7 @@ export interface ManifestContext {
  * Validates `specs` and lays them out over `store` (the concatenated weight data). Throws a
  * ModelFormatError naming the tensor, file and byte offset of the first problem.
  */
-export function parseWeightSpecs(specs: unknown, store: WeightStore, ctx: ManifestContext): TensorEntry[] {
+export function parseWeightSpecs(specs: unknown, store: ByteSource, ctx: ManifestContext): TensorEntry[] {
   const { fname } = ctx;
   const inFile = ctx.file === undefined ? '' : ` in ${ctx.file}`;
   const malformed = (msg: string, tensor?: string) =>
@@ -123,7 +126,7 @@ export function parseWeightSpecs(specs: unknown, store: WeightStore, ctx: Manife
 }
 
 // String tensors store each element as a uint32 byte length and the bytes (see tfjs io_utils).
-function stringBytes(store: WeightStore, start: number, size: number): number {
+function stringBytes(store: ByteSource, start: number, size: number): number {
   let off = start;
   for (let i = 0; i < size; i++) {
     if (off + 4 > store.byteLength) return off + 4 - start;

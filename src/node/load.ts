@@ -33,39 +33,14 @@ interface Source {
 export async function loadArtifacts(pathOrUrl: string | URL): Promise<ModelArtifacts> {
   const source = await openSource(pathOrUrl);
   const text = await source.readText();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new ModelFormatError('MALFORMED_MODEL', `${FNAME}: ${source.label} is not valid JSON: ${(e as Error).message}`, { file: source.label });
-  }
-  const malformed = (msg: string) => new ModelFormatError('MALFORMED_MODEL', `${FNAME}: ${source.label}: ${msg}`, { file: source.label });
-  let manifest: unknown;
-  let model: Record<string, unknown> | null = null;
-  if (Array.isArray(json)) manifest = json;
-  else if (json !== null && typeof json === 'object') {
-    model = json as Record<string, unknown>;
-    manifest = model.weightsManifest;
-    if (manifest === undefined) throw malformed('no weightsManifest (a model.json lists its weight shards there)');
-    if (model.modelTopology !== undefined && (model.modelTopology === null || typeof model.modelTopology !== 'object')) {
-      throw malformed(`modelTopology must be an object, got ${model.modelTopology === null ? 'null' : typeof model.modelTopology}`);
-    }
-  } else throw malformed('expected a model.json object or a weights manifest array');
-  if (!Array.isArray(manifest)) throw malformed('weightsManifest must be an array of { paths, weights } groups');
-
+  const { model, groups: manifest } = parseModelText(text, source.label, FNAME);
   const groups: ArrayBuffer[] = [];
   const specs: WeightSpec[] = [];
   const files: WeightFile[] = [];
   let base = 0;
   for (let g = 0; g < manifest.length; g++) {
-    const group = manifest[g] as { paths?: unknown; weights?: unknown };
-    if (group === null || typeof group !== 'object') throw malformed(`weightsManifest[${g}] is not an object`);
-    const { paths, weights } = group;
-    if (!Array.isArray(paths) || !paths.every((p) => typeof p === 'string' && p !== '')) {
-      throw malformed(`weightsManifest[${g}].paths must be an array of file names`);
-    }
-    if (!Array.isArray(weights)) throw malformed(`weightsManifest[${g}].weights must be an array`);
-    const { buffer, files: shards } = await source.readGroup(paths as string[]);
+    const { paths, weights } = manifest[g];
+    const { buffer, files: shards } = await source.readGroup(paths);
     const size = buffer.byteLength;
     const groupFiles: WeightFile[] = [];
     let off = 0;
@@ -88,12 +63,60 @@ export async function loadArtifacts(pathOrUrl: string | URL): Promise<ModelArtif
   const weightData = groups.length === 1 ? groups[0] : groups;
   recordWeightFiles(weightData, files);
   const artifacts: ModelArtifacts = { weightSpecs: specs, weightData };
-  if (model !== null) {
-    for (const key of ['modelTopology', 'format', 'generatedBy', 'convertedBy', 'trainingConfig', 'signature', 'userDefinedMetadata', 'modelInitializer', 'initializerSignature'] as const) {
-      if (model[key] !== undefined) (artifacts as Record<string, unknown>)[key] = model[key];
-    }
-  }
+  copyModelFields(model, artifacts);
   return artifacts;
+}
+
+/** One group of a weights manifest, checked. */
+export interface ManifestGroup {
+  paths: string[];
+  weights: unknown[];
+}
+
+/**
+ * Parses model.json (or a bare weights manifest) and checks its shape down to the groups' paths
+ * and weights arrays (the specs themselves are checked by parseWeightSpecs).
+ */
+export function parseModelText(text: string, label: string, fname: string): { model: Record<string, unknown> | null; groups: ManifestGroup[] } {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new ModelFormatError('MALFORMED_MODEL', `${fname}: ${label} is not valid JSON: ${(e as Error).message}`, { file: label });
+  }
+  const malformed = (msg: string) => new ModelFormatError('MALFORMED_MODEL', `${fname}: ${label}: ${msg}`, { file: label });
+  let manifest: unknown;
+  let model: Record<string, unknown> | null = null;
+  if (Array.isArray(json)) manifest = json;
+  else if (json !== null && typeof json === 'object') {
+    model = json as Record<string, unknown>;
+    manifest = model.weightsManifest;
+    if (manifest === undefined) throw malformed('no weightsManifest (a model.json lists its weight shards there)');
+    if (model.modelTopology !== undefined && (model.modelTopology === null || typeof model.modelTopology !== 'object')) {
+      throw malformed(`modelTopology must be an object, got ${model.modelTopology === null ? 'null' : typeof model.modelTopology}`);
+    }
+  } else throw malformed('expected a model.json object or a weights manifest array');
+  if (!Array.isArray(manifest)) throw malformed('weightsManifest must be an array of { paths, weights } groups');
+  const groups: ManifestGroup[] = [];
+  for (let g = 0; g < manifest.length; g++) {
+    const group = manifest[g] as { paths?: unknown; weights?: unknown };
+    if (group === null || typeof group !== 'object') throw malformed(`weightsManifest[${g}] is not an object`);
+    const { paths, weights } = group;
+    if (!Array.isArray(paths) || !paths.every((p) => typeof p === 'string' && p !== '')) {
+      throw malformed(`weightsManifest[${g}].paths must be an array of file names`);
+    }
+    if (!Array.isArray(weights)) throw malformed(`weightsManifest[${g}].weights must be an array`);
+    groups.push({ paths: paths as string[], weights });
+  }
+  return { model, groups };
+}
+
+/** The model.json fields that ModelArtifacts carries besides the weights. */
+export function copyModelFields(model: Record<string, unknown> | null, artifacts: ModelArtifacts): void {
+  if (model === null) return;
+  for (const key of ['modelTopology', 'format', 'generatedBy', 'convertedBy', 'trainingConfig', 'signature', 'userDefinedMetadata', 'modelInitializer', 'initializerSignature'] as const) {
+    if (model[key] !== undefined) (artifacts as Record<string, unknown>)[key] = model[key];
+  }
 }
 
 async function openSource(pathOrUrl: string | URL): Promise<Source> {
@@ -110,24 +133,22 @@ async function openSource(pathOrUrl: string | URL): Promise<Source> {
   return fileSource(url !== null ? fileURLToPath(url) : (pathOrUrl as string));
 }
 
-async function fileSource(p: string): Promise<Source> {
-  let file = path.resolve(p);
+/** The model file a local path names: the path itself, or model.json / weights_manifest.json in a directory. */
+export async function findModelFile(p: string, fname: string = FNAME): Promise<string> {
+  const file = path.resolve(p);
   const st = await stat(file).catch((e: NodeJS.ErrnoException) => {
-    throw new ModelIOError('IO_ERROR', `${FNAME}: cannot read ${file}: ${e.code ?? e.message}`, file);
+    throw new ModelIOError('IO_ERROR', `${fname}: cannot read ${file}: ${e.code ?? e.message}`, file);
   });
-  if (st.isDirectory()) {
-    const dir = file;
-    let found: string | null = null;
-    for (const name of MODEL_FILE_NAMES) {
-      const candidate = path.join(dir, name);
-      if (await stat(candidate).then((s) => s.isFile(), () => false)) {
-        found = candidate;
-        break;
-      }
-    }
-    if (found === null) throw new ModelIOError('IO_ERROR', `${FNAME}: ${dir} holds no ${MODEL_FILE_NAMES.join(' or ')}`, dir);
-    file = found;
+  if (!st.isDirectory()) return file;
+  for (const name of MODEL_FILE_NAMES) {
+    const candidate = path.join(file, name);
+    if (await stat(candidate).then((s) => s.isFile(), () => false)) return candidate;
   }
+  throw new ModelIOError('IO_ERROR', `${fname}: ${file} holds no ${MODEL_FILE_NAMES.join(' or ')}`, file);
+}
+
+async function fileSource(p: string): Promise<Source> {
+  const file = await findModelFile(p);
   const dir = path.dirname(file);
   return {
     label: file,
@@ -152,7 +173,9 @@ async function fileSource(p: string): Promise<Source> {
             throw new ModelIOError('IO_ERROR', `${FNAME}: cannot read ${shard}: ${code ?? (e as Error).message}`, shard);
           }
           handles.push({ label: shard, fh, size: 0 });
-          handles[handles.length - 1].size = (await fh.stat()).size;
+          const st = await fh.stat();
+          if (!st.isFile()) throw new ModelIOError('IO_ERROR', `${FNAME}: weight shard ${shard}, listed in ${file}, is not a file`, shard);
+          handles[handles.length - 1].size = st.size;
         }
         const total = handles.reduce((a, h) => a + h.size, 0);
         const all = new Uint8Array(total);
@@ -160,7 +183,9 @@ async function fileSource(p: string): Promise<Source> {
         for (const h of handles) {
           let done = 0;
           while (done < h.size) {
-            const { bytesRead } = await h.fh.read(all, off + done, h.size - done, done);
+            const { bytesRead } = await h.fh.read(all, off + done, h.size - done, done).catch((e: NodeJS.ErrnoException) => {
+              throw new ModelIOError('IO_ERROR', `${FNAME}: cannot read ${h.label}: ${e.code ?? e.message}`, h.label);
+            });
             if (bytesRead === 0) throw new ModelIOError('IO_ERROR', `${FNAME}: ${h.label} shrank while being read`, h.label);
             done += bytesRead;
           }

@@ -111,19 +111,19 @@ async function writeAll(fh: import('node:fs/promises').FileHandle, bytes: Uint8A
 
 // Renames the finished directory into place; an existing one is moved aside first and removed
 // only once the new one is in place (put back if that fails).
-async function swapInto(tmp: string, target: string, overwrite: boolean): Promise<void> {
+export async function swapInto(tmp: string, target: string, overwrite: boolean, fname = FNAME): Promise<void> {
   const exists = await stat(target).then(() => true, () => false);
   if (!exists) {
     try {
       await rename(tmp, target);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOTEMPTY' || code === 'EEXIST') throw new ModelIOError('OUTPUT_EXISTS', `${FNAME}: ${target} appeared while writing`, target);
+      if (code === 'ENOTEMPTY' || code === 'EEXIST') throw new ModelIOError('OUTPUT_EXISTS', `${fname}: ${target} appeared while writing`, target);
       throw e;
     }
     return;
   }
-  if (!overwrite) throw new ModelIOError('OUTPUT_EXISTS', `${FNAME}: ${target} appeared while writing`, target);
+  if (!overwrite) throw new ModelIOError('OUTPUT_EXISTS', `${fname}: ${target} appeared while writing`, target);
   const aside = `${tmp}.old`;
   await rename(target, aside);
   try {
@@ -135,7 +135,7 @@ async function swapInto(tmp: string, target: string, overwrite: boolean): Promis
   await rm(aside, { recursive: true, force: true });
 }
 
-function modelJSON(artifacts: ModelArtifacts, manifest: unknown): Record<string, unknown> {
+export function modelJSON(artifacts: ModelArtifacts, manifest: unknown): Record<string, unknown> {
   // The fields and order of tfjs-core's getModelJSONForModelArtifacts.
   const out: Record<string, unknown> = {
     modelTopology: artifacts.modelTopology,

@@ -1,0 +1,769 @@
+/// <reference types="node" />
+// pruneDirectory: a model on disk pruned into a new directory without ever holding it in memory
+// (docs/streaming.md). The shards are read in passes, chunk by chunk, by worker threads; the
+// output shards are written at their final offsets in a temporary directory renamed into place
+// at the end, as saveArtifacts does. The bytes written are those of
+// saveArtifacts(dir, (await pruneArtifacts(await loadArtifacts(input), config)).artifacts).
+import { existsSync, closeSync, openSync, readSync, ftruncateSync } from 'node:fs';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { ArgumentError, ModelFormatError, ModelIOError, NaNWeightsError, PruneError, type PruneErrorCode } from '../errors.js';
+import { prunedCount } from '../kernels/index.js';
+import { guessFormat } from '../model/artifacts.js';
+import { decide, normalizeConfig, type Decision } from '../model/config.js';
+import { parseWeightSpecs, QUANT_BYTES, storageDtype, type ByteSource, type TensorEntry } from '../model/manifest.js';
+import { describeLocation, locate, recordWeightFiles, type WeightFile } from '../model/origin.js';
+import { buildReport } from '../model/report.js';
+import { classify, type NMLayout } from '../model/select.js';
+import { countAt, elementBytes, finishGroup, LOW_BINS, pickBin, sampleBracket, selectGathered, TOP_BINS, TOP_SHIFT, ZERO_GROUP_PLAN, type ChunkPick, type GroupPlan, type NaNCount, type TensorResult } from '../model/stream.js';
+import type { ModelArtifacts, ModelPruneReport, PruneConfig, QuantizeDtype, TensorPruneReport, WeightSpec } from '../model/types.js';
+import { wasmInfo } from '../wasm/index.js';
+import { copyModelFields, findModelFile, parseModelText } from './load.js';
+import { DEFAULT_SHARD_BYTES, modelJSON, swapInto } from './save.js';
+import { JobRunner, type Collected, type FileSpan, type Job, type JobResult, type RunnerSetup } from './stream_jobs.js';
+import type { SerializedError } from './stream_worker.js';
+
+const FNAME = 'pruneDirectory';
+
+export interface PruneDirectoryOptions {
+  /** Replace `outDir` if it exists (default false). */
+  overwrite?: boolean;
+  /** Bytes per output shard; default 4 MiB as tfjs-converter (and saveArtifacts). */
+  shardBytes?: number;
+  /** Name of the JSON file written; default as saveArtifacts ('model.json', or 'weights_manifest.json' for a bare manifest). */
+  fileName?: string;
+  /**
+   * Worker threads reading, selecting and pruning. 0 runs everything in the calling thread.
+   * Default: 0 for models under 64 MiB of weights, else os.availableParallelism() (at most 8).
+   * The output is the same whatever the count.
+   */
+  threads?: number;
+  /**
+   * Bytes of a tensor read at a time (a tensor larger than this is handled in chunks of it,
+   * except where it must be seen whole: N:M, quantized storage, quantizing on export). Default
+   * 16 MiB. The output is the same whatever the size.
+   */
+  chunkBytes?: number;
+  /** Called as the passes advance: the pass, and bytes of weights done out of the pass's total. */
+  onProgress?: (pass: 'select' | 'prune', done: number, total: number) => void;
+}
+
+export interface PruneDirectoryResult {
+  /** As pruneArtifacts' report; gzip sizes are not computed (null). */
+  report: ModelPruneReport;
+  /** Absolute path of the JSON file written. */
+  modelPath: string;
+  /** Absolute paths of the shards, in manifest order. */
+  shardPaths: string[];
+  weightBytes: number;
+}
+
+/** Models with fewer weight bytes run in the calling thread unless `threads` says otherwise. */
+const THREADS_FROM = 64 * 1024 * 1024;
+const MAX_DEFAULT_THREADS = 8;
+const DEFAULT_CHUNK_BYTES = 16 * 1024 * 1024;
+/** Magnitudes gathered in memory per group at most (4 bytes each) before the refining pass instead. */
+let GATHER_CAP = 1 << 24;
+const EMPTY = new Uint32Array(0);
+/** A bracket holding nothing: the gathering pass then only looks for NaN. */
+const NOTHING = { lo: 0, hi: -1 };
+
+/** @internal For tests: a smaller gather cap sends crowded bins through the refining passes. */
+export function setGatherCap(n: number): number {
+  const old = GATHER_CAP;
+  GATHER_CAP = n;
+  return old;
+}
+
+/**
+ * Prunes the model in `input` (a directory holding model.json or weights_manifest.json, or the
+ * JSON file itself) into `outDir`, streaming: memory holds chunks of tensors, never the model.
+ * Same config and same output bytes as pruneArtifacts + saveArtifacts. Requires `await init()`
+ * from 'tfjs-prune'. Nothing is written when anything is wrong, and a failure leaves no output.
+ */
+export async function pruneDirectory(input: string, outDir: string, config: PruneConfig, options: PruneDirectoryOptions = {}): Promise<PruneDirectoryResult> {
+  if (typeof input !== 'string' || input === '') throw new ArgumentError(`${FNAME}: input must be a non-empty path string`);
+  if (/^[a-z][a-z0-9+.-]+:\/\//i.test(input) && !input.startsWith('file:')) {
+    throw new ArgumentError(`${FNAME}: streams local files only; got ${input} (use loadArtifacts + pruneArtifacts for URLs)`);
+  }
+  if (typeof outDir !== 'string' || outDir === '') throw new ArgumentError(`${FNAME}: outDir must be a non-empty path string`);
+  const opts = checkOptions(options);
+  const cfg = normalizeConfig(FNAME, config, true);
+  const info = wasmInfo(); // throws WASM_NOT_INITIALIZED before any work
+
+  const model = await openModel(input.startsWith('file:') ? fileURLToPath(input) : input);
+  const { entries, inputFiles, artifacts } = model;
+  const roles = classify(entries, artifacts.modelTopology);
+  const decisions = decide(FNAME, entries, roles, cfg);
+  const format = artifacts.format ?? guessFormat(artifacts.modelTopology);
+  const fileName = opts.fileName ?? (artifacts.modelTopology === undefined ? 'weights_manifest.json' : 'model.json');
+
+  const target = path.resolve(outDir);
+  const existing = await stat(target).catch(() => null);
+  if (existing !== null) {
+    if (!existing.isDirectory()) throw new ModelIOError('OUTPUT_EXISTS', `${FNAME}: ${target} exists and is not a directory`, target);
+    if (!opts.overwrite) throw new ModelIOError('OUTPUT_EXISTS', `${FNAME}: ${target} exists; pass { overwrite: true } to replace it`, target);
+  }
+
+  // Output layout, as pruneArtifacts lays it out and saveArtifacts cuts it into shards.
+  const exportQ = cfg.quantize;
+  const outLength = (e: TensorEntry) => (exportQ !== null && e.dtype === 'float32' && e.quant === null ? e.size * QUANT_BYTES[exportQ] : e.byteLength);
+  const outOffsets: number[] = [];
+  let outTotal = 0;
+  for (const e of entries) {
+    outOffsets.push(outTotal);
+    outTotal += outLength(e);
+  }
+  const inTotal = inputFiles.reduce((a, f) => a + f.size, 0);
+  const nShards = outTotal === 0 ? 0 : Math.ceil(outTotal / opts.shardBytes);
+  const names = Array.from({ length: nShards }, (_, i) => `group1-shard${i + 1}of${nShards}.bin`);
+
+  const parent = path.dirname(target);
+  const base = path.basename(target);
+  let tmp: string | null = null;
+  let pool: Pool | null = null;
+  try {
+    await mkdir(parent, { recursive: true });
+    tmp = path.join(parent, `.${base}.tmp-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 10)}`);
+    await mkdir(tmp, { mode: 0o777 });
+    const outputFiles: FileSpan[] = names.map((n, i) => ({ path: path.join(tmp as string, n), start: i * opts.shardBytes, size: Math.min(opts.shardBytes, outTotal - i * opts.shardBytes) }));
+    for (const f of outputFiles) {
+      const fd = openSync(f.path, 'w');
+      try {
+        ftruncateSync(fd, f.size);
+      } finally {
+        closeSync(fd);
+      }
+    }
+    const setup: RunnerSetup = { fname: FNAME, entries, input: inputFiles, output: outputFiles, outOffsets };
+    const threads = opts.threads ?? (inTotal < THREADS_FROM ? 0 : Math.max(1, Math.min(os.availableParallelism(), MAX_DEFAULT_THREADS)));
+    pool = threads === 0 ? new InlinePool(setup) : await WorkerPool.start(threads, setup, { forceScalar: !info.simd, chunkLength: info.chunkLength });
+
+    const tensors = await runPasses(pool, entries, decisions, roles.map((r) => r.layout), exportQ, cfg.sparsity, opts, model.weightData);
+
+    // The manifest: the input's specs, with new quantization fields where the storage changed.
+    const specs: WeightSpec[] = entries.map((e, i) => {
+      const s: WeightSpec = { ...e.spec, shape: [...e.spec.shape] };
+      if (e.spec.quantization) s.quantization = { ...e.spec.quantization };
+      const q = tensors[i].quantization;
+      if (q !== null) s.quantization = { ...(e.spec.quantization ?? {}), ...q };
+      return s;
+    });
+    const reports: TensorPruneReport[] = entries.map((e, i) => {
+      const d = decisions[i];
+      const r = tensors[i];
+      return {
+        name: e.name,
+        shape: [...e.shape],
+        layer: roles[i].layer,
+        layerClass: roles[i].layerClass,
+        params: e.size,
+        reason: d.reason,
+        dtype: r.dtype,
+        zerosBefore: r.zerosBefore,
+        zerosAfter: r.zerosAfter,
+        sparsity: e.size === 0 ? 0 : r.zerosAfter / e.size,
+        target: r.target,
+        threshold: r.threshold,
+        method: d.prune ? d.method : null,
+      };
+    });
+    let quantizedRaw = 0;
+    entries.forEach((e, i) => {
+      const isF32 = e.dtype === 'float32' && specs[i].quantization === undefined;
+      quantizedRaw += isF32 ? e.size : outLength(e);
+    });
+    const after = { raw: outTotal, gzip: null };
+    const quantized = exportQ !== null ? { dtype: exportQ, ...after } : { dtype: 'uint8' as const, raw: quantizedRaw, gzip: null };
+    const report = buildReport(format, cfg.scope, cfg.method, cfg.sparsity, reports, { before: { raw: inTotal, gzip: null }, after, quantized });
+
+    await pool.close();
+    pool = null;
+    const manifest = [{ paths: names, weights: specs }];
+    const out: ModelArtifacts = { ...artifacts, weightSpecs: specs };
+    const json = artifacts.modelTopology === undefined ? manifest : modelJSON(out, manifest);
+    await writeFile(path.join(tmp, fileName), JSON.stringify(json));
+    await swapInto(tmp, target, opts.overwrite, FNAME);
+    tmp = null;
+    return { report, modelPath: path.join(target, fileName), shardPaths: names.map((n) => path.join(target, n)), weightBytes: outTotal };
+  } catch (e) {
+    if (e instanceof PruneError) throw e;
+    const err = e as NodeJS.ErrnoException;
+    if (typeof err.code === 'string' && err.syscall !== undefined) throw new ModelIOError('IO_ERROR', `${FNAME}: cannot write ${target}: ${err.code}`, target);
+    throw e;
+  } finally {
+    if (pool !== null) await pool.close().catch(() => undefined);
+    if (tmp !== null) await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+// ---- the passes --------------------------------------------------------------------------------
+
+interface TensorOutcome {
+  dtype: string;
+  zerosBefore: number;
+  zerosAfter: number;
+  target: number | null;
+  threshold: number | null;
+  quantization: TensorResult['quantization'];
+}
+
+interface Chunk {
+  t: number;
+  start: number;
+  end: number;
+}
+
+interface Group {
+  tensors: number[];
+  k: number;
+  plan: GroupPlan | null;
+  /** Per chunk of its tensors (in tensor, then element order): below and at the threshold. */
+  lt: number[];
+  eq: number[];
+  chunks: Chunk[];
+}
+
+async function runPasses(
+  pool: Pool,
+  entries: TensorEntry[],
+  decisions: Decision[],
+  layouts: NMLayout[],
+  exportQ: QuantizeDtype | null,
+  sparsity: number | null,
+  opts: CheckedOptions,
+  weightData: object,
+): Promise<TensorOutcome[]> {
+  const chunkElements = (e: TensorEntry) => Math.max(1, Math.floor(opts.chunkBytes / Math.max(1, elementBytes(e))));
+  const chunksOf = (t: number): Chunk[] => {
+    const e = entries[t];
+    if (elementBytes(e) === 0 || e.size === 0) return [{ t, start: 0, end: e.size }];
+    const step = chunkElements(e);
+    const out: Chunk[] = [];
+    for (let s = 0; s < e.size; s += step) out.push({ t, start: s, end: Math.min(e.size, s + step) });
+    return out;
+  };
+  const bytesOf = (c: Chunk) => {
+    const per = elementBytes(entries[c.t]);
+    return per === 0 ? entries[c.t].byteLength : (c.end - c.start) * per;
+  };
+
+  // Groups that need an exact select over chunks: the global pool, and tensors pruned by their own
+  // sparsity that are too large for one chunk (smaller ones are pruned whole by the core kernels).
+  const groups: Group[] = [];
+  const groupOf = new Map<number, { g: number; j: number }>();
+  const poolTensors = decisions.flatMap((d, i) => (d.pool ? [i] : []));
+  if (poolTensors.length > 0) {
+    const n = poolTensors.reduce((a, i) => a + entries[i].size, 0);
+    groups.push({ tensors: poolTensors, k: prunedCount(sparsity as number, n), plan: null, lt: [], eq: [], chunks: [] });
+  }
+  entries.forEach((e, i) => {
+    const d = decisions[i];
+    if (d.prune && !d.pool && d.nm === null && e.quant === null && exportQ === null && e.size > chunkElements(e)) {
+      groups.push({ tensors: [i], k: prunedCount(d.sparsity as number, e.size), plan: null, lt: [], eq: [], chunks: [] });
+    }
+  });
+  groups.forEach((g, gi) => {
+    g.tensors.forEach((t, j) => groupOf.set(t, { g: gi, j }));
+    g.chunks = g.tensors.flatMap(chunksOf);
+  });
+
+  let selectTotal = 0;
+  let selectDone = 0;
+  const selectProgress = (c: Chunk) => {
+    selectDone += bytesOf(c);
+    opts.onProgress?.('select', Math.min(selectDone, selectTotal), selectTotal);
+  };
+  const groupBytes = (gi: number) => groups[gi].chunks.reduce((a, c) => a + bytesOf(c), 0);
+  const chunkJobs = <T extends object>(gs: number[], extra: (gi: number, ci: number) => T) =>
+    gs.flatMap((gi) => groups[gi].chunks.map((c, ci) => ({ ...c, ...extra(gi, ci), gi, ci })));
+  const nan = new Map<number, { count: number; first: number }>();
+  const noteNaN = (c: Chunk, r: NaNCount) => {
+    if (r.nan === 0) return;
+    const prev = nan.get(c.t) ?? { count: 0, first: Infinity };
+    nan.set(c.t, { count: prev.count + r.nan, first: Math.min(prev.first, c.start + r.firstNaN) });
+  };
+  const throwNaN = () => {
+    if (nan.size === 0) return;
+    const t = Math.min(...nan.keys());
+    const x = nan.get(t) as { count: number; first: number };
+    throw nanError(entries[t], x.count, x.first, weightData);
+  };
+  // Per chunk, the magnitudes gathered in a range and the count below it; the threshold and the
+  // per-chunk counts at it when the k-th smallest lies in the range (else false).
+  const gathered = async (gs: number[], range: (gi: number) => { lo: number; hi: number }): Promise<Set<number>> => {
+    const values = new Map<number, Uint32Array[]>();
+    const below = new Map<number, number[]>();
+    const stored = new Map<number, number>();
+    for (const gi of gs) {
+      values.set(gi, new Array(groups[gi].chunks.length).fill(EMPTY));
+      below.set(gi, new Array(groups[gi].chunks.length).fill(0));
+      stored.set(gi, 0);
+    }
+    const jobs = chunkJobs(gs, (gi) => ({ op: 'gather' as const, ...range(gi) }));
+    await pool.map(jobs, (job, r) => {
+      const x = r as { below: number; values: Uint32Array } & NaNCount;
+      selectProgress(job);
+      noteNaN(job, x);
+      (below.get(job.gi) as number[])[job.ci] = x.below;
+      const total = (stored.get(job.gi) as number) + x.values.length;
+      stored.set(job.gi, total);
+      if (total <= GATHER_CAP) (values.get(job.gi) as Uint32Array[])[job.ci] = x.values;
+    });
+    throwNaN();
+    const settled = new Set<number>();
+    for (const gi of gs) {
+      const g = groups[gi];
+      if (g.k === 0) continue;
+      const totalBelow = (below.get(gi) as number[]).reduce((a, b) => a + b, 0);
+      const count = stored.get(gi) as number;
+      if (count > GATHER_CAP || !(totalBelow < g.k && totalBelow + count >= g.k)) continue;
+      const parts = values.get(gi) as Uint32Array[];
+      const bits = selectGathered(parts, g.k - totalBelow);
+      bitsOf.set(gi, bits);
+      parts.forEach((v, ci) => {
+        const c = countAt(v, bits);
+        g.lt[ci] = (below.get(gi) as number[])[ci] + c.lt;
+        g.eq[ci] = c.eq;
+      });
+      settled.add(gi);
+    }
+    return settled;
+  };
+  const bitsOf = new Map<number, number>();
+
+  if (groups.length > 0) {
+    const all = groups.map((_, gi) => gi);
+    // Pass 1, a sample (1/64 of the weights, runs of 256) of each group: a bracket around the k-th.
+    const starts = groups.map((g) => {
+      let at = 0;
+      return g.chunks.map((c) => {
+        const x = at;
+        at += c.end - c.start;
+        return x;
+      });
+    });
+    const ranked = all.filter((gi) => groups[gi].k > 0);
+    const brackets = new Map<number, { lo: number; hi: number }>();
+    if (ranked.length > 0) {
+      await pool.map(chunkJobs(ranked, (gi, ci) => ({ op: 'sample' as const, group: gi, g0: starts[gi][ci] })), () => undefined);
+      const top = sumCollected(await pool.collect(), 'top');
+      for (const gi of ranked) {
+        const n = groups[gi].tensors.reduce((a, t) => a + entries[t].size, 0);
+        const b = sampleBracket(top.get(gi) ?? new Float64Array(TOP_BINS), groups[gi].k, n);
+        if (b !== null) brackets.set(gi, b);
+      }
+    }
+    // Pass 2, every weight: NaN, the count below the bracket and the magnitudes inside it.
+    selectTotal += all.reduce((a, gi) => a + groupBytes(gi), 0);
+    const settled = await gathered(all, (gi) => brackets.get(gi) ?? NOTHING);
+    for (const gi of all) if (groups[gi].k === 0) groups[gi].plan = ZERO_GROUP_PLAN;
+    // The sample misled (or the bracket was too crowded): the exact passes, a histogram of the top
+    // 16 bits, then the bin of the k-th gathered, or refined when it is too crowded too.
+    const rest = ranked.filter((gi) => !settled.has(gi));
+    if (rest.length > 0) {
+      selectTotal += rest.reduce((a, gi) => a + 2 * groupBytes(gi), 0);
+      await pool.map(chunkJobs(rest, (gi) => ({ op: 'top' as const, group: gi })), (job) => selectProgress(job));
+      const top = sumCollected(await pool.collect(), 'top');
+      const bins = new Map<number, { bin: number; rank: number; count: number }>();
+      for (const gi of rest) bins.set(gi, pickBin(top.get(gi) as Float64Array, groups[gi].k));
+      const gather = rest.filter((gi) => (bins.get(gi) as { count: number }).count <= GATHER_CAP);
+      const binRange = (gi: number) => {
+        const lo = (bins.get(gi) as { bin: number }).bin * 2 ** TOP_SHIFT;
+        return { lo, hi: lo + LOW_BINS - 1 };
+      };
+      const done = gather.length > 0 ? await gathered(gather, binRange) : new Set<number>();
+      if (done.size !== gather.length) throw new Error('tfjs-prune internal error: the k-th smallest left its histogram bin');
+      const refine = rest.filter((gi) => !done.has(gi));
+      if (refine.length > 0) {
+        selectTotal += refine.reduce((a, gi) => a + groupBytes(gi), 0);
+        await pool.map(chunkJobs(refine, (gi) => ({ op: 'low' as const, group: gi, bin: (bins.get(gi) as { bin: number }).bin })), (job) => selectProgress(job));
+        const low = sumCollected(await pool.collect(), 'low');
+        for (const gi of refine) {
+          const { bin, rank } = bins.get(gi) as { bin: number; rank: number };
+          bitsOf.set(gi, bin * 2 ** TOP_SHIFT + pickBin(low.get(gi) as Float64Array, rank).bin);
+        }
+        await pool.map(chunkJobs(refine, (gi) => ({ op: 'count' as const, bits: bitsOf.get(gi) as number })), (job, r) => {
+          const x = r as { lt: number; eq: number };
+          selectProgress(job);
+          groups[job.gi].lt[job.ci] = x.lt;
+          groups[job.gi].eq[job.ci] = x.eq;
+        });
+      }
+    }
+    groups.forEach((g, gi) => {
+      if (g.plan !== null) return;
+      const lt = new Map<number, number>();
+      const eq = new Map<number, number>();
+      g.chunks.forEach((c, ci) => {
+        lt.set(c.t, (lt.get(c.t) ?? 0) + g.lt[ci]);
+        eq.set(c.t, (eq.get(c.t) ?? 0) + g.eq[ci]);
+      });
+      g.plan = finishGroup(g.k, bitsOf.get(gi) as number, g.tensors.map((t) => lt.get(t) ?? 0), g.tensors.map((t) => eq.get(t) ?? 0));
+    });
+  }
+
+  // The prune pass: every tensor, chunk by chunk where its storage allows, else whole.
+  const outcomes: TensorOutcome[] = entries.map((e) => ({ dtype: storageDtype(e), zerosBefore: 0, zerosAfter: 0, target: null, threshold: null, quantization: null }));
+  const jobs: (Job & { t: number })[] = [];
+  entries.forEach((e, t) => {
+    const d = decisions[t];
+    const member = groupOf.get(t);
+    const copy = e.dtype !== 'float32' || (!d.prune && (exportQ === null || e.quant !== null));
+    if (copy) {
+      for (const c of chunksOf(t)) jobs.push({ op: 'copy', ...c });
+      return;
+    }
+    const g = member === undefined ? null : groups[member.g];
+    const plan = g?.plan ?? null;
+    if (g !== null && plan !== null && e.quant === null && exportQ === null) {
+      outcomes[t] = { dtype: 'float32', zerosBefore: 0, zerosAfter: 0, target: d.sparsity, threshold: plan.threshold, quantization: null };
+      const counts = plan.counts === null ? null : plan.counts[(member as { j: number }).j];
+      let eqBefore = 0;
+      g.chunks.forEach((c, ci) => {
+        if (c.t !== t) return;
+        let pick: ChunkPick = { zero: true };
+        if (counts !== null) {
+          const take = Math.max(0, Math.min(g.eq[ci], counts.take - eqBefore));
+          eqBefore += g.eq[ci];
+          pick = { zero: false, bits: plan.bits, lt: g.lt[ci], eq: g.eq[ci], take };
+        }
+        jobs.push({ op: 'prune', pick, ...c });
+      });
+      return;
+    }
+    const poolPlan = d.pool && plan !== null ? { bits: plan.bits, threshold: plan.threshold, counts: plan.counts === null ? null : plan.counts[(member as { j: number }).j] } : null;
+    jobs.push({ op: 'tensor', t, task: { decision: d, layout: layouts[t], quantize: exportQ, pool: poolPlan } });
+  });
+  const pruneTotal = jobs.reduce((a, j) => a + (j.op === 'tensor' ? entries[j.t].byteLength : 'start' in j ? bytesOf(j as Chunk) : 0), 0);
+  let pruneDone = 0;
+  let failure: { t: number; error: PruneError } | null = null;
+  await pool.map(jobs, (job, r) => {
+    const o = outcomes[job.t];
+    if (job.op === 'tensor') {
+      const x = r as Omit<TensorResult, 'bytes'>;
+      if (x.nan !== undefined) {
+        if (failure === null || job.t < failure.t) failure = { t: job.t, error: nanError(entries[job.t], x.nan.count, x.nan.first, weightData) };
+      } else outcomes[job.t] = { dtype: x.dtype, zerosBefore: x.zerosBefore, zerosAfter: x.zerosAfter, target: x.target, threshold: x.threshold, quantization: x.quantization };
+      pruneDone += entries[job.t].byteLength;
+    } else if (job.op === 'copy') {
+      const z = (r as { zeros: number }).zeros;
+      o.zerosBefore += z;
+      o.zerosAfter += z;
+      pruneDone += bytesOf(job);
+    } else if (job.op === 'prune') {
+      const x = r as { zerosBefore: number; zerosAfter: number };
+      o.zerosBefore += x.zerosBefore;
+      o.zerosAfter += x.zerosAfter;
+      pruneDone += bytesOf(job);
+    }
+    opts.onProgress?.('prune', pruneDone, pruneTotal);
+  });
+  if (failure !== null) throw (failure as { error: PruneError }).error;
+  return outcomes;
+}
+
+function sumCollected(parts: Collected[], key: 'top' | 'low'): Map<number, Float64Array> {
+  const out = new Map<number, Float64Array>();
+  for (const p of parts) {
+    for (const [g, h] of p[key]) {
+      const acc = out.get(g);
+      if (acc === undefined) out.set(g, h);
+      else for (let b = 0; b < h.length; b++) acc[b] += h[b];
+    }
+  }
+  return out;
+}
+
+// The message of the in-memory path's NaN error (engine.ts), with the shard file and offset.
+function nanError(e: TensorEntry, count: number, first: number, weightData: object): NaNWeightsError {
+  const per = e.size === 0 ? 0 : e.byteLength / e.size;
+  const loc = locate(weightData, e.name, e.byteOffset + first * per);
+  return new NaNWeightsError(
+    `${FNAME}: tensor '${e.name}' (float32[${e.shape.join(',')}]) holds ${count} NaN value${count === 1 ? '' : 's'}, ` +
+      `the first at element ${first} (${describeLocation(loc)}); a NaN has no magnitude to rank`,
+    count,
+    first,
+  );
+}
+
+/** The weight bytes of a model on disk (the sum of its shards' sizes), from model.json and the file sizes. */
+export async function weightBytesOnDisk(input: string): Promise<number> {
+  const m = await openModel(input, 'weightBytesOnDisk');
+  return m.inputFiles.reduce((a, f) => a + f.size, 0);
+}
+
+// ---- reading the model -----------------------------------------------------------------------
+
+interface OpenModel {
+  entries: TensorEntry[];
+  inputFiles: FileSpan[];
+  /** The model.json fields (no weights). */
+  artifacts: ModelArtifacts;
+  /** Stands for the weight data in messages (origin.ts records its files). */
+  weightData: object;
+}
+
+/**
+ * Reads model.json and checks it against the shard files' sizes, as loadArtifacts +
+ * pruneArtifacts do, without reading the weights (string tensors excepted: their lengths are
+ * read from the shards).
+ */
+export async function openModel(input: string, fname = FNAME): Promise<OpenModel> {
+  const file = await findModelFile(input, fname);
+  const text = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
+    throw new ModelIOError('IO_ERROR', `${fname}: cannot read ${file}: ${e.code ?? e.message}`, file);
+  });
+  const { model, groups } = parseModelText(text, file, fname);
+  const dir = path.dirname(file);
+  const inputFiles: FileSpan[] = [];
+  const specs: WeightSpec[] = [];
+  let base = 0;
+  for (const group of groups) {
+    const spans: FileSpan[] = [];
+    let off = 0;
+    for (const name of group.paths) {
+      const shard = path.resolve(dir, name);
+      const st = await stat(shard).catch((e: NodeJS.ErrnoException) => {
+        if (e.code === 'ENOENT') throw new ModelFormatError('WEIGHTS_MISMATCH', `${fname}: weight shard ${shard}, listed in ${file}, is missing`, { file: shard, byteOffset: 0 });
+        throw new ModelIOError('IO_ERROR', `${fname}: cannot read ${shard}: ${e.code ?? e.message}`, shard);
+      });
+      if (!st.isFile()) throw new ModelIOError('IO_ERROR', `${fname}: weight shard ${shard}, listed in ${file}, is not a file`, shard);
+      spans.push({ path: shard, start: off, size: st.size });
+      off += st.size;
+    }
+    const token = {};
+    recordWeightFiles(token, spans.map((s) => ({ file: s.path, byteOffset: s.start, byteLength: s.size })));
+    parseWeightSpecs(group.weights, new FileBytes(spans, fname), { fname, file, weightData: token });
+    for (const s of spans) inputFiles.push({ ...s, start: s.start + base });
+    specs.push(...(group.weights as WeightSpec[]));
+    base += off;
+  }
+  const names = new Set<string>();
+  for (const s of specs) {
+    if (names.has(s.name)) throw new ModelFormatError('MALFORMED_MODEL', `${fname}: ${file}: tensor '${s.name}' appears in two weight groups`, { file, tensor: s.name });
+    names.add(s.name);
+  }
+  const weightData = {};
+  recordWeightFiles(weightData, inputFiles.map((s): WeightFile => ({ file: s.path, byteOffset: s.start, byteLength: s.size })));
+  const entries = parseWeightSpecs(specs, new FileBytes(inputFiles, fname), { fname, weightData });
+  const artifacts: ModelArtifacts = { weightSpecs: specs };
+  copyModelFields(model, artifacts);
+  return { entries, inputFiles, artifacts, weightData };
+}
+
+/** Weight bytes in files, read on demand (the manifest check reads string lengths only). */
+class FileBytes implements ByteSource {
+  readonly byteLength: number;
+  constructor(
+    private readonly files: FileSpan[],
+    private readonly fname: string,
+  ) {
+    this.byteLength = files.reduce((a, f) => a + f.size, 0);
+  }
+
+  bytes(off: number, len: number): Uint8Array {
+    const out = new Uint8Array(len);
+    let done = 0;
+    for (const f of this.files) {
+      if (done === len) break;
+      const pos = off + done - f.start;
+      if (pos < 0 || pos >= f.size) continue;
+      const n = Math.min(f.size - pos, len - done);
+      const fd = openSync(f.path, 'r');
+      try {
+        let got = 0;
+        while (got < n) {
+          const r = readSync(fd, out, done + got, n - got, pos + got);
+          if (r === 0) throw new ModelIOError('IO_ERROR', `${this.fname}: ${f.path} ended early`, f.path);
+          got += r;
+        }
+      } finally {
+        closeSync(fd);
+      }
+      done += n;
+    }
+    return out;
+  }
+}
+
+// ---- options ---------------------------------------------------------------------------------
+
+interface CheckedOptions {
+  overwrite: boolean;
+  shardBytes: number;
+  fileName: string | undefined;
+  threads: number | undefined;
+  chunkBytes: number;
+  onProgress: PruneDirectoryOptions['onProgress'];
+}
+
+const OPTION_KEYS = ['overwrite', 'shardBytes', 'fileName', 'threads', 'chunkBytes', 'onProgress'];
+
+function checkOptions(options: PruneDirectoryOptions): CheckedOptions {
+  if (options === null || typeof options !== 'object') throw new ArgumentError(`${FNAME}: options must be an object`);
+  for (const key of Object.keys(options)) {
+    if (!OPTION_KEYS.includes(key)) throw new ArgumentError(`${FNAME}: unknown option '${key}' (known: ${OPTION_KEYS.join(', ')})`);
+  }
+  const overwrite = options.overwrite ?? false;
+  if (typeof overwrite !== 'boolean') throw new ArgumentError(`${FNAME}: overwrite must be a boolean`);
+  const shardBytes = options.shardBytes ?? DEFAULT_SHARD_BYTES;
+  if (!Number.isSafeInteger(shardBytes) || shardBytes < 1) throw new ArgumentError(`${FNAME}: shardBytes must be a positive integer, got ${String(shardBytes)}`);
+  const fileName = options.fileName;
+  if (fileName !== undefined && (typeof fileName !== 'string' || fileName === '' || fileName !== path.basename(fileName) || !fileName.endsWith('.json'))) {
+    throw new ArgumentError(`${FNAME}: fileName must be a plain file name ending in .json, got ${String(fileName)}`);
+  }
+  const threads = options.threads;
+  if (threads !== undefined && (!Number.isInteger(threads) || threads < 0 || threads > 256)) throw new ArgumentError(`${FNAME}: threads must be an integer in [0, 256], got ${String(threads)}`);
+  const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
+  if (!Number.isSafeInteger(chunkBytes) || chunkBytes < 1 || chunkBytes > 2 ** 30) throw new ArgumentError(`${FNAME}: chunkBytes must be an integer in [1, 2^30], got ${String(chunkBytes)}`);
+  if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw new ArgumentError(`${FNAME}: onProgress must be a function`);
+  return { overwrite, shardBytes, fileName, threads, chunkBytes, onProgress: options.onProgress };
+}
+
+// ---- running jobs ------------------------------------------------------------------------------
+
+interface Pool {
+  /** Runs the jobs (any order, any thread); `done` sees each result in the calling thread. */
+  map<J extends Job>(jobs: J[], done: (job: J, result: JobResult) => void): Promise<void>;
+  /** Each runner's histograms since the last collect. */
+  collect(): Promise<Collected[]>;
+  close(): Promise<void>;
+}
+
+class InlinePool implements Pool {
+  private readonly runner: JobRunner;
+  constructor(setup: RunnerSetup) {
+    this.runner = new JobRunner(setup);
+  }
+
+  async map<J extends Job>(jobs: J[], done: (job: J, result: JobResult) => void): Promise<void> {
+    for (const job of jobs) done(job, this.runner.run(job).result);
+  }
+
+  async collect(): Promise<Collected[]> {
+    return [this.runner.run({ op: 'collect' }).result as Collected];
+  }
+
+  async close(): Promise<void> {
+    this.runner.close();
+  }
+}
+
+class WorkerPool implements Pool {
+  private nextId = 0;
+  private readonly pending = new Map<number, { resolve: (r: JobResult) => void; reject: (e: unknown) => void }>();
+  private broken: unknown = null;
+  private closed = false;
+
+  private constructor(private readonly workers: Worker[]) {
+    for (const w of workers) {
+      w.on('message', (msg: { id: number; result?: JobResult; error?: SerializedError }) => {
+        const p = this.pending.get(msg.id);
+        if (p === undefined) return;
+        this.pending.delete(msg.id);
+        if (msg.error !== undefined) p.reject(deserializeError(msg.error));
+        else p.resolve(msg.result ?? null);
+      });
+      const fail = (e: unknown) => {
+        this.broken ??= e;
+        for (const p of this.pending.values()) p.reject(e);
+        this.pending.clear();
+      };
+      w.on('error', (e) => fail(new Error(`tfjs-prune internal error: a ${FNAME} worker failed: ${e.message}`)));
+      w.on('exit', (code) => {
+        if (!this.closed) fail(new Error(`tfjs-prune internal error: a ${FNAME} worker exited (code ${code})`));
+      });
+    }
+  }
+
+  static async start(n: number, setup: RunnerSetup, init: { forceScalar: boolean; chunkLength: number }): Promise<WorkerPool> {
+    const url = workerScript();
+    const workers = Array.from({ length: n }, () => new Worker(url, { workerData: { setup, init } }));
+    return new WorkerPool(workers);
+  }
+
+  private send(w: Worker, job: Job): Promise<JobResult> {
+    if (this.broken !== null) return Promise.reject(this.broken);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      w.postMessage({ id, job });
+    });
+  }
+
+  async map<J extends Job>(jobs: J[], done: (job: J, result: JobResult) => void): Promise<void> {
+    let next = 0;
+    let stop = false;
+    const lane = async (w: Worker) => {
+      try {
+        while (next < jobs.length && !stop) {
+          const job = jobs[next++];
+          const { gi: _g, ci: _c, ...plain } = job as J & { gi?: number; ci?: number };
+          done(job, await this.send(w, plain as Job));
+        }
+      } catch (e) {
+        stop = true; // the other threads stop after their current job
+        throw e;
+      }
+    };
+    const lanes = this.workers.map(lane);
+    const results = await Promise.allSettled(lanes);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  async collect(): Promise<Collected[]> {
+    return (await Promise.all(this.workers.map((w) => this.send(w, { op: 'collect' })))) as Collected[];
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all(
+      this.workers.map(
+        (w) =>
+          new Promise<void>((resolve) => {
+            w.once('exit', () => resolve());
+            w.postMessage({ close: true });
+            // A worker stuck in a job is terminated rather than waited for.
+            setTimeout(() => void w.terminate(), 5000).unref();
+          }),
+      ),
+    );
+  }
+}
+
+/** The built worker entry: beside this module in dist/, or dist/ of the package when run from sources. */
+function workerScript(): URL {
+  const candidates = ['./stream-worker.mjs', '../stream-worker.mjs', '../../dist/stream-worker.mjs'].map((p) => new URL(p, import.meta.url));
+  for (const u of candidates) if (existsSync(fileURLToPath(u))) return u;
+  const here = fileURLToPath(import.meta.url);
+  throw new ModelIOError('IO_ERROR', `${FNAME}: the worker script stream-worker.mjs was not found beside ${here} (build the package, or pass { threads: 0 })`, here);
+}
+
+function deserializeError(s: SerializedError): Error {
+  const f = s.fields;
+  let e: Error;
+  switch (s.name) {
+    case 'ModelIOError':
+      e = new ModelIOError(s.code as 'IO_ERROR' | 'OUTPUT_EXISTS', s.message, String(f.file ?? ''));
+      break;
+    case 'ModelFormatError':
+      e = new ModelFormatError(s.code as 'MALFORMED_MODEL' | 'WEIGHTS_MISMATCH', s.message, { file: f.file as string | undefined, tensor: f.tensor as string | undefined, byteOffset: f.byteOffset as number | undefined });
+      break;
+    case 'NaNWeightsError':
+      e = new NaNWeightsError(s.message, Number(f.count), Number(f.firstIndex));
+      break;
+    case 'ArgumentError':
+      e = new ArgumentError(s.message);
+      break;
+    default:
+      e = s.code !== undefined ? new PruneError(s.code as PruneErrorCode, s.message) : new Error(s.message);
+  }
+  if (s.stack !== undefined) e.stack = s.stack;
+  return e;
+}

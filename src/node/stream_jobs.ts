@@ -1,0 +1,243 @@
+/// <reference types="node" />
+// The jobs of pruneDirectory's passes, run by a worker thread (stream_worker.ts) or, with
+// `threads: 0`, in the calling thread. A runner reads its chunks straight from the input shard
+// files and writes its results straight into the output shard files at their final offsets, so
+// no weight bytes travel between threads and the order in which jobs finish does not matter.
+import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { ModelIOError } from '../errors.js';
+import type { TensorEntry } from '../model/manifest.js';
+import {
+  chunkEntry,
+  chunkZeros,
+  countAt,
+  elementBytes,
+  codeTable,
+  gatherRange,
+  sampleRuns,
+  histLow,
+  histTop,
+  LOW_BINS,
+  magnitudeBits,
+  pruneChunk,
+  pruneTensor,
+  TOP_BINS,
+  type ChunkPick,
+  type NaNCount,
+  type TensorResult,
+  type TensorTask,
+} from '../model/stream.js';
+
+/** A file holding bytes [start, start + size) of a concatenation. */
+export interface FileSpan {
+  path: string;
+  start: number;
+  size: number;
+}
+
+export interface RunnerSetup {
+  fname: string;
+  entries: TensorEntry[];
+  input: FileSpan[];
+  output: FileSpan[];
+  /** Where each tensor starts in the output weight data. */
+  outOffsets: number[];
+}
+
+interface Range {
+  t: number;
+  start: number;
+  end: number;
+}
+
+export type Job =
+  | ({ op: 'top'; group: number } & Range)
+  | ({ op: 'sample'; group: number; g0: number } & Range)
+  | ({ op: 'gather'; lo: number; hi: number } & Range)
+  | ({ op: 'low'; group: number; bin: number } & Range)
+  | ({ op: 'count'; bits: number } & Range)
+  | ({ op: 'prune'; pick: ChunkPick } & Range)
+  | ({ op: 'copy' } & Range)
+  | { op: 'tensor'; t: number; task: TensorTask }
+  | { op: 'collect' };
+
+export interface Collected {
+  top: [number, Float64Array][];
+  low: [number, Float64Array][];
+}
+
+export type JobResult =
+  | NaNCount
+  | ({ below: number; values: Uint32Array } & NaNCount)
+  | { lt: number; eq: number }
+  | { zerosBefore: number; zerosAfter: number }
+  | { zeros: number }
+  | Omit<TensorResult, 'bytes'>
+  | Collected
+  | null;
+
+/** Reads and writes byte ranges of a concatenation of files (file descriptors kept open). */
+export class FileSet {
+  private readonly fds = new Map<number, number>();
+  constructor(
+    private readonly files: readonly FileSpan[],
+    private readonly flags: 'r' | 'r+',
+    private readonly fname: string,
+  ) {}
+
+  private fd(i: number): number {
+    let fd = this.fds.get(i);
+    if (fd === undefined) {
+      const f = this.files[i];
+      try {
+        fd = openSync(f.path, this.flags);
+      } catch (e) {
+        throw new ModelIOError('IO_ERROR', `${this.fname}: cannot open ${f.path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, f.path);
+      }
+      this.fds.set(i, fd);
+    }
+    return fd;
+  }
+
+  private find(off: number): number {
+    let lo = 0;
+    let hi = this.files.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (this.files[mid].start <= off) lo = mid;
+      else hi = mid - 1;
+    }
+    while (lo < this.files.length - 1 && off >= this.files[lo].start + this.files[lo].size) lo++;
+    return lo;
+  }
+
+  read(off: number, out: Uint8Array): void {
+    let done = 0;
+    let i = out.length > 0 ? this.find(off) : 0;
+    while (done < out.length) {
+      const f = this.files[i];
+      const pos = off + done - f.start;
+      const n = Math.min(f.size - pos, out.length - done);
+      let got = 0;
+      while (got < n) {
+        const r = readSync(this.fd(i), out, done + got, n - got, pos + got);
+        if (r === 0) throw new ModelIOError('IO_ERROR', `${this.fname}: ${f.path} ended at byte ${pos + got} while being read (expected ${f.size} bytes; did it change?)`, f.path);
+        got += r;
+      }
+      done += n;
+      i++;
+    }
+  }
+
+  write(off: number, bytes: Uint8Array): void {
+    let done = 0;
+    let i = bytes.length > 0 ? this.find(off) : 0;
+    while (done < bytes.length) {
+      const f = this.files[i];
+      const pos = off + done - f.start;
+      const n = Math.min(f.size - pos, bytes.length - done);
+      let put = 0;
+      while (put < n) put += writeSync(this.fd(i), bytes, done + put, n - put, pos + put);
+      done += n;
+      i++;
+    }
+  }
+
+  close(): void {
+    for (const fd of this.fds.values()) closeSync(fd);
+    this.fds.clear();
+  }
+}
+
+export class JobRunner {
+  private readonly input: FileSet;
+  private readonly output: FileSet;
+  private top = new Map<number, Float64Array>();
+  private low = new Map<number, Float64Array>();
+  private readonly luts = new Map<number, Uint32Array | null>();
+  private scratch = new ArrayBuffer(0);
+
+  constructor(private readonly setup: RunnerSetup) {
+    this.input = new FileSet(setup.input, 'r', setup.fname);
+    this.output = new FileSet(setup.output, 'r+', setup.fname);
+  }
+
+  /** Runs a job; the result and the buffers to transfer with it. */
+  run(job: Job): { result: JobResult; transfer: ArrayBuffer[] } {
+    switch (job.op) {
+      case 'top': {
+        let h = this.top.get(job.group);
+        if (h === undefined) this.top.set(job.group, (h = new Float64Array(TOP_BINS)));
+        return { result: histTop(this.bits(job), h), transfer: [] };
+      }
+      case 'sample': {
+        let h = this.top.get(job.group);
+        if (h === undefined) this.top.set(job.group, (h = new Float64Array(TOP_BINS)));
+        for (const [from, to] of sampleRuns(job.g0, job.end - job.start)) histTop(this.bits({ t: job.t, start: job.start + from, end: job.start + to }), h);
+        return { result: null, transfer: [] };
+      }
+      case 'gather': {
+        const r = gatherRange(this.bits(job), job.lo, job.hi);
+        return { result: r, transfer: [r.values.buffer as ArrayBuffer] };
+      }
+      case 'low': {
+        let h = this.low.get(job.group);
+        if (h === undefined) this.low.set(job.group, (h = new Float64Array(LOW_BINS)));
+        histLow(this.bits(job), job.bin, h);
+        return { result: null, transfer: [] };
+      }
+      case 'count':
+        return { result: countAt(this.bits(job), job.bits), transfer: [] };
+      case 'prune': {
+        const { e, bytes } = this.chunk(job);
+        const r = pruneChunk(new Float32Array(bytes, 0, e.size), job.pick);
+        this.output.write(this.setup.outOffsets[job.t] + job.start * 4, new Uint8Array(bytes, 0, e.byteLength));
+        return { result: r, transfer: [] };
+      }
+      case 'copy': {
+        const { e, bytes } = this.chunk(job);
+        const zeros = chunkZeros(e, bytes);
+        const per = elementBytes(e);
+        this.output.write(this.setup.outOffsets[job.t] + job.start * per, new Uint8Array(bytes, 0, e.byteLength));
+        return { result: { zeros }, transfer: [] };
+      }
+      case 'tensor': {
+        const e = this.setup.entries[job.t];
+        const { e: whole, bytes } = this.chunk({ t: job.t, start: 0, end: e.size });
+        const { bytes: out, ...rest } = pruneTensor(whole, bytes, job.task);
+        if (rest.nan === undefined) this.output.write(this.setup.outOffsets[job.t], out);
+        return { result: rest, transfer: [] };
+      }
+      case 'collect': {
+        const result: Collected = { top: [...this.top], low: [...this.low] };
+        this.top = new Map();
+        this.low = new Map();
+        return { result, transfer: [...result.top.map(([, h]) => h.buffer as ArrayBuffer), ...result.low.map(([, h]) => h.buffer as ArrayBuffer)] };
+      }
+    }
+  }
+
+  close(): void {
+    this.input.close();
+    this.output.close();
+  }
+
+  /**
+   * Elements [start, end) of tensor t at byte 0 of the runner's scratch buffer (valid until the
+   * next read; jobs copy out whatever they keep), with their entry.
+   */
+  private chunk(r: Range): { e: TensorEntry; bytes: ArrayBuffer } {
+    const full = this.setup.entries[r.t];
+    const e = chunkEntry(full, r.start, r.end);
+    const per = elementBytes(full);
+    if (this.scratch.byteLength < e.byteLength) this.scratch = new ArrayBuffer(Math.max(e.byteLength, this.scratch.byteLength * 2));
+    this.input.read(full.byteOffset + r.start * per, new Uint8Array(this.scratch, 0, e.byteLength));
+    return { e, bytes: this.scratch };
+  }
+
+  private bits(r: Range): Uint32Array {
+    const { e, bytes } = this.chunk(r);
+    let lut = this.luts.get(r.t);
+    if (lut === undefined) this.luts.set(r.t, (lut = codeTable(e)));
+    return magnitudeBits(e, bytes, lut);
+  }
+}
