@@ -38,7 +38,8 @@
 // tfjs-backend-wasm 4.22 has no Conv2DBackpropFilter; scripts/mnist-common.mjs registers one built
 // on its Conv3DBackpropFilterV2 (the cpu backend takes 20 minutes an epoch here, wasm 35 s).
 // Prints a table per seed and a summary, and writes bench/.tmp/training-mot.json (--out). About
-// 5 minutes per seed on an idle machine (12 with the dense model trained), far more when loaded.
+// 4 minutes per seed on the idle 2-core machine (7 when the dense model is trained); the recorded
+// 3-seed run took 43 minutes under heavy load.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
