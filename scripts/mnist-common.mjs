@@ -110,17 +110,19 @@ export function lenet300100(seed = 1, { l2 = 0 } = {}) {
  * The small CNN of TF Model Optimization's Keras pruning tutorial ("Pruning in Keras example"):
  * Reshape(28, 28, 1), Conv2D(12, 3x3, relu), MaxPooling2D(2x2), Flatten, Dense(10).
  * Softmax is folded into the loss there; here the last layer has it, as tfjs losses expect.
+ * `l2` adds an L2 penalty on both kernels.
  */
-export function tutorialCnn(seed = 1) {
+export function tutorialCnn(seed = 1, { l2 = 0 } = {}) {
   const init = (k) => tf.initializers.glorotUniform({ seed: seed * 10 + k });
+  const reg = l2 > 0 ? { kernelRegularizer: tf.regularizers.l2({ l2 }) } : {};
   return tf.sequential({
     name: 'mot_tutorial_cnn',
     layers: [
       tf.layers.reshape({ name: 'reshape', targetShape: [28, 28, 1], inputShape: [784] }),
-      tf.layers.conv2d({ name: 'conv', filters: 12, kernelSize: 3, activation: 'relu', kernelInitializer: init(1) }),
+      tf.layers.conv2d({ name: 'conv', filters: 12, kernelSize: 3, activation: 'relu', kernelInitializer: init(1), ...reg }),
       tf.layers.maxPooling2d({ name: 'pool', poolSize: 2 }),
       tf.layers.flatten({ name: 'flatten' }),
-      tf.layers.dense({ name: 'dense', units: 10, activation: 'softmax', kernelInitializer: init(2) }),
+      tf.layers.dense({ name: 'dense', units: 10, activation: 'softmax', kernelInitializer: init(2), ...reg }),
     ],
   });
 }
