@@ -1,7 +1,7 @@
 // The typed-array API: argument checks, the meaning of sparsity and thresholds, and reports. The
 // numeric work is done by a KernelBackend (the Wasm kernels).
 import { ArgumentError, NaNWeightsError } from '../errors.js';
-import { selectParts, wasmBackend, WasmWeights, type Extra, type KernelBackend, type PartsSelection, type Weights } from '../wasm/index.js';
+import { bracketPass, selectParts, wasmBackend, WasmWeights, type Extra, type KernelBackend, type PartsSelection, type Weights } from '../wasm/index.js';
 
 export interface CountReport {
   /** Weights that are zero afterwards (weights that were already zero count as pruned). */
@@ -103,6 +103,14 @@ export function pruneToSparsity(weights: Weights, sparsity: number): PruneReport
  */
 export function selectAcrossArrays(fname: string, arrays: readonly Weights[], k: number, extra?: Extra): PartsSelection | { nanPart: number } {
   return selectParts(fname, arrays, k, extra);
+}
+
+/**
+ * For the streaming select (not public API): magnitudes below `lo` and NaN counted, those inside
+ * [lo, hi] copied out (bit patterns, in order); `values` is null when more than `cap` fell inside.
+ */
+export function gatherBracket(fname: string, weights: Weights, lo: number, hi: number, cap: number): { below: number; nan: number; values: Uint32Array | null } {
+  return bracketPass(fname, weights, lo, hi, cap);
 }
 
 /**

@@ -9,6 +9,7 @@ export {
   prunedCount,
   roundHalfEven,
   selectAcrossArrays,
+  gatherBracket,
   pruneBelowBits,
   columnNorms,
 } from './api.js';

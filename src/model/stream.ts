@@ -19,7 +19,7 @@
 // prunes its own exact count with the core kernels, so the output does not depend on the chunk
 // size or on which thread ran which chunk.
 import { NaNWeightsError } from '../errors.js';
-import { countZeros, pruneByThreshold, pruneToSparsity } from '../kernels/index.js';
+import { countZeros, gatherBracket, pruneByThreshold, pruneToSparsity } from '../kernels/index.js';
 import { allocWeights, type Weights } from '../wasm/index.js';
 import { encode, otherZeros, pruneCodes, readCoded, readFloat, requantize, type Encoded } from './codec.js';
 import type { Decision } from './config.js';
@@ -111,6 +111,15 @@ export function histTop(u: Uint32Array, h: Float64Array): NaNCount {
  * lo = 0 only counts NaN.
  */
 export function gatherRange(u: Uint32Array, lo: number, hi: number): { below: number; values: Uint32Array } & NaNCount {
+  // The kernels' bracket pass (SIMD compaction) when the bracket holds what a bracket should.
+  if (hi >= lo && u.length >= 4096) {
+    const r = gatherBracket('pruneDirectory', new Float32Array(u.buffer, u.byteOffset, u.length), lo, hi, Math.max(1 << 16, u.length >>> 4));
+    if (r.values !== null && r.nan === 0) return { below: r.below, values: r.values, nan: 0, firstNaN: -1 };
+  }
+  return gatherRangeJs(u, lo, hi);
+}
+
+function gatherRangeJs(u: Uint32Array, lo: number, hi: number): { below: number; values: Uint32Array } & NaNCount {
   let below = 0;
   let nan = 0;
   let firstNaN = -1;

@@ -6,7 +6,7 @@ export { decodeBase64 } from './base64.js';
 export { allocWeights, WasmWeights } from './weights.js';
 export { wasmBackend } from './backend.js';
 export type { KernelBackend, Selection, Weights } from './backend.js';
-export { selectParts } from './parts.js';
+export { bracketPass, selectParts } from './parts.js';
 export type { Extra, PartsSelection } from './parts.js';
 export {
   loadTensorKernels,

@@ -2,7 +2,7 @@
 import { runtime } from './runtime.js';
 import { source, Stream, type Weights } from './backend.js';
 import { selectAcross, type PartsSelection } from './select-parts.js';
-import type { Extra } from './select.js';
+import { COMPACT_TABLE, type Extra } from './select.js';
 
 export type { Extra } from './select.js';
 export type { PartsSelection } from './select-parts.js';
@@ -16,4 +16,29 @@ export function selectParts(fname: string, ws: readonly Weights[], k: number, ex
   const rt = runtime(fname);
   const scratch = { memory: rt.heap.memory, malloc: (bytes: number) => rt.heap.alloc(bytes), free: (ptr: number) => rt.heap.release(ptr) };
   return selectAcross(rt.ex, scratch, ws.map((w) => source(new Stream(rt, w))), k, extra);
+}
+
+/**
+ * One bracket pass over `w` (the streaming global select's gather, chunk by chunk): how many
+ * magnitudes lie below `lo`, how many are NaN, and a copy of the magnitude bit patterns inside
+ * [lo, hi], in order; `values` is null when more than `cap` fell inside (the caller gathers that
+ * chunk another way).
+ */
+export function bracketPass(fname: string, w: Weights, lo: number, hi: number, cap: number): { below: number; nan: number; values: Uint32Array | null } {
+  const rt = runtime(fname);
+  const n = w.length;
+  const scratch = rt.heap.alloc(16 + 256 + (cap + 4) * 4);
+  try {
+    const res = scratch;
+    const out = scratch + 16 + 256;
+    new Uint32Array(rt.heap.memory.buffer, res, 2).fill(0);
+    new Uint8Array(rt.heap.memory.buffer, res + 16, 256).set(COMPACT_TABLE);
+    let count = 0;
+    new Stream(rt, w).each(false, (ptr, len) => (count = rt.ex.countBracket(ptr, len, lo, hi, out, count, cap, res) >>> 0));
+    const [below, nan] = new Uint32Array(rt.heap.memory.buffer, res, 2);
+    const values = count > cap || count > n ? null : new Uint32Array(rt.heap.memory.buffer, out, count).slice();
+    return { below, nan, values };
+  } finally {
+    rt.heap.release(scratch);
+  }
 }
