@@ -2,7 +2,7 @@
 // tfjs-backend-wasm against the dense model in the same run.
 //
 //   npm run build && nice -n 10 node bench/structured.mjs [--part=cnn|mlp|all] [--epochs=2]
-//       [--fine-epochs=1] [--reps=41] [--sparsity=0.5] [--filters=16,32]
+//       [--fine-epochs=1] [--reps=201] [--sparsity=0.5] [--filters=16,32]
 //
 // (a) cnn: a small CNN (Reshape, Conv2D 16 3x3 ReLU, MaxPool 2, Conv2D 32 3x3 ReLU, MaxPool 2,
 //     Flatten, Dense 10 softmax: the Keras "simple MNIST convnet" at half width (--filters) and
@@ -18,8 +18,9 @@
 //     batchSize = the batch.
 //
 // Timing: each model is warmed up, then the two models alternate (dense, pruned, pruned, dense,
-// ...) --reps times and the medians are compared. tfjs-backend-wasm, SIMD, one thread (Node).
-// Writes bench/.tmp/structured.json.
+// ...) --reps times and the medians are compared. The trained CNNs are saved to
+// bench/.tmp/structured-cnn-{dense,pruned}.json; --part=cnn-time re-times them without training. tfjs-backend-wasm, SIMD, one thread (Node).
+// Writes bench/.tmp/structured-<part>.json.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,7 +34,7 @@ const opt = args();
 const part = opt.part ?? 'all';
 const epochs = Number(opt.epochs ?? 2);
 const fineEpochs = Number(opt['fine-epochs'] ?? 1);
-const reps = Number(opt.reps ?? 41);
+const reps = Number(opt.reps ?? 201);
 const sparsity = Number(opt.sparsity ?? 0.5);
 const filters = String(opt.filters ?? '16,32').split(',').map(Number);
 const tf = await setupTf('wasm');
@@ -139,6 +140,25 @@ async function compare(name, dense, pruned, batches) {
   return out;
 }
 
+const saved = (name) => path.join(root, `bench/.tmp/structured-cnn-${name}.json`);
+async function saveModel(model, name) {
+  await model.save(tf.io.withSaveHandler(async (a) => {
+    mkdirSync(path.join(root, 'bench/.tmp'), { recursive: true });
+    writeFileSync(saved(name), JSON.stringify({ modelTopology: a.modelTopology, weightSpecs: a.weightSpecs, weightData: Buffer.from(a.weightData).toString('base64') }));
+    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+  }));
+}
+async function loadModel(name) {
+  const j = JSON.parse(readFileSync(saved(name), 'utf8'));
+  const b = Buffer.from(j.weightData, 'base64');
+  return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: j.modelTopology, weightSpecs: j.weightSpecs, weightData: b.buffer.slice(b.byteOffset, b.byteOffset + b.length) }));
+}
+
+if (part === 'cnn-time') {
+  const r = await compare('cnn', await loadModel('dense'), await loadModel('pruned'), [1, 64]);
+  results.cnnTime = r;
+}
+
 if (part === 'cnn' || part === 'all') {
   log(`(a) CNN: training ${epochs} epoch(s)`);
   const dense = cnn();
@@ -150,6 +170,8 @@ if (part === 'cnn' || part === 'all') {
   log(`  pruned ${pct(sparsity)} of the filters: ${pct(prunedAcc0)} before fine-tuning`);
   await fitEpochs(pruned, fineEpochs, 1e-3);
   const prunedAcc = accuracy(pruned, test);
+  await saveModel(dense, 'dense');
+  await saveModel(pruned, 'pruned');
   const r = await compare('cnn', dense, pruned, [1, 64]);
   results.cnn = { denseAcc, prunedAcc0, prunedAcc, drop: denseAcc - prunedAcc, totals: report.totals, ...r };
   console.log(`(a) CNN: dense ${pct(denseAcc)}, pruned ${pct(prunedAcc0)} -> fine-tuned ${pct(prunedAcc)} (drop ${((denseAcc - prunedAcc) * 100).toFixed(2)} pp); batch 64 speed-up ${r.speed[64].speedup}x, batch 1 ${r.speed[1].speedup}x`);
@@ -184,5 +206,5 @@ if (part === 'mlp' || part === 'all') {
 }
 
 mkdirSync(path.join(root, 'bench/.tmp'), { recursive: true });
-writeFileSync(path.join(root, 'bench/.tmp/structured.json'), JSON.stringify(results, null, 2));
+writeFileSync(path.join(root, `bench/.tmp/structured-${part}.json`), JSON.stringify(results, null, 2));
 log('done');

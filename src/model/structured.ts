@@ -253,11 +253,17 @@ export async function pruneStructured(model: LayersModel, config: StructuredConf
     const cls = layer.getClassName();
     const nodes = layer.inboundNodes;
     const opaque = (why: string, note: string) => {
+      let froze = false;
       for (const n of nodes) {
-        for (const t of n.inputTensors) freezeState(stateOf(t), why);
+        for (const t of n.inputTensors) {
+          const st = stateOf(t);
+          froze ||= st.segs.some((seg) => seg.g >= 0);
+          freezeState(st, why);
+        }
         for (const t of n.outputTensors) states.set(t.id, fixed(t.shape));
       }
-      layerNotes.set(layer.name, note);
+      // Noted where it matters: the layer stopped a prunable channel, or is itself a producer.
+      if (froze || PRODUCERS.has(cls) || cls === 'DepthwiseConv2D') layerNotes.set(layer.name, note);
       if (PRODUCERS.has(cls) || cls === 'DepthwiseConv2D') unhandled.set(layer.name, note);
     };
     if (nodes.length !== 1) {
@@ -272,7 +278,7 @@ export async function pruneStructured(model: LayersModel, config: StructuredConf
       for (const t of outT) states.set(t.id, s);
     };
     const cannot = `feeds ${cls} '${layer.name}', whose input slicing is unknown`;
-    if (ins.length === 0) {
+    if (ins.length === 0 || cls === 'InputLayer') {
       setOut(fixed(outT[0].shape));
       continue;
     }

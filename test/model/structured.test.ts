@@ -333,6 +333,7 @@ describe('functional model: residual Add and Concatenate', () => {
     expect(p.getLayer('bn').getWeights()[0].shape).toEqual([5]);
     expect(p.getLayer('out').getWeights()[0].shape).toEqual([36 * 5, 2]);
     expect(maxDiff(predict(p, x), predict(m, x))).toBeLessThan(1e-5);
+    expect(report.layers.filter((l) => l.note !== null).map((l) => l.name)).toEqual(['out']);
     const loaded = await roundTrip(p);
     expect(maxDiff(predict(loaded, x), predict(p, x))).toBe(0);
     loaded.compile({ optimizer: 'sgd', loss: 'meanSquaredError' });
