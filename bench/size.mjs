@@ -58,6 +58,15 @@ for (const [entry, label] of [['index', 'tfjs-prune (root, both Wasm builds embe
   rows.push({ entry, label, ...(await bundle(join(dist, `${entry}.mjs`))) });
 }
 rows.push({ entry: null, label: 'tfjs-prune/tfjs, fflate counted', ...(await bundle(join(dist, 'tfjs.mjs'), { withFflate: true })) });
+// What an app that uses only the ops ships: a module importing them from the tfjs entry, tree-shaken
+// by rollup ("sideEffects": false), as a consumer's bundler would.
+const OPS = 'registerPruneKernels, pruneMagnitude, magnitudeMask, applyMask';
+const opsOnly = {
+  name: 'ops-only',
+  resolveId: (id) => (id === 'ops-only' ? id : null),
+  load: (id) => (id === 'ops-only' ? `export { ${OPS} } from ${JSON.stringify(join(dist, 'tfjs.mjs'))};` : null),
+};
+rows.push({ entry: null, label: `tfjs-prune/tfjs, only the ops imported (${OPS}), tree-shaken`, ...(await bundle('ops-only', { plugins: [opsOnly] })) });
 
 // Parts.
 const generated = (f) => readFileSync(join(root, 'src/wasm', f), 'utf8');
