@@ -10,17 +10,10 @@ import { normalizeConfig } from './config.js';
 import { runPlan, type Access } from './engine.js';
 import { VALUE_BYTES } from './manifest.js';
 import { buildReport, GzipCounter } from './report.js';
-import { classify, type LayerIndex } from './select.js';
+import { classify, layerIndexOf } from './select.js';
 import type { ModelPruneReport, PruneConfig, PruneModelOptions, SizeReport } from './types.js';
 
 const FNAME = 'pruneModel';
-
-interface LayerLike {
-  name: string;
-  getClassName(): string;
-  layers?: LayerLike[];
-  layer?: LayerLike;
-}
 
 /**
  * Prunes a live tf.LayersModel in place and returns the report. Optimizer state is untouched.
@@ -36,13 +29,7 @@ export async function pruneModel(model: LayersModel, config: PruneConfig, option
   const gzip = options.gzip ?? true;
   wasmInfo();
 
-  const index: LayerIndex = new Map();
-  const walk = (l: LayerLike) => {
-    const inner = l.layer;
-    index.set(l.name, inner ? inner.getClassName() : l.getClassName());
-    for (const c of l.layers ?? []) walk(c);
-  };
-  for (const l of model.layers as unknown as LayerLike[]) walk(l);
+  const index = layerIndexOf(model);
 
   const vars = model.weights;
   const tensors = vars.map((v) => ({ name: v.originalName, shape: [...v.shape] as number[], dtype: v.dtype as string, size: (v.shape as number[]).reduce((a, b) => a * b, 1) }));

@@ -15,7 +15,7 @@ import { registerPruneKernels } from '../tfjs/register.js';
 import { decide, normalizeConfig, type NormalizedConfig } from './config.js';
 import { runPlan, type Access, type EngineTensor } from './engine.js';
 import { checkSchedule, type PruningSchedule, type PruningScheduleConfig } from './schedules.js';
-import { classify, type LayerIndex, type TensorRole } from './select.js';
+import { classify, layerIndexOf, type TensorRole } from './select.js';
 import type { PruneConfig, TensorPruneReport } from './types.js';
 
 /** The model-level config without `sparsity` (the schedule's) and `quantize` (artifacts only). */
@@ -45,13 +45,6 @@ interface VariableLike {
   readonly dtype: string;
   read(): Tensor;
   write(t: Tensor): unknown;
-}
-
-interface LayerLike {
-  name: string;
-  getClassName(): string;
-  layers?: LayerLike[];
-  layer?: LayerLike;
 }
 
 interface Masked {
@@ -228,14 +221,3 @@ export class Pruner {
   }
 }
 
-// Layer name -> class, through containers and wrappers (as pruneModel builds it).
-function layerIndexOf(model: LayersModel): LayerIndex {
-  const index: LayerIndex = new Map();
-  const walk = (l: LayerLike) => {
-    const inner = l.layer;
-    index.set(l.name, inner ? inner.getClassName() : l.getClassName());
-    for (const c of l.layers ?? []) walk(c);
-  };
-  for (const l of model.layers as unknown as LayerLike[]) walk(l);
-  return index;
-}

@@ -247,3 +247,22 @@ export function classify(tensors: readonly TensorLike[], topology: unknown, laye
     return { ...role, prunable: true, reason: 'rank >= 2' };
   });
 }
+
+interface LayerLike {
+  name: string;
+  getClassName(): string;
+  layers?: LayerLike[];
+  layer?: LayerLike;
+}
+
+/** Layer name -> class of a live model, through containers and wrappers (a wrapper counts as the layer it wraps). */
+export function layerIndexOf(model: { layers: unknown[] }): LayerIndex {
+  const index: LayerIndex = new Map();
+  const walk = (l: LayerLike) => {
+    const inner = l.layer;
+    index.set(l.name, inner ? inner.getClassName() : l.getClassName());
+    for (const c of l.layers ?? []) walk(c);
+  };
+  for (const l of model.layers as unknown as LayerLike[]) walk(l);
+  return index;
+}

@@ -12,7 +12,7 @@ import { prunedCount } from '../kernels/index.js';
 import { wasmInfo } from '../wasm/index.js';
 import { decide, normalizeConfig } from './config.js';
 import { runPlan, type Access, type EngineTensor } from './engine.js';
-import { classify, type LayerIndex, type TensorRole } from './select.js';
+import { classify, layerIndexOf, type LayerIndex, type TensorRole } from './select.js';
 import { pruneStructured } from './structured.js';
 import type { StructuredConfig } from './structured_types.js';
 import type { PruneConfig } from './types.js';
@@ -104,13 +104,6 @@ interface VariableLike {
   readonly dtype: string;
   read(): { data(): Promise<unknown> };
   write(t: unknown): unknown;
-}
-
-interface LayerLike {
-  name: string;
-  getClassName(): string;
-  layers?: LayerLike[];
-  layer?: LayerLike;
 }
 
 const SELECTION_KEYS = ['include', 'exclude', 'includeClasses', 'excludeClasses', 'skipFirst', 'skipLast'] as const;
@@ -312,13 +305,7 @@ async function scanStructured(model: LayersModel, evaluate: EvaluateFn, options:
 }
 
 function liveTensors(model: LayersModel): { vars: VariableLike[]; tensors: EngineTensor[]; roles: TensorRole[]; index: LayerIndex } {
-  const index: LayerIndex = new Map();
-  const walk = (l: LayerLike) => {
-    const inner = l.layer;
-    index.set(l.name, inner ? inner.getClassName() : l.getClassName());
-    for (const c of l.layers ?? []) walk(c);
-  };
-  for (const l of model.layers as unknown as LayerLike[]) walk(l);
+  const index = layerIndexOf(model);
   const vars = model.weights as unknown as VariableLike[];
   const tensors = vars.map((v) => ({ name: v.originalName, shape: [...v.shape], dtype: v.dtype, size: v.shape.reduce((a, b) => a * b, 1) }));
   return { vars, tensors, roles: classify(tensors, null, index), index };

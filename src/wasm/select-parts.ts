@@ -4,14 +4,13 @@
 // bracket, with a radix fallback.
 import {
   ABS,
+  bracketPlan,
   COMPACT_TABLE,
   finish,
   HIST_WORDS,
   INF,
-  MAX_GATHER,
   radix,
   RES_BYTES,
-  RUN,
   RUNS,
   SAMPLE_FROM,
   type Extra,
@@ -85,14 +84,7 @@ function bracketedAcross(
   n: number,
   k: number,
 ): PartsSelection | { nanPart: number } | undefined {
-  const run = Math.min(RUN, n >>> 12);
-  const s = RUNS * run;
-  const p = k / n;
-  const margin = Math.ceil(4 * Math.sqrt(s * p * (1 - p))) + 16;
-  const loRank = Math.floor(p * s) - margin;
-  const hiRank = Math.ceil(p * s) + margin;
-  const expected = (n * (Math.min(hiRank, s) - Math.max(loRank, 1) + 1)) / s;
-  const cap = Math.min(MAX_GATHER, n, Math.ceil(expected * 1.5) + 4096);
+  const { run, s, loRank, hiRank, cap } = bracketPlan(n, k);
   const scratch = mem.malloc(HIST_WORDS * 4 + RES_BYTES + Math.max(cap + 4, s) * 4);
   try {
     const res = scratch + HIST_WORDS * 4;

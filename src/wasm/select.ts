@@ -72,16 +72,26 @@ export function selectKth(ex: SelectExports, mem: SelectMemory, src: SelectSourc
   return radix(ex, mem, src, k);
 }
 
-function bracketed(ex: SelectExports, mem: SelectMemory, src: SelectSource, k: number): Selection | null | undefined {
-  const n = src.n;
-  const run = Math.min(RUN, n >>> 12); // a sample of n/64 up to 16384, in 64 runs
+/**
+ * The sample and bracket of a bracketed select: runs of `run` (64 of them: a sample of n/64 up to
+ * 16384), the 1-based sample ranks that bound the k-th (four standard deviations either side), and
+ * room to gather 1.5 times what should fall between them.
+ */
+export function bracketPlan(n: number, k: number): { run: number; s: number; loRank: number; hiRank: number; cap: number } {
+  const run = Math.min(RUN, n >>> 12);
   const s = RUNS * run;
   const p = k / n;
   const margin = Math.ceil(4 * Math.sqrt(s * p * (1 - p))) + 16;
-  const loRank = Math.floor(p * s) - margin; // 1-based ranks in the sample
+  const loRank = Math.floor(p * s) - margin;
   const hiRank = Math.ceil(p * s) + margin;
   const expected = (n * (Math.min(hiRank, s) - Math.max(loRank, 1) + 1)) / s;
   const cap = Math.min(MAX_GATHER, n, Math.ceil(expected * 1.5) + 4096);
+  return { run, s, loRank, hiRank, cap };
+}
+
+function bracketed(ex: SelectExports, mem: SelectMemory, src: SelectSource, k: number): Selection | null | undefined {
+  const n = src.n;
+  const { run, s, loRank, hiRank, cap } = bracketPlan(n, k);
   const scratch = mem.malloc(HIST_WORDS * 4 + RES_BYTES + Math.max(cap + 4, s) * 4);
   try {
     const res = scratch + HIST_WORDS * 4;
