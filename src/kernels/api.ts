@@ -115,12 +115,17 @@ export function gatherBracket(fname: string, weights: Weights, lo: number, hi: n
 
 /**
  * For the model layer (not public API): prunes in place every weight whose magnitude bits are
- * below `bits` and the first `take` equal to them (in index order); returns the weights kept.
- * The weights must hold no NaN (checked by the caller's select).
+ * below `bits` and the first `take` of the `ties` weights equal to them (in index order); returns
+ * the weights kept. When all or none of the ties go, that is the one-pass fused prune at `bits` or
+ * just below it; only a split runs the tie-settling kernel. The weights must hold no NaN (checked
+ * by the caller's select).
  */
-export function pruneBelowBits(fname: string, weights: Weights, bits: number, take: number): number {
+export function pruneBelowBits(fname: string, weights: Weights, bits: number, take: number, ties: number): number {
   const be = wasmBackend(fname);
-  return bits === 0 ? be.pruneAbove(weights, 0) : be.pruneSelect(weights, { bits, need: take });
+  if (bits === 0) return be.pruneAbove(weights, 0);
+  if (take === 0) return be.pruneAbove(weights, bits - 1);
+  if (take >= ties) return be.pruneAbove(weights, bits);
+  return be.pruneSelect(weights, { bits, need: take });
 }
 
 /**

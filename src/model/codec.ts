@@ -217,8 +217,13 @@ export function pruneCodes(
   }
   const out = codes instanceof Uint8Array ? new Uint8Array(e.size) : new Uint16Array(e.size);
   const zeros = rewriteCodes(codes, lut, bits, take, z, out, counts);
+  return codesResult(e, out, z, zeros, zerosBefore, bits);
+}
+
+/** pruneCodes' result: the new codes, the manifest entry that decodes the zero code to +0. */
+function codesResult(e: TensorEntry, out: Uint8Array | Uint16Array, z: number, zeros: number, zerosBefore: number, bits: number): { encoded: Encoded; zerosBefore: number; threshold: number } {
   const threshold = new Float32Array(new Uint32Array([bits]).buffer)[0];
-  const quantization: Encoded['quantization'] = e.quant === 'float16' ? { dtype: 'float16' } : { dtype: e.quant, scale: e.scale, min: zeroMin(z, e.scale) };
+  const quantization: Encoded['quantization'] = e.quant === 'float16' ? { dtype: 'float16' } : { dtype: e.quant as 'uint8' | 'uint16', scale: e.scale, min: zeroMin(z, e.scale) };
   return { encoded: { bytes: new Uint8Array(out.buffer), quantization, zeros }, zerosBefore, threshold };
 }
 
@@ -264,9 +269,7 @@ function pruneFewCodes(
     out[i] = prune ? z : codes[i];
     if (prune) zeros++;
   }
-  const threshold = new Float32Array(new Uint32Array([bits]).buffer)[0];
-  const quantization: Encoded['quantization'] = e.quant === 'float16' ? { dtype: 'float16' } : { dtype: e.quant as 'uint8' | 'uint16', scale: e.scale, min: zeroMin(z, e.scale) };
-  return { encoded: { bytes: new Uint8Array(out.buffer), quantization, zeros }, zerosBefore, threshold };
+  return codesResult(e, out, z, zeros, zerosBefore, bits);
 }
 
 // The hot loops live in small functions of their own, one per code type, which V8 optimizes as a

@@ -168,7 +168,7 @@ function prunePooled(w: Weights, plan: GlobalPlan, j: number): number {
   const c = plan.counts[j];
   // Everything below the threshold's bits and the first `take` ties; the select pass has already
   // ruled out NaN, so no second look is needed.
-  const kept = pruneBelowBits('pruneArtifacts', w, plan.bits, c.take);
+  const kept = pruneBelowBits('pruneArtifacts', w, plan.bits, c.take, c.ties);
   if (w.length - kept !== c.pruned) {
     throw new Error(`tfjs-prune internal error: global plan pruned ${w.length - kept} weights instead of ${c.pruned}`);
   }
@@ -183,7 +183,7 @@ const RESIDENT_MAX = 1 << 22;
  * the kernels streaming a JS array through their window on each of their passes. Larger tensors
  * are streamed, so Wasm memory (which never shrinks) stays within 16 MiB.
  */
-function resident(w: Float32Array, fn: (x: Weights) => void): void {
+export function resident(w: Float32Array, fn: (x: Weights) => void): void {
   if (w.length < 4096 || w.length > RESIDENT_MAX) {
     fn(w);
     return;

@@ -19,11 +19,10 @@
 // prunes its own exact count with the core kernels, so the output does not depend on the chunk
 // size or on which thread ran which chunk.
 import { NaNWeightsError } from '../errors.js';
-import { countZeros, gatherBracket, pruneByThreshold, pruneToSparsity } from '../kernels/index.js';
-import { allocWeights, type Weights } from '../wasm/index.js';
+import { countZeros, gatherBracket, pruneBelowBits, pruneToSparsity } from '../kernels/index.js';
 import { encode, otherZeros, pruneCodes, readCoded, readFloat, requantize, type Encoded } from './codec.js';
 import type { Decision } from './config.js';
-import { pruneNM } from './engine.js';
+import { pruneNM, resident } from './engine.js';
 import { storageDtype, type TensorEntry } from './manifest.js';
 import type { NMLayout } from './select.js';
 import { WeightStore } from './store.js';
@@ -267,11 +266,6 @@ export function bitsToFloat(bits: number): number {
   return new Float32Array(new Uint32Array([bits]).buffer)[0];
 }
 
-/** The next float32 below a positive float32 (0 for the smallest subnormal). */
-function floatBelow(bits: number): number {
-  return bitsToFloat(bits > 0 ? bits - 1 : 0);
-}
-
 /**
  * What one chunk of a tensor prunes: only zeros (`zero`), or everything below `bits`, and of the
  * `eq` weights equal to it the first `take`, so `lt + take` in all.
@@ -283,33 +277,17 @@ export type ChunkPick = { zero: true } | { zero: false; bits: number; lt: number
  * The chunk was checked for NaN by the select passes. Returns the zeros before and after.
  */
 export function pruneChunk(w: Float32Array, pick: ChunkPick): { zerosBefore: number; zerosAfter: number } {
-  // Held in the kernels' memory for the two passes: one copy in and one out (engine.ts `resident`).
-  if (w.length < 4096 || w.length > 1 << 22) return pruneChunkOn(w, pick);
-  const x = allocWeights(w.length);
-  try {
-    x.array.set(w);
-    const r = pruneChunkOn(x, pick);
-    w.set(x.array);
-    return r;
-  } finally {
-    x.free();
+  let zerosBefore = 0;
+  let kept = 0;
+  // Held in the kernels' memory for the two passes (engine.ts `resident`), as in-memory pruning.
+  resident(w, (x) => {
+    zerosBefore = countZeros(x);
+    kept = pick.zero ? pruneBelowBits('pruneDirectory', x, 0, 0, 0) : pruneBelowBits('pruneDirectory', x, pick.bits, pick.take, pick.eq);
+  });
+  if (!pick.zero && w.length - kept !== pick.lt + pick.take) {
+    throw new Error(`tfjs-prune internal error: a streamed chunk pruned ${w.length - kept} weights instead of ${pick.lt + pick.take}`);
   }
-}
-
-function pruneChunkOn(x: Weights, pick: ChunkPick): { zerosBefore: number; zerosAfter: number } {
-  const zerosBefore = countZeros(x);
-  let kept: number;
-  if (pick.zero) kept = pruneByThreshold(x, 0, { checkNaN: false }).kept;
-  else {
-    const pruned = pick.lt + pick.take;
-    if (pick.take === pick.eq) kept = pruneByThreshold(x, bitsToFloat(pick.bits), { checkNaN: false }).kept;
-    else if (pick.take === 0) kept = pruneByThreshold(x, floatBelow(pick.bits), { checkNaN: false }).kept;
-    else kept = pruneToSparsity(x, pruned / x.length).kept;
-    if (x.length - kept !== pruned) {
-      throw new Error(`tfjs-prune internal error: a streamed chunk pruned ${x.length - kept} weights instead of ${pruned}`);
-    }
-  }
-  return { zerosBefore, zerosAfter: x.length - kept };
+  return { zerosBefore, zerosAfter: w.length - kept };
 }
 
 /** Zeros in a chunk stored unchanged (float tensors counted on their dequantized values). */
