@@ -12,7 +12,7 @@ import { ArgumentError, loadArtifacts, loadMnist, saveArtifacts, type ModelArtif
 import { pruneArtifacts, type ModelPruneReport, type PruneConfig, type QuantizeDtype } from '../tfjs.js';
 import { parseSparsity } from './config.js';
 import type { Ctx } from './context.js';
-import { checkOutputDir, checkReportFile, localInput, removeNewTempSiblings, reportKind, tempSiblings } from './files.js';
+import { checkOutputDir, checkReportFile, localInput, reportKind, writeOutputDir } from './files.js';
 import type { Evaluation, Sensitivity } from './html.js';
 import { renderReports, writeReports } from './reports.js';
 import { bytes, pct } from './svg.js';
@@ -224,10 +224,7 @@ export async function demoCommand(ctx: Ctx, modelArg: string | undefined, flags:
       });
     }
     if (out !== null) {
-      const temps = await tempSiblings(out);
-      ctx.onFailure(() => removeNewTempSiblings(out, temps));
-      await saveArtifacts(out, main.artifacts, { overwrite: force });
-      ctx.onFailure(() => rm(out, { recursive: true, force: true }));
+      await writeOutputDir(out, (fn) => ctx.onFailure(fn), () => saveArtifacts(out, main.artifacts, { overwrite: force }));
     }
     for (const r of reports) ctx.onFailure(() => rm(r, { force: true }));
     await writeReports(rendered);

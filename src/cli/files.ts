@@ -90,3 +90,15 @@ export async function tempSiblings(out: string): Promise<Set<string>> {
 export async function removeNewTempSiblings(out: string, before: Set<string>): Promise<void> {
   for (const p of await tempSiblings(out)) if (!before.has(p)) await rm(p, { recursive: true, force: true });
 }
+
+/**
+ * Runs `write`, an atomic writer of the directory `out`, so that a later failure of the command
+ * removes what it left: the temporary siblings while it runs, the finished directory after.
+ */
+export async function writeOutputDir<T>(out: string, onFailure: (fn: () => Promise<void>) => void, write: () => Promise<T>): Promise<T> {
+  const temps = await tempSiblings(out);
+  onFailure(() => removeNewTempSiblings(out, temps));
+  const result = await write();
+  onFailure(() => rm(out, { recursive: true, force: true }));
+  return result;
+}

@@ -10,7 +10,7 @@ import { ArgumentError, loadArtifacts, ModelIOError, pruneDirectory, saveArtifac
 import { pruneArtifacts, type PruneConfig } from '../tfjs.js';
 import { configFromFlags, parseConfigFile, type PruneFlags } from './config.js';
 import type { Ctx } from './context.js';
-import { checkOutputDir, checkReportFile, localInput, removeNewTempSiblings, reportKind, tempSiblings } from './files.js';
+import { checkOutputDir, checkReportFile, localInput, reportKind, writeOutputDir } from './files.js';
 import { renderReports, writeReports } from './reports.js';
 import { pruneSummary } from './summary.js';
 
@@ -113,10 +113,9 @@ export async function pruneCommand(ctx: Ctx, input: string, flags: PruneCommandF
       );
     }
     progress.next();
-    const temps = await tempSiblings(out);
-    ctx.onFailure(() => removeNewTempSiblings(out, temps));
-    const saved = await saveArtifacts(out, pruned, { overwrite: force, ...(shardBytes === undefined ? {} : { shardBytes }) });
-    ctx.onFailure(() => rm(out, { recursive: true, force: true }));
+    const saved = await writeOutputDir(out, (fn) => ctx.onFailure(fn), () =>
+      saveArtifacts(out, pruned, { overwrite: force, ...(shardBytes === undefined ? {} : { shardBytes }) }),
+    );
     for (const r of reports) ctx.onFailure(() => rm(r, { force: true }));
     await writeReports(rendered);
     progress.stop();
@@ -158,10 +157,8 @@ async function streamCommand(
   ]);
   try {
     await init();
-    const temps = await tempSiblings(out);
-    ctx.onFailure(() => removeNewTempSiblings(out, temps));
     let pass: string | null = null;
-    const saved = await pruneDirectory(input, out, config, {
+    const saved = await writeOutputDir(out, (fn) => ctx.onFailure(fn), () => pruneDirectory(input, out, config, {
       overwrite: o.force,
       ...(o.shardBytes === undefined ? {} : { shardBytes: o.shardBytes }),
       ...(o.threads === undefined ? {} : { threads: o.threads }),
@@ -173,9 +170,8 @@ async function streamCommand(
         }
         progress.update(done, total);
       },
-    });
+    }));
     const report = saved.report;
-    ctx.onFailure(() => rm(out, { recursive: true, force: true }));
     for (const r of o.reports) ctx.onFailure(() => rm(r, { force: true }));
     const rendered = renderReports(o.reports, {
       kind: 'prune',
