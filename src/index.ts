@@ -1,6 +1,6 @@
 // tfjs-prune: the typed-array kernels with both Wasm builds embedded. No tfjs, no Node built-ins.
 import { decodeBase64, initRuntime, jsBuild, type InitOptions, type WasmInfo } from './wasm/index.js';
-import { scalarBase64, simdBase64 } from './wasm/binaries.generated.js';
+import { simdBase64 } from './wasm/binaries.generated.js';
 
 export * from './public.js';
 
@@ -16,7 +16,8 @@ export function init(options: InitOptions = {}): Promise<WasmInfo> {
     options,
     {
       simd: () => decodeBase64(simdBase64),
-      scalar: () => decodeBase64(scalarBase64),
+      // Only runtimes without SIMD (or forceScalar) load the scalar build's chunk.
+      scalar: async () => decodeBase64((await import('./wasm/binaries-scalar.generated.js')).scalarBase64),
     },
     jsBuild,
   );

@@ -24,7 +24,7 @@ export { PruningCallback } from './callback.js';
 export { pruneRetrain } from './retrain.js';
 export type { PruneRetrainOptions, PruneRetrainReport, RetrainRound } from './retrain.js';
 // Structured pruning: physically smaller models (docs/structured.md).
-export { pruneStructured } from './structured.js';
+export { pruneStructured } from './lazy.js';
 export { formatStructuredReport } from './structured_report.js';
 export type { FormatStructuredReportOptions } from './structured_report.js';
 export type {
@@ -36,7 +36,8 @@ export type {
   StructuredReport,
 } from './structured_types.js';
 // Layer-wise sensitivity analysis and its chart (docs/sensitivity.md).
-export { sensitivityScan, proposeSparsities, DEFAULT_SCAN_SPARSITIES } from './sensitivity.js';
+export { proposeSparsities, DEFAULT_SCAN_SPARSITIES } from './sensitivity.js';
+export { sensitivityScan } from './lazy.js';
 export type { EvaluateFn, SensitivityScan, SensitivityScanOptions, SensitivityLayer, SensitivityMethod, SensitivityProgress, ProposeSparsitiesOptions, SparsityProposal, ProposedLayer, ProposedOverride } from './sensitivity.js';
 export { sensitivityChart } from './chart.js';
 export type { SensitivityChartInput, SensitivityChartOptions } from './chart.js';

@@ -167,12 +167,7 @@ const weightKey = (v: VarLike): string => v.originalName.slice(v.originalName.la
 /** How one weight of a layer is sliced: kept indices per axis (null: axis untouched). */
 type Slice = (() => number[] | null)[];
 
-/**
- * Removes the least important Dense units and Conv filters of a tf.LayersModel and returns a new,
- * smaller model (same inputs and outputs; stock tfjs saves, loads, compiles and fits it) and the
- * report. The input model is not modified. Model outputs are never pruned; a group keeps at least
- * one unit. Requires `await init()` from 'tfjs-prune' (the column norms are a Wasm kernel).
- */
+/** pruneStructured (lazy.ts is the public entry point, which imports this module on its first call). */
 export async function pruneStructured(model: LayersModel, config: StructuredConfig): Promise<{ model: LayersModel; report: StructuredReport }> {
   if (model === null || typeof model !== 'object' || !Array.isArray((model as { layers?: unknown }).layers) || typeof (model as { toJSON?: unknown }).toJSON !== 'function') {
     throw new ArgumentError(`${FNAME}: model must be a tf.LayersModel, got ${model === null ? 'null' : typeof model}`);

@@ -12,10 +12,10 @@ import { ArgumentError, WasmError } from '../errors.js';
 import { decodeBase64 } from './base64.js';
 import { simdSupported } from './detect.js';
 import type { LinearMemory } from './purejs.js';
-import { jsTensorKernels } from './purejs-tensor.js';
+import { loadPureJs, pureJsLoaded } from './purejs-load.js';
 import { runtime } from './runtime.js';
 import { selectKth, type Selection } from './select.js';
-import { tensorScalarBase64, tensorSharedBase64, tensorSimdBase64 } from './tensor-binaries.generated.js';
+import { tensorSimdBase64 } from './tensor-binaries.generated.js';
 
 /** The exports of the tensor builds. */
 export interface TensorKernelExports {
@@ -56,25 +56,37 @@ let loaded: Loaded | null = null;
 const compiled = new Map<TensorBuild, Promise<WebAssembly.Module>>();
 const instances = new WeakMap<LinearMemory, TensorKernels>();
 
-function bytesOf(build: TensorBuild): Uint8Array<ArrayBuffer> {
-  const b64 = build === 'simd' ? tensorSimdBase64 : build === 'scalar' ? tensorScalarBase64 : tensorSharedBase64;
+// The SIMD build is embedded here; the scalar and shared-memory builds are imported (`import()`)
+// only by runtimes that run them, so a bundler leaves them in chunks SIMD runtimes never load.
+async function bytesOf(build: TensorBuild): Promise<Uint8Array<ArrayBuffer>> {
+  const b64 =
+    build === 'simd'
+      ? tensorSimdBase64
+      : build === 'scalar'
+        ? (await import('./tensor-scalar.generated.js')).tensorScalarBase64
+        : (await import('./tensor-shared.generated.js')).tensorSharedBase64;
   return decodeBase64(b64) as Uint8Array<ArrayBuffer>;
 }
 
 function compile(build: TensorBuild): Promise<WebAssembly.Module> {
   let p = compiled.get(build);
   if (p === undefined) {
-    p = WebAssembly.compile(bytesOf(build));
+    p = bytesOf(build).then((bytes) => WebAssembly.compile(bytes));
     compiled.set(build, p);
   }
   return p;
 }
 
+// The smallest module that imports a shared memory (SIMD is checked apart): it validates where the
+// runtime has the threads proposal, as the shared build needs.
+//   (module (import "env" "memory" (memory 1 1 shared)))
+const SHARED_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 2, 16, 1, 3, 101, 110, 118, 6, 109, 101, 109, 111, 114, 121, 2, 3, 1, 1]);
+
 /** Whether this runtime can run the shared-memory build (threads proposal, SharedArrayBuffer). */
 export function sharedMemorySupported(): boolean {
   if (typeof SharedArrayBuffer !== 'function' || !simdSupported()) return false;
   try {
-    return WebAssembly.validate(bytesOf('shared'));
+    return WebAssembly.validate(SHARED_PROBE);
   } catch {
     return false;
   }
@@ -89,6 +101,7 @@ export function sharedMemorySupported(): boolean {
 export async function loadTensorKernels(simd: boolean, source?: TensorModuleSource, js = false): Promise<void> {
   if (js) {
     // The pure-JS build (the core runtime runs it): it works on any memory, shared ones included.
+    await loadPureJs();
     loaded = { local: null, localBuild: 'js', shared: null };
     return;
   }
@@ -183,7 +196,11 @@ export function tensorKernelsOn(memory: LinearMemory, fname: string): TensorKern
   if (loaded.localBuild === 'js' || asMemory(memory) === null) {
     const cached = instances.get(memory);
     if (cached !== undefined && cached.build === 'js') return cached;
-    const k = new TensorKernels(null, memory, jsTensorKernels(memory), 'js');
+    // Loaded: registerPruneKernels loads it for 'js', and the core runtime, whose memory this is
+    // otherwise, has loaded it to run.
+    const pure = pureJsLoaded();
+    if (pure === null) throw new WasmError('WASM_NOT_INITIALIZED', `${fname}: the pure-JS kernels are not loaded; await registerPruneKernels() first`);
+    const k = new TensorKernels(null, memory, pure.jsTensorKernels(memory), 'js');
     instances.set(memory, k);
     return k;
   }

@@ -1,6 +1,6 @@
 export { initRuntime, wasmInfo } from './runtime.js';
 export type { InitOptions, WasmInfo, EmbeddedBinaries, JsBuild } from './runtime.js';
-export { jsBuild } from './purejs.js';
+export { jsBuild, loadPureJs, pureJsLoaded } from './purejs-load.js';
 export { simdSupported, wasmSupported } from './detect.js';
 export { decodeBase64 } from './base64.js';
 export { allocWeights, WasmWeights } from './weights.js';

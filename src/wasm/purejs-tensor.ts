@@ -1,7 +1,9 @@
 // The pure-JS build of assembly/tensor.ts: the tensor kernels (out of place, masks as float32 0/1)
-// over any memory, for the tfjs ops when the core runtime runs the pure-JS build. Kept apart from
-// purejs.ts so the root and slim entries, which have no tfjs ops, do not carry it.
+// over any memory, for the tfjs ops when the core runtime runs the pure-JS build. Loaded together
+// with the core one (purejs-load.ts), only where a pure-JS build runs.
 import { jsKernels, selectTo, type LinearMemory } from './purejs.js';
+
+export { jsBuild } from './purejs.js';
 
 export function jsTensorKernels(memory: LinearMemory) {
   const core = jsKernels(memory);

@@ -36,10 +36,13 @@ export interface WasmInfo {
   memoryBytes: number;
 }
 
-/** What the default entry embeds; the slim entry has none. */
+/**
+ * What the default entry embeds; the slim entry has none. A build may come asynchronously: the
+ * scalar one is imported (`import()`) only where SIMD is missing or refused.
+ */
 export interface EmbeddedBinaries {
-  simd(): Uint8Array;
-  scalar(): Uint8Array;
+  simd(): Uint8Array | Promise<Uint8Array>;
+  scalar(): Uint8Array | Promise<Uint8Array>;
 }
 
 const DEFAULT_CHUNK = 1 << 16;
@@ -74,8 +77,11 @@ export function wasmInfo(): WasmInfo {
   return { backend: rt.backend, simd: rt.simd, chunkLength: rt.chunkLength, memoryBytes: rt.ex.memory.buffer.byteLength };
 }
 
-/** Makes the pure-JS build (the default entry carries it; the slim entry does not, to stay small). */
-export type JsBuild = () => KernelExports;
+/**
+ * Makes the pure-JS build (the default entry carries it, imported only when it runs; the slim
+ * entry does not, to stay small).
+ */
+export type JsBuild = () => Promise<KernelExports>;
 
 export async function initRuntime(options: InitOptions, embedded: EmbeddedBinaries | null, js: JsBuild | null = null): Promise<WasmInfo> {
   if (options === null || typeof options !== 'object') {
@@ -125,7 +131,10 @@ export async function initRuntime(options: InitOptions, embedded: EmbeddedBinari
     if (current !== null && key === currentKey) return wasmInfo();
     let pending = compiled.get(which);
     if (pending === undefined) {
-      pending = WebAssembly.compile(embedded[which]() as Uint8Array<ArrayBuffer>);
+      const binaries = embedded;
+      pending = Promise.resolve()
+        .then(() => binaries[which]())
+        .then((bytes) => WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>));
       compiled.set(which, pending);
     }
     try {
@@ -149,10 +158,12 @@ export async function initRuntime(options: InitOptions, embedded: EmbeddedBinari
   return wasmInfo();
 }
 
-function useJs(js: JsBuild, chunkLength: number): WasmInfo {
+async function useJs(js: JsBuild, chunkLength: number): Promise<WasmInfo> {
   const key = `js:${chunkLength}`;
   if (current !== null && key === currentKey) return wasmInfo();
-  install(js(), 'js', false, chunkLength, key);
+  const ex = await js();
+  if (current !== null && key === currentKey) return wasmInfo();
+  install(ex, 'js', false, chunkLength, key);
   return wasmInfo();
 }
 

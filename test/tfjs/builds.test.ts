@@ -6,10 +6,13 @@ import {
   decodeBase64,
   instantiateTensorBuild,
   sharedMemorySupported,
+  simdSupported,
   type ForeignHeap,
   type TensorBuild,
 } from '../../src/wasm/index.js';
-import { tensorScalarBase64, tensorSharedBase64, tensorSimdBase64 } from '../../src/wasm/tensor-binaries.generated.js';
+import { tensorSimdBase64 } from '../../src/wasm/tensor-binaries.generated.js';
+import { tensorScalarBase64 } from '../../src/wasm/tensor-scalar.generated.js';
+import { tensorSharedBase64 } from '../../src/wasm/tensor-shared.generated.js';
 import { expectBits, inBrowser, weights } from './support.js';
 
 await init();
@@ -101,6 +104,13 @@ function bumpHeap(memory: WebAssembly.Memory): ForeignHeap & { alloc(bytes: numb
 if (!inBrowser) {
   it('Node runs the shared-memory build', () => expect(sharedMemorySupported()).toBe(true));
 }
+
+// sharedMemorySupported() validates a tiny probe module, so that the shared build itself is only
+// loaded (a lazy chunk) where it runs; the probe must say what validating the build says.
+it('the shared-memory probe agrees with validating the shared build', () => {
+  const build = typeof SharedArrayBuffer === 'function' && simdSupported() && WebAssembly.validate(decodeBase64(BYTES.shared) as Uint8Array<ArrayBuffer>);
+  expect(sharedMemorySupported()).toBe(build);
+});
 
 const BUILDS: TensorBuild[] = sharedMemorySupported() ? ['simd', 'scalar', 'shared'] : ['simd', 'scalar'];
 

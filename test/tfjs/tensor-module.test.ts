@@ -8,7 +8,9 @@ import { ArgumentError, pruneMagnitude, registerPruneKernels } from '../../src/t
 import { pruneToSparsity } from '../../src/index.js';
 import { coreHeap, decodeBase64, tensorKernelsOn } from '../../src/wasm/index.js';
 import { simdBase64 } from '../../src/wasm/binaries.generated.js';
-import { tensorScalarBase64, tensorSharedBase64, tensorSimdBase64 } from '../../src/wasm/tensor-binaries.generated.js';
+import { tensorSimdBase64 } from '../../src/wasm/tensor-binaries.generated.js';
+import { tensorScalarBase64 } from '../../src/wasm/tensor-scalar.generated.js';
+import { tensorSharedBase64 } from '../../src/wasm/tensor-shared.generated.js';
 import { expectBits, weights } from './support.js';
 
 const bytes = (b64: string) => decodeBase64(b64) as Uint8Array<ArrayBuffer>;
