@@ -1,7 +1,7 @@
 // The typed-array API: argument checks, the meaning of sparsity and thresholds, and reports. The
 // numeric work is done by a KernelBackend (the Wasm kernels).
 import { ArgumentError, NaNWeightsError } from '../errors.js';
-import { bracketPass, selectParts, wasmBackend, WasmWeights, type Extra, type KernelBackend, type PartsSelection, type Weights } from '../wasm/index.js';
+import { bracketPass, selectParts, wasmBackend, WasmWeights, type Extra, type KernelBackend, type PartsSelection, type Tally, type Weights } from '../wasm/index.js';
 
 export interface CountReport {
   /** Weights that are zero afterwards (weights that were already zero count as pruned). */
@@ -118,14 +118,15 @@ export function gatherBracket(fname: string, weights: Weights, lo: number, hi: n
  * below `bits` and the first `take` of the `ties` weights equal to them (in index order); returns
  * the weights kept. When all or none of the ties go, that is the one-pass fused prune at `bits` or
  * just below it; only a split runs the tie-settling kernel. The weights must hold no NaN (checked
- * by the caller's select).
+ * by the caller's select). With `tally`, the weights' zeros before pruning are counted into
+ * tally.zeros in the same pass.
  */
-export function pruneBelowBits(fname: string, weights: Weights, bits: number, take: number, ties: number): number {
+export function pruneBelowBits(fname: string, weights: Weights, bits: number, take: number, ties: number, tally?: Tally): number {
   const be = wasmBackend(fname);
-  if (bits === 0) return be.pruneAbove(weights, 0);
-  if (take === 0) return be.pruneAbove(weights, bits - 1);
-  if (take >= ties) return be.pruneAbove(weights, bits);
-  return be.pruneSelect(weights, { bits, need: take });
+  if (bits === 0) return be.pruneAbove(weights, 0, tally);
+  if (take === 0) return be.pruneAbove(weights, bits - 1, tally);
+  if (take >= ties) return be.pruneAbove(weights, bits, tally);
+  return be.pruneSelect(weights, { bits, need: take }, tally);
 }
 
 /**

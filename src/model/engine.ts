@@ -2,8 +2,8 @@
 // variables): decide per tensor, find the global threshold if asked, then prune tensor by tensor
 // with the core kernels, storing each result before the next tensor is read.
 import { NaNWeightsError, type ModelLocation } from '../errors.js';
-import { applyMask, countZeros, magnitudeThreshold, nmMask, prunedCount, pruneBelowBits, pruneByThreshold, pruneToSparsity } from '../kernels/index.js';
-import { allocWeights, type Weights } from '../wasm/index.js';
+import { applyMask, countZeros, magnitudeThreshold, nmMask, prunedCount, pruneBelowBits, pruneToSparsity } from '../kernels/index.js';
+import { allocWeights, type Tally, type Weights } from '../wasm/index.js';
 import { decide, type Decision, type NM, type NormalizedConfig } from './config.js';
 import { globalSelect, type CodedTensor, type GlobalPlan } from './global.js';
 import { describeLocation } from './origin.js';
@@ -132,17 +132,21 @@ export function runPlan(
       zerosPruned = countZeros(w);
     } else {
       target = d.sparsity as number;
-      resident(w, (x) => {
-        zerosBefore = countZeros(x);
-        if (d.pool && plan !== null) {
-          threshold = plan.threshold;
-          zerosPruned = w.length - prunePooled(x, plan, poolPos.get(i) as number);
-        } else {
+      if (d.pool && plan !== null) {
+        // One pass through the kernels' window (its zeros counted as each window is pruned):
+        // the select pass before has done the rest.
+        const tally = { zeros: 0 };
+        threshold = plan.threshold;
+        zerosPruned = w.length - prunePooled(w, plan, poolPos.get(i) as number, tally);
+        zerosBefore = tally.zeros;
+      } else {
+        resident(w, (x) => {
+          zerosBefore = countZeros(x);
           const r = guard(i, () => pruneToSparsity(x, target));
           threshold = r.threshold;
           zerosPruned = r.pruned;
-        }
-      });
+        });
+      }
     }
     const s = access.store(i, w, zerosPruned);
     const zerosAfter = s.zeros ?? zerosPruned;
@@ -163,12 +167,12 @@ function planPick(plan: GlobalPlan, j: number): CodePick {
 }
 
 /** Prunes a pool tensor to its share of the global plan; returns the weights kept. */
-function prunePooled(w: Weights, plan: GlobalPlan, j: number): number {
-  if (plan.counts === null) return pruneByThreshold(w, 0).kept;
+function prunePooled(w: Weights, plan: GlobalPlan, j: number, tally: Tally): number {
+  if (plan.counts === null) return pruneBelowBits('pruneArtifacts', w, 0, 0, 0, tally);
   const c = plan.counts[j];
   // Everything below the threshold's bits and the first `take` ties; the select pass has already
   // ruled out NaN, so no second look is needed.
-  const kept = pruneBelowBits('pruneArtifacts', w, plan.bits, c.take, c.ties);
+  const kept = pruneBelowBits('pruneArtifacts', w, plan.bits, c.take, c.ties, tally);
   if (w.length - kept !== c.pruned) {
     throw new Error(`tfjs-prune internal error: global plan pruned ${w.length - kept} weights instead of ${c.pruned}`);
   }
@@ -183,7 +187,7 @@ const RESIDENT_MAX = 1 << 22;
  * the kernels streaming a JS array through their window on each of their passes. Larger tensors
  * are streamed, so Wasm memory (which never shrinks) stays within 16 MiB.
  */
-export function resident(w: Float32Array, fn: (x: Weights) => void): void {
+function resident(w: Float32Array, fn: (x: Weights) => void): void {
   if (w.length < 4096 || w.length > RESIDENT_MAX) {
     fn(w);
     return;

@@ -22,7 +22,7 @@ import { NaNWeightsError } from '../errors.js';
 import { countZeros, gatherBracket, pruneBelowBits, pruneToSparsity } from '../kernels/index.js';
 import { encode, otherZeros, pruneCodes, readCoded, readFloat, requantize, type Encoded } from './codec.js';
 import type { Decision } from './config.js';
-import { pruneNM, resident } from './engine.js';
+import { pruneNM } from './engine.js';
 import { storageDtype, type TensorEntry } from './manifest.js';
 import type { NMLayout } from './select.js';
 import { WeightStore } from './store.js';
@@ -277,13 +277,10 @@ export type ChunkPick = { zero: true } | { zero: false; bits: number; lt: number
  * The chunk was checked for NaN by the select passes. Returns the zeros before and after.
  */
 export function pruneChunk(w: Float32Array, pick: ChunkPick): { zerosBefore: number; zerosAfter: number } {
-  let zerosBefore = 0;
-  let kept = 0;
-  // Held in the kernels' memory for the two passes (engine.ts `resident`), as in-memory pruning.
-  resident(w, (x) => {
-    zerosBefore = countZeros(x);
-    kept = pick.zero ? pruneBelowBits('pruneDirectory', x, 0, 0, 0) : pruneBelowBits('pruneDirectory', x, pick.bits, pick.take, pick.eq);
-  });
+  // One pass through the kernels' window, each window's zeros counted before it is pruned.
+  const tally = { zeros: 0 };
+  const kept = pick.zero ? pruneBelowBits('pruneDirectory', w, 0, 0, 0, tally) : pruneBelowBits('pruneDirectory', w, pick.bits, pick.take, pick.eq, tally);
+  const zerosBefore = tally.zeros;
   if (!pick.zero && w.length - kept !== pick.lt + pick.take) {
     throw new Error(`tfjs-prune internal error: a streamed chunk pruned ${w.length - kept} weights instead of ${pick.lt + pick.take}`);
   }

@@ -10,14 +10,23 @@ export type Weights = Float32Array | WasmWeights;
 
 export type { Selection } from './select.js';
 
+/** What a prune counts on the side: the zeros it found (before pruning). */
+export interface Tally {
+  zeros: number;
+}
+
 /**
  * What the typed-array API needs from an implementation. The Wasm one is below; the API layer
  * validates arguments and gives meaning to the numbers.
  */
 export interface KernelBackend {
   readonly simd: boolean;
-  pruneAbove(w: Weights, tBits: number): number;
-  pruneSelect(w: Weights, sel: Selection): number;
+  /**
+   * The fused prunes; with `tally`, each window's zeros are counted (before it is pruned) into
+   * tally.zeros in the same pass, while the window is in cache.
+   */
+  pruneAbove(w: Weights, tBits: number, tally?: Tally): number;
+  pruneSelect(w: Weights, sel: Selection, tally?: Tally): number;
   maskAbove(w: Weights, tBits: number, out: Uint8Array): number;
   maskSelect(w: Weights, sel: Selection, out: Uint8Array): number;
   applyMask(w: Weights, mask: Uint8Array): number;
@@ -116,19 +125,23 @@ export function wasmBackend(fname: string): KernelBackend {
   return {
     simd: rt.simd,
 
-    pruneAbove(w, tBits) {
+    pruneAbove(w, tBits, tally) {
       let kept = 0;
-      stream(w).each(true, (p, len) => (kept += ex.pruneAbove(p, len, tBits) >>> 0));
+      stream(w).each(true, (p, len) => {
+        if (tally !== undefined) tally.zeros += ex.countZeros(p, len) >>> 0;
+        kept += ex.pruneAbove(p, len, tBits) >>> 0;
+      }, tally === undefined ? undefined : rt.chunkLength);
       return kept;
     },
 
-    pruneSelect(w, sel) {
+    pruneSelect(w, sel, tally) {
       let kept = 0;
       let need = sel.need;
       stream(w).each(true, (p, len) => {
+        if (tally !== undefined) tally.zeros += ex.countZeros(p, len) >>> 0;
         kept += ex.pruneSelect(p, len, sel.bits, need) >>> 0;
         need = ex.remainingNeed() >>> 0;
-      });
+      }, tally === undefined ? undefined : rt.chunkLength);
       return kept;
     },
 

@@ -5,7 +5,7 @@ export { simdSupported, wasmSupported } from './detect.js';
 export { decodeBase64 } from './base64.js';
 export { allocWeights, WasmWeights } from './weights.js';
 export { wasmBackend } from './backend.js';
-export type { KernelBackend, Selection, Weights } from './backend.js';
+export type { KernelBackend, Selection, Tally, Weights } from './backend.js';
 export { bracketPass, selectParts } from './parts.js';
 export type { Extra, PartsSelection } from './parts.js';
 export {

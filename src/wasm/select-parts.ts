@@ -125,20 +125,16 @@ function bracketedAcross(
     }
     if (k <= belowSoFar || k > belowSoFar + count) return undefined;
     const kth = finish(ex, mem, scratch, gather, count, k - belowSoFar).bits;
-    // `finish` reorders nothing: the gathered magnitudes stay in part order.
-    const v = new Uint32Array(mem.memory.buffer, gather, count);
+    // `finish` reorders nothing: the gathered magnitudes stay in part order. Each part's share
+    // of them below and at the k-th is one more bracket pass, [kth, kth], over its gathered
+    // range; nothing is gathered (cap 0: the kernel's stores land in the histogram area, free now).
     const lt: number[] = [];
     const eq: number[] = [];
     let start = 0;
     for (let i = 0; i < parts.length; i++) {
-      let l = 0;
-      let e = 0;
-      for (let j = start; j < ends[i]; j++) {
-        const x = v[j];
-        l += x < kth ? 1 : 0;
-        e += x === kth ? 1 : 0;
-      }
-      lt.push(below[i] + l);
+      new Uint32Array(mem.memory.buffer, res, 2).fill(0);
+      const e = ex.countBracket(gather + start * 4, ends[i] - start, kth, kth, scratch, 0, 0, res) >>> 0;
+      lt.push(below[i] + new Uint32Array(mem.memory.buffer, res, 1)[0]);
       eq.push(e);
       start = ends[i];
     }
