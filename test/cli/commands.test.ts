@@ -1,6 +1,7 @@
 // The tfjs-prune bin on real model directories (the bundled LeNet-300-100 and what the bin itself
 // writes), run as a subprocess exactly as users run it: success paths, --json, help and version.
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { cp, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -247,5 +248,21 @@ describe('demo (npm start)', () => {
     const text = await cli(['demo', '--limit', '500', '--no-sensitivity', '--sparsity', '0.8', '--quantize', 'none'], dir);
     expect(text.code).toBe(0);
     for (const s of ['accuracy', 'original', 'pruned 80% global', 'sparsity', 'gzip', '500 MNIST test images']) expect(text.stdout).toContain(s);
+  });
+
+  it('from an installed package (no examples/ next to dist/), without a model: says to pass one', async () => {
+    // The package's layout: dist/ and its dependencies, and no examples/.
+    const pkg = path.join(dir, 'installed');
+    await cp(path.join(ROOT, 'dist'), path.join(pkg, 'dist'), { recursive: true });
+    await symlink(path.join(ROOT, 'node_modules'), path.join(pkg, 'node_modules'), 'dir');
+    const r = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
+      const child = spawn(process.execPath, [path.join(pkg, 'dist', 'cli.mjs'), 'demo', '--limit', '100'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stderr }));
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^tfjs-prune: error: demo: the bundled example model \(examples\/mnist-mlp\) is part of the tfjs-prune repository, not of the npm package .*tfjs-prune demo <model>\n$/);
   });
 });
