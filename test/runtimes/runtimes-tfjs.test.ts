@@ -14,23 +14,16 @@
 //   tfjs-backend-wasm gets its own binary precompiled through the shim documented in README.
 // Chromium and workerd run a bundle (rolldown) of the consumer's script, as an app would ship it.
 // A runtime is skipped only when its binary is absent, and never in CI.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, extname, join, normalize, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { extname, join, normalize } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { rolldown } from 'rolldown';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bin, exec, here, lastJson, root, runJson, serveWorkerd, whenBinary } from './support.js';
 
-const exec = promisify(execFile);
-const here = dirname(fileURLToPath(import.meta.url));
-const root = resolve(here, '../..');
-const bin = (name: string) => join(root, 'node_modules', '.bin', name);
 const CI = process.env.CI === 'true';
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 // As in vitest.config.ts: headless, quiet on a closed network.
@@ -39,7 +32,6 @@ const CHROMIUM_ARGS = [
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
   '--use-angle=swiftshader', '--enable-unsafe-swiftshader',
 ];
-const whenBinary = (name: string) => (existsSync(bin(name)) || CI ? it : it.skip);
 const whenChromium = existsSync(CHROMIUM) || CI ? it : it.skip;
 const core = readFileSync(join(here, 'digest-core.js'), 'utf8');
 const tfjsCore = readFileSync(join(here, 'digest-tfjs.js'), 'utf8');
@@ -132,12 +124,7 @@ window.digests = (async () => {
 let dir = '';
 let reference: { input: number; result: Record<string, Summary> };
 
-const lastJson = (stdout: string) => JSON.parse(stdout.trim().split('\n').at(-1) ?? '');
-async function run(cmd: string, args: string[]): Promise<TfjsDigest> {
-  const env = { ...process.env, NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1', DENO_DIR: join(dir, '.deno') };
-  const { stdout } = await exec(cmd, args, { cwd: dir, env, timeout: 30_000 });
-  return lastJson(stdout) as TfjsDigest;
-}
+const run = async (cmd: string, args: string[]) => (await runJson(dir, cmd, args)) as TfjsDigest;
 
 // The same results as the typed-array API, on the backend asked for, by the expected path, with
 // no tensor leaked.
@@ -176,7 +163,7 @@ beforeAll(async () => {
   }
   writeFileSync(join(dir, 'expected.mjs'), `import * as lib from 'tfjs-prune';\n${tfjsCore}\nconsole.log(JSON.stringify(await expectedTfjs(lib)));\n`);
   writeFileSync(join(dir, 'core.mjs'), `import * as lib from 'tfjs-prune';\n${core}\nconsole.log(JSON.stringify(await digest(lib, {})));\n`);
-  reference = lastJson((await exec(process.execPath, ['expected.mjs'], { cwd: dir })).stdout);
+  reference = lastJson((await exec(process.execPath, ['expected.mjs'], { cwd: dir })).stdout) as typeof reference;
 }, 120_000);
 
 afterAll(() => {
@@ -220,35 +207,14 @@ describe('tfjs ops from the packed package', () => {
   whenBinary('workerd')('Cloudflare workerd (precompiled modules), cpu and wasm backends', async () => {
     writeFileSync(join(dir, 'worker-entry.mjs'), worker);
     await bundle('worker-entry.mjs', 'worker.mjs');
-    const port = await freePort();
-    writeFileSync(join(dir, 'config.capnp'), [
-      'using Workerd = import "/workerd/workerd.capnp";',
-      'const config :Workerd.Config = (',
-      '  services = [ (name = "main", worker = .w) ],',
-      `  sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "main") ],`,
-      ');',
-      'const w :Workerd.Worker = (',
-      '  modules = [',
-      '    (name = "worker.mjs", esModule = embed "worker.mjs"),',
-      '    (name = "tfjs-prune/wasm/simd.wasm", wasm = embed "node_modules/tfjs-prune/dist/wasm/simd.wasm"),',
-      '    (name = "tfjs-prune/wasm/tensor-simd.wasm", wasm = embed "node_modules/tfjs-prune/dist/wasm/tensor-simd.wasm"),',
-      '    (name = "@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm",',
-      '      wasm = embed "node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm"),',
-      '  ],',
-      '  compatibilityDate = "2025-01-01",',
-      ');',
-    ].join('\n'));
-    const child = spawn(bin('workerd'), ['serve', 'config.capnp'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-    let log = '';
-    child.stdout.on('data', (d) => (log += d));
-    child.stderr.on('data', (d) => (log += d));
+    const workerd = await serveWorkerd(dir, [
+      '(name = "worker.mjs", esModule = embed "worker.mjs")',
+      '(name = "tfjs-prune/wasm/simd.wasm", wasm = embed "node_modules/tfjs-prune/dist/wasm/simd.wasm")',
+      '(name = "tfjs-prune/wasm/tensor-simd.wasm", wasm = embed "node_modules/tfjs-prune/dist/wasm/tensor-simd.wasm")',
+      '(name = "@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm",\n      wasm = embed "node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm")',
+    ]);
+    const get = (path: string) => workerd.get(path) as Promise<TfjsDigest & { name: string; code: string; message: string }>;
     try {
-      const get = async (path: string) => {
-        const res = await fetchWhenUp(`http://127.0.0.1:${port}${path}`, child, () => log);
-        const body = await res.text();
-        expect(res.status, body).toBe(200);
-        return JSON.parse(body);
-      };
       // Without tensorModule, registration says what to pass instead of failing obscurely.
       const refused = await get('/no-tensor-module');
       expect(refused).toMatchObject({ name: 'WasmError', code: 'WASM_UNSUPPORTED' });
@@ -256,7 +222,7 @@ describe('tfjs ops from the packed package', () => {
       expectMatches(await get('/cpu'), 'cpu');
       expectMatches(await get('/wasm'), 'wasm');
     } finally {
-      child.kill('SIGTERM');
+      workerd.stop();
     }
   });
 });
@@ -293,7 +259,7 @@ describe('headless Chromium', () => {
 
   whenChromium('the core digest with <script type=module>: default entry, and slim + compileStreaming', async () => {
     writeFileSync(join(dir, 'core.html'), pageCore);
-    const node = lastJson((await exec(process.execPath, ['core.mjs'], { cwd: dir })).stdout);
+    const node = lastJson((await exec(process.execPath, ['core.mjs'], { cwd: dir })).stdout) as { simd: boolean };
     expect(node.simd).toBe(true);
     const d = JSON.parse(await open('core.html'));
     expect(d.embedded).toEqual(node);
@@ -327,28 +293,4 @@ async function serve(base: string): Promise<Server> {
   });
   await new Promise<void>((ok) => srv.listen(0, '127.0.0.1', ok));
   return srv;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const srv = createServer();
-    srv.on('error', fail);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => ok(port));
-    });
-  });
-}
-
-async function fetchWhenUp(url: string, child: ChildProcess, log: () => string): Promise<Response> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`workerd exited with ${child.exitCode}:\n${log()}`);
-    try {
-      return await fetch(url);
-    } catch (e) {
-      if (Date.now() > deadline) throw new Error(`workerd did not answer on ${url}:\n${log()}`, { cause: e });
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
 }

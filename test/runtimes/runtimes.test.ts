@@ -4,21 +4,12 @@
 // and Cloudflare workerd (slim entry + a precompiled WebAssembly.Module bound by the config). Every
 // digest must equal the Node ESM one. Deno, Bun and workerd come from their npm packages (devDependencies);
 // a runtime is skipped only when its binary is absent, and never in CI.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, posix, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { join, posix } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bin, exec, here, root, runJson, serveWorkerd, whenBinary } from './support.js';
 
-const exec = promisify(execFile);
-const here = dirname(fileURLToPath(import.meta.url));
-const root = resolve(here, '../..');
-const bin = (name: string) => join(root, 'node_modules', '.bin', name);
-const CI = process.env.CI === 'true';
-const whenBinary = (name: string) => (existsSync(bin(name)) || CI ? it : it.skip);
 const core = readFileSync(join(here, 'digest-core.js'), 'utf8');
 
 interface Digest { simd: boolean; result: Record<string, unknown> }
@@ -40,12 +31,7 @@ const worker =
 let dir = '';
 let reference: Digest;
 
-const lastJson = (stdout: string): Digest => JSON.parse(stdout.trim().split('\n').at(-1) ?? '');
-async function run(cmd: string, args: string[]): Promise<Digest> {
-  const env = { ...process.env, NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1', DENO_DIR: join(dir, '.deno') };
-  const { stdout } = await exec(cmd, args, { cwd: dir, env, timeout: 30_000 });
-  return lastJson(stdout);
-}
+const run = async (cmd: string, args: string[]) => (await runJson(dir, cmd, args)) as Digest;
 
 beforeAll(async () => {
   expect(existsSync(join(root, 'dist', 'index.mjs')), 'dist/ is missing: run `npm run build`').toBe(true);
@@ -117,57 +103,15 @@ describe('the packed package', () => {
       }
     };
     walk('node_modules/tfjs-prune/dist/slim.mjs');
-    const port = await freePort();
-    writeFileSync(join(dir, 'config.capnp'), [
-      'using Workerd = import "/workerd/workerd.capnp";',
-      'const config :Workerd.Config = (',
-      '  services = [ (name = "main", worker = .w) ],',
-      `  sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "main") ],`,
-      ');',
-      'const w :Workerd.Worker = (',
-      '  modules = [',
-      '    (name = "worker.mjs", esModule = embed "worker.mjs"),',
-      '    (name = "simd.wasm", wasm = embed "node_modules/tfjs-prune/dist/wasm/simd.wasm"),',
-      ...modules.map((f) => `    (name = "${f}", esModule = embed "${f}"),`),
-      '  ],',
-      '  compatibilityDate = "2025-01-01",',
-      ');',
-    ].join('\n'));
-    const child = spawn(bin('workerd'), ['serve', 'config.capnp'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-    let log = '';
-    child.stdout.on('data', (d) => (log += d));
-    child.stderr.on('data', (d) => (log += d));
+    const workerd = await serveWorkerd(dir, [
+      '(name = "worker.mjs", esModule = embed "worker.mjs")',
+      '(name = "simd.wasm", wasm = embed "node_modules/tfjs-prune/dist/wasm/simd.wasm")',
+      ...modules.map((f) => `(name = "${f}", esModule = embed "${f}")`),
+    ]);
     try {
-      const res = await fetchWhenUp(`http://127.0.0.1:${port}/`, child, () => log);
-      const body = await res.text();
-      expect(res.status, body).toBe(200);
-      expect(JSON.parse(body)).toEqual(reference);
+      expect(await workerd.get('/')).toEqual(reference);
     } finally {
-      child.kill('SIGTERM');
+      workerd.stop();
     }
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const srv = createServer();
-    srv.on('error', fail);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => ok(port));
-    });
-  });
-}
-
-async function fetchWhenUp(url: string, child: ChildProcess, log: () => string): Promise<Response> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`workerd exited with ${child.exitCode}:\n${log()}`);
-    try {
-      return await fetch(url);
-    } catch (e) {
-      if (Date.now() > deadline) throw new Error(`workerd did not answer on ${url}:\n${log()}`, { cause: e });
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
