@@ -1,7 +1,7 @@
 // The typed-array API: argument checks, the meaning of sparsity and thresholds, and reports. The
 // numeric work is done by a KernelBackend (the Wasm kernels).
 import { ArgumentError, NaNWeightsError } from '../errors.js';
-import { bracketPass, selectParts, wasmBackend, WasmWeights, type Extra, type KernelBackend, type PartsSelection, type Tally, type Weights } from '../wasm/index.js';
+import { bracketPass, selectParts, wasmBackend, WasmWeights, type Extra, type KernelBackend, type PartsSelection, type Selection, type Tally, type Weights } from '../wasm/index.js';
 
 export interface CountReport {
   /** Weights that are zero afterwards (weights that were already zero count as pruned). */
@@ -81,15 +81,8 @@ export function pruneByThreshold(weights: Weights, threshold: number, options: T
  */
 export function pruneToSparsity(weights: Weights, sparsity: number): PruneReport {
   const fname = 'pruneToSparsity';
-  checkWeights(fname, weights);
-  checkSparsity(fname, sparsity);
-  const be = wasmBackend(fname);
-  const k = prunedCount(sparsity, weights.length);
-  if (k === 0) {
-    assertNoNaN(be, fname, weights);
-    return report(weights.length, be.pruneAbove(weights, 0), 0);
-  }
-  const sel = be.select(weights, k) ?? throwNaN(be, fname, weights);
+  const { be, sel } = selectForSparsity(fname, weights, sparsity);
+  if (sel === null) return report(weights.length, be.pruneAbove(weights, 0), 0);
   // A zero threshold means every pruned weight is already zero: prune all zeros alike.
   const kept = sel.bits === 0 ? be.pruneAbove(weights, 0) : be.pruneSelect(weights, sel);
   return report(weights.length, kept, bitsToFloat(sel.bits));
@@ -134,16 +127,24 @@ export function pruneBelowBits(fname: string, weights: Weights, bits: number, ta
  * with k = round-half-to-even(sparsity * n), or 0 when k is 0. Does not modify the weights.
  */
 export function magnitudeThreshold(weights: Weights, sparsity: number): number {
-  const fname = 'magnitudeThreshold';
+  const { sel } = selectForSparsity('magnitudeThreshold', weights, sparsity);
+  return sel === null ? 0 : bitsToFloat(sel.bits);
+}
+
+/**
+ * Checks the arguments and selects the k-th smallest magnitude, k = round-half-to-even(sparsity *
+ * n); `sel` is null when k is 0. NaN in the weights throws either way.
+ */
+function selectForSparsity(fname: string, weights: Weights, sparsity: number): { be: KernelBackend; sel: Selection | null } {
   checkWeights(fname, weights);
   checkSparsity(fname, sparsity);
   const be = wasmBackend(fname);
   const k = prunedCount(sparsity, weights.length);
   if (k === 0) {
     assertNoNaN(be, fname, weights);
-    return 0;
+    return { be, sel: null };
   }
-  return bitsToFloat((be.select(weights, k) ?? throwNaN(be, fname, weights)).bits);
+  return { be, sel: be.select(weights, k) ?? throwNaN(be, fname, weights) };
 }
 
 /**
