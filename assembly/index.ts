@@ -12,15 +12,14 @@
 //   still; callers reject NaN before a magnitude decision reaches these kernels.
 // - Pruned weights are written as +0 (all bits clear). `kept` counts weights left nonzero.
 
+import { needAfter, OUT_MASK_U8, OUT_WEIGHTS, pack4, selectInto, sumLanes } from './select';
+
 const ABS: u32 = 0x7fffffff;
 const INF: u32 = 0x7f800000;
 
 /** Bins per histogram pass; hist areas hold 4 copies (one per lane), see `histogramAll`. */
 const BINS: u32 = 2048;
 const COPY_BYTES: usize = BINS << 2;
-
-/** Ties left to prune after the last `pruneSelect`/`maskSelect` (they continue across chunks). */
-let needLeft: u32 = 0;
 
 /** First byte this module does not use for its own data; allocation starts here. */
 export function heapBase(): usize {
@@ -33,7 +32,7 @@ export function isSimd(): i32 {
 }
 
 export function remainingNeed(): u32 {
-  return needLeft;
+  return needAfter;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -73,60 +72,9 @@ export function pruneAbove(ptr: usize, n: u32, tBits: u32): u32 {
 
 // Prune to an exact count: every |w| < t, plus the first `need` weights with |w| == t (lowest
 // index first). Returns survivors; the ties still owed are left in `remainingNeed()` so a buffer
-// processed in chunks, in order, gets the same result as one call.
+// processed in chunks, in order, gets the same result as one call. (The loop: select.ts.)
 export function pruneSelect(ptr: usize, n: u32, tBits: u32, need: u32): u32 {
-  let i: u32 = 0;
-  let kept: u32 = 0;
-  if (ASC_FEATURE_SIMD) {
-    const absMask = i32x4.splat(ABS);
-    const tv = i32x4.splat(tBits);
-    let acc = i32x4.splat(0);
-    // While ties are owed, a vector holding a tie is settled lane by lane.
-    while (need > 0 && i + 4 <= n) {
-      const p = ptr + (<usize>i << 2);
-      const v = v128.load(p);
-      const a = v128.and(v, absMask);
-      if (v128.any_true(i32x4.eq(a, tv))) {
-        for (let j: u32 = 0; j < 4; j++) {
-          const q = p + (<usize>j << 2);
-          const bits = load<u32>(q);
-          const mag = bits & ABS;
-          if (mag < tBits || (mag == tBits && need > 0)) {
-            if (mag == tBits) need--;
-            store<u32>(q, 0);
-          } else {
-            kept++;
-          }
-        }
-      } else {
-        const keep = i32x4.ge_s(a, tv);
-        v128.store(p, v128.and(v, keep));
-        acc = i32x4.sub(acc, keep);
-      }
-      i += 4;
-    }
-    // No ties owed: plain `|w| >= t` survives.
-    for (; i + 4 <= n; i += 4) {
-      const p = ptr + (<usize>i << 2);
-      const v = v128.load(p);
-      const keep = i32x4.ge_s(v128.and(v, absMask), tv);
-      v128.store(p, v128.and(v, keep));
-      acc = i32x4.sub(acc, keep);
-    }
-    kept += sumLanes(acc);
-  }
-  for (; i < n; i++) {
-    const p = ptr + (<usize>i << 2);
-    const bits = load<u32>(p);
-    const mag = bits & ABS;
-    const tie = <u32>(mag == tBits) & <u32>(need > 0);
-    const keep = <u32>(mag > tBits) | (<u32>(mag == tBits) & (tie ^ 1));
-    need -= tie;
-    store<u32>(p, bits & (0 - keep));
-    kept += keep;
-  }
-  needLeft = need;
-  return kept;
+  return selectInto(ptr, ptr, n, tBits, need, OUT_WEIGHTS);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -162,50 +110,7 @@ export function maskAbove(ptr: usize, n: u32, tBits: u32, maskPtr: usize): u32 {
 }
 
 export function maskSelect(ptr: usize, n: u32, tBits: u32, need: u32, maskPtr: usize): u32 {
-  let i: u32 = 0;
-  let kept: u32 = 0;
-  if (ASC_FEATURE_SIMD) {
-    const absMask = i32x4.splat(ABS);
-    const tv = i32x4.splat(tBits);
-    let acc = i32x4.splat(0);
-    while (need > 0 && i + 4 <= n) {
-      const a = v128.and(v128.load(ptr + (<usize>i << 2)), absMask);
-      if (v128.any_true(i32x4.eq(a, tv))) {
-        for (let j: u32 = 0; j < 4; j++) {
-          const mag = load<u32>(ptr + (<usize>(i + j) << 2)) & ABS;
-          let keep: u8 = 1;
-          if (mag < tBits || (mag == tBits && need > 0)) {
-            if (mag == tBits) need--;
-            keep = 0;
-          } else {
-            kept++;
-          }
-          store<u8>(maskPtr + i + j, keep);
-        }
-      } else {
-        const keep = i32x4.ge_s(a, tv);
-        store<u32>(maskPtr + i, pack4(keep) & 0x01010101);
-        acc = i32x4.sub(acc, keep);
-      }
-      i += 4;
-    }
-    for (; i + 4 <= n; i += 4) {
-      const keep = i32x4.ge_s(v128.and(v128.load(ptr + (<usize>i << 2)), absMask), tv);
-      store<u32>(maskPtr + i, pack4(keep) & 0x01010101);
-      acc = i32x4.sub(acc, keep);
-    }
-    kept += sumLanes(acc);
-  }
-  for (; i < n; i++) {
-    const mag = load<u32>(ptr + (<usize>i << 2)) & ABS;
-    const tie = <u32>(mag == tBits) & <u32>(need > 0);
-    const keep = <u32>(mag > tBits) | (<u32>(mag == tBits) & (tie ^ 1));
-    need -= tie;
-    store<u8>(maskPtr + i, <u8>keep);
-    kept += keep;
-  }
-  needLeft = need;
-  return kept;
+  return selectInto(ptr, maskPtr, n, tBits, need, OUT_MASK_U8);
 }
 
 // w = mask ? w : +0, in place (any nonzero mask byte keeps). Returns weights left nonzero.
@@ -547,18 +452,6 @@ export function columnNormsAdd(ptr: usize, rows: u32, cols: u32, p: u32, accPtr:
     count++;
   }
   return count;
-}
-
-@inline function sumLanes(v: v128): u32 {
-  return <u32>(
-    i32x4.extract_lane(v, 0) + i32x4.extract_lane(v, 1) + i32x4.extract_lane(v, 2) + i32x4.extract_lane(v, 3)
-  );
-}
-
-// Four i32 lane masks (0 / -1) as four bytes (0 / 0xff) in the low 32 bits.
-@inline function pack4(m: v128): u32 {
-  const w = i16x8.narrow_i32x4_s(m, m);
-  return <u32>i32x4.extract_lane(i8x16.narrow_i16x8_s(w, w), 0);
 }
 
 @inline function pack16(m0: v128, m1: v128, m2: v128, m3: v128): v128 {

@@ -10,6 +10,7 @@
 // SIMD and scalar builds agree bit for bit with each other and with index.ts.
 
 export { isSimd, countNaN, firstNaN, histogramAll, histogramPrefix, gatherPrefix, countBracket } from './index';
+import { OUT_MASK_F32, OUT_WEIGHTS, selectInto, sumLanes } from './select';
 
 const ABS: u32 = 0x7fffffff;
 const INF: u32 = 0x7f800000;
@@ -55,56 +56,7 @@ export function pruneAboveTo(srcPtr: usize, dstPtr: usize, n: u32, tBits: u32): 
 // the first `need` (lowest index) are pruned, the rest kept. One call covers the whole tensor, so
 // no tie count is carried between calls. Returns survivors.
 export function pruneSelectTo(srcPtr: usize, dstPtr: usize, n: u32, tBits: u32, need: u32): u32 {
-  let i: u32 = 0;
-  let kept: u32 = 0;
-  if (ASC_FEATURE_SIMD) {
-    const absMask = i32x4.splat(ABS);
-    const tv = i32x4.splat(tBits);
-    let acc = i32x4.splat(0);
-    while (need > 0 && i + 4 <= n) {
-      const o = <usize>i << 2;
-      const v = v128.load(srcPtr + o);
-      const a = v128.and(v, absMask);
-      if (v128.any_true(i32x4.eq(a, tv))) {
-        for (let j: u32 = 0; j < 4; j++) {
-          const q = o + (<usize>j << 2);
-          const bits = load<u32>(srcPtr + q);
-          const mag = bits & ABS;
-          if (mag < tBits || (mag == tBits && need > 0)) {
-            if (mag == tBits) need--;
-            store<u32>(dstPtr + q, 0);
-          } else {
-            store<u32>(dstPtr + q, bits);
-            kept++;
-          }
-        }
-      } else {
-        const keep = i32x4.ge_s(a, tv);
-        v128.store(dstPtr + o, v128.and(v, keep));
-        acc = i32x4.sub(acc, keep);
-      }
-      i += 4;
-    }
-    for (; i + 4 <= n; i += 4) {
-      const o = <usize>i << 2;
-      const v = v128.load(srcPtr + o);
-      const keep = i32x4.ge_s(v128.and(v, absMask), tv);
-      v128.store(dstPtr + o, v128.and(v, keep));
-      acc = i32x4.sub(acc, keep);
-    }
-    kept += sumLanes(acc);
-  }
-  for (; i < n; i++) {
-    const o = <usize>i << 2;
-    const bits = load<u32>(srcPtr + o);
-    const mag = bits & ABS;
-    const tie = <u32>(mag == tBits) & <u32>(need > 0);
-    const keep = <u32>(mag > tBits) | (<u32>(mag == tBits) & (tie ^ 1));
-    need -= tie;
-    store<u32>(dstPtr + o, bits & (0 - keep));
-    kept += keep;
-  }
-  return kept;
+  return selectInto(srcPtr, dstPtr, n, tBits, need, OUT_WEIGHTS);
 }
 
 // float32 keep-masks: dst = 1.0 where pruneAboveTo / pruneSelectTo would keep, else +0.
@@ -140,53 +92,7 @@ export function maskAboveF32(srcPtr: usize, dstPtr: usize, n: u32, tBits: u32): 
 }
 
 export function maskSelectF32(srcPtr: usize, dstPtr: usize, n: u32, tBits: u32, need: u32): u32 {
-  let i: u32 = 0;
-  let kept: u32 = 0;
-  if (ASC_FEATURE_SIMD) {
-    const absMask = i32x4.splat(ABS);
-    const tv = i32x4.splat(tBits);
-    const one = i32x4.splat(ONE);
-    let acc = i32x4.splat(0);
-    while (need > 0 && i + 4 <= n) {
-      const o = <usize>i << 2;
-      const a = v128.and(v128.load(srcPtr + o), absMask);
-      if (v128.any_true(i32x4.eq(a, tv))) {
-        for (let j: u32 = 0; j < 4; j++) {
-          const q = o + (<usize>j << 2);
-          const mag = load<u32>(srcPtr + q) & ABS;
-          if (mag < tBits || (mag == tBits && need > 0)) {
-            if (mag == tBits) need--;
-            store<u32>(dstPtr + q, 0);
-          } else {
-            store<u32>(dstPtr + q, ONE);
-            kept++;
-          }
-        }
-      } else {
-        const keep = i32x4.ge_s(a, tv);
-        v128.store(dstPtr + o, v128.and(keep, one));
-        acc = i32x4.sub(acc, keep);
-      }
-      i += 4;
-    }
-    for (; i + 4 <= n; i += 4) {
-      const o = <usize>i << 2;
-      const keep = i32x4.ge_s(v128.and(v128.load(srcPtr + o), absMask), tv);
-      v128.store(dstPtr + o, v128.and(keep, one));
-      acc = i32x4.sub(acc, keep);
-    }
-    kept += sumLanes(acc);
-  }
-  for (; i < n; i++) {
-    const o = <usize>i << 2;
-    const mag = load<u32>(srcPtr + o) & ABS;
-    const tie = <u32>(mag == tBits) & <u32>(need > 0);
-    const keep = <u32>(mag > tBits) | (<u32>(mag == tBits) & (tie ^ 1));
-    need -= tie;
-    store<u32>(dstPtr + o, ONE & (0 - keep));
-    kept += keep;
-  }
-  return kept;
+  return selectInto(srcPtr, dstPtr, n, tBits, need, OUT_MASK_F32);
 }
 
 // dst = mask != 0 ? src : +0 with a 32-bit mask per weight. A mask word counts as nonzero when
@@ -234,10 +140,4 @@ export function applyMask8To(srcPtr: usize, maskPtr: usize, dstPtr: usize, n: u3
     const keep = <u32>(load<u8>(maskPtr + i) != 0);
     store<u32>(dstPtr + o, load<u32>(srcPtr + o) & (0 - keep));
   }
-}
-
-@inline function sumLanes(v: v128): u32 {
-  return <u32>(
-    i32x4.extract_lane(v, 0) + i32x4.extract_lane(v, 1) + i32x4.extract_lane(v, 2) + i32x4.extract_lane(v, 3)
-  );
 }
