@@ -12,7 +12,7 @@
 //   still; callers reject NaN before a magnitude decision reaches these kernels.
 // - Pruned weights are written as +0 (all bits clear). `kept` counts weights left nonzero.
 
-import { needAfter, OUT_MASK_U8, OUT_WEIGHTS, pack4, selectInto, sumLanes } from './select';
+import { aboveInto, needAfter, OUT_MASK_U8, OUT_WEIGHTS, pack4, selectInto, sumLanes } from './select';
 
 const ABS: u32 = 0x7fffffff;
 const INF: u32 = 0x7f800000;
@@ -37,37 +37,9 @@ export function remainingNeed(): u32 {
 
 // ---------------------------------------------------------------------------------------------
 // Fused prune by threshold: w = |w| > t ? w : +0, in place, one pass. Returns survivors.
-// `tBits` is the bit pattern of a non-negative threshold.
+// `tBits` is the bit pattern of a non-negative threshold. (The loop: select.ts.)
 export function pruneAbove(ptr: usize, n: u32, tBits: u32): u32 {
-  let i: u32 = 0;
-  let kept: u32 = 0;
-  if (ASC_FEATURE_SIMD) {
-    const absMask = i32x4.splat(ABS);
-    const tv = i32x4.splat(tBits);
-    let acc0 = i32x4.splat(0);
-    let acc1 = i32x4.splat(0);
-    for (; i + 8 <= n; i += 8) {
-      const p = ptr + (<usize>i << 2);
-      const v0 = v128.load(p);
-      const v1 = v128.load(p, 16);
-      const m0 = i32x4.gt_s(v128.and(v0, absMask), tv);
-      const m1 = i32x4.gt_s(v128.and(v1, absMask), tv);
-      v128.store(p, v128.and(v0, m0));
-      v128.store(p, v128.and(v1, m1), 16);
-      acc0 = i32x4.sub(acc0, m0);
-      acc1 = i32x4.sub(acc1, m1);
-    }
-    kept = sumLanes(i32x4.add(acc0, acc1));
-  }
-  for (; i < n; i++) {
-    const p = ptr + (<usize>i << 2);
-    const bits = load<u32>(p);
-    // Branch-free: V8 would turn a select into a mispredicting branch on random weights.
-    const keep = <u32>((bits & ABS) > tBits);
-    store<u32>(p, bits & (0 - keep));
-    kept += keep;
-  }
-  return kept;
+  return aboveInto(ptr, ptr, n, tBits, OUT_WEIGHTS, false);
 }
 
 // Prune to an exact count: every |w| < t, plus the first `need` weights with |w| == t (lowest

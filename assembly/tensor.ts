@@ -10,46 +10,15 @@
 // SIMD and scalar builds agree bit for bit with each other and with index.ts.
 
 export { isSimd, countNaN, firstNaN, histogramAll, histogramPrefix, gatherPrefix, countBracket } from './index';
-import { OUT_MASK_F32, OUT_WEIGHTS, selectInto, sumLanes } from './select';
+import { aboveInto, OUT_MASK_F32, OUT_WEIGHTS, selectInto } from './select';
 
-const ABS: u32 = 0x7fffffff;
-const INF: u32 = 0x7f800000;
-const ONE: u32 = 0x3f800000; // 1.0f
+// The prune and mask loops are select.ts's, shared with index.ts.
 
 // dst = |src| > t ? src : +0. Returns how many NaN it met (copied through like any weight above
 // the threshold): the caller checks that count instead of making a separate NaN pass, and throws
 // the output away when it is not 0. Out of place, the input is still intact then.
 export function pruneAboveTo(srcPtr: usize, dstPtr: usize, n: u32, tBits: u32): u32 {
-  let i: u32 = 0;
-  let nans: u32 = 0;
-  if (ASC_FEATURE_SIMD) {
-    const absMask = i32x4.splat(ABS);
-    const tv = i32x4.splat(tBits);
-    const inf = i32x4.splat(INF);
-    let acc0 = i32x4.splat(0);
-    let acc1 = i32x4.splat(0);
-    for (; i + 8 <= n; i += 8) {
-      const o = <usize>i << 2;
-      const v0 = v128.load(srcPtr + o);
-      const v1 = v128.load(srcPtr + o, 16);
-      const a0 = v128.and(v0, absMask);
-      const a1 = v128.and(v1, absMask);
-      v128.store(dstPtr + o, v128.and(v0, i32x4.gt_s(a0, tv)));
-      v128.store(dstPtr + o, v128.and(v1, i32x4.gt_s(a1, tv)), 16);
-      acc0 = i32x4.sub(acc0, i32x4.gt_s(a0, inf));
-      acc1 = i32x4.sub(acc1, i32x4.gt_s(a1, inf));
-    }
-    nans = sumLanes(i32x4.add(acc0, acc1));
-  }
-  for (; i < n; i++) {
-    const o = <usize>i << 2;
-    const bits = load<u32>(srcPtr + o);
-    const mag = bits & ABS;
-    const keep = <u32>(mag > tBits);
-    store<u32>(dstPtr + o, bits & (0 - keep));
-    nans += <u32>(mag > INF);
-  }
-  return nans;
+  return aboveInto(srcPtr, dstPtr, n, tBits, OUT_WEIGHTS, true);
 }
 
 // Exact count: dst = src where |src| > t, +0 where |src| < t, and of the weights with |src| == t
@@ -62,33 +31,7 @@ export function pruneSelectTo(srcPtr: usize, dstPtr: usize, n: u32, tBits: u32, 
 // float32 keep-masks: dst = 1.0 where pruneAboveTo / pruneSelectTo would keep, else +0.
 // maskAboveF32 returns the NaN count, as pruneAboveTo does; maskSelectF32 the weights kept.
 export function maskAboveF32(srcPtr: usize, dstPtr: usize, n: u32, tBits: u32): u32 {
-  let i: u32 = 0;
-  let nans: u32 = 0;
-  if (ASC_FEATURE_SIMD) {
-    const absMask = i32x4.splat(ABS);
-    const tv = i32x4.splat(tBits);
-    const inf = i32x4.splat(INF);
-    const one = i32x4.splat(ONE);
-    let acc0 = i32x4.splat(0);
-    let acc1 = i32x4.splat(0);
-    for (; i + 8 <= n; i += 8) {
-      const o = <usize>i << 2;
-      const a0 = v128.and(v128.load(srcPtr + o), absMask);
-      const a1 = v128.and(v128.load(srcPtr + o, 16), absMask);
-      v128.store(dstPtr + o, v128.and(i32x4.gt_s(a0, tv), one));
-      v128.store(dstPtr + o, v128.and(i32x4.gt_s(a1, tv), one), 16);
-      acc0 = i32x4.sub(acc0, i32x4.gt_s(a0, inf));
-      acc1 = i32x4.sub(acc1, i32x4.gt_s(a1, inf));
-    }
-    nans = sumLanes(i32x4.add(acc0, acc1));
-  }
-  for (; i < n; i++) {
-    const o = <usize>i << 2;
-    const mag = load<u32>(srcPtr + o) & ABS;
-    store<u32>(dstPtr + o, ONE & (0 - <u32>(mag > tBits)));
-    nans += <u32>(mag > INF);
-  }
-  return nans;
+  return aboveInto(srcPtr, dstPtr, n, tBits, OUT_MASK_F32, true);
 }
 
 export function maskSelectF32(srcPtr: usize, dstPtr: usize, n: u32, tBits: u32, need: u32): u32 {
