@@ -12,5 +12,8 @@ export {
   gatherBracket,
   pruneBelowBits,
   columnNorms,
+  codeHistogram,
+  pruneCodeRanges,
 } from './api.js';
+export type { CodeRanges } from '../wasm/index.js';
 export type { CountReport, PruneReport, MaskOptions, NMOptions, ThresholdOptions, ColumnNormOptions } from './api.js';

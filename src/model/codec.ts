@@ -4,7 +4,8 @@ import type { TensorEntry } from './manifest.js';
 import { LEVELS, affineParams, decodeFloat16, dequantizeAffine, encodeFloat16, gridZero, quantizeAffine, zeroMin, type AffineParams } from './quantize.js';
 import type { WeightStore } from './store.js';
 import type { QuantizeDtype } from './types.js';
-import { roundHalfEven } from '../kernels/index.js';
+import { codeHistogram, pruneCodeRanges, roundHalfEven, type CodeRanges } from '../kernels/index.js';
+import type { CodedTensor } from './global.js';
 
 /** A copy of the bytes in a fresh (aligned) buffer. */
 function alignedCopy(store: WeightStore, off: number, len: number): ArrayBuffer {
@@ -166,65 +167,157 @@ export function otherZeros(store: WeightStore, e: TensorEntry): number {
  * the global plan's share; zeros count as pruned; ties to the lowest index); pruned weights get
  * the zero code, and min becomes exactly -(zero * scale). Surviving codes are untouched, so the
  * result equals decoding, pruning and re-encoding, without either conversion.
+ *
+ * `coded`: the tensor as the global select read it (its codes' histogram is reused); `target`:
+ * where the new codes go (e.byteLength bytes, may be the input's own bytes), else a new array.
  * Returns null when the tensor is not such a tensor (the float path handles it).
  */
 export function pruneCodes(
   store: WeightStore,
   e: TensorEntry,
   pick: { sparsity: number } | { bits: number; take: number },
+  coded?: CodedTensor,
+  target?: Uint8Array,
 ): { encoded: Encoded; zerosBefore: number; threshold: number } | null {
   if (e.quant === null) return null;
   const z = e.quant === 'float16' ? 0 : gridZero(e.scale, e.min, e.quant === 'uint8' ? 255 : 65535);
   if (z === null) return null;
-  const { codes, lut } = readCoded(store, e)!;
+  const { codes, lut } = coded ?? readCoded(store, e)!;
   // Tensors much shorter than the code table are cheaper to handle weight by weight.
-  if (codes.length * 4 < lut.length) return pruneFewCodes(e, codes, lut, pick, z);
-  const counts = new Uint32Array(lut.length);
-  histInto(codes, counts);
+  if (codes.length * 4 < lut.length) return pruneFewCodes(e, codes, lut, pick, z, target);
+  const width = codes.BYTES_PER_ELEMENT as 1 | 2;
+  const bytes = new Uint8Array(codes.buffer, codes.byteOffset, codes.byteLength);
+  const counts = coded?.counts ?? codeHistogram('pruneArtifacts', bytes, width);
   let zerosBefore = 0;
-  // The codes present, by magnitude (then by code, so equal magnitudes group together).
-  const present: number[] = [];
-  for (let c = 0; c < counts.length; c++) {
-    if (counts[c] === 0) continue;
-    present.push(c);
-    if (lut[c] === 0) zerosBefore += counts[c];
-  }
-  present.sort((a, b) => lut[a] - lut[b] || a - b);
-  let bits: number;
-  let take: number;
+  for (let c = 0; c < counts.length; c++) if (lut[c] === 0) zerosBefore += counts[c];
+  let bits = 0;
+  let take = 0;
   if ('sparsity' in pick) {
     const k = roundHalfEven(pick.sparsity * e.size);
-    bits = 0;
-    take = 0;
-    if (k > zerosBefore) {
-      // The k-th smallest magnitude, and how many equal to it to take.
-      let below = 0;
-      for (let j = 0; j < present.length; ) {
-        const m = lut[present[j]];
-        let same = 0;
-        while (j < present.length && lut[present[j]] === m) same += counts[present[j++]];
-        if (below + same >= k) {
-          bits = m;
-          break;
-        }
-        below += same;
-      }
-      take = k - below;
-    }
+    if (k > zerosBefore) ({ bits, take } = kthCode(counts, lut, k, e.quant === 'float16'));
   } else {
     bits = pick.bits;
     take = pick.take;
   }
-  const out = codes instanceof Uint8Array ? new Uint8Array(e.size) : new Uint16Array(e.size);
-  const zeros = rewriteCodes(codes, lut, bits, take, z, out, counts);
+  const out = target ?? new Uint8Array(e.byteLength);
+  const r = codeRanges(counts, lut, bits, take, z, e.quant === 'float16' ? 0x7fff : lut.length - 1);
+  let zeros: number;
+  if (r === null) {
+    // Not a range of codes (never seen: magnitudes grow away from the zero code), by table.
+    const o = width === 1 ? new Uint8Array(e.size) : new Uint16Array(e.size);
+    zeros = rewriteCodes(codes, lut, bits, take, z, o, counts);
+    out.set(new Uint8Array(o.buffer));
+  } else {
+    if (r.span2 < 0 && r.take === 0) {
+      if (out !== bytes) out.set(bytes);
+    } else pruneCodeRanges('pruneArtifacts', bytes, out, width, r);
+    zeros = r.zeros;
+    // The zero code among split ties: the untaken ones decode to 0 too; count them.
+    if (zeros < 0) zeros = countCode(width === 1 ? out : new Uint16Array(out.slice().buffer), z);
+  }
   return codesResult(e, out, z, zeros, zerosBefore, bits);
 }
 
+/** The k-th smallest magnitude (bits) of a code histogram, k >= 1, and how many at it to take. */
+function kthCode(counts: Uint32Array, lut: Uint32Array, k: number, f16: boolean): { bits: number; take: number } {
+  let below = 0;
+  if (f16) {
+    // A float16's magnitude grows with its code's low 15 bits: keys in order are magnitudes in order.
+    for (let key = 0; key < 0x8000; key++) {
+      const same = counts[key] + counts[key | 0x8000];
+      if (below + same >= k) return { bits: lut[key], take: k - below };
+      below += same;
+    }
+    throw new Error('tfjs-prune internal error: rank beyond the code histogram');
+  }
+  // The codes present, by magnitude then code (packed into doubles: a native sort, no callback).
+  const keys: number[] = [];
+  for (let c = 0; c < counts.length; c++) if (counts[c] !== 0) keys.push(lut[c] * 65536 + c);
+  const sorted = Float64Array.from(keys).sort();
+  for (let j = 0; j < sorted.length; ) {
+    const m = Math.floor(sorted[j] / 65536);
+    let same = 0;
+    for (; j < sorted.length && Math.floor(sorted[j] / 65536) === m; j++) same += counts[sorted[j] % 65536];
+    if (below + same >= k) return { bits: m, take: k - below };
+    below += same;
+  }
+  throw new Error('tfjs-prune internal error: rank beyond the code histogram');
+}
+
+interface RangePlan extends CodeRanges {
+  /** Zeros after the rewrite; -1 when they must be counted (the zero code is a split tie). */
+  zeros: number;
+}
+
+/**
+ * The pruned codes (zero magnitude, below `bits`, or among the first `take` at it) as ranges of
+ * keys for the rewrite kernel (src/wasm/codes.ts); null if they are not ranges. `keyMask`: 0x7fff
+ * for float16 (a key is +x and -x), else the code table's size - 1.
+ */
+function codeRanges(counts: Uint32Array, lut: Uint32Array, bits: number, take: number, z: number, keyMask: number): RangePlan | null {
+  const f16 = keyMask === 0x7fff;
+  let lo2 = -1;
+  let hi2 = -1;
+  let n2 = 0;
+  let lo1 = -1;
+  let hi1 = -1;
+  let n1 = 0;
+  let below = 0;
+  let ties = 0;
+  let zTie = false;
+  for (let key = 0; key <= keyMask; key++) {
+    const m = lut[key];
+    const pruned = m === 0 || m < bits;
+    if (!pruned && m !== bits) continue;
+    const count = f16 ? counts[key] + counts[key | 0x8000] : counts[key];
+    if (lo1 < 0) lo1 = key;
+    hi1 = key;
+    n1++;
+    if (pruned) {
+      if (lo2 < 0) lo2 = key;
+      hi2 = key;
+      n2++;
+      below += count;
+    } else {
+      ties += count;
+      if (key === z) zTie = true;
+    }
+  }
+  if ((n1 > 0 && hi1 - lo1 + 1 !== n1) || (n2 > 0 && hi2 - lo2 + 1 !== n2)) return null;
+  const all = take >= ties;
+  if (all) {
+    lo2 = lo1;
+    hi2 = hi1;
+  }
+  const split = take > 0 && !all;
+  // The zero code left in place decodes to 0 as well (its min is made exact); when it is among
+  // split ties, how many of it stay is known only after the rewrite (-1: count them then).
+  const zPruned = hi2 >= 0 && z >= lo2 && z <= hi2;
+  let zeros = below + (all ? ties : take);
+  if (!zPruned) zeros = split && zTie ? -1 : zeros + counts[z];
+  return {
+    mask: keyMask,
+    lo1: Math.max(lo1, 0),
+    span1: hi1 - Math.max(lo1, 0),
+    lo2: Math.max(lo2, 0),
+    span2: hi2 < 0 ? -1 : hi2 - lo2,
+    z,
+    take: split ? take : 0,
+    zeros,
+  };
+}
+
+function countCode(codes: Uint8Array | Uint16Array, z: number): number {
+  let n = 0;
+  for (let i = 0; i < codes.length; i++) if (codes[i] === z) n++;
+  return n;
+}
+
 /** pruneCodes' result: the new codes, the manifest entry that decodes the zero code to +0. */
-function codesResult(e: TensorEntry, out: Uint8Array | Uint16Array, z: number, zeros: number, zerosBefore: number, bits: number): { encoded: Encoded; zerosBefore: number; threshold: number } {
+function codesResult(e: TensorEntry, out: Uint8Array, z: number, zeros: number, zerosBefore: number, bits: number): { encoded: Encoded; zerosBefore: number; threshold: number } {
   const threshold = new Float32Array(new Uint32Array([bits]).buffer)[0];
   const quantization: Encoded['quantization'] = e.quant === 'float16' ? { dtype: 'float16' } : { dtype: e.quant as 'uint8' | 'uint16', scale: e.scale, min: zeroMin(z, e.scale) };
-  return { encoded: { bytes: new Uint8Array(out.buffer), quantization, zeros }, zerosBefore, threshold };
+  return { encoded: { bytes: out, quantization, zeros }, zerosBefore, threshold };
 }
 
 /** pruneCodes for a tensor of few weights (16-bit codes): magnitudes sorted, then one pass. */
@@ -234,6 +327,7 @@ function pruneFewCodes(
   lut: Uint32Array,
   pick: { sparsity: number } | { bits: number; take: number },
   z: number,
+  target?: Uint8Array,
 ): { encoded: Encoded; zerosBefore: number; threshold: number } {
   const n = codes.length;
   const mags = new Uint32Array(n);
@@ -266,25 +360,15 @@ function pruneFewCodes(
       prune = true;
       take--;
     }
-    out[i] = prune ? z : codes[i];
-    if (prune) zeros++;
+    const q = prune ? z : codes[i];
+    out[i] = q;
+    // An unpruned zero code decodes to 0 too (min is made exact).
+    if (q === z) zeros++;
   }
-  return codesResult(e, out, z, zeros, zerosBefore, bits);
-}
-
-// The hot loops live in small functions of their own, one per code type, which V8 optimizes as a
-// whole (a loop that sees both array types runs several times slower).
-function histInto(codes: Uint8Array | Uint16Array, counts: Uint32Array): void {
-  if (codes instanceof Uint8Array) histU8(codes, counts);
-  else histU16(codes, counts);
-}
-
-function histU8(codes: Uint8Array, counts: Uint32Array): void {
-  for (let i = 0; i < codes.length; i++) counts[codes[i]]++;
-}
-
-function histU16(codes: Uint16Array, counts: Uint32Array): void {
-  for (let i = 0; i < codes.length; i++) counts[codes[i]]++;
+  const bytes = new Uint8Array(out.buffer);
+  if (target === undefined) return codesResult(e, bytes, z, zeros, zerosBefore, bits);
+  target.set(bytes);
+  return codesResult(e, target, z, zeros, zerosBefore, bits);
 }
 
 /**

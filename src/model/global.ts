@@ -7,7 +7,7 @@
 // tensors join it as the counts of their codes' magnitudes (one histogram pass each, no decoding).
 //
 // Each tensor then prunes its own exact share with the core kernels (docs/model.md).
-import { selectAcrossArrays } from '../kernels/index.js';
+import { codeHistogram, selectAcrossArrays } from '../kernels/index.js';
 
 /**
  * A quantized tensor as its codes and, per code, the bit pattern of the dequantized magnitude
@@ -16,6 +16,8 @@ import { selectAcrossArrays } from '../kernels/index.js';
 export interface CodedTensor {
   codes: Uint8Array | Uint16Array;
   lut: Uint32Array;
+  /** The codes' histogram, once the select has counted them (pruneCodes reuses it). */
+  counts?: Uint32Array;
 }
 
 /** Pool tensor `i`: float32 values (a view or a decoded copy; not modified) or its codes. */
@@ -97,7 +99,8 @@ function kernelSelect(xs: readonly (Float32Array | CodedTensor)[], k: number, on
       }
       return;
     }
-    const h = histCodes(x.codes, x.lut.length);
+    const h = codeHistogram(fname, new Uint8Array(x.codes.buffer, x.codes.byteOffset, x.codes.byteLength), x.codes.BYTES_PER_ELEMENT as 1 | 2);
+    x.counts = h;
     hists.push(h);
     for (let c = 0; c < h.length; c++) {
       if (h[c] === 0) continue;
@@ -142,12 +145,6 @@ function kernelSelect(xs: readonly (Float32Array | CodedTensor)[], k: number, on
     eq[t] = e;
   });
   return finish(k, r.bits, lt, eq);
-}
-
-function histCodes(codes: Uint8Array | Uint16Array, size: number): Uint32Array {
-  const h = new Uint32Array(size);
-  for (let i = 0; i < codes.length; i++) h[codes[i]]++;
-  return h;
 }
 
 function findNaNCodes(x: CodedTensor): { count: number; first: number } {
