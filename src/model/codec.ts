@@ -189,7 +189,7 @@ export function pruneCodes(
   const bytes = new Uint8Array(codes.buffer, codes.byteOffset, codes.byteLength);
   const counts = coded?.counts ?? codeHistogram('pruneArtifacts', bytes, width);
   let zerosBefore = 0;
-  for (let c = 0; c < counts.length; c++) if (lut[c] === 0) zerosBefore += counts[c];
+  for (const c of zeroCodes(lut)) zerosBefore += counts[c];
   let bits = 0;
   let take = 0;
   if ('sparsity' in pick) {
@@ -216,6 +216,19 @@ export function pruneCodes(
     if (zeros < 0) zeros = countCode(width === 1 ? out : new Uint16Array(out.slice().buffer), z);
   }
   return codesResult(e, out, z, zeros, zerosBefore, bits);
+}
+
+const ZERO_CODES = new WeakMap<Uint32Array, number[]>();
+
+/** The codes of a table that decode to ±0 (the float16 table is shared: listed once). */
+function zeroCodes(lut: Uint32Array): number[] {
+  let list = ZERO_CODES.get(lut);
+  if (list === undefined) {
+    list = [];
+    for (let c = 0; c < lut.length; c++) if (lut[c] === 0) list.push(c);
+    ZERO_CODES.set(lut, list);
+  }
+  return list;
 }
 
 /** The k-th smallest magnitude (bits) of a code histogram, k >= 1, and how many at it to take. */
@@ -268,7 +281,11 @@ function codeRanges(counts: Uint32Array, lut: Uint32Array, bits: number, take: n
   for (let key = 0; key <= keyMask; key++) {
     const m = lut[key];
     const pruned = m === 0 || m < bits;
-    if (!pruned && m !== bits) continue;
+    if (!pruned && m !== bits) {
+      // A float16's magnitude grows with its key: nothing further is pruned.
+      if (f16) break;
+      continue;
+    }
     const count = f16 ? counts[key] + counts[key | 0x8000] : counts[key];
     if (lo1 < 0) lo1 = key;
     hi1 = key;

@@ -64,6 +64,7 @@ function kernelSelect(xs: readonly (Float32Array | CodedTensor)[], k: number, on
   const floats: Float32Array[] = [];
   const floatAt: number[] = [];
   const hists: (Uint32Array | null)[] = [];
+  const sums = new Map<Uint32Array, Float64Array>();
   let pairs = 0;
   let bits = new Uint32Array(1024);
   let counts = new Float64Array(1024);
@@ -87,29 +88,36 @@ function kernelSelect(xs: readonly (Float32Array | CodedTensor)[], k: number, on
       return;
     }
     if (x.codes.length * 4 < x.lut.length) {
-      // Few weights for the code table: each weight is a pair of its own.
+      // Few weights for the code table: counted weight by weight, after the large tensors.
       hists.push(null);
-      for (let i = 0; i < x.codes.length; i++) {
-        const m = x.lut[x.codes[i]];
-        if (m > INF) {
-          const nan = findNaNCodes(x);
-          onNaN(t, nan.count, nan.first);
-        }
-        push(m, 1);
-      }
+      const nan = findNaNCodes(x);
+      if (nan.count > 0) onNaN(t, nan.count, nan.first);
       return;
     }
     const h = codeHistogram(fname, new Uint8Array(x.codes.buffer, x.codes.byteOffset, x.codes.byteLength), x.codes.BYTES_PER_ELEMENT as 1 | 2);
     x.counts = h;
     hists.push(h);
-    for (let c = 0; c < h.length; c++) {
-      if (h[c] === 0) continue;
-      if (x.lut[c] > INF) {
+    const nanList = nanCodes(x.lut);
+    for (let j = 0; j < nanList.length; j++) {
+      if (h[nanList[j]] !== 0) {
         const nan = findNaNCodes(x);
         onNaN(t, nan.count, nan.first);
       }
-      push(x.lut[c], h[c]);
     }
+    // Tensors sharing a code table (all float16 ones do) are counted together: one pair per code.
+    const sum = sums.get(x.lut);
+    if (sum === undefined) sums.set(x.lut, new Float64Array(h));
+    else for (let c = 0; c < h.length; c++) sum[c] += h[c];
+  });
+  xs.forEach((x, t) => {
+    if (x instanceof Float32Array || hists[t] !== null) return;
+    // Into the histogram of a large tensor with the same table (float16), else a pair per weight.
+    const sum = sums.get(x.lut);
+    if (sum !== undefined) for (let i = 0; i < x.codes.length; i++) sum[x.codes[i]]++;
+    else for (let i = 0; i < x.codes.length; i++) push(x.lut[x.codes[i]], 1);
+  });
+  sums.forEach((sum, lut) => {
+    for (let c = 0; c < sum.length; c++) if (sum[c] !== 0) push(lut[c], sum[c]);
   });
   const extra = floats.length < xs.length ? { bits: bits.subarray(0, pairs), counts: counts.subarray(0, pairs) } : undefined;
   const r = selectAcrossArrays(fname, floats, k, extra);
@@ -123,6 +131,7 @@ function kernelSelect(xs: readonly (Float32Array | CodedTensor)[], k: number, on
     lt[t] = r.lt[j];
     eq[t] = r.eq[j];
   });
+  const splits = new Map<Uint32Array, { below: Uint32Array; at: Uint32Array }>();
   xs.forEach((x, t) => {
     if (x instanceof Float32Array) return;
     const h = hists[t];
@@ -135,16 +144,41 @@ function kernelSelect(xs: readonly (Float32Array | CodedTensor)[], k: number, on
         else if (m === r.bits) e++;
       }
     } else {
-      for (let c = 0; c < h.length; c++) {
-        const m = x.lut[c];
-        if (m < r.bits) l += h[c];
-        else if (m === r.bits) e += h[c];
-      }
+      // Per code table, the codes below the threshold and at it, listed once.
+      let split = splits.get(x.lut);
+      if (split === undefined) splits.set(x.lut, (split = splitCodes(x.lut, r.bits)));
+      const { below, at } = split;
+      for (let j = 0; j < below.length; j++) l += h[below[j]];
+      for (let j = 0; j < at.length; j++) e += h[at[j]];
     }
     lt[t] = l;
     eq[t] = e;
   });
   return finish(k, r.bits, lt, eq);
+}
+
+/** The codes of a table whose magnitude is below `bits`, and those equal to it. */
+function splitCodes(lut: Uint32Array, bits: number): { below: Uint32Array; at: Uint32Array } {
+  const below: number[] = [];
+  const at: number[] = [];
+  for (let c = 0; c < lut.length; c++) {
+    if (lut[c] < bits) below.push(c);
+    else if (lut[c] === bits) at.push(c);
+  }
+  return { below: Uint32Array.from(below), at: Uint32Array.from(at) };
+}
+
+const NAN_CODES = new WeakMap<Uint32Array, Uint32Array>();
+
+/** The codes of a table that decode to NaN (float16's; none for uint8 / uint16). */
+function nanCodes(lut: Uint32Array): Uint32Array {
+  let list = NAN_CODES.get(lut);
+  if (list === undefined) {
+    const nan: number[] = [];
+    for (let c = 0; c < lut.length; c++) if (lut[c] > INF) nan.push(c);
+    NAN_CODES.set(lut, (list = Uint32Array.from(nan)));
+  }
+  return list;
 }
 
 function findNaNCodes(x: CodedTensor): { count: number; first: number } {
