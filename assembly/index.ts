@@ -550,6 +550,21 @@ export function histCodes16(ptr: usize, n: u32, histPtr: usize): void {
   if (i < n) bump(histPtr + (<usize>load<u16>(ptr + (<usize>i << 1)) << 2));
 }
 
+// dst[i] += src[i] over n u32 counters (one code histogram added into a running total).
+export function addCounts(dstPtr: usize, srcPtr: usize, n: u32): void {
+  let i: u32 = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(dstPtr + o, i32x4.add(v128.load(dstPtr + o), v128.load(srcPtr + o)));
+    }
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<u32>(dstPtr + o, load<u32>(dstPtr + o) + load<u32>(srcPtr + o));
+  }
+}
+
 // Code rewrite in place, for a pruned set that is a range of keys, key = (code & mask) - lo
 // (wrapping at the code width; mask 0x7fff makes a float16's -x and +x one key): a code is pruned
 // (set to `z`) when its key <= span. Until `take` ties are taken the range is (lo1, span1); a code

@@ -206,3 +206,24 @@ describe('quantized manifests pruned in their codes, every build', () => {
     }
   });
 });
+
+describe('float16 tensors counted together (global scope)', () => {
+  beforeAll(async () => {
+    await init();
+  });
+
+  const half = (n: number, seed: number) => Uint16Array.from(randn(n, seed, 1), (v) => (v < 0 ? 0x8000 : 0) | (0x3000 + (Math.floor(Math.abs(v) * 8) << 6)));
+  const t = (name: string, h: Uint16Array, rows: number) => ({ name, shape: [rows, h.length / rows], bytes: new Uint8Array(h.buffer), quantization: { dtype: 'float16' as const } });
+
+  it('NaN is reported for the first tensor holding it, large or small', async () => {
+    const big0 = half(20_000, 1);
+    const small = half(1_000, 2);
+    const big1 = half(30_000, 3);
+    small[5] = 0x7e00;
+    small[7] = 0xfe01;
+    big1.set([0x7c01, 0x7e00, 0xffff], 100);
+    const run = (tensors: ReturnType<typeof t>[]) => pruneArtifacts(makeArtifacts(tensors), { sparsity: 0.5, scope: 'global' }, { gzip: false });
+    await expect(run([t('a/kernel', big0, 100), t('b/kernel', small, 10), t('c/kernel', big1, 100)])).rejects.toMatchObject({ name: 'NaNWeightsError', count: 2, firstIndex: 5, message: expect.stringContaining("'b/kernel'") });
+    await expect(run([t('a/kernel', big0, 100), t('c/kernel', big1, 100), t('b/kernel', small, 10)])).rejects.toMatchObject({ name: 'NaNWeightsError', count: 3, firstIndex: 100, message: expect.stringContaining("'c/kernel'") });
+  });
+});

@@ -1,7 +1,7 @@
 // The typed-array API: argument checks, the meaning of sparsity and thresholds, and reports. The
 // numeric work is done by a KernelBackend (the Wasm kernels).
 import { ArgumentError, NaNWeightsError } from '../errors.js';
-import { bracketPass, codeHistogram as codeHist, pruneCodeRanges as pruneRanges, selectParts, wasmBackend, WasmWeights, type CodeRanges, type Extra, type KernelBackend, type PartsSelection, type Weights } from '../wasm/index.js';
+import { bracketPass, CodeCounts, codeHistogram as codeHist, pruneCodeRanges as pruneRanges, selectParts, wasmBackend, WasmWeights, type CodeRanges, type Extra, type KernelBackend, type PartsSelection, type Weights } from '../wasm/index.js';
 
 export interface CountReport {
   /** Weights that are zero afterwards (weights that were already zero count as pruned). */
@@ -350,4 +350,12 @@ export function codeHistogram(fname: string, bytes: Uint8Array, width: 1 | 2): U
  */
 export function pruneCodeRanges(fname: string, src: Uint8Array, dst: Uint8Array, width: 1 | 2, r: CodeRanges): number {
   return pruneRanges(fname, src, dst, width, r);
+}
+
+/**
+ * For the model layer (not public API): a running histogram of 16-bit codes shared by tensors with
+ * one code table (float16), in the kernels' memory until free().
+ */
+export function codeCounts(fname: string): CodeCounts {
+  return new CodeCounts(fname);
 }

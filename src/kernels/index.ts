@@ -13,7 +13,8 @@ export {
   pruneBelowBits,
   columnNorms,
   codeHistogram,
+  codeCounts,
   pruneCodeRanges,
 } from './api.js';
-export type { CodeRanges } from '../wasm/index.js';
+export type { CodeCounts, CodeRanges } from '../wasm/index.js';
 export type { CountReport, PruneReport, MaskOptions, NMOptions, ThresholdOptions, ColumnNormOptions } from './api.js';

@@ -7,7 +7,7 @@
 // tensors join it as the counts of their codes' magnitudes (one histogram pass each, no decoding).
 //
 // Each tensor then prunes its own exact share with the core kernels (docs/model.md).
-import { codeHistogram, selectAcrossArrays } from '../kernels/index.js';
+import { codeCounts, codeHistogram, selectAcrossArrays, type CodeCounts } from '../kernels/index.js';
 
 /**
  * A quantized tensor as its codes and, per code, the bit pattern of the dequantized magnitude
@@ -64,7 +64,6 @@ function kernelSelect(xs: readonly (Float32Array | CodedTensor)[], k: number, on
   const floats: Float32Array[] = [];
   const floatAt: number[] = [];
   const hists: (Uint32Array | null)[] = [];
-  const sums = new Map<Uint32Array, Float64Array>();
   let pairs = 0;
   let bits = new Uint32Array(1024);
   let counts = new Float64Array(1024);
@@ -80,45 +79,64 @@ function kernelSelect(xs: readonly (Float32Array | CodedTensor)[], k: number, on
     bits[pairs] = m;
     counts[pairs++] = count;
   };
-  xs.forEach((x, t) => {
-    if (x instanceof Float32Array) {
-      floats.push(x);
-      floatAt.push(t);
-      hists.push(null);
-      return;
-    }
-    if (x.codes.length * 4 < x.lut.length) {
-      // Few weights for the code table: counted weight by weight, after the large tensors.
-      hists.push(null);
-      const nan = findNaNCodes(x);
-      if (nan.count > 0) onNaN(t, nan.count, nan.first);
-      return;
-    }
-    const h = codeHistogram(fname, new Uint8Array(x.codes.buffer, x.codes.byteOffset, x.codes.byteLength), x.codes.BYTES_PER_ELEMENT as 1 | 2);
-    x.counts = h;
-    hists.push(h);
-    const nanList = nanCodes(x.lut);
-    for (let j = 0; j < nanList.length; j++) {
-      if (h[nanList[j]] !== 0) {
-        const nan = findNaNCodes(x);
-        onNaN(t, nan.count, nan.first);
+  // Tensors sharing a 16-bit code table (every float16 one) are counted together in the kernels'
+  // memory: one pair per code in all, small tensors added without a table of their own.
+  const users = new Map<Uint32Array, number>();
+  for (const x of xs) if (!(x instanceof Float32Array)) users.set(x.lut, (users.get(x.lut) ?? 0) + 1);
+  const groups = new Map<Uint32Array, CodeCounts>();
+  const bytesOf = (x: CodedTensor) => new Uint8Array(x.codes.buffer, x.codes.byteOffset, x.codes.byteLength);
+  try {
+    xs.forEach((x, t) => {
+      if (x instanceof Float32Array) {
+        floats.push(x);
+        floatAt.push(t);
+        hists.push(null);
+        return;
       }
-    }
-    // Tensors sharing a code table (all float16 ones do) are counted together: one pair per code.
-    const sum = sums.get(x.lut);
-    if (sum === undefined) sums.set(x.lut, new Float64Array(h));
-    else for (let c = 0; c < h.length; c++) sum[c] += h[c];
-  });
-  xs.forEach((x, t) => {
-    if (x instanceof Float32Array || hists[t] !== null) return;
-    // Into the histogram of a large tensor with the same table (float16), else a pair per weight.
-    const sum = sums.get(x.lut);
-    if (sum !== undefined) for (let i = 0; i < x.codes.length; i++) sum[x.codes[i]]++;
-    else for (let i = 0; i < x.codes.length; i++) push(x.lut[x.codes[i]], 1);
-  });
-  sums.forEach((sum, lut) => {
-    for (let c = 0; c < sum.length; c++) if (sum[c] !== 0) push(lut[c], sum[c]);
-  });
+      const small = x.codes.length * 4 < x.lut.length;
+      let group = groups.get(x.lut);
+      if (group === undefined && x.lut.length === 65536 && (users.get(x.lut) as number) > 1) groups.set(x.lut, (group = codeCounts(fname)));
+      if (group !== undefined) {
+        // (NaN is looked for in the group's total below.)
+        const h = group.add(bytesOf(x), !small);
+        if (h !== null) x.counts = h;
+        hists.push(h);
+        return;
+      }
+      if (small) {
+        // Few weights for the code table: a pair per weight.
+        hists.push(null);
+        for (let i = 0; i < x.codes.length; i++) {
+          const m = x.lut[x.codes[i]];
+          if (m > INF) {
+            const nan = findNaNCodes(x);
+            onNaN(t, nan.count, nan.first);
+          }
+          push(m, 1);
+        }
+        return;
+      }
+      const h = codeHistogram(fname, bytesOf(x), x.codes.BYTES_PER_ELEMENT as 1 | 2);
+      x.counts = h;
+      hists.push(h);
+      checkNaN(x, h, t, onNaN);
+      for (let c = 0; c < h.length; c++) if (h[c] !== 0) push(x.lut[c], h[c]);
+    });
+    groups.forEach((group, lut) => {
+      const total = group.total();
+      if (nanCodes(lut).some((c) => total[c] !== 0)) {
+        xs.forEach((x, t) => {
+          if (!(x instanceof Float32Array) && x.lut === lut) {
+            const nan = findNaNCodes(x);
+            if (nan.count > 0) onNaN(t, nan.count, nan.first);
+          }
+        });
+      }
+      for (let c = 0; c < total.length; c++) if (total[c] !== 0) push(lut[c], total[c]);
+    });
+  } finally {
+    groups.forEach((g) => g.free());
+  }
   const extra = floats.length < xs.length ? { bits: bits.subarray(0, pairs), counts: counts.subarray(0, pairs) } : undefined;
   const r = selectAcrossArrays(fname, floats, k, extra);
   if ('nanPart' in r) {
@@ -155,6 +173,16 @@ function kernelSelect(xs: readonly (Float32Array | CodedTensor)[], k: number, on
     eq[t] = e;
   });
   return finish(k, r.bits, lt, eq);
+}
+
+function checkNaN(x: CodedTensor, h: Uint32Array, t: number, onNaN: NaNReporter): void {
+  const list = nanCodes(x.lut);
+  for (let j = 0; j < list.length; j++) {
+    if (h[list[j]] !== 0) {
+      const nan = findNaNCodes(x);
+      onNaN(t, nan.count, nan.first);
+    }
+  }
 }
 
 /** The codes of a table whose magnitude is below `bits`, and those equal to it. */

@@ -40,6 +40,51 @@ export function codeHistogram(fname: string, bytes: Uint8Array, width: 1 | 2): U
 }
 
 /**
+ * A running histogram of 16-bit codes in the kernels' memory, for tensors that share a code table
+ * (every float16 tensor): each tensor's codes are added to the total, and a tensor's own
+ * histogram can be had on the way without a second pass over its codes. free() when done.
+ */
+export class CodeCounts {
+  private readonly rt: Runtime;
+  private readonly ptr: number;
+
+  constructor(fname: string) {
+    this.rt = runtime(fname);
+    this.ptr = this.rt.heap.alloc(BINS16 * 4);
+    this.rt.heap.u32.fill(0, this.ptr >>> 2, (this.ptr >>> 2) + BINS16);
+  }
+
+  /** Adds the codes (little-endian bytes) to the total; with `own`, returns their histogram too. */
+  add(bytes: Uint8Array, own: boolean): Uint32Array | null {
+    const { rt } = this;
+    if (!own) {
+      chunks(rt, bytes, null, 2, (ptr, n) => rt.ex.histCodes16(ptr, n, this.ptr));
+      return null;
+    }
+    const hist = rt.heap.alloc(BINS16 * 4);
+    try {
+      rt.heap.u32.fill(0, hist >>> 2, (hist >>> 2) + BINS16);
+      chunks(rt, bytes, null, 2, (ptr, n) => rt.ex.histCodes16(ptr, n, hist));
+      rt.ex.addCounts(this.ptr, hist, BINS16);
+      return rt.heap.u32.slice(hist >>> 2, (hist >>> 2) + BINS16);
+    } finally {
+      rt.heap.release(hist);
+    }
+  }
+
+  /** The total so far. */
+  total(): Uint32Array {
+    return this.rt.heap.u32.slice(this.ptr >>> 2, (this.ptr >>> 2) + BINS16);
+  }
+
+  free(): void {
+    this.rt.heap.release(this.ptr);
+  }
+}
+
+const BINS16 = 65536;
+
+/**
  * Writes `src` (codes of `width` bytes) to `dst` (the same length; may be `src` itself) with the
  * codes in `r`'s range replaced by r.z. Returns the ties pruned.
  */

@@ -23,6 +23,7 @@ export interface KernelExports {
   columnNormsAdd(ptr: number, rows: number, cols: number, p: number, accPtr: number): void;
   histCodes8(ptr: number, n: number, histPtr: number): void;
   histCodes16(ptr: number, n: number, histPtr: number): void;
+  addCounts(dstPtr: number, srcPtr: number, n: number): void;
   pruneCodes8(ptr: number, n: number, lo1: number, span1: number, lo2: number, span2: number, z: number, take: number): number;
   pruneCodes16(ptr: number, n: number, mask: number, lo1: number, span1: number, lo2: number, span2: number, z: number, take: number): number;
 }
@@ -31,5 +32,5 @@ export const KERNEL_EXPORT_NAMES: readonly (keyof KernelExports)[] = [
   'memory', 'heapBase', 'isSimd', 'remainingNeed', 'pruneAbove', 'pruneSelect', 'maskAbove',
   'maskSelect', 'applyMask', 'countZeros', 'countNaN', 'firstNaN', 'histogramAll',
   'histogramPrefix', 'gatherPrefix', 'countBracket', 'nmMask', 'columnNormsAdd', 'histCodes8',
-  'histCodes16', 'pruneCodes8', 'pruneCodes16',
+  'histCodes16', 'addCounts', 'pruneCodes8', 'pruneCodes16',
 ];

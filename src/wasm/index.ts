@@ -7,7 +7,7 @@ export { allocWeights, WasmWeights } from './weights.js';
 export { wasmBackend } from './backend.js';
 export type { KernelBackend, Selection, Weights } from './backend.js';
 export { bracketPass, selectParts } from './parts.js';
-export { codeHistogram, pruneCodeRanges } from './codes.js';
+export { CodeCounts, codeHistogram, pruneCodeRanges } from './codes.js';
 export type { CodeRanges } from './codes.js';
 export type { Extra, PartsSelection } from './parts.js';
 export {

@@ -148,6 +148,10 @@ export function jsKernels(memory: LinearMemory) {
       views();
       histCodes(u16, i32, ptr >>> 1, n, histPtr >>> 2, 0, 0);
     },
+    addCounts(dstPtr: number, srcPtr: number, n: number): void {
+      views();
+      addCounts(i32, dstPtr >>> 2, srcPtr >>> 2, n);
+    },
     pruneCodes8(ptr: number, n: number, lo1: number, span1: number, lo2: number, span2: number, z: number, take: number): number {
       views();
       return pruneCodes(u8, ptr, n, 0xff, lo1, span1, lo2, span2, z, take);
@@ -339,6 +343,10 @@ function columnNormsAdd(f: Float32Array, p: number, rows: number, cols: number, 
 /** histCodes8 (copy i & 3 of 4 x 256 bins: copyMask 3, copyBins 256) and histCodes16 (one table). */
 function histCodes(c: Uint8Array | Uint16Array, h: Int32Array, p: number, n: number, hp: number, copyMask: number, copyBins: number): void {
   for (let i = 0; i < n; i++) h[hp + (i & copyMask) * copyBins + c[p + i]]++;
+}
+
+function addCounts(a: Int32Array, d: number, s: number, n: number): void {
+  for (let i = 0; i < n; i++) a[d + i] = a[d + i] + a[s + i];
 }
 
 /** pruneCodes8 (mask 0xff) and pruneCodes16: the code range rewrite, in place. */
