@@ -263,63 +263,98 @@ interface RangePlan extends CodeRanges {
 }
 
 /**
+ * The codes of a table that a threshold prunes (magnitude 0 or below `bits`) and those at it
+ * (the ties: equal to `bits`, not 0), as runs [from, to) of consecutive codes, flattened. The
+ * last split of each table is kept: in global scope every float16 tensor asks for the same one.
+ */
+export interface CodeSplit {
+  below: number[];
+  at: number[];
+}
+
+const SPLITS = new WeakMap<Uint32Array, { bits: number; split: CodeSplit }>();
+
+export function splitCodes(lut: Uint32Array, bits: number): CodeSplit {
+  const hit = SPLITS.get(lut);
+  if (hit !== undefined && hit.bits === bits) return hit.split;
+  let split: CodeSplit;
+  if (lut === F16_LUT) {
+    // A float16's magnitude grows with its code's low 15 bits (NaN codes at the top): the first
+    // key not pruned, found by bisection, cuts both signs' halves.
+    let lo = 0;
+    let hi = 0x7c00; // +Infinity: the largest magnitude a threshold can have
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (lut[mid] === 0 || lut[mid] < bits) lo = mid + 1;
+      else hi = mid;
+    }
+    const tie = lo <= 0x7c00 && lut[lo] === bits && bits !== 0;
+    split = { below: lo === 0 ? [] : [0, lo, 0x8000, 0x8000 + lo], at: tie ? [lo, lo + 1, 0x8000 + lo, 0x8001 + lo] : [] };
+  } else {
+    split = { below: [], at: [] };
+    for (let c = 0; c < lut.length; c++) {
+      const m = lut[c];
+      const runs = m === 0 || m < bits ? split.below : m === bits ? split.at : null;
+      if (runs === null) continue;
+      if (runs.length > 0 && runs[runs.length - 1] === c) runs[runs.length - 1] = c + 1;
+      else runs.push(c, c + 1);
+    }
+  }
+  SPLITS.set(lut, { bits, split });
+  return split;
+}
+
+/** The counts of the codes in `runs`. */
+export function sumRuns(counts: Uint32Array, runs: readonly number[]): number {
+  let sum = 0;
+  for (let r = 0; r < runs.length; r += 2) for (let c = runs[r]; c < runs[r + 1]; c++) sum += counts[c];
+  return sum;
+}
+
+/** Runs of codes as one range of keys (code & keyMask; empty: hi < lo), or null if they are not one. */
+function keyRange(runs: readonly number[], keyMask: number): { lo: number; hi: number } | null {
+  const spans: [number, number][] = [];
+  for (let r = 0; r < runs.length; r += 2) spans.push([runs[r] & keyMask, ((runs[r + 1] - 1) & keyMask) + 1]);
+  spans.sort((a, b) => a[0] - b[0]);
+  if (spans.length === 0) return { lo: 0, hi: -1 };
+  let [lo, end] = spans[0];
+  for (const [a, b] of spans) {
+    if (a > end) return null; // a gap
+    end = Math.max(end, b);
+  }
+  return { lo, hi: end - 1 };
+}
+
+/**
  * The pruned codes (zero magnitude, below `bits`, or among the first `take` at it) as ranges of
  * keys for the rewrite kernel (src/wasm/codes.ts); null if they are not ranges. `keyMask`: 0x7fff
  * for float16 (a key is +x and -x), else the code table's size - 1.
  */
 function codeRanges(counts: Uint32Array, lut: Uint32Array, bits: number, take: number, z: number, keyMask: number): RangePlan | null {
-  const f16 = keyMask === 0x7fff;
-  let lo2 = -1;
-  let hi2 = -1;
-  let n2 = 0;
-  let lo1 = -1;
-  let hi1 = -1;
-  let n1 = 0;
-  let below = 0;
-  let ties = 0;
-  let zTie = false;
-  for (let key = 0; key <= keyMask; key++) {
-    const m = lut[key];
-    const pruned = m === 0 || m < bits;
-    if (!pruned && m !== bits) {
-      // A float16's magnitude grows with its key: nothing further is pruned.
-      if (f16) break;
-      continue;
-    }
-    const count = f16 ? counts[key] + counts[key | 0x8000] : counts[key];
-    if (lo1 < 0) lo1 = key;
-    hi1 = key;
-    n1++;
-    if (pruned) {
-      if (lo2 < 0) lo2 = key;
-      hi2 = key;
-      n2++;
-      below += count;
-    } else {
-      ties += count;
-      if (key === z) zTie = true;
-    }
-  }
-  if ((n1 > 0 && hi1 - lo1 + 1 !== n1) || (n2 > 0 && hi2 - lo2 + 1 !== n2)) return null;
+  const split = splitCodes(lut, bits);
+  const below = sumRuns(counts, split.below);
+  const ties = sumRuns(counts, split.at);
+  const r2 = keyRange(split.below, keyMask);
+  const r1 = keyRange([...split.below, ...split.at], keyMask);
+  if (r1 === null || r2 === null) return null;
   const all = take >= ties;
-  if (all) {
-    lo2 = lo1;
-    hi2 = hi1;
-  }
-  const split = take > 0 && !all;
+  const final = all ? r1 : r2;
+  const split2 = take > 0 && !all;
+  const zKey = z & keyMask;
+  const zTie = split.at.some((c, j) => j % 2 === 0 && z >= c && z < split.at[j + 1]);
   // The zero code left in place decodes to 0 as well (its min is made exact); when it is among
   // split ties, how many of it stay is known only after the rewrite (-1: count them then).
-  const zPruned = hi2 >= 0 && z >= lo2 && z <= hi2;
+  const zPruned = zKey >= final.lo && zKey <= final.hi;
   let zeros = below + (all ? ties : take);
-  if (!zPruned) zeros = split && zTie ? -1 : zeros + counts[z];
+  if (!zPruned) zeros = split2 && zTie ? -1 : zeros + counts[z];
   return {
     mask: keyMask,
-    lo1: Math.max(lo1, 0),
-    span1: hi1 - Math.max(lo1, 0),
-    lo2: Math.max(lo2, 0),
-    span2: hi2 < 0 ? -1 : hi2 - lo2,
+    lo1: r1.lo,
+    span1: r1.hi - r1.lo,
+    lo2: final.lo,
+    span2: final.hi < final.lo ? -1 : final.hi - final.lo,
     z,
-    take: split ? take : 0,
+    take: split2 ? take : 0,
     zeros,
   };
 }

@@ -8,6 +8,7 @@
 //
 // Each tensor then prunes its own exact share with the core kernels (docs/model.md).
 import { codeCounts, codeHistogram, selectAcrossArrays, type CodeCounts } from '../kernels/index.js';
+import { splitCodes, sumRuns } from './codec.js';
 
 /**
  * A quantized tensor as its codes and, per code, the bit pattern of the dequantized magnitude
@@ -149,7 +150,6 @@ function kernelSelect(xs: readonly (Float32Array | CodedTensor)[], k: number, on
     lt[t] = r.lt[j];
     eq[t] = r.eq[j];
   });
-  const splits = new Map<Uint32Array, { below: Uint32Array; at: Uint32Array }>();
   xs.forEach((x, t) => {
     if (x instanceof Float32Array) return;
     const h = hists[t];
@@ -162,12 +162,10 @@ function kernelSelect(xs: readonly (Float32Array | CodedTensor)[], k: number, on
         else if (m === r.bits) e++;
       }
     } else {
-      // Per code table, the codes below the threshold and at it, listed once.
-      let split = splits.get(x.lut);
-      if (split === undefined) splits.set(x.lut, (split = splitCodes(x.lut, r.bits)));
-      const { below, at } = split;
-      for (let j = 0; j < below.length; j++) l += h[below[j]];
-      for (let j = 0; j < at.length; j++) e += h[at[j]];
+      // The codes below the threshold and at it, as runs (per code table, found once).
+      const split = splitCodes(x.lut, r.bits);
+      l = sumRuns(h, split.below);
+      e = sumRuns(h, split.at);
     }
     lt[t] = l;
     eq[t] = e;
@@ -183,17 +181,6 @@ function checkNaN(x: CodedTensor, h: Uint32Array, t: number, onNaN: NaNReporter)
       onNaN(t, nan.count, nan.first);
     }
   }
-}
-
-/** The codes of a table whose magnitude is below `bits`, and those equal to it. */
-function splitCodes(lut: Uint32Array, bits: number): { below: Uint32Array; at: Uint32Array } {
-  const below: number[] = [];
-  const at: number[] = [];
-  for (let c = 0; c < lut.length; c++) {
-    if (lut[c] < bits) below.push(c);
-    else if (lut[c] === bits) at.push(c);
-  }
-  return { below: Uint32Array.from(below), at: Uint32Array.from(at) };
 }
 
 const NAN_CODES = new WeakMap<Uint32Array, Uint32Array>();
