@@ -397,8 +397,8 @@ export function gatherPrefix(
   return count;
 }
 
-// One pass for a bracketed select: count |w| < lo and NaN (added to the two u32 at `resPtr`:
-// [below, nans]) and copy the magnitudes with lo <= |w| <= hi to `outPtr` from element `count` on,
+// One pass for a bracketed select: count |w| < lo, NaN and zeros (added to the three u32 at
+// `resPtr`: [below, nans, zeros]; zeros so that a global prune needs no pass of its own) and copy the magnitudes with lo <= |w| <= hi to `outPtr` from element `count` on,
 // keeping at most `cap` (the area must hold cap + 4). Returns the new count, which exceeds `cap`
 // when the bracket held more than fits.
 //
@@ -407,7 +407,7 @@ export function gatherPrefix(
 // 16-entry table that moves those lanes to the front, the vector is stored at the current end and
 // the end advances by the mask's popcount.
 //
-//   resPtr: [below u32][nans u32][8 bytes unused][table: 16 x 16 bytes]   (the caller writes the table)
+//   resPtr: [below u32][nans u32][zeros u32][4 bytes unused][table: 16 x 16 bytes]   (the caller writes the table)
 export function countBracket(
   ptr: usize,
   n: u32,
@@ -421,14 +421,17 @@ export function countBracket(
   let i: u32 = 0;
   let below: u32 = 0;
   let nans: u32 = 0;
+  let zeros: u32 = 0;
   if (ASC_FEATURE_SIMD) {
     const absMask = i32x4.splat(ABS);
     const lov = i32x4.splat(lo);
     const hiv = i32x4.splat(hi);
     const inf = i32x4.splat(INF);
     const table = resPtr + 16;
+    const zero = i32x4.splat(0);
     let belowAcc = i32x4.splat(0);
     let nanAcc = i32x4.splat(0);
+    let zeroAcc = i32x4.splat(0);
     for (; i + 8 <= n; i += 8) {
       const p = ptr + (<usize>i << 2);
       const a0 = v128.and(v128.load(p), absMask);
@@ -436,6 +439,7 @@ export function countBracket(
       const lt0 = i32x4.gt_s(lov, a0);
       const lt1 = i32x4.gt_s(lov, a1);
       belowAcc = i32x4.sub(belowAcc, i32x4.add(lt0, lt1));
+      zeroAcc = i32x4.sub(zeroAcc, i32x4.add(i32x4.eq(a0, zero), i32x4.eq(a1, zero)));
       nanAcc = i32x4.sub(nanAcc, i32x4.add(i32x4.gt_s(a0, inf), i32x4.gt_s(a1, inf)));
       const m0 = <u32>i32x4.bitmask(v128.not(v128.or(lt0, i32x4.gt_s(a0, hiv))));
       const m1 = <u32>i32x4.bitmask(v128.not(v128.or(lt1, i32x4.gt_s(a1, hiv))));
@@ -446,15 +450,18 @@ export function countBracket(
     }
     below = sumLanes(belowAcc);
     nans = sumLanes(nanAcc);
+    zeros = sumLanes(zeroAcc);
   }
   for (; i < n; i++) {
     const a = load<u32>(ptr + (<usize>i << 2)) & ABS;
     below += <u32>(a < lo);
     nans += <u32>(a > INF);
+    zeros += <u32>(a == 0);
     count = bracketOne(a, lo, hi, outPtr, count, cap);
   }
   store<u32>(resPtr, load<u32>(resPtr) + below);
   store<u32>(resPtr, load<u32>(resPtr, 4) + nans, 4);
+  store<u32>(resPtr, load<u32>(resPtr, 8) + zeros, 8);
   return count;
 }
 

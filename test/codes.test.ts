@@ -3,10 +3,12 @@
 // for the SIMD, scalar and pure-JS builds, with the default window and a tiny one (chunks then
 // split ties); then the three builds bit for bit, and pruneArtifacts on quantized manifests the
 // same in every build, in place or not, with the reported zeros equal to what stock tfjs decodes.
+// Also: the select across arrays' one bracketed pass counts each array's zeros (global scope then
+// needs no pass of its own for them).
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { init } from '../src/index.js';
-import { codeHistogram, pruneCodeRanges, type CodeRanges } from '../src/kernels/index.js';
+import { codeHistogram, pruneCodeRanges, selectAcrossArrays, type CodeRanges } from '../src/kernels/index.js';
 import { pruneArtifacts } from '../src/tfjs.js';
 import { makeArtifacts, randn, stockDecode, zeros } from './model/support.js';
 import { sameArray } from './support/reference.js';
@@ -225,5 +227,34 @@ describe('float16 tensors counted together (global scope)', () => {
     const run = (tensors: ReturnType<typeof t>[]) => pruneArtifacts(makeArtifacts(tensors), { sparsity: 0.5, scope: 'global' }, { gzip: false });
     await expect(run([t('a/kernel', big0, 100), t('b/kernel', small, 10), t('c/kernel', big1, 100)])).rejects.toMatchObject({ name: 'NaNWeightsError', count: 2, firstIndex: 5, message: expect.stringContaining("'b/kernel'") });
     await expect(run([t('a/kernel', big0, 100), t('c/kernel', big1, 100), t('b/kernel', small, 10)])).rejects.toMatchObject({ name: 'NaNWeightsError', count: 3, firstIndex: 100, message: expect.stringContaining("'c/kernel'") });
+  });
+});
+
+describe.each(CONFIGS)('select across arrays, $build build, chunkLength $chunkLength', ({ build, chunkLength }) => {
+  beforeAll(async () => {
+    await initBuild(build, chunkLength);
+  });
+
+  it('counts each array\'s zeros (±0) in its bracketed pass, and its share below and at the k-th', () => {
+    const r = rng(5);
+    // Odd lengths (SIMD tails), zeros of both signs, coarse values (ties), an empty array.
+    const arrays = [70_001, 0, 65_539, 3, 33_333].map((n, a) =>
+      Float32Array.from({ length: n }, () => {
+        const u = r();
+        return u < 0.2 ? (a % 2 ? -0 : 0) : Math.round((u - 0.6) * 64) / 64;
+      }),
+    );
+    const all = arrays.flatMap((x) => Array.from(x, Math.abs)).sort((a, b) => a - b);
+    for (const s of [0.1, 0.5, 0.9]) {
+      const k = Math.round(s * all.length);
+      const sel = selectAcrossArrays('test', arrays, k);
+      if ('nanPart' in sel) throw new Error('no NaN here');
+      const kth = new Float32Array(new Uint32Array([sel.bits]).buffer)[0];
+      expect(kth).toBe(all[k - 1]);
+      // (A k-th of 0, s = 0.1 here, takes the radix path, which counts no zeros.)
+      if (s > 0.2 || sel.zeros !== undefined) expect(sel.zeros).toEqual(arrays.map((x) => x.filter((v) => v === 0).length));
+      expect(sel.lt).toEqual(arrays.map((x) => x.filter((v) => Math.abs(v) < kth).length));
+      expect(sel.eq).toEqual(arrays.map((x) => x.filter((v) => Math.abs(v) === kth).length));
+    }
   });
 });

@@ -132,8 +132,10 @@ export function runPlan(
       zerosPruned = countZeros(w);
     } else {
       target = d.sparsity as number;
-      resident(w, (x) => {
-        zerosBefore = countZeros(x);
+      // A pool tensor's zeros were counted by the select's pass, if it took the bracketed path.
+      const counted = d.pool && plan?.counts ? plan.counts[poolPos.get(i) as number].zeros : undefined;
+      const run = (x: Weights) => {
+        zerosBefore = counted ?? countZeros(x);
         if (d.pool && plan !== null) {
           threshold = plan.threshold;
           zerosPruned = w.length - prunePooled(x, plan, poolPos.get(i) as number);
@@ -142,7 +144,10 @@ export function runPlan(
           threshold = r.threshold;
           zerosPruned = r.pruned;
         }
-      });
+      };
+      // One pass left (the prune itself): streamed through the kernels' window; several: resident.
+      if (counted !== undefined) run(w);
+      else resident(w, run);
     }
     const s = access.store(i, w, zerosPruned);
     const zerosAfter = s.zeros ?? zerosPruned;

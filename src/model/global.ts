@@ -30,10 +30,11 @@ export interface GlobalPlan {
   /** Bit pattern of `threshold`. */
   bits: number;
   /**
-   * Per tensor: weights pruned (zeros included), below the threshold, at it, and ties taken;
-   * null when the threshold is 0 (only zeros are pruned).
+   * Per tensor: weights pruned (zeros included), below the threshold, at it, and ties taken,
+   * and the zeros among its weights when the select counted them (float32 tensors, bracketed
+   * select); null when the threshold is 0 (only zeros are pruned).
    */
-  counts: { pruned: number; below: number; ties: number; take: number }[] | null;
+  counts: { pruned: number; below: number; ties: number; take: number; zeros?: number }[] | null;
 }
 
 /** Throws (a NaNWeightsError naming the tensor) for pool tensor `i` holding NaN. */
@@ -146,9 +147,11 @@ function kernelSelect(xs: readonly (Float32Array | CodedTensor)[], k: number, on
   }
   const lt = new Float64Array(xs.length);
   const eq = new Float64Array(xs.length);
+  const zeros: (number | undefined)[] = [];
   floatAt.forEach((t, j) => {
     lt[t] = r.lt[j];
     eq[t] = r.eq[j];
+    zeros[t] = r.zeros?.[j];
   });
   xs.forEach((x, t) => {
     if (x instanceof Float32Array) return;
@@ -170,7 +173,7 @@ function kernelSelect(xs: readonly (Float32Array | CodedTensor)[], k: number, on
     lt[t] = l;
     eq[t] = e;
   });
-  return finish(k, r.bits, lt, eq);
+  return finish(k, r.bits, lt, eq, zeros);
 }
 
 function checkNaN(x: CodedTensor, h: Uint32Array, t: number, onNaN: NaNReporter): void {
@@ -226,7 +229,7 @@ function findNaNBits(u: Uint32Array): { count: number; first: number } {
 const ZERO_PLAN: GlobalPlan = { threshold: 0, bits: 0, counts: null };
 
 /** Assigns the ties at `bits` in tensor order so that exactly k are pruned. */
-function finish(k: number, bits: number, lt: Float64Array, eq: Float64Array): GlobalPlan {
+function finish(k: number, bits: number, lt: Float64Array, eq: Float64Array, zeros: readonly (number | undefined)[]): GlobalPlan {
   if (bits === 0) return ZERO_PLAN;
   let need = k;
   for (let t = 0; t < lt.length; t++) need -= lt[t];
@@ -234,7 +237,7 @@ function finish(k: number, bits: number, lt: Float64Array, eq: Float64Array): Gl
   for (let t = 0; t < lt.length; t++) {
     const take = Math.min(eq[t], need);
     need -= take;
-    counts.push({ pruned: lt[t] + take, below: lt[t], ties: eq[t], take });
+    counts.push({ pruned: lt[t] + take, below: lt[t], ties: eq[t], take, zeros: zeros[t] });
   }
   if (need !== 0) throw new Error(`tfjs-prune internal error: global select left ${need} weights unassigned`);
   return { threshold: new Float32Array(new Uint32Array([bits]).buffer)[0], bits, counts };

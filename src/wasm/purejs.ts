@@ -292,8 +292,10 @@ function gatherPrefix(a: Int32Array, p: number, n: number, prefixShift: number, 
 function countBracket(a: Int32Array, p: number, n: number, lo: number, hi: number, o: number, count: number, cap: number, r: number): number {
   let below = 0;
   let nans = 0;
+  let zeros = 0;
   for (let i = p, end = p + n; i < end; i++) {
     const m = a[i] & 0x7fffffff;
+    if (m === 0) zeros++;
     if (m < lo) below++;
     else if (m <= hi) {
       if (count < cap) a[o + count] = m;
@@ -302,6 +304,7 @@ function countBracket(a: Int32Array, p: number, n: number, lo: number, hi: numbe
   }
   a[r] += below;
   a[r + 1] += nans;
+  a[r + 2] += zeros;
   return count;
 }
 
