@@ -274,8 +274,8 @@ export function gatherPrefix(
   return count;
 }
 
-// One pass for a bracketed select: count |w| < lo and NaN (added to the two u32 at `resPtr`:
-// [below, nans]) and copy the magnitudes with lo <= |w| <= hi to `outPtr` from element `count` on,
+// One pass for a bracketed select: count |w| < lo, NaN and zeros (added to the three u32 at
+// `resPtr`: [below, nans, zeros]; zeros so that a global prune needs no pass of its own) and copy the magnitudes with lo <= |w| <= hi to `outPtr` from element `count` on,
 // keeping at most `cap` (the area must hold cap + 4). Returns the new count, which exceeds `cap`
 // when the bracket held more than fits.
 //
@@ -284,7 +284,7 @@ export function gatherPrefix(
 // 16-entry table that moves those lanes to the front, the vector is stored at the current end and
 // the end advances by the mask's popcount.
 //
-//   resPtr: [below u32][nans u32][8 bytes unused][table: 16 x 16 bytes]   (the caller writes the table)
+//   resPtr: [below u32][nans u32][zeros u32][4 bytes unused][table: 16 x 16 bytes]   (the caller writes the table)
 export function countBracket(
   ptr: usize,
   n: u32,
@@ -298,14 +298,17 @@ export function countBracket(
   let i: u32 = 0;
   let below: u32 = 0;
   let nans: u32 = 0;
+  let zeros: u32 = 0;
   if (ASC_FEATURE_SIMD) {
     const absMask = i32x4.splat(ABS);
     const lov = i32x4.splat(lo);
     const hiv = i32x4.splat(hi);
     const inf = i32x4.splat(INF);
     const table = resPtr + 16;
+    const zero = i32x4.splat(0);
     let belowAcc = i32x4.splat(0);
     let nanAcc = i32x4.splat(0);
+    let zeroAcc = i32x4.splat(0);
     for (; i + 8 <= n; i += 8) {
       const p = ptr + (<usize>i << 2);
       const a0 = v128.and(v128.load(p), absMask);
@@ -313,6 +316,7 @@ export function countBracket(
       const lt0 = i32x4.gt_s(lov, a0);
       const lt1 = i32x4.gt_s(lov, a1);
       belowAcc = i32x4.sub(belowAcc, i32x4.add(lt0, lt1));
+      zeroAcc = i32x4.sub(zeroAcc, i32x4.add(i32x4.eq(a0, zero), i32x4.eq(a1, zero)));
       nanAcc = i32x4.sub(nanAcc, i32x4.add(i32x4.gt_s(a0, inf), i32x4.gt_s(a1, inf)));
       const m0 = <u32>i32x4.bitmask(v128.not(v128.or(lt0, i32x4.gt_s(a0, hiv))));
       const m1 = <u32>i32x4.bitmask(v128.not(v128.or(lt1, i32x4.gt_s(a1, hiv))));
@@ -323,15 +327,18 @@ export function countBracket(
     }
     below = sumLanes(belowAcc);
     nans = sumLanes(nanAcc);
+    zeros = sumLanes(zeroAcc);
   }
   for (; i < n; i++) {
     const a = load<u32>(ptr + (<usize>i << 2)) & ABS;
     below += <u32>(a < lo);
     nans += <u32>(a > INF);
+    zeros += <u32>(a == 0);
     count = bracketOne(a, lo, hi, outPtr, count, cap);
   }
   store<u32>(resPtr, load<u32>(resPtr) + below);
   store<u32>(resPtr, load<u32>(resPtr, 4) + nans, 4);
+  store<u32>(resPtr, load<u32>(resPtr, 8) + zeros, 8);
   return count;
 }
 
@@ -396,6 +403,158 @@ export function columnNormsAdd(ptr: usize, rows: u32, cols: u32, p: u32, accPtr:
       store<f32>(a, load<f32>(a) + (p == 1 ? Mathf.abs(w) : w * w));
     }
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Quantized tensors' codes (uint8; uint16 and float16 as 16-bit codes), little-endian, any
+// alignment for 8-bit codes, 2-byte aligned for 16-bit ones.
+//
+// Histograms only add, so a tensor may be counted chunk by chunk; the caller zeroes the area.
+// 8-bit: 4 copies x 256 u32 (code i goes to copy i & 3, as in `histogramAll`), the caller sums
+// them. 16-bit: one table of 65536 u32. Both builds run the same scalar loop.
+export function histCodes8(ptr: usize, n: u32, histPtr: usize): void {
+  let i: u32 = 0;
+  for (; i + 4 <= n; i += 4) {
+    const w = load<u32>(ptr + <usize>i);
+    bump(histPtr + ((<usize>(w & 0xff)) << 2));
+    bump(histPtr + 1024 + ((<usize>((w >> 8) & 0xff)) << 2));
+    bump(histPtr + 2048 + ((<usize>((w >> 16) & 0xff)) << 2));
+    bump(histPtr + 3072 + ((<usize>(w >> 24)) << 2));
+  }
+  for (; i < n; i++) bump(histPtr + (<usize>(i & 3) << 10) + (<usize>load<u8>(ptr + <usize>i) << 2));
+}
+
+export function histCodes16(ptr: usize, n: u32, histPtr: usize): void {
+  let i: u32 = 0;
+  for (; i + 2 <= n; i += 2) {
+    const w = load<u32>(ptr + (<usize>i << 1));
+    bump(histPtr + ((<usize>(w & 0xffff)) << 2));
+    bump(histPtr + ((<usize>(w >> 16)) << 2));
+  }
+  if (i < n) bump(histPtr + (<usize>load<u16>(ptr + (<usize>i << 1)) << 2));
+}
+
+// dst[i] += src[i] over n u32 counters (one code histogram added into a running total).
+export function addCounts(dstPtr: usize, srcPtr: usize, n: u32): void {
+  let i: u32 = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(dstPtr + o, i32x4.add(v128.load(dstPtr + o), v128.load(srcPtr + o)));
+    }
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<u32>(dstPtr + o, load<u32>(dstPtr + o) + load<u32>(srcPtr + o));
+  }
+}
+
+// Code rewrite in place, for a pruned set that is a range of keys, key = (code & mask) - lo
+// (wrapping at the code width; mask 0x7fff makes a float16's -x and +x one key): a code is pruned
+// (set to `z`) when its key <= span. Until `take` ties are taken the range is (lo1, span1); a code
+// inside it but outside (lo2, span2) is a tie, and once `take` of them are pruned (lowest index
+// first) the range is (lo2, span2), empty when span2 < 0. take 0: (lo2, span2) from the start.
+// Returns the ties taken (a split may continue in the next chunk with the rest of `take`).
+export function pruneCodes8(ptr: usize, n: u32, lo1: u32, span1: u32, lo2: u32, span2: i32, z: u32, take: u32): u32 {
+  let i: u32 = 0;
+  let taken: u32 = 0;
+  if (ASC_FEATURE_SIMD && take > 0) {
+    const l1 = i8x16.splat(<i8>lo1);
+    const s1 = i8x16.splat(<i8>span1);
+    const l2 = i8x16.splat(<i8>lo2);
+    const s2 = i8x16.splat(<i8>span2);
+    const zv = i8x16.splat(<i8>z);
+    const has2 = i8x16.splat(span2 < 0 ? 0 : -1);
+    for (; i + 16 <= n && taken < take; i += 16) {
+      const p = ptr + <usize>i;
+      const c = v128.load(p);
+      const m1 = i8x16.le_u(i8x16.sub(c, l1), s1);
+      const m2 = v128.and(i8x16.le_u(i8x16.sub(c, l2), s2), has2);
+      const ties = popcnt(<u32>i8x16.bitmask(v128.andnot(m1, m2)));
+      if (taken + ties > take) break;
+      v128.store(p, v128.bitselect(zv, c, m1));
+      taken += ties;
+    }
+  }
+  for (; i < n && taken < take; i++) {
+    const p = ptr + <usize>i;
+    const c = <u32>load<u8>(p);
+    if (((c - lo1) & 0xff) <= span1) {
+      taken += <u32>(((c - lo2) & 0xff) > <u32>span2 || span2 < 0);
+      store<u8>(p, <u8>z);
+    }
+  }
+  if (span2 < 0) return taken;
+  if (ASC_FEATURE_SIMD) {
+    const l2 = i8x16.splat(<i8>lo2);
+    const s2 = i8x16.splat(<i8>span2);
+    const zv = i8x16.splat(<i8>z);
+    for (; i + 32 <= n; i += 32) {
+      const p = ptr + <usize>i;
+      const c0 = v128.load(p);
+      const c1 = v128.load(p, 16);
+      v128.store(p, v128.bitselect(zv, c0, i8x16.le_u(i8x16.sub(c0, l2), s2)));
+      v128.store(p, v128.bitselect(zv, c1, i8x16.le_u(i8x16.sub(c1, l2), s2)), 16);
+    }
+  }
+  for (; i < n; i++) {
+    const p = ptr + <usize>i;
+    const c = <u32>load<u8>(p);
+    if (((c - lo2) & 0xff) <= <u32>span2) store<u8>(p, <u8>z);
+  }
+  return taken;
+}
+
+export function pruneCodes16(ptr: usize, n: u32, mask: u32, lo1: u32, span1: u32, lo2: u32, span2: i32, z: u32, take: u32): u32 {
+  let i: u32 = 0;
+  let taken: u32 = 0;
+  if (ASC_FEATURE_SIMD && take > 0) {
+    const mv = i16x8.splat(<i16>mask);
+    const l1 = i16x8.splat(<i16>lo1);
+    const s1 = i16x8.splat(<i16>span1);
+    const l2 = i16x8.splat(<i16>lo2);
+    const s2 = i16x8.splat(<i16>span2);
+    const zv = i16x8.splat(<i16>z);
+    const has2 = i16x8.splat(span2 < 0 ? 0 : -1);
+    for (; i + 8 <= n && taken < take; i += 8) {
+      const p = ptr + (<usize>i << 1);
+      const c = v128.load(p);
+      const k = v128.and(c, mv);
+      const m1 = i16x8.le_u(i16x8.sub(k, l1), s1);
+      const m2 = v128.and(i16x8.le_u(i16x8.sub(k, l2), s2), has2);
+      const ties = popcnt(<u32>i16x8.bitmask(v128.andnot(m1, m2)));
+      if (taken + ties > take) break;
+      v128.store(p, v128.bitselect(zv, c, m1));
+      taken += ties;
+    }
+  }
+  for (; i < n && taken < take; i++) {
+    const p = ptr + (<usize>i << 1);
+    const k = <u32>load<u16>(p) & mask;
+    if (((k - lo1) & 0xffff) <= span1) {
+      taken += <u32>(((k - lo2) & 0xffff) > <u32>span2 || span2 < 0);
+      store<u16>(p, <u16>z);
+    }
+  }
+  if (span2 < 0) return taken;
+  if (ASC_FEATURE_SIMD) {
+    const mv = i16x8.splat(<i16>mask);
+    const l2 = i16x8.splat(<i16>lo2);
+    const s2 = i16x8.splat(<i16>span2);
+    const zv = i16x8.splat(<i16>z);
+    for (; i + 16 <= n; i += 16) {
+      const p = ptr + (<usize>i << 1);
+      const c0 = v128.load(p);
+      const c1 = v128.load(p, 16);
+      v128.store(p, v128.bitselect(zv, c0, i16x8.le_u(i16x8.sub(v128.and(c0, mv), l2), s2)));
+      v128.store(p, v128.bitselect(zv, c1, i16x8.le_u(i16x8.sub(v128.and(c1, mv), l2), s2)), 16);
+    }
+  }
+  for (; i < n; i++) {
+    const p = ptr + (<usize>i << 1);
+    if ((((<u32>load<u16>(p) & mask) - lo2) & 0xffff) <= <u32>span2) store<u16>(p, <u16>z);
+  }
+  return taken;
 }
 
 // ---------------------------------------------------------------------------------------------

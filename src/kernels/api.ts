@@ -1,7 +1,7 @@
 // The typed-array API: argument checks, the meaning of sparsity and thresholds, and reports. The
 // numeric work is done by a KernelBackend (the Wasm kernels).
 import { ArgumentError, NaNWeightsError } from '../errors.js';
-import { bracketPass, selectParts, wasmBackend, WasmWeights, type Extra, type KernelBackend, type PartsSelection, type Selection, type Tally, type Weights } from '../wasm/index.js';
+import { bracketPass, CodeCounts, codeHistogram as codeHist, pruneCodeRanges as pruneRanges, selectParts, wasmBackend, WasmWeights, type CodeRanges, type Extra, type KernelBackend, type PartsSelection, type Selection, type Tally, type Weights } from '../wasm/index.js';
 
 export interface CountReport {
   /** Weights that are zero afterwards (weights that were already zero count as pruned). */
@@ -336,4 +336,28 @@ function nanError(fname: string, count: number, first: number): NaNWeightsError 
     count,
     first,
   );
+}
+
+/**
+ * For the model layer (not public API): the histogram of a quantized tensor's codes, given as
+ * little-endian bytes (`width` 1: 256 bins; 2: 65536 bins).
+ */
+export function codeHistogram(fname: string, bytes: Uint8Array, width: 1 | 2): Uint32Array {
+  return codeHist(fname, bytes, width);
+}
+
+/**
+ * For the model layer (not public API): `src` codes to `dst` (may be the same bytes) with those
+ * in `r`'s key ranges set to the zero code, ties to the lowest index; returns the ties pruned.
+ */
+export function pruneCodeRanges(fname: string, src: Uint8Array, dst: Uint8Array, width: 1 | 2, r: CodeRanges): number {
+  return pruneRanges(fname, src, dst, width, r);
+}
+
+/**
+ * For the model layer (not public API): a running histogram of 16-bit codes shared by tensors with
+ * one code table (float16), in the kernels' memory until free().
+ */
+export function codeCounts(fname: string): CodeCounts {
+  return new CodeCounts(fname);
 }

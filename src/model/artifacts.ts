@@ -6,6 +6,7 @@ import { wasmInfo } from '../wasm/index.js';
 import { encode, otherZeros, pruneCodes, readCoded, readFloat, requantize, type Encoded } from './codec.js';
 import { normalizeConfig } from './config.js';
 import { runPlan, type Access, type Stored } from './engine.js';
+import type { CodedTensor } from './global.js';
 import { parseWeightSpecs, QUANT_BYTES, storageDtype, type TensorEntry } from './manifest.js';
 import { locate } from './origin.js';
 import { buildReport, GzipCounter } from './report.js';
@@ -44,9 +45,16 @@ export async function pruneArtifacts(artifacts: ModelArtifacts, config: PruneCon
   const out = sameLayout && opts.inPlace ? store : WeightStore.alloc(total, sameLayout ? store : undefined);
   const specs: WeightSpec[] = entries.map((e) => copySpec(e.spec));
 
+  // Quantized tensors as the global select read them: pruneCodes reuses their histograms.
+  const coded = new Map<number, CodedTensor>();
   const access: Access = {
     read: (i) => readFloat(store, entries[i]).values,
-    readForSelect: (i) => readCoded(store, entries[i]) ?? readFloat(store, entries[i]).values,
+    readForSelect(i) {
+      const c = readCoded(store, entries[i]);
+      if (c === null) return readFloat(store, entries[i]).values;
+      coded.set(i, c);
+      return c;
+    },
     writable(i) {
       const e = entries[i];
       if (sameLayout && e.quant === null) {
@@ -86,9 +94,11 @@ export async function pruneArtifacts(artifacts: ModelArtifacts, config: PruneCon
     },
     pruneCodes(i, pick) {
       const e = entries[i];
-      const r = pruneCodes(store, e, pick);
+      const target = out.view(outOffsets[i], e.byteLength) ?? undefined;
+      const r = pruneCodes(store, e, pick, coded.get(i), target);
+      coded.delete(i);
       if (r === null) return null;
-      out.write(outOffsets[i], r.encoded.bytes);
+      if (r.encoded.bytes !== target) out.write(outOffsets[i], r.encoded.bytes);
       specs[i].quantization = { ...(e.spec.quantization ?? {}), ...r.encoded.quantization! };
       return { dtype: r.encoded.quantization!.dtype, zeros: r.encoded.zeros, zerosBefore: r.zerosBefore, zerosAfter: r.encoded.zeros, threshold: r.threshold };
     },

@@ -4,7 +4,8 @@ import type { TensorEntry } from './manifest.js';
 import { LEVELS, affineParams, decodeFloat16, dequantizeAffine, encodeFloat16, gridZero, quantizeAffine, zeroMin, type AffineParams } from './quantize.js';
 import type { WeightStore } from './store.js';
 import type { QuantizeDtype } from './types.js';
-import { roundHalfEven } from '../kernels/index.js';
+import { codeHistogram, pruneCodeRanges, roundHalfEven, type CodeRanges } from '../kernels/index.js';
+import type { CodedTensor } from './global.js';
 
 /** A copy of the bytes in a fresh (aligned) buffer. */
 function alignedCopy(store: WeightStore, off: number, len: number): ArrayBuffer {
@@ -166,65 +167,209 @@ export function otherZeros(store: WeightStore, e: TensorEntry): number {
  * the global plan's share; zeros count as pruned; ties to the lowest index); pruned weights get
  * the zero code, and min becomes exactly -(zero * scale). Surviving codes are untouched, so the
  * result equals decoding, pruning and re-encoding, without either conversion.
+ *
+ * `coded`: the tensor as the global select read it (its codes' histogram is reused); `target`:
+ * where the new codes go (e.byteLength bytes, may be the input's own bytes), else a new array.
  * Returns null when the tensor is not such a tensor (the float path handles it).
  */
 export function pruneCodes(
   store: WeightStore,
   e: TensorEntry,
   pick: { sparsity: number } | { bits: number; take: number },
+  coded?: CodedTensor,
+  target?: Uint8Array,
 ): { encoded: Encoded; zerosBefore: number; threshold: number } | null {
   if (e.quant === null) return null;
   const z = e.quant === 'float16' ? 0 : gridZero(e.scale, e.min, e.quant === 'uint8' ? 255 : 65535);
   if (z === null) return null;
-  const { codes, lut } = readCoded(store, e)!;
+  const { codes, lut } = coded ?? readCoded(store, e)!;
   // Tensors much shorter than the code table are cheaper to handle weight by weight.
-  if (codes.length * 4 < lut.length) return pruneFewCodes(e, codes, lut, pick, z);
-  const counts = new Uint32Array(lut.length);
-  histInto(codes, counts);
+  if (codes.length * 4 < lut.length) return pruneFewCodes(e, codes, lut, pick, z, target);
+  const width = codes.BYTES_PER_ELEMENT as 1 | 2;
+  const bytes = new Uint8Array(codes.buffer, codes.byteOffset, codes.byteLength);
+  const counts = coded?.counts ?? codeHistogram('pruneArtifacts', bytes, width);
   let zerosBefore = 0;
-  // The codes present, by magnitude (then by code, so equal magnitudes group together).
-  const present: number[] = [];
-  for (let c = 0; c < counts.length; c++) {
-    if (counts[c] === 0) continue;
-    present.push(c);
-    if (lut[c] === 0) zerosBefore += counts[c];
-  }
-  present.sort((a, b) => lut[a] - lut[b] || a - b);
-  let bits: number;
-  let take: number;
+  for (const c of zeroCodes(lut)) zerosBefore += counts[c];
+  let bits = 0;
+  let take = 0;
   if ('sparsity' in pick) {
     const k = roundHalfEven(pick.sparsity * e.size);
-    bits = 0;
-    take = 0;
-    if (k > zerosBefore) {
-      // The k-th smallest magnitude, and how many equal to it to take.
-      let below = 0;
-      for (let j = 0; j < present.length; ) {
-        const m = lut[present[j]];
-        let same = 0;
-        while (j < present.length && lut[present[j]] === m) same += counts[present[j++]];
-        if (below + same >= k) {
-          bits = m;
-          break;
-        }
-        below += same;
-      }
-      take = k - below;
-    }
+    if (k > zerosBefore) ({ bits, take } = kthCode(counts, lut, k, e.quant === 'float16'));
   } else {
     bits = pick.bits;
     take = pick.take;
   }
-  const out = codes instanceof Uint8Array ? new Uint8Array(e.size) : new Uint16Array(e.size);
-  const zeros = rewriteCodes(codes, lut, bits, take, z, out, counts);
+  const out = target ?? new Uint8Array(e.byteLength);
+  const r = codeRanges(counts, lut, bits, take, z, e.quant === 'float16' ? 0x7fff : lut.length - 1);
+  let zeros: number;
+  if (r === null) {
+    // Not a range of codes (never seen: magnitudes grow away from the zero code), by table.
+    const o = width === 1 ? new Uint8Array(e.size) : new Uint16Array(e.size);
+    zeros = rewriteCodes(codes, lut, bits, take, z, o, counts);
+    out.set(new Uint8Array(o.buffer));
+  } else {
+    if (r.span2 < 0 && r.take === 0) {
+      if (out !== bytes) out.set(bytes);
+    } else pruneCodeRanges('pruneArtifacts', bytes, out, width, r);
+    zeros = r.zeros;
+    // The zero code among split ties: the untaken ones decode to 0 too; count them.
+    if (zeros < 0) zeros = countCode(width === 1 ? out : new Uint16Array(out.slice().buffer), z);
+  }
   return codesResult(e, out, z, zeros, zerosBefore, bits);
 }
 
+const ZERO_CODES = new WeakMap<Uint32Array, number[]>();
+
+/** The codes of a table that decode to ±0 (the float16 table is shared: listed once). */
+function zeroCodes(lut: Uint32Array): number[] {
+  let list = ZERO_CODES.get(lut);
+  if (list === undefined) {
+    list = [];
+    for (let c = 0; c < lut.length; c++) if (lut[c] === 0) list.push(c);
+    ZERO_CODES.set(lut, list);
+  }
+  return list;
+}
+
+/** The k-th smallest magnitude (bits) of a code histogram, k >= 1, and how many at it to take. */
+function kthCode(counts: Uint32Array, lut: Uint32Array, k: number, f16: boolean): { bits: number; take: number } {
+  let below = 0;
+  if (f16) {
+    // A float16's magnitude grows with its code's low 15 bits: keys in order are magnitudes in order.
+    for (let key = 0; key < 0x8000; key++) {
+      const same = counts[key] + counts[key | 0x8000];
+      if (below + same >= k) return { bits: lut[key], take: k - below };
+      below += same;
+    }
+    throw new Error('tfjs-prune internal error: rank beyond the code histogram');
+  }
+  // The codes present, by magnitude then code (packed into doubles: a native sort, no callback).
+  const keys: number[] = [];
+  for (let c = 0; c < counts.length; c++) if (counts[c] !== 0) keys.push(lut[c] * 65536 + c);
+  const sorted = Float64Array.from(keys).sort();
+  for (let j = 0; j < sorted.length; ) {
+    const m = Math.floor(sorted[j] / 65536);
+    let same = 0;
+    for (; j < sorted.length && Math.floor(sorted[j] / 65536) === m; j++) same += counts[sorted[j] % 65536];
+    if (below + same >= k) return { bits: m, take: k - below };
+    below += same;
+  }
+  throw new Error('tfjs-prune internal error: rank beyond the code histogram');
+}
+
+interface RangePlan extends CodeRanges {
+  /** Zeros after the rewrite; -1 when they must be counted (the zero code is a split tie). */
+  zeros: number;
+}
+
+/**
+ * The codes of a table that a threshold prunes (magnitude 0 or below `bits`) and those at it
+ * (the ties: equal to `bits`, not 0), as runs [from, to) of consecutive codes, flattened. The
+ * last split of each table is kept: in global scope every float16 tensor asks for the same one.
+ */
+export interface CodeSplit {
+  below: number[];
+  at: number[];
+}
+
+const SPLITS = new WeakMap<Uint32Array, { bits: number; split: CodeSplit }>();
+
+export function splitCodes(lut: Uint32Array, bits: number): CodeSplit {
+  const hit = SPLITS.get(lut);
+  if (hit !== undefined && hit.bits === bits) return hit.split;
+  let split: CodeSplit;
+  if (lut === F16_LUT) {
+    // A float16's magnitude grows with its code's low 15 bits (NaN codes at the top): the first
+    // key not pruned, found by bisection, cuts both signs' halves.
+    let lo = 0;
+    let hi = 0x7c00; // +Infinity: the largest magnitude a threshold can have
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (lut[mid] === 0 || lut[mid] < bits) lo = mid + 1;
+      else hi = mid;
+    }
+    const tie = lo <= 0x7c00 && lut[lo] === bits && bits !== 0;
+    split = { below: lo === 0 ? [] : [0, lo, 0x8000, 0x8000 + lo], at: tie ? [lo, lo + 1, 0x8000 + lo, 0x8001 + lo] : [] };
+  } else {
+    split = { below: [], at: [] };
+    for (let c = 0; c < lut.length; c++) {
+      const m = lut[c];
+      const runs = m === 0 || m < bits ? split.below : m === bits ? split.at : null;
+      if (runs === null) continue;
+      if (runs.length > 0 && runs[runs.length - 1] === c) runs[runs.length - 1] = c + 1;
+      else runs.push(c, c + 1);
+    }
+  }
+  SPLITS.set(lut, { bits, split });
+  return split;
+}
+
+/** The counts of the codes in `runs`. */
+export function sumRuns(counts: Uint32Array, runs: readonly number[]): number {
+  let sum = 0;
+  for (let r = 0; r < runs.length; r += 2) for (let c = runs[r]; c < runs[r + 1]; c++) sum += counts[c];
+  return sum;
+}
+
+/** Runs of codes as one range of keys (code & keyMask; empty: hi < lo), or null if they are not one. */
+function keyRange(runs: readonly number[], keyMask: number): { lo: number; hi: number } | null {
+  const spans: [number, number][] = [];
+  for (let r = 0; r < runs.length; r += 2) spans.push([runs[r] & keyMask, ((runs[r + 1] - 1) & keyMask) + 1]);
+  spans.sort((a, b) => a[0] - b[0]);
+  if (spans.length === 0) return { lo: 0, hi: -1 };
+  let [lo, end] = spans[0];
+  for (const [a, b] of spans) {
+    if (a > end) return null; // a gap
+    end = Math.max(end, b);
+  }
+  return { lo, hi: end - 1 };
+}
+
+/**
+ * The pruned codes (zero magnitude, below `bits`, or among the first `take` at it) as ranges of
+ * keys for the rewrite kernel (src/wasm/codes.ts); null if they are not ranges. `keyMask`: 0x7fff
+ * for float16 (a key is +x and -x), else the code table's size - 1.
+ */
+function codeRanges(counts: Uint32Array, lut: Uint32Array, bits: number, take: number, z: number, keyMask: number): RangePlan | null {
+  const split = splitCodes(lut, bits);
+  const below = sumRuns(counts, split.below);
+  const ties = sumRuns(counts, split.at);
+  const r2 = keyRange(split.below, keyMask);
+  const r1 = keyRange([...split.below, ...split.at], keyMask);
+  if (r1 === null || r2 === null) return null;
+  const all = take >= ties;
+  const final = all ? r1 : r2;
+  const split2 = take > 0 && !all;
+  const zKey = z & keyMask;
+  const zTie = split.at.some((c, j) => j % 2 === 0 && z >= c && z < split.at[j + 1]);
+  // The zero code left in place decodes to 0 as well (its min is made exact); when it is among
+  // split ties, how many of it stay is known only after the rewrite (-1: count them then).
+  const zPruned = zKey >= final.lo && zKey <= final.hi;
+  let zeros = below + (all ? ties : take);
+  if (!zPruned) zeros = split2 && zTie ? -1 : zeros + counts[z];
+  return {
+    mask: keyMask,
+    lo1: r1.lo,
+    span1: r1.hi - r1.lo,
+    lo2: final.lo,
+    span2: final.hi < final.lo ? -1 : final.hi - final.lo,
+    z,
+    take: split2 ? take : 0,
+    zeros,
+  };
+}
+
+function countCode(codes: Uint8Array | Uint16Array, z: number): number {
+  let n = 0;
+  for (let i = 0; i < codes.length; i++) if (codes[i] === z) n++;
+  return n;
+}
+
 /** pruneCodes' result: the new codes, the manifest entry that decodes the zero code to +0. */
-function codesResult(e: TensorEntry, out: Uint8Array | Uint16Array, z: number, zeros: number, zerosBefore: number, bits: number): { encoded: Encoded; zerosBefore: number; threshold: number } {
+function codesResult(e: TensorEntry, out: Uint8Array, z: number, zeros: number, zerosBefore: number, bits: number): { encoded: Encoded; zerosBefore: number; threshold: number } {
   const threshold = new Float32Array(new Uint32Array([bits]).buffer)[0];
   const quantization: Encoded['quantization'] = e.quant === 'float16' ? { dtype: 'float16' } : { dtype: e.quant as 'uint8' | 'uint16', scale: e.scale, min: zeroMin(z, e.scale) };
-  return { encoded: { bytes: new Uint8Array(out.buffer), quantization, zeros }, zerosBefore, threshold };
+  return { encoded: { bytes: out, quantization, zeros }, zerosBefore, threshold };
 }
 
 /** pruneCodes for a tensor of few weights (16-bit codes): magnitudes sorted, then one pass. */
@@ -234,6 +379,7 @@ function pruneFewCodes(
   lut: Uint32Array,
   pick: { sparsity: number } | { bits: number; take: number },
   z: number,
+  target?: Uint8Array,
 ): { encoded: Encoded; zerosBefore: number; threshold: number } {
   const n = codes.length;
   const mags = new Uint32Array(n);
@@ -266,25 +412,15 @@ function pruneFewCodes(
       prune = true;
       take--;
     }
-    out[i] = prune ? z : codes[i];
-    if (prune) zeros++;
+    const q = prune ? z : codes[i];
+    out[i] = q;
+    // An unpruned zero code decodes to 0 too (min is made exact).
+    if (q === z) zeros++;
   }
-  return codesResult(e, out, z, zeros, zerosBefore, bits);
-}
-
-// The hot loops live in small functions of their own, one per code type, which V8 optimizes as a
-// whole (a loop that sees both array types runs several times slower).
-function histInto(codes: Uint8Array | Uint16Array, counts: Uint32Array): void {
-  if (codes instanceof Uint8Array) histU8(codes, counts);
-  else histU16(codes, counts);
-}
-
-function histU8(codes: Uint8Array, counts: Uint32Array): void {
-  for (let i = 0; i < codes.length; i++) counts[codes[i]]++;
-}
-
-function histU16(codes: Uint16Array, counts: Uint32Array): void {
-  for (let i = 0; i < codes.length; i++) counts[codes[i]]++;
+  const bytes = new Uint8Array(out.buffer);
+  if (target === undefined) return codesResult(e, bytes, z, zeros, zerosBefore, bits);
+  target.set(bytes);
+  return codesResult(e, target, z, zeros, zerosBefore, bits);
 }
 
 /**

@@ -133,13 +133,17 @@ export function runPlan(
     } else {
       target = d.sparsity as number;
       if (d.pool && plan !== null) {
-        // One pass through the kernels' window (its zeros counted as each window is pruned):
-        // the select pass before has done the rest.
+        // One pass through the kernels' window. The select's pass counted the tensor's zeros
+        // when it took the bracketed path; otherwise they are counted window by window as the
+        // prune goes.
+        const pos = poolPos.get(i) as number;
+        const counted = plan.counts?.[pos].zeros;
         const tally = { zeros: 0 };
         threshold = plan.threshold;
-        zerosPruned = w.length - prunePooled(w, plan, poolPos.get(i) as number, tally);
-        zerosBefore = tally.zeros;
+        zerosPruned = w.length - prunePooled(w, plan, pos, counted === undefined ? tally : undefined);
+        zerosBefore = counted ?? tally.zeros;
       } else {
+        // Several passes (select, prune, zeros): held in the kernels' memory for them.
         resident(w, (x) => {
           zerosBefore = countZeros(x);
           const r = guard(i, () => pruneToSparsity(x, target));
@@ -167,7 +171,7 @@ function planPick(plan: GlobalPlan, j: number): CodePick {
 }
 
 /** Prunes a pool tensor to its share of the global plan; returns the weights kept. */
-function prunePooled(w: Weights, plan: GlobalPlan, j: number, tally: Tally): number {
+function prunePooled(w: Weights, plan: GlobalPlan, j: number, tally?: Tally): number {
   if (plan.counts === null) return pruneBelowBits('pruneArtifacts', w, 0, 0, 0, tally);
   const c = plan.counts[j];
   // Everything below the threshold's bits and the first `take` ties; the select pass has already

@@ -7,7 +7,8 @@
 // tensors join it as the counts of their codes' magnitudes (one histogram pass each, no decoding).
 //
 // Each tensor then prunes its own exact share with the core kernels (docs/model.md).
-import { selectAcrossArrays } from '../kernels/index.js';
+import { codeCounts, codeHistogram, selectAcrossArrays, type CodeCounts } from '../kernels/index.js';
+import { splitCodes, sumRuns } from './codec.js';
 
 /**
  * A quantized tensor as its codes and, per code, the bit pattern of the dequantized magnitude
@@ -16,6 +17,8 @@ import { selectAcrossArrays } from '../kernels/index.js';
 export interface CodedTensor {
   codes: Uint8Array | Uint16Array;
   lut: Uint32Array;
+  /** The codes' histogram, once the select has counted them (pruneCodes reuses it). */
+  counts?: Uint32Array;
 }
 
 /** Pool tensor `i`: float32 values (a view or a decoded copy; not modified) or its codes. */
@@ -27,10 +30,11 @@ export interface GlobalPlan {
   /** Bit pattern of `threshold`. */
   bits: number;
   /**
-   * Per tensor: weights pruned (zeros included), below the threshold, at it, and ties taken;
-   * null when the threshold is 0 (only zeros are pruned).
+   * Per tensor: weights pruned (zeros included), below the threshold, at it, and ties taken,
+   * and the zeros among its weights when the select counted them (float32 tensors, bracketed
+   * select); null when the threshold is 0 (only zeros are pruned).
    */
-  counts: { pruned: number; below: number; ties: number; take: number }[] | null;
+  counts: { pruned: number; below: number; ties: number; take: number; zeros?: number }[] | null;
 }
 
 /** Throws (a NaNWeightsError naming the tensor) for pool tensor `i` holding NaN. */
@@ -77,37 +81,64 @@ function kernelSelect(xs: readonly (Float32Array | CodedTensor)[], k: number, on
     bits[pairs] = m;
     counts[pairs++] = count;
   };
-  xs.forEach((x, t) => {
-    if (x instanceof Float32Array) {
-      floats.push(x);
-      floatAt.push(t);
-      hists.push(null);
-      return;
-    }
-    if (x.codes.length * 4 < x.lut.length) {
-      // Few weights for the code table: each weight is a pair of its own.
-      hists.push(null);
-      for (let i = 0; i < x.codes.length; i++) {
-        const m = x.lut[x.codes[i]];
-        if (m > INF) {
-          const nan = findNaNCodes(x);
-          onNaN(t, nan.count, nan.first);
+  // Tensors sharing a 16-bit code table (every float16 one) are counted together in the kernels'
+  // memory: one pair per code in all, small tensors added without a table of their own.
+  const users = new Map<Uint32Array, number>();
+  for (const x of xs) if (!(x instanceof Float32Array)) users.set(x.lut, (users.get(x.lut) ?? 0) + 1);
+  const groups = new Map<Uint32Array, CodeCounts>();
+  const bytesOf = (x: CodedTensor) => new Uint8Array(x.codes.buffer, x.codes.byteOffset, x.codes.byteLength);
+  try {
+    xs.forEach((x, t) => {
+      if (x instanceof Float32Array) {
+        floats.push(x);
+        floatAt.push(t);
+        hists.push(null);
+        return;
+      }
+      const small = x.codes.length * 4 < x.lut.length;
+      let group = groups.get(x.lut);
+      if (group === undefined && x.lut.length === 65536 && (users.get(x.lut) as number) > 1) groups.set(x.lut, (group = codeCounts(fname)));
+      if (group !== undefined) {
+        // (NaN is looked for in the group's total below.)
+        const h = group.add(bytesOf(x), !small);
+        if (h !== null) x.counts = h;
+        hists.push(h);
+        return;
+      }
+      if (small) {
+        // Few weights for the code table: a pair per weight.
+        hists.push(null);
+        for (let i = 0; i < x.codes.length; i++) {
+          const m = x.lut[x.codes[i]];
+          if (m > INF) {
+            const nan = findNaNCodes(x);
+            onNaN(t, nan.count, nan.first);
+          }
+          push(m, 1);
         }
-        push(m, 1);
+        return;
       }
-      return;
-    }
-    const h = histCodes(x.codes, x.lut.length);
-    hists.push(h);
-    for (let c = 0; c < h.length; c++) {
-      if (h[c] === 0) continue;
-      if (x.lut[c] > INF) {
-        const nan = findNaNCodes(x);
-        onNaN(t, nan.count, nan.first);
+      const h = codeHistogram(fname, bytesOf(x), x.codes.BYTES_PER_ELEMENT as 1 | 2);
+      x.counts = h;
+      hists.push(h);
+      checkNaN(x, h, t, onNaN);
+      for (let c = 0; c < h.length; c++) if (h[c] !== 0) push(x.lut[c], h[c]);
+    });
+    groups.forEach((group, lut) => {
+      const total = group.total();
+      if (nanCodes(lut).some((c) => total[c] !== 0)) {
+        xs.forEach((x, t) => {
+          if (!(x instanceof Float32Array) && x.lut === lut) {
+            const nan = findNaNCodes(x);
+            if (nan.count > 0) onNaN(t, nan.count, nan.first);
+          }
+        });
       }
-      push(x.lut[c], h[c]);
-    }
-  });
+      for (let c = 0; c < total.length; c++) if (total[c] !== 0) push(lut[c], total[c]);
+    });
+  } finally {
+    groups.forEach((g) => g.free());
+  }
   const extra = floats.length < xs.length ? { bits: bits.subarray(0, pairs), counts: counts.subarray(0, pairs) } : undefined;
   const r = selectAcrossArrays(fname, floats, k, extra);
   if ('nanPart' in r) {
@@ -116,9 +147,11 @@ function kernelSelect(xs: readonly (Float32Array | CodedTensor)[], k: number, on
   }
   const lt = new Float64Array(xs.length);
   const eq = new Float64Array(xs.length);
+  const zeros: (number | undefined)[] = [];
   floatAt.forEach((t, j) => {
     lt[t] = r.lt[j];
     eq[t] = r.eq[j];
+    zeros[t] = r.zeros?.[j];
   });
   xs.forEach((x, t) => {
     if (x instanceof Float32Array) return;
@@ -132,22 +165,38 @@ function kernelSelect(xs: readonly (Float32Array | CodedTensor)[], k: number, on
         else if (m === r.bits) e++;
       }
     } else {
-      for (let c = 0; c < h.length; c++) {
-        const m = x.lut[c];
-        if (m < r.bits) l += h[c];
-        else if (m === r.bits) e += h[c];
-      }
+      // The codes below the threshold and at it, as runs (per code table, found once).
+      const split = splitCodes(x.lut, r.bits);
+      l = sumRuns(h, split.below);
+      e = sumRuns(h, split.at);
     }
     lt[t] = l;
     eq[t] = e;
   });
-  return finish(k, r.bits, lt, eq);
+  return finish(k, r.bits, lt, eq, zeros);
 }
 
-function histCodes(codes: Uint8Array | Uint16Array, size: number): Uint32Array {
-  const h = new Uint32Array(size);
-  for (let i = 0; i < codes.length; i++) h[codes[i]]++;
-  return h;
+function checkNaN(x: CodedTensor, h: Uint32Array, t: number, onNaN: NaNReporter): void {
+  const list = nanCodes(x.lut);
+  for (let j = 0; j < list.length; j++) {
+    if (h[list[j]] !== 0) {
+      const nan = findNaNCodes(x);
+      onNaN(t, nan.count, nan.first);
+    }
+  }
+}
+
+const NAN_CODES = new WeakMap<Uint32Array, Uint32Array>();
+
+/** The codes of a table that decode to NaN (float16's; none for uint8 / uint16). */
+function nanCodes(lut: Uint32Array): Uint32Array {
+  let list = NAN_CODES.get(lut);
+  if (list === undefined) {
+    const nan: number[] = [];
+    for (let c = 0; c < lut.length; c++) if (lut[c] > INF) nan.push(c);
+    NAN_CODES.set(lut, (list = Uint32Array.from(nan)));
+  }
+  return list;
 }
 
 function findNaNCodes(x: CodedTensor): { count: number; first: number } {
@@ -180,7 +229,7 @@ function findNaNBits(u: Uint32Array): { count: number; first: number } {
 const ZERO_PLAN: GlobalPlan = { threshold: 0, bits: 0, counts: null };
 
 /** Assigns the ties at `bits` in tensor order so that exactly k are pruned. */
-function finish(k: number, bits: number, lt: Float64Array, eq: Float64Array): GlobalPlan {
+function finish(k: number, bits: number, lt: Float64Array, eq: Float64Array, zeros: readonly (number | undefined)[]): GlobalPlan {
   if (bits === 0) return ZERO_PLAN;
   let need = k;
   for (let t = 0; t < lt.length; t++) need -= lt[t];
@@ -188,7 +237,7 @@ function finish(k: number, bits: number, lt: Float64Array, eq: Float64Array): Gl
   for (let t = 0; t < lt.length; t++) {
     const take = Math.min(eq[t], need);
     need -= take;
-    counts.push({ pruned: lt[t] + take, below: lt[t], ties: eq[t], take });
+    counts.push({ pruned: lt[t] + take, below: lt[t], ties: eq[t], take, zeros: zeros[t] });
   }
   if (need !== 0) throw new Error(`tfjs-prune internal error: global select left ${need} weights unassigned`);
   return { threshold: new Float32Array(new Uint32Array([bits]).buffer)[0], bits, counts };

@@ -21,10 +21,16 @@ export interface KernelExports {
   countBracket(ptr: number, n: number, lo: number, hi: number, outPtr: number, count: number, cap: number, resPtr: number): number;
   nmMask(ptr: number, n: number, rowLength: number, keep: number, m: number, maskPtr: number): number;
   columnNormsAdd(ptr: number, rows: number, cols: number, p: number, accPtr: number): void;
+  histCodes8(ptr: number, n: number, histPtr: number): void;
+  histCodes16(ptr: number, n: number, histPtr: number): void;
+  addCounts(dstPtr: number, srcPtr: number, n: number): void;
+  pruneCodes8(ptr: number, n: number, lo1: number, span1: number, lo2: number, span2: number, z: number, take: number): number;
+  pruneCodes16(ptr: number, n: number, mask: number, lo1: number, span1: number, lo2: number, span2: number, z: number, take: number): number;
 }
 
 export const KERNEL_EXPORT_NAMES: readonly (keyof KernelExports)[] = [
   'memory', 'heapBase', 'isSimd', 'remainingNeed', 'pruneAbove', 'pruneSelect', 'maskAbove',
   'maskSelect', 'applyMask', 'countZeros', 'countNaN', 'firstNaN', 'histogramAll',
-  'histogramPrefix', 'gatherPrefix', 'countBracket', 'nmMask', 'columnNormsAdd',
+  'histogramPrefix', 'gatherPrefix', 'countBracket', 'nmMask', 'columnNormsAdd', 'histCodes8',
+  'histCodes16', 'addCounts', 'pruneCodes8', 'pruneCodes16',
 ];

@@ -61,6 +61,7 @@ export function jsKernels(memory: LinearMemory) {
   let buf: ArrayBufferLike | null = null;
   let i32 = new Int32Array(0);
   let u8 = new Uint8Array(0);
+  let u16 = new Uint16Array(0);
   let f32 = new Float32Array(0);
   let needLeft = 0;
   const views = (): void => {
@@ -69,6 +70,7 @@ export function jsKernels(memory: LinearMemory) {
     buf = b;
     i32 = new Int32Array(b);
     u8 = new Uint8Array(b);
+    u16 = new Uint16Array(b, 0, b.byteLength >>> 1);
     f32 = new Float32Array(b);
   };
   // The loops are module-level functions taking the views as arguments: V8 optimises those
@@ -137,6 +139,26 @@ export function jsKernels(memory: LinearMemory) {
     columnNormsAdd(ptr: number, rows: number, cols: number, p: number, accPtr: number): void {
       views();
       columnNormsAdd(f32, ptr >>> 2, rows, cols, p, accPtr >>> 2);
+    },
+    histCodes8(ptr: number, n: number, histPtr: number): void {
+      views();
+      histCodes(u8, i32, ptr, n, histPtr >>> 2, 3, 256);
+    },
+    histCodes16(ptr: number, n: number, histPtr: number): void {
+      views();
+      histCodes(u16, i32, ptr >>> 1, n, histPtr >>> 2, 0, 0);
+    },
+    addCounts(dstPtr: number, srcPtr: number, n: number): void {
+      views();
+      addCounts(i32, dstPtr >>> 2, srcPtr >>> 2, n);
+    },
+    pruneCodes8(ptr: number, n: number, lo1: number, span1: number, lo2: number, span2: number, z: number, take: number): number {
+      views();
+      return pruneCodes(u8, ptr, n, 0xff, lo1, span1, lo2, span2, z, take);
+    },
+    pruneCodes16(ptr: number, n: number, mask: number, lo1: number, span1: number, lo2: number, span2: number, z: number, take: number): number {
+      views();
+      return pruneCodes(u16, ptr >>> 1, n, mask, lo1, span1, lo2, span2, z, take);
     },
   };
 }
@@ -270,8 +292,10 @@ function gatherPrefix(a: Int32Array, p: number, n: number, prefixShift: number, 
 function countBracket(a: Int32Array, p: number, n: number, lo: number, hi: number, o: number, count: number, cap: number, r: number): number {
   let below = 0;
   let nans = 0;
+  let zeros = 0;
   for (let i = p, end = p + n; i < end; i++) {
     const m = a[i] & 0x7fffffff;
+    if (m === 0) zeros++;
     if (m < lo) below++;
     else if (m <= hi) {
       if (count < cap) a[o + count] = m;
@@ -280,6 +304,7 @@ function countBracket(a: Int32Array, p: number, n: number, lo: number, hi: numbe
   }
   a[r] += below;
   a[r + 1] += nans;
+  a[r + 2] += zeros;
   return count;
 }
 
@@ -316,4 +341,30 @@ function columnNormsAdd(f: Float32Array, p: number, rows: number, cols: number, 
       f[acc + c] = Math.fround(f[acc + c] + (norm === 1 ? Math.abs(w) : Math.fround(w * w)));
     }
   }
+}
+
+/** histCodes8 (copy i & 3 of 4 x 256 bins: copyMask 3, copyBins 256) and histCodes16 (one table). */
+function histCodes(c: Uint8Array | Uint16Array, h: Int32Array, p: number, n: number, hp: number, copyMask: number, copyBins: number): void {
+  for (let i = 0; i < n; i++) h[hp + (i & copyMask) * copyBins + c[p + i]]++;
+}
+
+function addCounts(a: Int32Array, d: number, s: number, n: number): void {
+  for (let i = 0; i < n; i++) a[d + i] = a[d + i] + a[s + i];
+}
+
+/** pruneCodes8 (mask 0xff) and pruneCodes16: the code range rewrite, in place. */
+function pruneCodes(c: Uint8Array | Uint16Array, p: number, n: number, mask: number, lo1: number, span1: number, lo2: number, span2: number, z: number, take: number): number {
+  const wrap = c instanceof Uint8Array ? 0xff : 0xffff;
+  let taken = 0;
+  for (let i = p, end = p + n; i < end; i++) {
+    const k = c[i] & mask;
+    const in2 = span2 >= 0 && ((k - lo2) & wrap) <= span2;
+    if (taken < take) {
+      if (((k - lo1) & wrap) <= span1) {
+        if (!in2) taken++;
+        c[i] = z;
+      }
+    } else if (in2) c[i] = z;
+  }
+  return taken;
 }

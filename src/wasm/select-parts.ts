@@ -25,6 +25,8 @@ export interface PartsSelection {
   /** Per part: weights with magnitude bits below `bits`, and equal to them. */
   lt: number[];
   eq: number[];
+  /** Per part: weights that are ±0, when the select's pass counted them (the bracketed path). */
+  zeros?: number[];
 }
 
 /**
@@ -107,38 +109,41 @@ function bracketedAcross(
     const lo = loRank < 1 ? 0 : finish(ex, mem, scratch, gather, s, loRank).bits;
     const hi = hiRank > s ? INF : finish(ex, mem, scratch, gather, s, hiRank).bits;
     if (hi > INF) return undefined; // NaN in the sample: the radix path finds its part
-    const totals = new Uint32Array(mem.memory.buffer, res, 2);
-    totals.fill(0);
+    new Uint32Array(mem.memory.buffer, res, 3).fill(0);
     new Uint8Array(mem.memory.buffer, res + 16, 256).set(COMPACT_TABLE);
     const below: number[] = [];
+    const zeros: number[] = [];
     const ends: number[] = [];
     let count = 0;
     let belowSoFar = 0;
+    let zerosSoFar = 0;
     for (let i = 0; i < parts.length; i++) {
       parts[i].each((ptr, len) => (count = ex.countBracket(ptr, len, lo, hi, gather, count, cap, res) >>> 0));
-      const [b, nans] = new Uint32Array(mem.memory.buffer, res, 2);
+      const [b, nans, z] = new Uint32Array(mem.memory.buffer, res, 3);
       if (nans > 0) return { nanPart: i };
       below.push(b - belowSoFar);
       belowSoFar = b;
+      zeros.push(z - zerosSoFar);
+      zerosSoFar = z;
       ends.push(count);
       if (count > cap) return undefined;
     }
     if (k <= belowSoFar || k > belowSoFar + count) return undefined;
     const kth = finish(ex, mem, scratch, gather, count, k - belowSoFar).bits;
-    // `finish` reorders nothing: the gathered magnitudes stay in part order. Each part's share
-    // of them below and at the k-th is one more bracket pass, [kth, kth], over its gathered
-    // range; nothing is gathered (cap 0: the kernel's stores land in the histogram area, free now).
+    // `finish` reorders nothing: the gathered magnitudes stay in part order. Each part's share of
+    // them, below and at the k-th, counted by the kernel again (a bracket [kth, kth], no room to
+    // gather: the scratch histogram area takes its stray stores).
     const lt: number[] = [];
     const eq: number[] = [];
     let start = 0;
     for (let i = 0; i < parts.length; i++) {
-      new Uint32Array(mem.memory.buffer, res, 2).fill(0);
+      new Uint32Array(mem.memory.buffer, res, 3).fill(0);
       const e = ex.countBracket(gather + start * 4, ends[i] - start, kth, kth, scratch, 0, 0, res) >>> 0;
       lt.push(below[i] + new Uint32Array(mem.memory.buffer, res, 1)[0]);
       eq.push(e);
       start = ends[i];
     }
-    return { bits: kth, lt, eq };
+    return { bits: kth, lt, eq, zeros };
   } finally {
     mem.free(scratch);
   }
