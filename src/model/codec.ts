@@ -1,5 +1,6 @@
 // Tensor bytes <-> float32 values, for every storage a manifest can describe, and the encoders
 // that write pruned values back so that pruned weights dequantize to exactly 0 in stock tfjs.
+import { NaNWeightsError } from '../errors.js';
 import type { TensorEntry } from './manifest.js';
 import { LEVELS, affineParams, decodeFloat16, dequantizeAffine, encodeFloat16, gridZero, quantizeAffine, zeroMin, type AffineParams } from './quantize.js';
 import type { WeightStore } from './store.js';
@@ -188,6 +189,13 @@ export function pruneCodes(
   const width = codes.BYTES_PER_ELEMENT as 1 | 2;
   const bytes = new Uint8Array(codes.buffer, codes.byteOffset, codes.byteLength);
   const counts = coded?.counts ?? codeHistogram('pruneArtifacts', bytes, width);
+  // A threshold of its own (layer scope): NaN is an error, as for float32 weights. (A global
+  // pool's select has looked already.)
+  if ('sparsity' in pick && e.quant === 'float16') {
+    let nan = 0;
+    for (let key = F16_NAN_FROM; key < 0x8000; key++) nan += counts[key] + counts[key | 0x8000];
+    if (nan > 0) throw new NaNWeightsError('NaN', nan, firstNaNCode(codes));
+  }
   let zerosBefore = 0;
   for (const c of zeroCodes(lut)) zerosBefore += counts[c];
   let bits = 0;
@@ -255,6 +263,16 @@ function kthCode(counts: Uint32Array, lut: Uint32Array, k: number, f16: boolean)
     below += same;
   }
   throw new Error('tfjs-prune internal error: rank beyond the code histogram');
+}
+
+const INF = 0x7f800000;
+/** The lowest float16 key (code & 0x7fff) that decodes to NaN: 0x7c00 is Infinity. */
+const F16_NAN_FROM = 0x7c01;
+
+/** Index of the first code that decodes to NaN (a float16 error path: a plain loop). */
+function firstNaNCode(codes: Uint8Array | Uint16Array): number {
+  for (let i = 0; i < codes.length; i++) if ((codes[i] & 0x7fff) >= F16_NAN_FROM) return i;
+  return -1;
 }
 
 interface RangePlan extends CodeRanges {
@@ -384,13 +402,16 @@ function pruneFewCodes(
   const n = codes.length;
   const mags = new Uint32Array(n);
   let zerosBefore = 0;
+  let nan = 0;
   for (let i = 0; i < n; i++) {
     mags[i] = lut[codes[i]];
     if (mags[i] === 0) zerosBefore++;
+    if (mags[i] > INF) nan++;
   }
   let bits = 0;
   let take = 0;
   if ('sparsity' in pick) {
+    if (nan > 0) throw new NaNWeightsError('NaN', nan, firstNaNCode(codes));
     const k = roundHalfEven(pick.sparsity * n);
     if (k > zerosBefore) {
       const sorted = mags.slice().sort();

@@ -115,7 +115,7 @@ export function runPlan(
     // Quantized storage that can be pruned in its codes, without decoding (uint8 whose grid holds 0).
     if (d.nm === null && access.pruneCodes) {
       const c = d.pool && plan !== null ? planPick(plan, poolPos.get(i) as number) : { sparsity: d.sparsity as number };
-      const r = access.pruneCodes(i, c);
+      const r = guard(i, () => access.pruneCodes!(i, c));
       if (r !== null) {
         return { ...base, dtype: r.dtype, zerosBefore: r.zerosBefore, zerosAfter: r.zerosAfter, sparsity: ratio(r.zerosAfter, t.size), target: d.sparsity as number, threshold: r.threshold, method: d.method };
       }

@@ -190,6 +190,25 @@ describe('NaN weights', () => {
     expect(e.message).toMatch(/tensor 'a\/bias' \(float32\[8\]\) holds 1 NaN value, the first at element 3 \(byte 524 of the weight data\)/);
   });
 
+  // float16 codes can decode to NaN; uint8 / uint16 ones cannot. Large tensors are pruned through
+  // a histogram of their codes, small ones code by code: both check, in every mode.
+  it.each([
+    ['layer', false],
+    ['layer', true],
+    ['global', false],
+  ] as const)('float16 tensors holding NaN (scope %s, inPlace %s) name the tensor', async (scope, inPlace) => {
+    for (const size of [40_000, 300]) {
+      const codes = new Uint16Array(size);
+      for (let i = 0; i < size; i++) codes[i] = 0x3c00 + (i % 977); // 1.0 and up
+      codes[77] = 0x7e00; // NaN
+      codes[size - 1] = 0xfc01; // NaN with the sign set
+      const a = makeArtifacts([{ name: 'h/kernel', shape: [size / 4, 4], quantization: { dtype: 'float16' }, bytes: new Uint8Array(codes.buffer) }]);
+      const e = await caught(pruneArtifacts(a, { sparsity: 0.5, scope }, { inPlace }));
+      expect(e).toBeInstanceOf(NaNWeightsError);
+      expect(e.message).toMatch(new RegExp(`tensor 'h/kernel' \\(float32\\[${size / 4},4\\]\\) holds 2 NaN values, the first at element 77`));
+    }
+  });
+
   it('a failing pipeline writes no output', async () => {
     const t = tensors();
     (t[0].values as Float32Array)[0] = NaN;
