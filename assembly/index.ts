@@ -318,12 +318,17 @@ export function countBracket(
       belowAcc = i32x4.sub(belowAcc, i32x4.add(lt0, lt1));
       zeroAcc = i32x4.sub(zeroAcc, i32x4.add(i32x4.eq(a0, zero), i32x4.eq(a1, zero)));
       nanAcc = i32x4.sub(nanAcc, i32x4.add(i32x4.gt_s(a0, inf), i32x4.gt_s(a1, inf)));
-      const m0 = <u32>i32x4.bitmask(v128.not(v128.or(lt0, i32x4.gt_s(a0, hiv))));
-      const m1 = <u32>i32x4.bitmask(v128.not(v128.or(lt1, i32x4.gt_s(a1, hiv))));
-      v128.store(outPtr + (<usize>min(count, cap) << 2), i8x16.swizzle(a0, v128.load(table + (<usize>m0 << 4))));
-      count += popcnt(m0);
-      v128.store(outPtr + (<usize>min(count, cap) << 2), i8x16.swizzle(a1, v128.load(table + (<usize>m1 << 4))));
-      count += popcnt(m1);
+      const in0 = v128.not(v128.or(lt0, i32x4.gt_s(a0, hiv)));
+      const in1 = v128.not(v128.or(lt1, i32x4.gt_s(a1, hiv)));
+      // The bracket is narrow: most steps hold none of it and store nothing.
+      if (v128.any_true(v128.or(in0, in1))) {
+        const m0 = <u32>i32x4.bitmask(in0);
+        const m1 = <u32>i32x4.bitmask(in1);
+        v128.store(outPtr + (<usize>min(count, cap) << 2), i8x16.swizzle(a0, v128.load(table + (<usize>m0 << 4))));
+        count += popcnt(m0);
+        v128.store(outPtr + (<usize>min(count, cap) << 2), i8x16.swizzle(a1, v128.load(table + (<usize>m1 << 4))));
+        count += popcnt(m1);
+      }
     }
     below = sumLanes(belowAcc);
     nans = sumLanes(nanAcc);
