@@ -7,23 +7,13 @@
 // needs no pass of its own for them).
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BUILD_CONFIGS, initBuild, type Build } from './support/builds.js';
 import { init } from '../src/index.js';
 import { codeHistogram, pruneCodeRanges, selectAcrossArrays, type CodeRanges } from '../src/kernels/index.js';
 import { pruneArtifacts } from '../src/tfjs.js';
 import { makeArtifacts, randn, stockDecode, zeros } from './model/support.js';
 import { sameArray } from './support/reference.js';
 
-const CONFIGS = [
-  { build: 'simd', chunkLength: undefined },
-  { build: 'scalar', chunkLength: undefined },
-  { build: 'js', chunkLength: undefined },
-  { build: 'simd', chunkLength: 1024 },
-  { build: 'scalar', chunkLength: 1024 },
-  { build: 'js', chunkLength: 1024 },
-] as const;
-type Build = (typeof CONFIGS)[number]['build'];
-const initBuild = (build: Build, chunkLength?: number) =>
-  init(build === 'js' ? { backend: 'js', chunkLength } : { forceScalar: build === 'scalar', chunkLength });
 
 afterAll(async () => {
   await init();
@@ -105,7 +95,7 @@ function plans(width: 1 | 2, mask: number, counts: (lo: number, hi: number) => n
   return out;
 }
 
-describe.each(CONFIGS)('code kernels, $build build, chunkLength $chunkLength', ({ build, chunkLength }) => {
+describe.each(BUILD_CONFIGS)('code kernels, $build build, chunkLength $chunkLength', ({ build, chunkLength }) => {
   beforeAll(async () => {
     await initBuild(build, chunkLength);
   });
@@ -230,7 +220,7 @@ describe('float16 tensors counted together (global scope)', () => {
   });
 });
 
-describe.each(CONFIGS)('select across arrays, $build build, chunkLength $chunkLength', ({ build, chunkLength }) => {
+describe.each(BUILD_CONFIGS)('select across arrays, $build build, chunkLength $chunkLength', ({ build, chunkLength }) => {
   beforeAll(async () => {
     await initBuild(build, chunkLength);
   });

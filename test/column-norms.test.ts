@@ -2,6 +2,7 @@
 // bit, for both Wasm builds, with the default window and a tiny one (rows longer than the window
 // are then cut into pieces), for weights held in JS, in Wasm memory and as a view of it.
 import { beforeAll, describe, expect, it } from 'vitest';
+import { BUILD_CONFIGS, initBuild } from './support/builds.js';
 import { allocWeights, ArgumentError, columnNorms, init, NaNWeightsError, type Weights } from '../src/index.js';
 import { bits, randomWeights, sameArray } from './support/reference.js';
 
@@ -56,16 +57,9 @@ function held<R>(storage: 'js' | 'wasm' | 'view', w: Float32Array, fn: (x: Weigh
   }
 }
 
-describe.each([
-  { build: 'simd', chunkLength: undefined },
-  { build: 'scalar', chunkLength: undefined },
-  { build: 'js', chunkLength: undefined },
-  { build: 'simd', chunkLength: 1024 },
-  { build: 'scalar', chunkLength: 1024 },
-  { build: 'js', chunkLength: 1024 },
-] as const)('columnNorms, $build build, chunkLength $chunkLength', ({ build, chunkLength }) => {
+describe.each(BUILD_CONFIGS)('columnNorms, $build build, chunkLength $chunkLength', ({ build, chunkLength }) => {
   beforeAll(async () => {
-    const info = await init(build === 'js' ? { backend: 'js', chunkLength } : { forceScalar: build === 'scalar', chunkLength });
+    const info = await initBuild(build, chunkLength);
     expect(info.simd).toBe(build === 'simd');
     expect(info.backend).toBe(build === 'js' ? 'js' : 'wasm');
   });

@@ -3,11 +3,11 @@
 // Wasm memory (WasmWeights) and as a Float32Array view of Wasm memory, with the default window
 // and a tiny one that forces chunking (ties then straddle chunk boundaries).
 import { beforeAll, describe, expect, it } from 'vitest';
+import { BUILD_CONFIGS, initBuild } from './support/builds.js';
 import {
   allocWeights,
   applyMask,
   countZeros,
-  init,
   magnitudeMask,
   magnitudeThreshold,
   nmMask,
@@ -91,20 +91,9 @@ function held<R>(storage: Storage, w: Float32Array, fn: (x: Weights) => R): { re
   }
 }
 
-const CONFIGS = [
-  { build: 'simd', chunkLength: undefined },
-  { build: 'scalar', chunkLength: undefined },
-  { build: 'js', chunkLength: undefined },
-  { build: 'simd', chunkLength: 1024 },
-  { build: 'scalar', chunkLength: 1024 },
-  { build: 'js', chunkLength: 1024 },
-] as const;
 
-type Build = (typeof CONFIGS)[number]['build'];
-const initBuild = (build: Build, chunkLength?: number) =>
-  init(build === 'js' ? { backend: 'js', chunkLength } : { forceScalar: build === 'scalar', chunkLength });
 
-describe.each(CONFIGS)('$build build, chunkLength $chunkLength', ({ build, chunkLength }) => {
+describe.each(BUILD_CONFIGS)('$build build, chunkLength $chunkLength', ({ build, chunkLength }) => {
   beforeAll(async () => {
     const info = await initBuild(build, chunkLength);
     expect(info.simd).toBe(build === 'simd');
