@@ -57,6 +57,24 @@ const cjs = (backend: string) =>
   `const prune = require('tfjs-prune/tfjs');\n${tfjsCore}\n` +
   `digestTfjs(tf, prune, '${backend}').then((d) => console.log(JSON.stringify(d)), (e) => { console.error(e); process.exitCode = 1; });\n`;
 
+// What the entries import only where it runs (chunks of their own): the scalar build, the pure-JS
+// build, and the code of pruneStructured and sensitivityScan. `load` is how the script imports.
+const lazy = (load: (id: string) => string) =>
+  `const tf = ${load('@tensorflow/tfjs-core')};\n${load('@tensorflow/tfjs-backend-cpu')};\nconst tfl = ${load('@tensorflow/tfjs-layers')};\n` +
+  `const lib = ${load('tfjs-prune')};\nconst prune = ${load('tfjs-prune/tfjs')};\n` +
+  `(async () => {\n` +
+  `  await tf.setBackend('cpu');\n` +
+  `  const scalar = await lib.init({ forceScalar: true });\n` +
+  `  await lib.init();\n` +
+  `  const model = tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [8], units: 6 }), tfl.layers.dense({ units: 2 })] });\n` +
+  `  const { model: small, report } = await prune.pruneStructured(model, { sparsity: 0.5 });\n` +
+  `  const scan = await prune.sensitivityScan(model, () => 1, { sparsities: [0.5] });\n` +
+  `  const js = await lib.init({ backend: 'js' });\n` +
+  `  const w = new Float32Array([0.5, -0.1, 0.3, -0.4]);\n` +
+  `  lib.pruneToSparsity(w, 0.5);\n` +
+  `  console.log(JSON.stringify({ scalar: [scalar.backend, scalar.simd], units: small.layers[0].getConfig().units, groups: report.groups.length, evaluations: scan.evaluations, js: js.backend, pruned: Array.from(w) }));\n` +
+  `})().catch((e) => { console.error(e); process.exitCode = 1; });\n`;
+
 // Cloudflare workerd: the README's recipe. tfjs-prune's two builds come precompiled (workerd
 // forbids compiling Wasm from bytes), and so does tfjs-backend-wasm's, through the shim.
 const worker = `import * as tf from '@tensorflow/tfjs-core';
@@ -161,6 +179,8 @@ beforeAll(async () => {
     writeFileSync(join(dir, `${backend}.mjs`), esm(backend));
     writeFileSync(join(dir, `${backend}.cjs`), cjs(backend));
   }
+  writeFileSync(join(dir, 'lazy.mjs'), lazy((id) => `await import('${id}')`));
+  writeFileSync(join(dir, 'lazy.cjs'), lazy((id) => `require('${id}')`));
   writeFileSync(join(dir, 'expected.mjs'), `import * as lib from 'tfjs-prune';\n${tfjsCore}\nconsole.log(JSON.stringify(await expectedTfjs(lib)));\n`);
   writeFileSync(join(dir, 'core.mjs'), `import * as lib from 'tfjs-prune';\n${core}\nconsole.log(JSON.stringify(await digest(lib, {})));\n`);
   reference = lastJson((await exec(process.execPath, ['expected.mjs'], { cwd: dir })).stdout) as typeof reference;
@@ -185,6 +205,12 @@ describe('tfjs ops from the packed package', () => {
   it('Node ESM, cpu and wasm backends', async () => {
     expectMatches(await run(process.execPath, ['cpu.mjs']), 'cpu');
     expectMatches(await run(process.execPath, ['wasm.mjs']), 'wasm');
+  });
+
+  it('Node ESM and CJS: the lazily imported chunks (scalar and pure-JS builds, pruneStructured, sensitivityScan) ship and load', async () => {
+    for (const file of ['lazy.mjs', 'lazy.cjs']) {
+      expect(await runJson(dir, process.execPath, [file]), file).toEqual({ scalar: ['wasm', false], units: 3, groups: 2, evaluations: 3, js: 'js', pruned: [0.5, 0, 0, Math.fround(-0.4)] });
+    }
   });
 
   it('Node CJS (require), cpu and wasm backends', async () => {
