@@ -35,7 +35,7 @@ import {
   prunedCount,
   wasmInfo,
 } from '../dist/index.mjs';
-import { median, normalWeights } from './lib.mjs';
+import { benchOptions, median, normalWeights } from './lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -44,14 +44,7 @@ const tmp = join(here, '.tmp');
 // ---------------------------------------------------------------------------------------------
 // Options
 
-const argv = process.argv.slice(2);
-const flag = (name) => argv.includes(`--${name}`);
-const opt = (name, dflt) => {
-  const a = argv.find((s) => s.startsWith(`--${name}=`));
-  return a === undefined ? dflt : a.slice(name.length + 3);
-};
-const DEFAULT_SIZES = [1e5, 1e6, 1e7];
-const SIZES = opt('sizes', DEFAULT_SIZES.join(',')).split(',').map(Number);
+const { flag, opt, defaultSizes: DEFAULT_SIZES, sizes: SIZES } = benchOptions();
 const TIME = Number(opt('time', '1000'));
 const ROUNDS = Number(opt('rounds', '5'));
 const WARMUP = 250;

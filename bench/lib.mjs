@@ -29,3 +29,18 @@ export function normalWeights(n, seed = 42) {
   }
   return w;
 }
+
+/**
+ * The core and tfjs-ops benches' command line: `flag('record')` for `--record`, `opt('sizes',
+ * dflt)` for `--sizes=...`; and the sizes to run (`--sizes=1e5,1e6`, default 1e5, 1e6, 1e7).
+ */
+export function benchOptions(argv = process.argv.slice(2)) {
+  const flag = (name) => argv.includes(`--${name}`);
+  const opt = (name, dflt) => {
+    const a = argv.find((s) => s.startsWith(`--${name}=`));
+    return a === undefined ? dflt : a.slice(name.length + 3);
+  };
+  const defaultSizes = [1e5, 1e6, 1e7];
+  const sizes = opt('sizes', defaultSizes.join(',')).split(',').map(Number);
+  return { flag, opt, defaultSizes, sizes };
+}

@@ -25,19 +25,12 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { allocWeights, pruneByThreshold, pruneToSparsity, magnitudeThreshold, wasmInfo } from '../dist/index.mjs';
 import { registerPruneKernels, pruneMagnitude, magnitudeMask, applyMask, copyReport, resetCopyReport } from '../dist/tfjs.mjs';
-import { median, normalWeights } from './lib.mjs';
+import { benchOptions, median, normalWeights } from './lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const tmp = join(here, '.tmp');
 
-const argv = process.argv.slice(2);
-const flag = (name) => argv.includes(`--${name}`);
-const opt = (name, dflt) => {
-  const a = argv.find((s) => s.startsWith(`--${name}=`));
-  return a === undefined ? dflt : a.slice(name.length + 3);
-};
-const DEFAULT_SIZES = [1e5, 1e6, 1e7];
-const SIZES = opt('sizes', DEFAULT_SIZES.join(',')).split(',').map(Number);
+const { flag, opt, defaultSizes: DEFAULT_SIZES, sizes: SIZES } = benchOptions();
 const TIME = Number(opt('time', '1000'));
 const ROUNDS = Number(opt('rounds', '5'));
 const WARMUP = 250;
