@@ -13,7 +13,7 @@ import { decodeBase64 } from './base64.js';
 import { simdSupported } from './detect.js';
 import type { LinearMemory } from './purejs.js';
 import { loadPureJs, pureJsLoaded } from './purejs-load.js';
-import { runtime } from './runtime.js';
+import { moduleFrom, runtime } from './runtime.js';
 import { selectKth, type Selection } from './select.js';
 import { tensorSimdBase64 } from './tensor-binaries.generated.js';
 
@@ -142,19 +142,10 @@ const TENSOR_EXPORTS: readonly (keyof TensorKernelExports)[] = [
 
 async function toTensorModule(source: TensorModuleSource): Promise<WebAssembly.Module> {
   const what = "tensorModule (a WebAssembly.Module or the bytes of 'tfjs-prune/wasm/tensor-simd.wasm' or 'tensor-scalar.wasm')";
-  let module: WebAssembly.Module;
-  if (source instanceof WebAssembly.Module) module = source;
-  else if (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) {
-    try {
-      module = await WebAssembly.compile(source as BufferSource);
-    } catch (e) {
-      throw new ArgumentError(`registerPruneKernels: ${what} does not compile: ${(e as Error).message}`);
-    }
-  } else {
-    throw new ArgumentError(`registerPruneKernels: ${what} has the wrong type: ${Object.prototype.toString.call(source)}`);
-  }
-  const names = new Set(WebAssembly.Module.exports(module).map((e) => e.name));
-  const missing = TENSOR_EXPORTS.filter((n) => !names.has(n));
+  const { module, missing } = await moduleFrom(source, TENSOR_EXPORTS, {
+    compile: (m) => `registerPruneKernels: ${what} does not compile: ${m}`,
+    type: (x) => `registerPruneKernels: ${what} has the wrong type: ${Object.prototype.toString.call(x)}`,
+  });
   const imports = WebAssembly.Module.imports(module);
   if (missing.length > 0 || imports.length !== 1 || imports[0].kind !== 'memory') {
     throw new ArgumentError(

@@ -182,21 +182,37 @@ function install(ex: KernelExports, backend: 'wasm' | 'js', simd: boolean, chunk
 }
 
 async function toModule(source: InitOptions['module']): Promise<WebAssembly.Module> {
+  const { module, missing } = await moduleFrom(source, KERNEL_EXPORT_NAMES, {
+    compile: (m) => `init: module bytes do not compile: ${m}`,
+    type: () => 'init: module must be a WebAssembly.Module, an ArrayBuffer or a typed array',
+  });
+  if (missing.length > 0) {
+    throw new ArgumentError(`init: module is not a tfjs-prune kernel build (missing exports: ${missing.join(', ')})`);
+  }
+  return module;
+}
+
+/**
+ * A module from what a caller passed (init's `module`, registerPruneKernels' `tensorModule`):
+ * a WebAssembly.Module as is, bytes compiled; `missing` lists the `exports` it lacks. Throws an
+ * ArgumentError with `messages`' text for bytes that do not compile and for any other type.
+ */
+export async function moduleFrom(
+  source: unknown,
+  exports: readonly string[],
+  messages: { compile: (reason: string) => string; type: (source: unknown) => string },
+): Promise<{ module: WebAssembly.Module; missing: string[] }> {
   let module: WebAssembly.Module;
   if (source instanceof WebAssembly.Module) module = source;
   else if (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) {
     try {
       module = await WebAssembly.compile(source as BufferSource);
     } catch (e) {
-      throw new ArgumentError(`init: module bytes do not compile: ${(e as Error).message}`);
+      throw new ArgumentError(messages.compile((e as Error).message));
     }
   } else {
-    throw new ArgumentError('init: module must be a WebAssembly.Module, an ArrayBuffer or a typed array');
+    throw new ArgumentError(messages.type(source));
   }
   const names = new Set(WebAssembly.Module.exports(module).map((e) => e.name));
-  const missing = KERNEL_EXPORT_NAMES.filter((n) => !names.has(n));
-  if (missing.length > 0) {
-    throw new ArgumentError(`init: module is not a tfjs-prune kernel build (missing exports: ${missing.join(', ')})`);
-  }
-  return module;
+  return { module, missing: exports.filter((n) => !names.has(n)) };
 }
