@@ -1,22 +1,13 @@
 // The pure-JS build of assembly/tensor.ts: the tensor kernels (out of place, masks as float32 0/1)
 // over any memory, for the tfjs ops when the core runtime runs the pure-JS build. Loaded together
 // with the core one (purejs-load.ts), only where a pure-JS build runs.
-import { jsKernels, selectTo, type LinearMemory } from './purejs.js';
+import { jsKernels, MemoryViews, selectTo, type LinearMemory } from './purejs.js';
 
 export { jsBuild } from './purejs.js';
 
 export function jsTensorKernels(memory: LinearMemory) {
   const core = jsKernels(memory);
-  let buf: ArrayBufferLike | null = null;
-  let i32 = new Int32Array(0);
-  let u8 = new Uint8Array(0);
-  const views = (): void => {
-    const b = memory.buffer;
-    if (b === buf) return;
-    buf = b;
-    i32 = new Int32Array(b);
-    u8 = new Uint8Array(b);
-  };
+  const v = new MemoryViews(memory);
   return {
     isSimd: core.isSimd,
     countNaN: core.countNaN,
@@ -26,28 +17,28 @@ export function jsTensorKernels(memory: LinearMemory) {
     gatherPrefix: core.gatherPrefix,
     countBracket: core.countBracket,
     pruneAboveTo(srcPtr: number, dstPtr: number, n: number, tBits: number): number {
-      views();
-      return aboveTo(i32, srcPtr >>> 2, dstPtr >>> 2, n, tBits, false);
+      v.refresh();
+      return aboveTo(v.i32, srcPtr >>> 2, dstPtr >>> 2, n, tBits, false);
     },
     pruneSelectTo(srcPtr: number, dstPtr: number, n: number, tBits: number, need: number): number {
-      views();
-      return selectTo(i32, srcPtr >>> 2, dstPtr >>> 2, n, tBits, need, false);
+      v.refresh();
+      return selectTo(v.i32, srcPtr >>> 2, dstPtr >>> 2, n, tBits, need, false);
     },
     maskAboveF32(srcPtr: number, dstPtr: number, n: number, tBits: number): number {
-      views();
-      return aboveTo(i32, srcPtr >>> 2, dstPtr >>> 2, n, tBits, true);
+      v.refresh();
+      return aboveTo(v.i32, srcPtr >>> 2, dstPtr >>> 2, n, tBits, true);
     },
     maskSelectF32(srcPtr: number, dstPtr: number, n: number, tBits: number, need: number): number {
-      views();
-      return selectTo(i32, srcPtr >>> 2, dstPtr >>> 2, n, tBits, need, true);
+      v.refresh();
+      return selectTo(v.i32, srcPtr >>> 2, dstPtr >>> 2, n, tBits, need, true);
     },
     applyMask32To(srcPtr: number, maskPtr: number, dstPtr: number, n: number, maskBits: number): void {
-      views();
-      applyMask32To(i32, srcPtr >>> 2, maskPtr >>> 2, dstPtr >>> 2, n, maskBits);
+      v.refresh();
+      applyMask32To(v.i32, srcPtr >>> 2, maskPtr >>> 2, dstPtr >>> 2, n, maskBits);
     },
     applyMask8To(srcPtr: number, maskPtr: number, dstPtr: number, n: number): void {
-      views();
-      applyMask8To(i32, u8, srcPtr >>> 2, maskPtr, dstPtr >>> 2, n);
+      v.refresh();
+      applyMask8To(v.i32, v.u8, srcPtr >>> 2, maskPtr, dstPtr >>> 2, n);
     },
   };
 }

@@ -58,21 +58,8 @@ export class JsMemory implements LinearMemory {
 
 /** assembly/index.ts in JS, over `memory` (assembly/tensor.ts: purejs-tensor.ts). */
 export function jsKernels(memory: LinearMemory) {
-  let buf: ArrayBufferLike | null = null;
-  let i32 = new Int32Array(0);
-  let u8 = new Uint8Array(0);
-  let u16 = new Uint16Array(0);
-  let f32 = new Float32Array(0);
+  const v = new MemoryViews(memory);
   let needLeft = 0;
-  const views = (): void => {
-    const b = memory.buffer;
-    if (b === buf) return;
-    buf = b;
-    i32 = new Int32Array(b);
-    u8 = new Uint8Array(b);
-    u16 = new Uint16Array(b, 0, b.byteLength >>> 1);
-    f32 = new Float32Array(b);
-  };
   // The loops are module-level functions taking the views as arguments: V8 optimises those
   // about twice as well as the same loop written inside these closures.
   return {
@@ -81,89 +68,110 @@ export function jsKernels(memory: LinearMemory) {
     isSimd: (): number => 0,
     remainingNeed: (): number => needLeft,
     pruneAbove(ptr: number, n: number, tBits: number): number {
-      views();
-      return pruneAbove(i32, ptr >>> 2, n, tBits);
+      v.refresh();
+      return pruneAbove(v.i32, ptr >>> 2, n, tBits);
     },
     pruneSelect(ptr: number, n: number, tBits: number, need: number): number {
-      views();
-      const kept = selectTo(i32, ptr >>> 2, ptr >>> 2, n, tBits, need, false);
+      v.refresh();
+      const kept = selectTo(v.i32, ptr >>> 2, ptr >>> 2, n, tBits, need, false);
       needLeft = tiesLeft;
       return kept;
     },
     maskAbove(ptr: number, n: number, tBits: number, maskPtr: number): number {
-      views();
-      return maskAbove(i32, u8, ptr >>> 2, n, tBits, maskPtr);
+      v.refresh();
+      return maskAbove(v.i32, v.u8, ptr >>> 2, n, tBits, maskPtr);
     },
     maskSelect(ptr: number, n: number, tBits: number, need: number, maskPtr: number): number {
-      views();
-      const kept = maskSelect(i32, u8, ptr >>> 2, n, tBits, need, maskPtr);
+      v.refresh();
+      const kept = maskSelect(v.i32, v.u8, ptr >>> 2, n, tBits, need, maskPtr);
       needLeft = tiesLeft;
       return kept;
     },
     applyMask(ptr: number, maskPtr: number, n: number): number {
-      views();
-      return applyMask(i32, u8, ptr >>> 2, maskPtr, n);
+      v.refresh();
+      return applyMask(v.i32, v.u8, ptr >>> 2, maskPtr, n);
     },
     countZeros(ptr: number, n: number): number {
-      views();
-      return countZeros(i32, ptr >>> 2, n);
+      v.refresh();
+      return countZeros(v.i32, ptr >>> 2, n);
     },
     countNaN(ptr: number, n: number): number {
-      views();
-      return countNaN(i32, ptr >>> 2, n);
+      v.refresh();
+      return countNaN(v.i32, ptr >>> 2, n);
     },
     firstNaN(ptr: number, n: number): number {
-      views();
-      return firstNaN(i32, ptr >>> 2, n);
+      v.refresh();
+      return firstNaN(v.i32, ptr >>> 2, n);
     },
     histogramAll(ptr: number, n: number, histPtr: number): number {
-      views();
-      return histogramAll(i32, ptr >>> 2, n, histPtr >>> 2);
+      v.refresh();
+      return histogramAll(v.i32, ptr >>> 2, n, histPtr >>> 2);
     },
     histogramPrefix(ptr: number, n: number, histPtr: number, shift: number, prefixShift: number, prefix: number): void {
-      views();
-      histogramPrefix(i32, ptr >>> 2, n, histPtr >>> 2, shift, prefixShift, prefix);
+      v.refresh();
+      histogramPrefix(v.i32, ptr >>> 2, n, histPtr >>> 2, shift, prefixShift, prefix);
     },
     gatherPrefix(ptr: number, n: number, prefixShift: number, prefix: number, outPtr: number, count: number, cap: number): number {
-      views();
-      return gatherPrefix(i32, ptr >>> 2, n, prefixShift, prefix, outPtr >>> 2, count, cap);
+      v.refresh();
+      return gatherPrefix(v.i32, ptr >>> 2, n, prefixShift, prefix, outPtr >>> 2, count, cap);
     },
     countBracket(ptr: number, n: number, lo: number, hi: number, outPtr: number, count: number, cap: number, resPtr: number): number {
-      views();
-      return countBracket(i32, ptr >>> 2, n, lo, hi, outPtr >>> 2, count, cap, resPtr >>> 2);
+      v.refresh();
+      return countBracket(v.i32, ptr >>> 2, n, lo, hi, outPtr >>> 2, count, cap, resPtr >>> 2);
     },
     nmMask(ptr: number, n: number, rowLength: number, keep: number, m: number, maskPtr: number): number {
-      views();
-      return nmMask(i32, u8, ptr >>> 2, n, rowLength, keep, m, maskPtr);
+      v.refresh();
+      return nmMask(v.i32, v.u8, ptr >>> 2, n, rowLength, keep, m, maskPtr);
     },
     columnNormsAdd(ptr: number, rows: number, cols: number, p: number, accPtr: number): void {
-      views();
-      columnNormsAdd(f32, ptr >>> 2, rows, cols, p, accPtr >>> 2);
+      v.refresh();
+      columnNormsAdd(v.f32, ptr >>> 2, rows, cols, p, accPtr >>> 2);
     },
     histCodes8(ptr: number, n: number, histPtr: number): void {
-      views();
-      histCodes(u8, i32, ptr, n, histPtr >>> 2, 3, 256);
+      v.refresh();
+      histCodes(v.u8, v.i32, ptr, n, histPtr >>> 2, 3, 256);
     },
     histCodes16(ptr: number, n: number, histPtr: number): void {
-      views();
-      histCodes(u16, i32, ptr >>> 1, n, histPtr >>> 2, 0, 0);
+      v.refresh();
+      histCodes(v.u16, v.i32, ptr >>> 1, n, histPtr >>> 2, 0, 0);
     },
     addCounts(dstPtr: number, srcPtr: number, n: number): void {
-      views();
-      addCounts(i32, dstPtr >>> 2, srcPtr >>> 2, n);
+      v.refresh();
+      addCounts(v.i32, dstPtr >>> 2, srcPtr >>> 2, n);
     },
     pruneCodes8(ptr: number, n: number, lo1: number, span1: number, lo2: number, span2: number, z: number, take: number): number {
-      views();
-      return pruneCodes(u8, ptr, n, 0xff, lo1, span1, lo2, span2, z, take);
+      v.refresh();
+      return pruneCodes(v.u8, ptr, n, 0xff, lo1, span1, lo2, span2, z, take);
     },
     pruneCodes16(ptr: number, n: number, mask: number, lo1: number, span1: number, lo2: number, span2: number, z: number, take: number): number {
-      views();
-      return pruneCodes(u16, ptr >>> 1, n, mask, lo1, span1, lo2, span2, z, take);
+      v.refresh();
+      return pruneCodes(v.u16, ptr >>> 1, n, mask, lo1, span1, lo2, span2, z, take);
     },
   };
 }
 
 export type JsKernels = ReturnType<typeof jsKernels>;
+
+/** Typed-array views over a memory, made again whenever its buffer has changed (grown). */
+export class MemoryViews {
+  i32 = new Int32Array(0);
+  u8 = new Uint8Array(0);
+  u16 = new Uint16Array(0);
+  f32 = new Float32Array(0);
+  private buf: ArrayBufferLike | null = null;
+
+  constructor(private readonly memory: LinearMemory) {}
+
+  refresh(): void {
+    const b = this.memory.buffer;
+    if (b === this.buf) return;
+    this.buf = b;
+    this.i32 = new Int32Array(b);
+    this.u8 = new Uint8Array(b);
+    this.u16 = new Uint16Array(b, 0, b.byteLength >>> 1);
+    this.f32 = new Float32Array(b);
+  }
+}
 
 /** The pure-JS build on a fresh memory (what the default entry falls back to). */
 export function jsBuild(): JsKernels {
