@@ -209,20 +209,11 @@ export function pruneCodes(
   }
   const out = target ?? new Uint8Array(e.byteLength);
   const r = codeRanges(counts, lut, bits, take, z, e.quant === 'float16' ? 0x7fff : lut.length - 1);
-  let zeros: number;
-  if (r === null) {
-    // Not a range of codes (never seen: magnitudes grow away from the zero code), by table.
-    const o = width === 1 ? new Uint8Array(e.size) : new Uint16Array(e.size);
-    zeros = rewriteCodes(codes, lut, bits, take, z, o, counts);
-    out.set(new Uint8Array(o.buffer));
-  } else {
-    if (r.span2 < 0 && r.take === 0) {
-      if (out !== bytes) out.set(bytes);
-    } else pruneCodeRanges('pruneArtifacts', bytes, out, width, r);
-    zeros = r.zeros;
-    // The zero code among split ties: the untaken ones decode to 0 too; count them.
-    if (zeros < 0) zeros = countCode(width === 1 ? out : new Uint16Array(out.slice().buffer), z);
-  }
+  if (r.span2 < 0 && r.take === 0) {
+    if (out !== bytes) out.set(bytes);
+  } else pruneCodeRanges('pruneArtifacts', bytes, out, width, r);
+  // The zero code among split ties: the untaken ones decode to 0 too; count them.
+  const zeros = r.zeros >= 0 ? r.zeros : countCode(width === 1 ? out : new Uint16Array(out.slice().buffer), z);
   return codesResult(e, out, z, zeros, zerosBefore, bits);
 }
 
@@ -329,15 +320,20 @@ export function sumRuns(counts: Uint32Array, runs: readonly number[]): number {
   return sum;
 }
 
-/** Runs of codes as one range of keys (code & keyMask; empty: hi < lo), or null if they are not one. */
-function keyRange(runs: readonly number[], keyMask: number): { lo: number; hi: number } | null {
+/**
+ * Runs of codes as one range of keys (code & keyMask; empty: hi < lo). They always are one: a
+ * code's value q * scale + min is monotone in q, so on each side of the zero code the magnitude
+ * grows away from it (float16: with the key, the code's low 15 bits), and the codes below any
+ * magnitude, or at or below it, are the keys around the zero code's.
+ */
+function keyRange(runs: readonly number[], keyMask: number): { lo: number; hi: number } {
   const spans: [number, number][] = [];
   for (let r = 0; r < runs.length; r += 2) spans.push([runs[r] & keyMask, ((runs[r + 1] - 1) & keyMask) + 1]);
   spans.sort((a, b) => a[0] - b[0]);
   if (spans.length === 0) return { lo: 0, hi: -1 };
   let [lo, end] = spans[0];
   for (const [a, b] of spans) {
-    if (a > end) return null; // a gap
+    if (a > end) throw new Error('tfjs-prune internal error: the pruned codes are not one range of codes');
     end = Math.max(end, b);
   }
   return { lo, hi: end - 1 };
@@ -345,16 +341,15 @@ function keyRange(runs: readonly number[], keyMask: number): { lo: number; hi: n
 
 /**
  * The pruned codes (zero magnitude, below `bits`, or among the first `take` at it) as ranges of
- * keys for the rewrite kernel (src/wasm/codes.ts); null if they are not ranges. `keyMask`: 0x7fff
- * for float16 (a key is +x and -x), else the code table's size - 1.
+ * keys for the rewrite kernel (src/wasm/codes.ts). `keyMask`: 0x7fff for float16 (a key is +x and
+ * -x), else the code table's size - 1.
  */
-function codeRanges(counts: Uint32Array, lut: Uint32Array, bits: number, take: number, z: number, keyMask: number): RangePlan | null {
+function codeRanges(counts: Uint32Array, lut: Uint32Array, bits: number, take: number, z: number, keyMask: number): RangePlan {
   const split = splitCodes(lut, bits);
   const below = sumRuns(counts, split.below);
   const ties = sumRuns(counts, split.at);
   const r2 = keyRange(split.below, keyMask);
   const r1 = keyRange([...split.below, ...split.at], keyMask);
-  if (r1 === null || r2 === null) return null;
   const all = take >= ties;
   const final = all ? r1 : r2;
   const split2 = take > 0 && !all;
@@ -442,54 +437,4 @@ function pruneFewCodes(
   if (target === undefined) return codesResult(e, bytes, z, zeros, zerosBefore, bits);
   target.set(bytes);
   return codesResult(e, target, z, zeros, zerosBefore, bits);
-}
-
-/**
- * Pruned (zero, below `bits`, or among the first `take` at it) -> code z; returns the zeros.
- * `counts` is the codes' histogram. Unless the ties at `bits` are split (some pruned, some kept),
- * every code has one fate, and the pass is a table lookup.
- */
-function rewriteCodes<T extends Uint8Array | Uint16Array>(codes: T, lut: Uint32Array, bits: number, take: number, z: number, out: T, counts: Uint32Array): number {
-  // Per code: 0 keep, 1 prune, 2 prune while ties last.
-  const action = new Uint8Array(lut.length);
-  let ties = 0;
-  for (let c = 0; c < lut.length; c++) {
-    action[c] = lut[c] === 0 || lut[c] < bits ? 1 : lut[c] === bits ? 2 : 0;
-    if (action[c] === 2) ties += counts[c];
-  }
-  const map = codes instanceof Uint8Array ? new Uint8Array(lut.length) : new Uint16Array(lut.length);
-  let zeros = 0;
-  const split = take > 0 && take < ties;
-  for (let c = 0; c < lut.length; c++) {
-    map[c] = action[c] === 1 || (action[c] === 2 && take > 0) ? z : c;
-    if (map[c] === z && !(split && action[c] === 2)) zeros += counts[c];
-  }
-  if (!split) {
-    if (codes instanceof Uint8Array) mapU8(codes, map as Uint8Array, out as Uint8Array);
-    else mapU16(codes as Uint16Array, map as Uint16Array, out as Uint16Array);
-    return zeros;
-  }
-  // Split ties: the first `take` in index order go (rare: a plain loop).
-  let taken = 0;
-  for (let i = 0; i < codes.length; i++) {
-    const c = codes[i];
-    let q = map[c];
-    if (action[c] === 2) {
-      if (taken < take) {
-        taken++;
-        q = z;
-        zeros++;
-      } else q = c;
-    }
-    out[i] = q;
-  }
-  return zeros;
-}
-
-function mapU8(codes: Uint8Array, map: Uint8Array, out: Uint8Array): void {
-  for (let i = 0; i < codes.length; i++) out[i] = map[codes[i]];
-}
-
-function mapU16(codes: Uint16Array, map: Uint16Array, out: Uint16Array): void {
-  for (let i = 0; i < codes.length; i++) out[i] = map[codes[i]];
 }
