@@ -133,9 +133,9 @@ export function runPlan(
     } else {
       target = d.sparsity as number;
       if (d.pool && plan !== null) {
-        // One pass through the kernels' window. The select's pass counted the tensor's zeros
-        // when it took the bracketed path; otherwise they are counted window by window as the
-        // prune goes.
+        // One pass through the kernels' window. The select's pass has counted a float32 tensor's
+        // zeros; a quantized one that could not be pruned in its codes (decoded here) has its
+        // zeros counted window by window as the prune goes.
         const pos = poolPos.get(i) as number;
         const counted = plan.counts?.[pos].zeros;
         const tally = { zeros: 0 };

@@ -31,8 +31,8 @@ export interface GlobalPlan {
   bits: number;
   /**
    * Per tensor: weights pruned (zeros included), below the threshold, at it, and ties taken,
-   * and the zeros among its weights when the select counted them (float32 tensors, bracketed
-   * select); null when the threshold is 0 (only zeros are pruned).
+   * and for float32 tensors the zeros among its weights (counted by the select's pass); null when
+   * the threshold is 0 (only zeros are pruned).
    */
   counts: { pruned: number; below: number; ties: number; take: number; zeros?: number }[] | null;
 }
@@ -151,7 +151,7 @@ function kernelSelect(xs: readonly (Float32Array | CodedTensor)[], k: number, on
   floatAt.forEach((t, j) => {
     lt[t] = r.lt[j];
     eq[t] = r.eq[j];
-    zeros[t] = r.zeros?.[j];
+    zeros[t] = r.zeros[j];
   });
   xs.forEach((x, t) => {
     if (x instanceof Float32Array) return;

@@ -25,8 +25,8 @@ export interface PartsSelection {
   /** Per part: weights with magnitude bits below `bits`, and equal to them. */
   lt: number[];
   eq: number[];
-  /** Per part: weights that are ±0, when the select's pass counted them (the bracketed path). */
-  zeros?: number[];
+  /** Per part: weights that are ±0 (counted by the same kernel pass, on either path). */
+  zeros: number[];
 }
 
 /**
@@ -36,7 +36,8 @@ export interface PartsSelection {
  *
  * The bracketed path records each part's share during its one pass (below-lo counts from the
  * kernel's running totals, gathered ranges from the running count), so no extra pass is needed;
- * the radix fallback adds one counting pass. `extra` adds magnitudes that are not in memory
+ * the radix fallback adds one counting pass. Either way each part's zeros are counted in that
+ * pass too, so a caller pruning the parts needs no pass of its own for them. `extra` adds magnitudes that are not in memory
  * (quantized tensors, counted from their codes) to the ranking; they get no counts here.
  */
 export function selectAcross(
@@ -64,16 +65,19 @@ export function selectAcross(
   try {
     const lt: number[] = [];
     const eq: number[] = [];
+    const zeros: number[] = [];
     for (const p of parts) {
       // A bracket [bits, bits] with no room to gather: the kernel still counts what falls in it.
-      new Uint32Array(mem.memory.buffer, scratch, 2).fill(0);
+      new Uint32Array(mem.memory.buffer, scratch, 3).fill(0);
       new Uint8Array(mem.memory.buffer, scratch + 16, 256).set(COMPACT_TABLE);
       let count = 0;
       p.each((ptr, len) => (count = ex.countBracket(ptr, len, sel.bits, sel.bits, scratch + RES_BYTES, count, 0, scratch) >>> 0));
-      lt.push(new Uint32Array(mem.memory.buffer, scratch, 1)[0]);
+      const [below, , z] = new Uint32Array(mem.memory.buffer, scratch, 3);
+      lt.push(below);
       eq.push(count);
+      zeros.push(z);
     }
-    return { bits: sel.bits, lt, eq };
+    return { bits: sel.bits, lt, eq, zeros };
   } finally {
     mem.free(scratch);
   }
