@@ -412,154 +412,357 @@ export function columnNormsAdd(ptr: usize, rows: u32, cols: u32, p: u32, accPtr:
 
 // ---------------------------------------------------------------------------------------------
 // Quantized tensors' codes (uint8; uint16 and float16 as 16-bit codes), little-endian, any
-// alignment for 8-bit codes, 2-byte aligned for 16-bit ones.
+// alignment for 8-bit codes, 2-byte aligned for 16-bit ones. A code is read as a key,
+// key = code & mask (mask 0x7fff folds a float16's -x and +x into one key; 0xff / 0xffff leave
+// affine codes as they are), and a set of codes is a range of keys (lo, span): the keys with
+// lo <= key <= lo + span, none when span < 0. A quantized weight's magnitude grows away from the
+// zero code on either side (with the key, for float16), so every set a threshold picks — the
+// codes below it, at or below it, equal to 0 — is one such range (src/model/codec.ts).
+
+// One pass of a bracketed select (see countBracket) over codes: counts the codes in `below`
+// (|w| < lo), `zero` (|w| = 0) and `nan`, adding them to res [below u32][nans u32][zeros u32],
+// and gathers the keys in `inside` (|w| <= hi) that are not below at outPtr from element `count`
+// on, keeping at most `cap` (the area holds cap + 4), which it then turns into magnitude bits:
+// float16 (mask 0x7fff) the half's float32 pattern, affine codes that of
+// |f32(key * scale + offset)| (tfjs' own float64 arithmetic: q * scale + min). Returns the new
+// count, above `cap` when the bracket held more than fits. res + 16 holds countBracket's shuffle
+// table (the caller writes it).
 //
-// Histograms only add, so a tensor may be counted chunk by chunk; the caller zeroes the area.
-// 8-bit: 4 copies x 256 u32 (code i goes to copy i & 3, as in `histogramAll`), the caller sums
-// them. 16-bit: one table of 65536 u32. Both builds run the same scalar loop.
-export function histCodes8(ptr: usize, n: u32, histPtr: usize): void {
+// SIMD: keys are compared as 8 u16 lanes (8-bit codes widened); the lane counts are added to
+// u32 totals every 4096 vectors, before a u16 lane can wrap.
+export function bracketCodes16(
+  ptr: usize, n: u32, mask: u32,
+  bLo: u32, bSpan: i32, gLo: u32, gSpan: i32, zLo: u32, zSpan: i32, nLo: u32, nSpan: i32,
+  scale: f64, offset: f64, outPtr: usize, count: u32, cap: u32, resPtr: usize,
+): u32 {
+  const from = count;
   let i: u32 = 0;
-  for (; i + 4 <= n; i += 4) {
-    const w = load<u32>(ptr + <usize>i);
-    bump(histPtr + ((<usize>(w & 0xff)) << 2));
-    bump(histPtr + 1024 + ((<usize>((w >> 8) & 0xff)) << 2));
-    bump(histPtr + 2048 + ((<usize>((w >> 16) & 0xff)) << 2));
-    bump(histPtr + 3072 + ((<usize>(w >> 24)) << 2));
-  }
-  for (; i < n; i++) bump(histPtr + (<usize>(i & 3) << 10) + (<usize>load<u8>(ptr + <usize>i) << 2));
-}
-
-export function histCodes16(ptr: usize, n: u32, histPtr: usize): void {
-  let i: u32 = 0;
-  for (; i + 2 <= n; i += 2) {
-    const w = load<u32>(ptr + (<usize>i << 1));
-    bump(histPtr + ((<usize>(w & 0xffff)) << 2));
-    bump(histPtr + ((<usize>(w >> 16)) << 2));
-  }
-  if (i < n) bump(histPtr + (<usize>load<u16>(ptr + (<usize>i << 1)) << 2));
-}
-
-// dst[i] += src[i] over n u32 counters (one code histogram added into a running total).
-export function addCounts(dstPtr: usize, srcPtr: usize, n: u32): void {
-  let i: u32 = 0;
+  let below: u32 = 0;
+  let zeros: u32 = 0;
+  let nans: u32 = 0;
   if (ASC_FEATURE_SIMD) {
-    for (; i + 4 <= n; i += 4) {
-      const o = <usize>i << 2;
-      v128.store(dstPtr + o, i32x4.add(v128.load(dstPtr + o), v128.load(srcPtr + o)));
+    const table = resPtr + 16;
+    const mv = i16x8.splat(<i16>mask);
+    const bl = i16x8.splat(<i16>bLo);
+    const bs = i16x8.splat(<i16>bSpan);
+    const bh = i16x8.splat(bSpan < 0 ? 0 : -1);
+    const gl = i16x8.splat(<i16>gLo);
+    const gs = i16x8.splat(<i16>gSpan);
+    const gh = i16x8.splat(gSpan < 0 ? 0 : -1);
+    const zl = i16x8.splat(<i16>zLo);
+    const zs = i16x8.splat(<i16>zSpan);
+    const zh = i16x8.splat(zSpan < 0 ? 0 : -1);
+    const nl = i16x8.splat(<i16>nLo);
+    const ns = i16x8.splat(<i16>nSpan);
+    const nh = i16x8.splat(nSpan < 0 ? 0 : -1);
+    let accB = i32x4.splat(0);
+    let accZ = i32x4.splat(0);
+    let accN = i32x4.splat(0);
+    while (i + 8 <= n) {
+      const end = i + min((n - i) & ~7, 8 << 12);
+      let b16 = i16x8.splat(0);
+      let z16 = i16x8.splat(0);
+      let n16 = i16x8.splat(0);
+      for (; i < end; i += 8) {
+        const k = v128.and(v128.load(ptr + (<usize>i << 1)), mv);
+        const mb = v128.and(i16x8.le_u(i16x8.sub(k, bl), bs), bh);
+        b16 = i16x8.sub(b16, mb);
+        z16 = i16x8.sub(z16, v128.and(i16x8.le_u(i16x8.sub(k, zl), zs), zh));
+        n16 = i16x8.sub(n16, v128.and(i16x8.le_u(i16x8.sub(k, nl), ns), nh));
+        const inside = v128.andnot(v128.and(i16x8.le_u(i16x8.sub(k, gl), gs), gh), mb);
+        // The bracket is narrow: most steps gather nothing.
+        if (v128.any_true(inside)) count = gatherKeys(k, inside, outPtr, count, cap, table);
+      }
+      accB = i32x4.add(accB, i32x4.extadd_pairwise_i16x8_u(b16));
+      accZ = i32x4.add(accZ, i32x4.extadd_pairwise_i16x8_u(z16));
+      accN = i32x4.add(accN, i32x4.extadd_pairwise_i16x8_u(n16));
     }
+    below = sumLanes(accB);
+    zeros = sumLanes(accZ);
+    nans = sumLanes(accN);
   }
   for (; i < n; i++) {
-    const o = <usize>i << 2;
-    store<u32>(dstPtr + o, load<u32>(dstPtr + o) + load<u32>(srcPtr + o));
+    const k = <u32>load<u16>(ptr + (<usize>i << 1)) & mask;
+    const b = inRange(k, bLo, bSpan);
+    below += <u32>b;
+    zeros += <u32>inRange(k, zLo, zSpan);
+    nans += <u32>inRange(k, nLo, nSpan);
+    if (!b && inRange(k, gLo, gSpan)) {
+      if (count < cap) store<u32>(outPtr + (<usize>count << 2), k);
+      count++;
+    }
   }
+  addResults(resPtr, below, nans, zeros);
+  keysToMagnitudes(outPtr, from, min(count, cap), mask == 0x7fff, scale, offset);
+  return count;
 }
 
-// Code rewrite in place, for a pruned set that is a range of keys, key = (code & mask) - lo
-// (wrapping at the code width; mask 0x7fff makes a float16's -x and +x one key): a code is pruned
-// (set to `z`) when its key <= span. Until `take` ties are taken the range is (lo1, span1); a code
-// inside it but outside (lo2, span2) is a tie, and once `take` of them are pruned (lowest index
-// first) the range is (lo2, span2), empty when span2 < 0. take 0: (lo2, span2) from the start.
-// Returns the ties taken (a split may continue in the next chunk with the rest of `take`).
-export function pruneCodes8(ptr: usize, n: u32, lo1: u32, span1: u32, lo2: u32, span2: i32, z: u32, take: u32): u32 {
+// bracketCodes16 for 8-bit codes (affine: no NaN, mask 0xff).
+export function bracketCodes8(
+  ptr: usize, n: u32,
+  bLo: u32, bSpan: i32, gLo: u32, gSpan: i32, zLo: u32, zSpan: i32,
+  scale: f64, offset: f64, outPtr: usize, count: u32, cap: u32, resPtr: usize,
+): u32 {
+  const from = count;
+  let i: u32 = 0;
+  let below: u32 = 0;
+  let zeros: u32 = 0;
+  if (ASC_FEATURE_SIMD) {
+    const table = resPtr + 16;
+    const bl = i16x8.splat(<i16>bLo);
+    const bs = i16x8.splat(<i16>bSpan);
+    const bh = i16x8.splat(bSpan < 0 ? 0 : -1);
+    const gl = i16x8.splat(<i16>gLo);
+    const gs = i16x8.splat(<i16>gSpan);
+    const gh = i16x8.splat(gSpan < 0 ? 0 : -1);
+    const zl = i16x8.splat(<i16>zLo);
+    const zs = i16x8.splat(<i16>zSpan);
+    const zh = i16x8.splat(zSpan < 0 ? 0 : -1);
+    let accB = i32x4.splat(0);
+    let accZ = i32x4.splat(0);
+    while (i + 16 <= n) {
+      const end = i + min((n - i) & ~15, 16 << 12);
+      let b16 = i16x8.splat(0);
+      let z16 = i16x8.splat(0);
+      for (; i < end; i += 16) {
+        const c = v128.load(ptr + <usize>i);
+        const k0 = i16x8.extend_low_i8x16_u(c);
+        const k1 = i16x8.extend_high_i8x16_u(c);
+        const mb0 = v128.and(i16x8.le_u(i16x8.sub(k0, bl), bs), bh);
+        const mb1 = v128.and(i16x8.le_u(i16x8.sub(k1, bl), bs), bh);
+        b16 = i16x8.sub(i16x8.sub(b16, mb0), mb1);
+        z16 = i16x8.sub(z16, v128.and(i16x8.le_u(i16x8.sub(k0, zl), zs), zh));
+        z16 = i16x8.sub(z16, v128.and(i16x8.le_u(i16x8.sub(k1, zl), zs), zh));
+        const in0 = v128.andnot(v128.and(i16x8.le_u(i16x8.sub(k0, gl), gs), gh), mb0);
+        const in1 = v128.andnot(v128.and(i16x8.le_u(i16x8.sub(k1, gl), gs), gh), mb1);
+        if (v128.any_true(v128.or(in0, in1))) {
+          count = gatherKeys(k0, in0, outPtr, count, cap, table);
+          count = gatherKeys(k1, in1, outPtr, count, cap, table);
+        }
+      }
+      accB = i32x4.add(accB, i32x4.extadd_pairwise_i16x8_u(b16));
+      accZ = i32x4.add(accZ, i32x4.extadd_pairwise_i16x8_u(z16));
+    }
+    below = sumLanes(accB);
+    zeros = sumLanes(accZ);
+  }
+  for (; i < n; i++) {
+    const k = <u32>load<u8>(ptr + <usize>i);
+    const b = inRange(k, bLo, bSpan);
+    below += <u32>b;
+    zeros += <u32>inRange(k, zLo, zSpan);
+    if (!b && inRange(k, gLo, gSpan)) {
+      if (count < cap) store<u32>(outPtr + (<usize>count << 2), k);
+      count++;
+    }
+  }
+  addResults(resPtr, below, 0, zeros);
+  keysToMagnitudes(outPtr, from, min(count, cap), false, scale, offset);
+  return count;
+}
+
+// Code rewrite in place: a code is pruned (set to `z`) when its key is in range 1 (lo1, span1)
+// while fewer than `take` ties are taken — a tie being a code in range 1 but not in range 2 —
+// and in range 2 (lo2, span2) after that, lowest index first; take 0: range 2 from the start.
+// Also counts, into res [before u32][after u32], the codes in the zero range (zLo, zSpan) as
+// they were and those with the zero code's key as written. Returns the ties taken (a split may
+// continue in the next chunk with the rest of `take`).
+export function pruneCodes8(ptr: usize, n: u32, lo1: u32, span1: i32, lo2: u32, span2: i32, z: u32, take: u32, zLo: u32, zSpan: i32, resPtr: usize): u32 {
   let i: u32 = 0;
   let taken: u32 = 0;
-  if (ASC_FEATURE_SIMD && take > 0) {
+  let before: u32 = 0;
+  let after: u32 = 0;
+  if (ASC_FEATURE_SIMD) {
     const l1 = i8x16.splat(<i8>lo1);
     const s1 = i8x16.splat(<i8>span1);
+    const h1 = i8x16.splat(span1 < 0 ? 0 : -1);
     const l2 = i8x16.splat(<i8>lo2);
     const s2 = i8x16.splat(<i8>span2);
+    const h2 = i8x16.splat(span2 < 0 ? 0 : -1);
+    const zl = i8x16.splat(<i8>zLo);
+    const zs = i8x16.splat(<i8>zSpan);
+    const zh = i8x16.splat(zSpan < 0 ? 0 : -1);
     const zv = i8x16.splat(<i8>z);
-    const has2 = i8x16.splat(span2 < 0 ? 0 : -1);
     for (; i + 16 <= n && taken < take; i += 16) {
       const p = ptr + <usize>i;
       const c = v128.load(p);
-      const m1 = i8x16.le_u(i8x16.sub(c, l1), s1);
-      const m2 = v128.and(i8x16.le_u(i8x16.sub(c, l2), s2), has2);
+      const m1 = v128.and(i8x16.le_u(i8x16.sub(c, l1), s1), h1);
+      const m2 = v128.and(i8x16.le_u(i8x16.sub(c, l2), s2), h2);
       const ties = popcnt(<u32>i8x16.bitmask(v128.andnot(m1, m2)));
       if (taken + ties > take) break;
-      v128.store(p, v128.bitselect(zv, c, m1));
+      const out = v128.bitselect(zv, c, m1);
+      v128.store(p, out);
       taken += ties;
+      before += popcnt(<u32>i8x16.bitmask(v128.and(i8x16.le_u(i8x16.sub(c, zl), zs), zh)));
+      after += popcnt(<u32>i8x16.bitmask(i8x16.eq(out, zv)));
     }
-  }
-  for (; i < n && taken < take; i++) {
-    const p = ptr + <usize>i;
-    const c = <u32>load<u8>(p);
-    if (((c - lo1) & 0xff) <= span1) {
-      taken += <u32>(((c - lo2) & 0xff) > <u32>span2 || span2 < 0);
-      store<u8>(p, <u8>z);
+    // The vector where the ties run out, one code at a time.
+    for (; i < n && taken < take; i++) {
+      const f = rewriteOne<u8>(ptr + <usize>i, 0xff, lo1, span1, lo2, span2, z, true, zLo, zSpan);
+      taken += f & 1;
+      before += (f >> 1) & 1;
+      after += f >> 2;
     }
-  }
-  if (span2 < 0) return taken;
-  if (ASC_FEATURE_SIMD) {
-    const l2 = i8x16.splat(<i8>lo2);
-    const s2 = i8x16.splat(<i8>span2);
-    const zv = i8x16.splat(<i8>z);
-    for (; i + 32 <= n; i += 32) {
-      const p = ptr + <usize>i;
-      const c0 = v128.load(p);
-      const c1 = v128.load(p, 16);
-      v128.store(p, v128.bitselect(zv, c0, i8x16.le_u(i8x16.sub(c0, l2), s2)));
-      v128.store(p, v128.bitselect(zv, c1, i8x16.le_u(i8x16.sub(c1, l2), s2)), 16);
+    let accB = i32x4.splat(0);
+    let accA = i32x4.splat(0);
+    while (i + 16 <= n) {
+      // At most 255 vectors: a u8 lane count cannot wrap.
+      const end = i + min((n - i) & ~15, 16 * 255);
+      let b8 = i8x16.splat(0);
+      let a8 = i8x16.splat(0);
+      for (; i < end; i += 16) {
+        const p = ptr + <usize>i;
+        const c = v128.load(p);
+        const out = v128.bitselect(zv, c, v128.and(i8x16.le_u(i8x16.sub(c, l2), s2), h2));
+        v128.store(p, out);
+        b8 = i8x16.sub(b8, v128.and(i8x16.le_u(i8x16.sub(c, zl), zs), zh));
+        a8 = i8x16.sub(a8, i8x16.eq(out, zv));
+      }
+      accB = i32x4.add(accB, i32x4.extadd_pairwise_i16x8_u(i16x8.extadd_pairwise_i8x16_u(b8)));
+      accA = i32x4.add(accA, i32x4.extadd_pairwise_i16x8_u(i16x8.extadd_pairwise_i8x16_u(a8)));
     }
+    before += sumLanes(accB);
+    after += sumLanes(accA);
   }
   for (; i < n; i++) {
-    const p = ptr + <usize>i;
-    const c = <u32>load<u8>(p);
-    if (((c - lo2) & 0xff) <= <u32>span2) store<u8>(p, <u8>z);
+    const f = rewriteOne<u8>(ptr + <usize>i, 0xff, lo1, span1, lo2, span2, z, taken < take, zLo, zSpan);
+    taken += f & 1;
+    before += (f >> 1) & 1;
+    after += f >> 2;
   }
+  addResults(resPtr, before, after, 0);
   return taken;
 }
 
-export function pruneCodes16(ptr: usize, n: u32, mask: u32, lo1: u32, span1: u32, lo2: u32, span2: i32, z: u32, take: u32): u32 {
+// pruneCodes8 for 16-bit codes, keys (code & mask); `after` counts codes whose key is z's.
+export function pruneCodes16(ptr: usize, n: u32, mask: u32, lo1: u32, span1: i32, lo2: u32, span2: i32, z: u32, take: u32, zLo: u32, zSpan: i32, resPtr: usize): u32 {
   let i: u32 = 0;
   let taken: u32 = 0;
-  if (ASC_FEATURE_SIMD && take > 0) {
+  let before: u32 = 0;
+  let after: u32 = 0;
+  if (ASC_FEATURE_SIMD) {
     const mv = i16x8.splat(<i16>mask);
     const l1 = i16x8.splat(<i16>lo1);
     const s1 = i16x8.splat(<i16>span1);
+    const h1 = i16x8.splat(span1 < 0 ? 0 : -1);
     const l2 = i16x8.splat(<i16>lo2);
     const s2 = i16x8.splat(<i16>span2);
+    const h2 = i16x8.splat(span2 < 0 ? 0 : -1);
+    const zl = i16x8.splat(<i16>zLo);
+    const zs = i16x8.splat(<i16>zSpan);
+    const zh = i16x8.splat(zSpan < 0 ? 0 : -1);
     const zv = i16x8.splat(<i16>z);
-    const has2 = i16x8.splat(span2 < 0 ? 0 : -1);
+    const zk = i16x8.splat(<i16>(z & mask));
     for (; i + 8 <= n && taken < take; i += 8) {
       const p = ptr + (<usize>i << 1);
       const c = v128.load(p);
       const k = v128.and(c, mv);
-      const m1 = i16x8.le_u(i16x8.sub(k, l1), s1);
-      const m2 = v128.and(i16x8.le_u(i16x8.sub(k, l2), s2), has2);
+      const m1 = v128.and(i16x8.le_u(i16x8.sub(k, l1), s1), h1);
+      const m2 = v128.and(i16x8.le_u(i16x8.sub(k, l2), s2), h2);
       const ties = popcnt(<u32>i16x8.bitmask(v128.andnot(m1, m2)));
       if (taken + ties > take) break;
-      v128.store(p, v128.bitselect(zv, c, m1));
+      const out = v128.bitselect(zv, c, m1);
+      v128.store(p, out);
       taken += ties;
+      before += popcnt(<u32>i16x8.bitmask(v128.and(i16x8.le_u(i16x8.sub(k, zl), zs), zh)));
+      after += popcnt(<u32>i16x8.bitmask(i16x8.eq(v128.and(out, mv), zk)));
     }
-  }
-  for (; i < n && taken < take; i++) {
-    const p = ptr + (<usize>i << 1);
-    const k = <u32>load<u16>(p) & mask;
-    if (((k - lo1) & 0xffff) <= span1) {
-      taken += <u32>(((k - lo2) & 0xffff) > <u32>span2 || span2 < 0);
-      store<u16>(p, <u16>z);
+    for (; i < n && taken < take; i++) {
+      const f = rewriteOne<u16>(ptr + (<usize>i << 1), mask, lo1, span1, lo2, span2, z, true, zLo, zSpan);
+      taken += f & 1;
+      before += (f >> 1) & 1;
+      after += f >> 2;
     }
-  }
-  if (span2 < 0) return taken;
-  if (ASC_FEATURE_SIMD) {
-    const mv = i16x8.splat(<i16>mask);
-    const l2 = i16x8.splat(<i16>lo2);
-    const s2 = i16x8.splat(<i16>span2);
-    const zv = i16x8.splat(<i16>z);
-    for (; i + 16 <= n; i += 16) {
-      const p = ptr + (<usize>i << 1);
-      const c0 = v128.load(p);
-      const c1 = v128.load(p, 16);
-      v128.store(p, v128.bitselect(zv, c0, i16x8.le_u(i16x8.sub(v128.and(c0, mv), l2), s2)));
-      v128.store(p, v128.bitselect(zv, c1, i16x8.le_u(i16x8.sub(v128.and(c1, mv), l2), s2)), 16);
+    let accB = i32x4.splat(0);
+    let accA = i32x4.splat(0);
+    while (i + 8 <= n) {
+      // At most 4096 vectors: a u16 lane count cannot wrap.
+      const end = i + min((n - i) & ~7, 8 << 12);
+      let b16 = i16x8.splat(0);
+      let a16 = i16x8.splat(0);
+      for (; i < end; i += 8) {
+        const p = ptr + (<usize>i << 1);
+        const c = v128.load(p);
+        const k = v128.and(c, mv);
+        const out = v128.bitselect(zv, c, v128.and(i16x8.le_u(i16x8.sub(k, l2), s2), h2));
+        v128.store(p, out);
+        b16 = i16x8.sub(b16, v128.and(i16x8.le_u(i16x8.sub(k, zl), zs), zh));
+        a16 = i16x8.sub(a16, i16x8.eq(v128.and(out, mv), zk));
+      }
+      accB = i32x4.add(accB, i32x4.extadd_pairwise_i16x8_u(b16));
+      accA = i32x4.add(accA, i32x4.extadd_pairwise_i16x8_u(a16));
     }
+    before += sumLanes(accB);
+    after += sumLanes(accA);
   }
   for (; i < n; i++) {
-    const p = ptr + (<usize>i << 1);
-    if ((((<u32>load<u16>(p) & mask) - lo2) & 0xffff) <= <u32>span2) store<u16>(p, <u16>z);
+    const f = rewriteOne<u16>(ptr + (<usize>i << 1), mask, lo1, span1, lo2, span2, z, taken < take, zLo, zSpan);
+    taken += f & 1;
+    before += (f >> 1) & 1;
+    after += f >> 2;
   }
+  addResults(resPtr, before, after, 0);
   return taken;
+}
+
+// One code of a rewrite, scalar: written back, and its counts returned as bits: 1 a tie taken,
+// 2 in the zero range as it was, 4 the zero code's key as written.
+// @ts-ignore: decorator
+@inline function rewriteOne<T>(p: usize, mask: u32, lo1: u32, span1: i32, lo2: u32, span2: i32, z: u32, tiesLeft: bool, zLo: u32, zSpan: i32): u32 {
+  const c = <u32>load<T>(p);
+  const k = c & mask;
+  const in2 = inRange(k, lo2, span2);
+  let out = c;
+  let tie: u32 = 0;
+  if (tiesLeft) {
+    if (inRange(k, lo1, span1)) {
+      tie = <u32>!in2;
+      out = z;
+    }
+  } else if (in2) out = z;
+  store<T>(p, <T>out);
+  return tie | (<u32>inRange(k, zLo, zSpan) << 1) | (<u32>((out & mask) == (z & mask)) << 2);
+}
+
+// lo <= k <= lo + span (k - lo wraps to a large u32 below lo); none when span < 0.
+@inline function inRange(k: u32, lo: u32, span: i32): bool {
+  return span >= 0 && k - lo <= <u32>span;
+}
+
+@inline function addResults(resPtr: usize, a: u32, b: u32, c: u32): void {
+  store<u32>(resPtr, load<u32>(resPtr) + a);
+  store<u32>(resPtr, load<u32>(resPtr, 4) + b, 4);
+  store<u32>(resPtr, load<u32>(resPtr, 8) + c, 8);
+}
+
+// Stores the u16 lanes of `k` picked by `inside` as u32 at the end of the gather area, through
+// countBracket's 4-lane shuffle table (two halves).
+// @ts-ignore: decorator
+@inline function gatherKeys(k: v128, inside: v128, outPtr: usize, count: u32, cap: u32, table: usize): u32 {
+  const m = <u32>i16x8.bitmask(inside);
+  const m0 = m & 15;
+  const m1 = m >> 4;
+  v128.store(outPtr + (<usize>min(count, cap) << 2), i8x16.swizzle(i32x4.extend_low_i16x8_u(k), v128.load(table + (<usize>m0 << 4))));
+  count += popcnt(m0);
+  v128.store(outPtr + (<usize>min(count, cap) << 2), i8x16.swizzle(i32x4.extend_high_i16x8_u(k), v128.load(table + (<usize>m1 << 4))));
+  return count + popcnt(m1);
+}
+
+// Gathered keys [from, to) to magnitude bit patterns, in place.
+function keysToMagnitudes(outPtr: usize, from: u32, to: u32, half: bool, scale: f64, offset: f64): void {
+  for (let j = from; j < to; j++) {
+    const p = outPtr + (<usize>j << 2);
+    const key = load<u32>(p);
+    store<u32>(p, half ? halfMagnitude(key) : reinterpret<u32>(<f32>(<f64>key * scale + offset)) & ABS);
+  }
+}
+
+// A float16 key (code & 0x7fff) as the bit pattern of its float32 value.
+@inline function halfMagnitude(key: u32): u32 {
+  const e = key >> 10;
+  if (e == 0) return reinterpret<u32>(<f32>key * 5.9604644775390625e-8); // subnormal: key * 2^-24, exact
+  if (e == 31) return 0x7f800000 | ((key & 0x3ff) << 13);
+  return (key + (112 << 10)) << 13;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,19 +1,21 @@
-// The quantized-code kernels (histogram of uint8 / 16-bit codes, and the in-place rewrite of a
-// range of codes to the zero code with ties to the lowest index) against brute-force references,
-// for the SIMD, scalar and pure-JS builds, with the default window and a tiny one (chunks then
-// split ties); then the three builds bit for bit, and pruneArtifacts on quantized manifests the
-// same in every build, in place or not, with the reported zeros equal to what stock tfjs decodes.
-// Also: the select across arrays' one bracketed pass counts each array's zeros (global scope then
-// needs no pass of its own for them).
+// The quantized-code kernels against brute-force references, for the SIMD, scalar and pure-JS
+// builds, with the default window and a tiny one (chunks then split ties): the in-place rewrite
+// of a range of codes to the zero code (ties to the lowest index, zeros counted before and
+// after), and the select across arrays with quantized parts (float16, uint8 and uint16 codes
+// ranked by dequantized magnitude beside float32 arrays: the k-th, each part's share below and at
+// it, its zeros, NaN), through the bracketed path and through the radix fallback that a
+// misleading sample forces. Then pruneArtifacts on quantized manifests the same in every build,
+// in place or not, with the reported zeros equal to what stock tfjs decodes.
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUILD_CONFIGS, initBuild, type Build } from './support/builds.js';
+import { BUILD_CONFIGS, initBuild } from './support/builds.js';
 import { init } from '../src/index.js';
-import { codeHistogram, pruneCodeRanges, selectAcrossArrays, type CodeRanges } from '../src/kernels/index.js';
+import { pruneCodeRanges, selectAcrossArrays, type CodedInput, type CodeRanges, type CodeTable, type KeyRange } from '../src/kernels/index.js';
+import { codeTableOf } from '../src/model/codec.js';
+import { acrossSampleStarts } from '../src/wasm/select-parts.js';
 import { pruneArtifacts } from '../src/tfjs.js';
 import { makeArtifacts, randn, stockDecode, zeros } from './model/support.js';
 import { sameArray } from './support/reference.js';
-
 
 afterAll(async () => {
   await init();
@@ -45,29 +47,26 @@ function makeCodes(n: number, width: 1 | 2, seed: number, kind: 'uniform' | 'clu
 }
 
 const codesOf = (b: Uint8Array, width: 1 | 2) => (width === 1 ? b : new Uint16Array(b.slice().buffer));
-
-function refHistogram(b: Uint8Array, width: 1 | 2): Uint32Array {
-  const c = codesOf(b, width);
-  const h = new Uint32Array(width === 1 ? 256 : 65536);
-  for (let i = 0; i < c.length; i++) h[c[i]]++;
-  return h;
-}
+const inRange = (key: number, r: KeyRange) => r.span >= 0 && key >= r.lo && key <= r.lo + r.span;
 
 /** Brute force, as sets: every code in range 2, and the first `take` in range 1 but not in 2. */
-function refPrune(b: Uint8Array, width: 1 | 2, r: CodeRanges): { out: Uint8Array; taken: number } {
+function refPrune(b: Uint8Array, width: 1 | 2, r: CodeRanges) {
   const c = codesOf(b, width).slice();
-  const keyOf = (v: number) => v & (width === 1 ? 0xff : r.mask);
-  const inRange = (key: number, lo: number, span: number) => span >= 0 && key >= lo && key <= lo + span;
+  const keyOf = (v: number) => v & r.mask;
   let taken = 0;
+  let zerosBefore = 0;
+  let zerosAfter = 0;
   for (let i = 0; i < c.length; i++) {
     const key = keyOf(c[i]);
-    if (inRange(key, r.lo2, r.span2)) c[i] = r.z;
-    else if (inRange(key, r.lo1, r.span1) && taken < r.take) {
+    if (inRange(key, r.zero)) zerosBefore++;
+    if (inRange(key, r.r2)) c[i] = r.z;
+    else if (inRange(key, r.r1) && taken < r.take) {
       c[i] = r.z;
       taken++;
     }
+    if (keyOf(c[i]) === keyOf(r.z)) zerosAfter++;
   }
-  return { out: new Uint8Array(c.buffer, c.byteOffset, c.byteLength), taken };
+  return { out: new Uint8Array(c.buffer, c.byteOffset, c.byteLength), taken, zerosBefore, zerosAfter };
 }
 
 const LENGTHS = [0, 1, 7, 15, 16, 17, 31, 33, 100, 4095, 4097, 9001];
@@ -75,24 +74,54 @@ const LENGTHS = [0, 1, 7, 15, 16, 17, 31, 33, 100, 4095, 4097, 9001];
 /** Range plans over every shape the model layer makes: empty set 2, ties on one or both sides, no ties. */
 function plans(width: 1 | 2, mask: number, counts: (lo: number, hi: number) => number, seed: number): CodeRanges[] {
   const r = rng(seed);
-  const keys = width === 1 ? 256 : mask + 1;
+  const keys = mask + 1;
   const out: CodeRanges[] = [];
   for (let j = 0; j < 6; j++) {
     const lo2 = Math.floor(r() * (keys - 8)) + 2;
     const span2 = Math.floor(r() * Math.min(keys - lo2 - 2, j < 3 ? 4 : keys));
     const left = j % 2; // ties below the range as well as above it
-    const lo1 = lo2 - left;
-    const span1 = span2 + left + 1;
-    const ties = counts(lo1, lo1 + span1) - counts(lo2, lo2 + span2);
+    const r1 = { lo: lo2 - left, span: span2 + left + 1 };
+    const ties = counts(r1.lo, r1.lo + r1.span) - counts(lo2, lo2 + span2);
     const z = Math.floor(r() * (width === 1 ? 256 : 65536));
-    for (const take of [0, 1, Math.floor(ties / 2), Math.max(ties - 1, 0)]) out.push({ mask, lo1, span1, lo2, span2, z, take });
+    const zero = j === 5 ? { lo: 0, span: -1 } : { lo: z & mask, span: j % 3 };
+    for (const take of [0, 1, Math.floor(ties / 2), Math.max(ties - 1, 0)]) out.push({ mask, r1, r2: { lo: lo2, span: span2 }, z, take, zero });
   }
   // Set 2 empty: only the first `take` of the ties go.
   const t = Math.floor(r() * keys);
-  out.push({ mask, lo1: t, span1: 0, lo2: 0, span2: -1, z: 0, take: Math.max(1, counts(t, t) >> 1) });
+  out.push({ mask, r1: { lo: t, span: 0 }, r2: { lo: 0, span: -1 }, z: 0, take: Math.max(1, counts(t, t) >> 1), zero: { lo: 0, span: 0 } });
   // The whole code table.
-  out.push({ mask, lo1: 0, span1: keys - 1, lo2: 0, span2: keys - 1, z: 3, take: 0 });
+  out.push({ mask, r1: { lo: 0, span: keys - 1 }, r2: { lo: 0, span: keys - 1 }, z: 3, take: 0, zero: { lo: 0, span: keys - 1 } });
   return out;
+}
+
+// Code tables as the model layer makes them: float16; uint8 with 0 on the grid, and a hair off
+// it (min not exact: no code decodes to exactly 0); uint16.
+const F16 = () => codeTableOf({ quant: 'float16', scale: 0, min: 0 }) as CodeTable;
+const U8 = (scale = 0.02, min = -100 * 0.02) => codeTableOf({ quant: 'uint8', scale, min }) as CodeTable;
+const U16 = (scale = 1 / 4096, min = -8) => codeTableOf({ quant: 'uint16', scale, min }) as CodeTable;
+
+/** A select's expected answer from sorted magnitudes. */
+function refSelect(parts: readonly (Float32Array | CodedInput)[], k: number) {
+  const mags = parts.map((p) => (p instanceof Float32Array ? Array.from(new Uint32Array(p.buffer, p.byteOffset, p.length), (b) => b & 0x7fffffff) : Array.from(p.codes, (c) => p.table.lut[c])));
+  const all = mags.flat().sort((a, b) => a - b);
+  const bits = all[k - 1];
+  return {
+    bits,
+    lt: mags.map((m) => m.filter((b) => b < bits).length),
+    eq: mags.map((m) => m.filter((b) => b === bits).length),
+    zeros: mags.map((m) => m.filter((b) => b === 0).length),
+  };
+}
+
+/** float16 codes of N(0, scale²) values; uint8 / uint16 codes around their zero code. */
+function f16Codes(n: number, seed: number, scale = 1): Uint16Array {
+  return Uint16Array.from(randn(n, seed, scale), (v) => (v < 0 ? 0x8000 : 0) | (0x3000 + (Math.floor(Math.abs(v) * 8) << 6)));
+}
+function u8Codes(n: number, seed: number): Uint8Array {
+  return Uint8Array.from(randn(n, seed, 1), (v) => Math.max(0, Math.min(255, Math.round(100 + v * 20))));
+}
+function u16Codes(n: number, seed: number): Uint16Array {
+  return Uint16Array.from(randn(n, seed, 1), (v) => Math.max(0, Math.min(65535, 32768 + Math.round(v * 8) * 64)));
 }
 
 describe.each(BUILD_CONFIGS)('code kernels, $build build, chunkLength $chunkLength', ({ build, chunkLength }) => {
@@ -102,11 +131,10 @@ describe.each(BUILD_CONFIGS)('code kernels, $build build, chunkLength $chunkLeng
 
   for (const width of [1, 2] as const) {
     for (const kind of ['uniform', 'clustered', 'runs'] as const) {
-      it(`${width * 8}-bit ${kind} codes: histogram and range rewrite match the references`, () => {
+      it(`${width * 8}-bit ${kind} codes: range rewrite and its zero counts match the reference`, () => {
         for (const n of LENGTHS) {
           const b = makeCodes(n, width, n + 17 * width, kind);
           const before = b.slice();
-          sameArray(codeHistogram('test', b, width), refHistogram(b, width), `histogram n=${n}`);
           for (const mask of width === 1 ? [0xff] : [0xffff, 0x7fff]) {
             const c = codesOf(b, width);
             const counts = (lo: number, hi: number) => {
@@ -117,12 +145,12 @@ describe.each(BUILD_CONFIGS)('code kernels, $build build, chunkLength $chunkLeng
             for (const r of plans(width, mask, counts, n + width)) {
               const expected = refPrune(b, width, r);
               const dst = new Uint8Array(b.length);
-              const taken = pruneCodeRanges('test', b, dst, width, r);
+              const got = pruneCodeRanges('test', b, dst, width, r);
               sameArray(dst, expected.out, `n=${n} ${JSON.stringify(r)}`);
-              expect(taken).toBe(expected.taken);
+              expect(got).toEqual({ taken: expected.taken, zerosBefore: expected.zerosBefore, zerosAfter: expected.zerosAfter });
               // In place gives the same.
               const inPlace = b.slice();
-              expect(pruneCodeRanges('test', inPlace, inPlace, width, r)).toBe(expected.taken);
+              expect(pruneCodeRanges('test', inPlace, inPlace, width, r)).toEqual(got);
               sameArray(inPlace, expected.out, `in place n=${n}`);
             }
           }
@@ -131,29 +159,82 @@ describe.each(BUILD_CONFIGS)('code kernels, $build build, chunkLength $chunkLeng
       });
     }
   }
-});
 
-describe('code kernels: SIMD, scalar and pure-JS builds agree bit for bit', () => {
-  it('on histograms and rewrites of every shape', async () => {
-    const outputs: Record<Build, Uint32Array[]> = { simd: [], scalar: [], js: [] };
-    for (const build of ['simd', 'scalar', 'js'] as const) {
-      await initBuild(build, 1024);
-      for (const width of [1, 2] as const) {
-        for (const n of [33, 4097, 20_011]) {
-          const b = makeCodes(n, width, n, 'clustered');
-          outputs[build].push(codeHistogram('test', b, width));
-          const mid = width === 1 ? 126 : 32766;
-          for (const take of [0, 1, 100, 1000]) {
-            const dst = b.slice();
-            const r = { mask: width === 1 ? 0xff : 0x7fff, lo1: mid - 3, span1: 6, lo2: mid - 2, span2: 4, z: mid, take };
-            const taken = pruneCodeRanges('test', dst, dst, width, r);
-            outputs[build].push(new Uint32Array(dst.slice(0, dst.length & ~3).buffer), Uint32Array.of(taken));
-          }
-        }
+  it('select across float32 and quantized arrays: the k-th, each part\'s share and zeros, bracketed at any size', () => {
+    const f32 = (n: number, seed: number) => Float32Array.from(randn(n, seed, 0.05), (v, i) => (i % 11 === 0 ? (i % 2 ? -0 : 0) : v));
+    const pools: (Float32Array | CodedInput)[][] = [
+      // Small pools: no sample, the bracket is everything.
+      [{ codes: u8Codes(1000, 1), table: U8() }],
+      [{ codes: f16Codes(3001, 2), table: F16() }, f32(17, 3), { codes: u8Codes(5, 4), table: U8(0.003, -0.3 * (1 + 1e-9)) }],
+      // Large ones: a sample brackets the k-th.
+      [{ codes: f16Codes(150_001, 5), table: F16() }],
+      [f32(70_001, 6), { codes: f16Codes(40_003, 7, 0.03), table: F16() }, { codes: u8Codes(65_539, 8), table: U8(0.0015, -0.15) }, { codes: new Uint8Array(0), table: U8() }, { codes: u16Codes(33_333, 9), table: U16(1 / 65536, -0.5) }],
+    ];
+    for (const parts of pools) {
+      const n = parts.reduce((a, p) => a + (p instanceof Float32Array ? p.length : p.codes.length), 0);
+      for (const s of [0.05, 0.5, 0.9, 1]) {
+        const k = Math.max(1, Math.round(s * n));
+        const sel = selectAcrossArrays('test', parts, k);
+        expect(sel).toEqual(refSelect(parts, k));
       }
     }
-    outputs.simd.forEach((a, i) => sameArray(outputs.scalar[i], a, `scalar output ${i}`));
-    outputs.simd.forEach((a, i) => sameArray(outputs.js[i], a, `js output ${i}`));
+  });
+
+  it('a sample that misleads falls back to the radix select over the decoded codes, with the same answer', () => {
+    // Make every weight the sample reads tiny and the rest large, so the bracket lies far below
+    // the k-th.
+    const u8 = Uint8Array.from({ length: 20_000 }, (_, i) => 90 + (i % 21));
+    const n = 300_000;
+    const codes = f16Codes(n, 11, 0.1);
+    const sampled = new Uint8Array(n + u8.length);
+    const { run, starts } = acrossSampleStarts(n + u8.length);
+    expect(starts.length).toBeGreaterThan(0);
+    for (const start of starts) sampled.fill(1, start, start + run);
+    // The pool: codes[0, 123457), u8, codes[123457, n).
+    for (let i = 0; i < n; i++) codes[i] = sampled[i < 123_457 ? i : i + u8.length] ? 0x0001 + (i % 3) : 0x4000 + (i % 1000);
+    for (let i = 0; i < u8.length; i++) if (sampled[123_457 + i]) u8[i] = 100;
+    const parts = [{ codes: codes.subarray(0, 123_457), table: F16() }, { codes: u8, table: U8(0.5, -50) }, { codes: codes.subarray(123_457), table: F16() }];
+    for (const s of [0.3, 0.9]) {
+      const k = Math.round(s * (n + u8.length));
+      expect(selectAcrossArrays('test', parts, k)).toEqual(refSelect(parts, k));
+    }
+  });
+
+  it('NaN among float16 codes names its part, small pool or large, in the sample or not', () => {
+    for (const [n, at] of [
+      [2000, 1999],
+      [200_000, 7],
+      [200_000, 150_001],
+    ]) {
+      const a = f16Codes(n, 12);
+      const b = f16Codes(n, 13);
+      b[at] = 0x7e01;
+      const sel = selectAcrossArrays('test', [{ codes: a, table: F16() }, { codes: b, table: F16() }], n);
+      expect(sel).toEqual({ nanPart: 1 });
+    }
+  });
+});
+
+describe('code tables: the sets a threshold picks are one range of keys each', () => {
+  it('below, at most, zero: the same sets as the magnitudes say, for every threshold a table holds', () => {
+    const tables = [F16(), U8(), U8(0.02, -100 * 0.02 * (1 + 1e-9)), U8(0.01, 0.5), U8(0.01, -3), U16(1 / 4096, -8), U16(0.5, -0.25)];
+    for (const t of tables) {
+      const keys = t.mask + 1;
+      const mag = (key: number) => t.lut[key];
+      const last = t.mask === 0x7fff ? 0x7c00 : keys - 1; // float16: NaN keys above +Infinity
+      const candidates = new Set([0, 1, ...Array.from({ length: 40 }, (_, j) => mag(Math.floor((j * last) / 39)))]);
+      // Keys whose membership disagrees with the magnitudes (collected, then asserted once).
+      const wrong: string[] = [];
+      const check = (name: string, range: KeyRange, pred: (m: number) => boolean) => {
+        for (let key = 0; key <= last; key++) if (inRange(key, range) !== pred(mag(key))) wrong.push(`${name}: key ${key}`);
+      };
+      for (const bits of candidates) {
+        check(`below ${bits}`, t.below(bits), (m) => m < bits);
+        check(`atMost ${bits}`, t.atMost(bits), (m) => m <= bits);
+      }
+      check('zero', t.zero, (m) => m === 0);
+      expect(wrong.slice(0, 5)).toEqual([]);
+    }
   });
 });
 

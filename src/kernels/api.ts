@@ -1,7 +1,7 @@
 // The typed-array API: argument checks, the meaning of sparsity and thresholds, and reports. The
 // numeric work is done by a KernelBackend (the Wasm kernels).
 import { ArgumentError, NaNWeightsError } from '../errors.js';
-import { bracketPass, CodeCounts, codeHistogram as codeHist, pruneCodeRanges as pruneRanges, selectParts, wasmBackend, WasmWeights, type CodeRanges, type Extra, type KernelBackend, type PartsSelection, type Selection, type Tally, type Weights } from '../wasm/index.js';
+import { bracketPass, pruneCodeRanges as pruneRanges, selectParts, wasmBackend, WasmWeights, type CodedInput, type CodeRanges, type KernelBackend, type PartsSelection, type Selection, type Tally, type Weights } from '../wasm/index.js';
 
 export interface CountReport {
   /** Weights that are zero afterwards (weights that were already zero count as pruned). */
@@ -90,12 +90,12 @@ export function pruneToSparsity(weights: Weights, sparsity: number): PruneReport
 
 /**
  * For the model layer's global scope (not public API): the k-th smallest magnitude over several
- * arrays (k in [1, total]) as bits, with each array's counts below and at it; `nanPart` names the
- * first array holding NaN. `extra`: magnitudes ranked with the arrays' (quantized tensors counted
- * from their codes).
+ * arrays (k in [1, total]) as bits, with each array's counts below and at it and its zeros;
+ * `nanPart` names the first array holding NaN. An array is float32 weights or a quantized
+ * tensor's codes with their table.
  */
-export function selectAcrossArrays(fname: string, arrays: readonly Weights[], k: number, extra?: Extra): PartsSelection | { nanPart: number } {
-  return selectParts(fname, arrays, k, extra);
+export function selectAcrossArrays(fname: string, arrays: readonly (Weights | CodedInput)[], k: number): PartsSelection | { nanPart: number } {
+  return selectParts(fname, arrays, k);
 }
 
 /**
@@ -339,25 +339,10 @@ function nanError(fname: string, count: number, first: number): NaNWeightsError 
 }
 
 /**
- * For the model layer (not public API): the histogram of a quantized tensor's codes, given as
- * little-endian bytes (`width` 1: 256 bins; 2: 65536 bins).
- */
-export function codeHistogram(fname: string, bytes: Uint8Array, width: 1 | 2): Uint32Array {
-  return codeHist(fname, bytes, width);
-}
-
-/**
  * For the model layer (not public API): `src` codes to `dst` (may be the same bytes) with those
- * in `r`'s key ranges set to the zero code, ties to the lowest index; returns the ties pruned.
+ * in `r`'s key ranges set to the zero code, ties to the lowest index; returns the ties pruned and
+ * the zeros before and after.
  */
-export function pruneCodeRanges(fname: string, src: Uint8Array, dst: Uint8Array, width: 1 | 2, r: CodeRanges): number {
+export function pruneCodeRanges(fname: string, src: Uint8Array, dst: Uint8Array, width: 1 | 2, r: CodeRanges): { taken: number; zerosBefore: number; zerosAfter: number } {
   return pruneRanges(fname, src, dst, width, r);
-}
-
-/**
- * For the model layer (not public API): a running histogram of 16-bit codes shared by tensors with
- * one code table (float16), in the kernels' memory until free().
- */
-export function codeCounts(fname: string): CodeCounts {
-  return new CodeCounts(fname);
 }

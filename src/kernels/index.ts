@@ -12,9 +12,7 @@ export {
   gatherBracket,
   pruneBelowBits,
   columnNorms,
-  codeHistogram,
-  codeCounts,
   pruneCodeRanges,
 } from './api.js';
-export type { CodeCounts, CodeRanges } from '../wasm/index.js';
+export type { CodedInput, CodeRanges, CodeTable, KeyRange } from '../wasm/index.js';
 export type { CountReport, PruneReport, MaskOptions, NMOptions, ThresholdOptions, ColumnNormOptions } from './api.js';

@@ -6,7 +6,7 @@ import { wasmInfo } from '../wasm/index.js';
 import { encode, otherZeros, pruneCodes, readCoded, readFloat, requantize, type Encoded } from './codec.js';
 import { normalizeConfig } from './config.js';
 import { runPlan, type Access, type Stored } from './engine.js';
-import type { CodedTensor } from './global.js';
+import type { CodedInput } from '../kernels/index.js';
 import { parseWeightSpecs, QUANT_BYTES, storageDtype, type TensorEntry } from './manifest.js';
 import { locate } from './origin.js';
 import { buildReport, GzipCounter } from './report.js';
@@ -45,8 +45,8 @@ export async function pruneArtifacts(artifacts: ModelArtifacts, config: PruneCon
   const out = sameLayout && opts.inPlace ? store : WeightStore.alloc(total, sameLayout ? store : undefined);
   const specs: WeightSpec[] = entries.map((e) => copySpec(e.spec));
 
-  // Quantized tensors as the global select read them: pruneCodes reuses their histograms.
-  const coded = new Map<number, CodedTensor>();
+  // Quantized tensors as the global select read them (pruneCodes reuses their code tables).
+  const coded = new Map<number, CodedInput>();
   const access: Access = {
     read: (i) => readFloat(store, entries[i]).values,
     readForSelect(i) {

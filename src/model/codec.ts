@@ -5,8 +5,7 @@ import type { TensorEntry } from './manifest.js';
 import { LEVELS, affineParams, decodeFloat16, dequantizeAffine, encodeFloat16, gridZero, quantizeAffine, zeroMin, type AffineParams } from './quantize.js';
 import type { WeightStore } from './store.js';
 import type { QuantizeDtype } from './types.js';
-import { codeHistogram, pruneCodeRanges, roundHalfEven, type CodeRanges } from '../kernels/index.js';
-import type { CodedTensor } from './global.js';
+import { pruneCodeRanges, roundHalfEven, selectAcrossArrays, type CodedInput, type CodeTable, type KeyRange } from '../kernels/index.js';
 
 /** A copy of the bytes in a fresh (aligned) buffer. */
 function alignedCopy(store: WeightStore, off: number, len: number): ArrayBuffer {
@@ -38,33 +37,108 @@ export function readFloat(store: WeightStore, e: TensorEntry): { values: Float32
 }
 
 const ALL_U8 = Uint8Array.from({ length: 256 }, (_, i) => i);
-/** Magnitude bit patterns of the 65536 float16 codes, the same for every tensor (read-only). */
-let F16_LUT: Uint32Array | null = null;
+let ALL_U16: Uint16Array | null = null;
+/** The float16 code table, the same for every tensor. */
+let F16_TABLE: CodeTable | null = null;
 
-function float16Lut(): Uint32Array {
+const NONE: KeyRange = { lo: 0, span: -1 };
+
+/**
+ * A code table whose magnitudes fall towards one key (`bottom`) and rise away from it on either
+ * side, up to key `last`: a threshold's sets of codes are then one range of keys each, found by
+ * bisection. float16: keys (code & 0x7fff) from +0 (bottom 0) to +Infinity (0x7c00; NaN keys
+ * above it are never in a range). Affine: a code's value q * scale + min is monotone in q (each
+ * step of tfjs' arithmetic rounds monotonically), so its magnitude falls to the code nearest 0
+ * and rises after it.
+ */
+class MonotoneTable implements CodeTable {
+  readonly zero: KeyRange;
+
+  constructor(
+    readonly lut: Uint32Array,
+    readonly mask: number,
+    private readonly bottom: number,
+    private readonly last: number,
+    readonly scale: number,
+    readonly offset: number,
+    readonly nan: KeyRange,
+  ) {
+    this.zero = this.atMost(0);
+  }
+
+  below(bits: number): KeyRange {
+    return this.range((m) => m < bits);
+  }
+
+  atMost(bits: number): KeyRange {
+    return this.range((m) => m <= bits);
+  }
+
+  /** The keys around `bottom` whose magnitude satisfies `ok` (true near the bottom, false far). */
+  private range(ok: (m: number) => boolean): KeyRange {
+    const lut = this.lut;
+    if (!ok(lut[this.bottom])) return NONE;
+    // First key of [0, bottom] that is ok, and last of [bottom, last].
+    let lo = 0;
+    let hi = this.bottom;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (ok(lut[mid])) hi = mid;
+      else lo = mid + 1;
+    }
+    const from = lo;
+    lo = this.bottom;
+    hi = this.last;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (ok(lut[mid])) lo = mid;
+      else hi = mid - 1;
+    }
+    return { lo: from, span: lo - from };
+  }
+}
+
+function float16Table(): CodeTable {
   const values = new Float32Array(65536);
   decodeFloat16(Uint16Array.from({ length: 65536 }, (_, i) => i), values);
   const lut = new Uint32Array(values.buffer);
   for (let i = 0; i < lut.length; i++) lut[i] &= 0x7fffffff;
-  return lut;
+  return new MonotoneTable(lut, 0x7fff, 0, 0x7c00, 0, 0, { lo: 0x7c01, span: 0x7fff - 0x7c01 });
 }
-let ALL_U16: Uint16Array | null = null;
 
-/**
- * A quantized tensor's codes with a table from code to the bit pattern of |dequantized value|
- * (what the global threshold's passes read), or null for float32 storage.
- */
-export function readCoded(store: WeightStore, e: TensorEntry): { codes: Uint8Array | Uint16Array; lut: Uint32Array } | null {
-  if (e.quant === null) return null;
-  const codes = readCodes(store, e);
-  if (e.quant === 'float16') return { codes, lut: (F16_LUT ??= float16Lut()) };
-  const n = e.quant === 'uint8' ? 256 : 65536;
+function affineTable(quant: 'uint8' | 'uint16', scale: number, min: number): CodeTable {
+  const n = quant === 'uint8' ? 256 : 65536;
   const values = new Float32Array(n);
-  const all = e.quant === 'uint8' ? ALL_U8 : (ALL_U16 ??= Uint16Array.from({ length: 65536 }, (_, i) => i));
-  dequantizeAffine(all, e.scale, e.min, values);
+  const all = quant === 'uint8' ? ALL_U8 : (ALL_U16 ??= Uint16Array.from({ length: 65536 }, (_, i) => i));
+  dequantizeAffine(all, scale, min, values);
+  // The code nearest 0: the first whose value is >= 0, or the one before it.
+  let lo = 0;
+  let hi = n - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (values[mid] >= 0) hi = mid;
+    else lo = mid + 1;
+  }
+  const bottom = lo > 0 && Math.abs(values[lo - 1]) < Math.abs(values[lo]) ? lo - 1 : lo;
   const lut = new Uint32Array(values.buffer);
   for (let i = 0; i < n; i++) lut[i] &= 0x7fffffff;
-  return { codes, lut };
+  return new MonotoneTable(lut, n - 1, bottom, n - 1, scale, min, NONE);
+}
+
+/**
+ * A quantized tensor's codes with their table (what the global threshold's passes read), or null
+ * for float32 storage.
+ */
+export function readCoded(store: WeightStore, e: TensorEntry): CodedInput | null {
+  if (e.quant === null) return null;
+  return { codes: readCodes(store, e), table: codeTableOf(e) as CodeTable };
+}
+
+/** The code table of a quantized tensor (null for float32 storage); float16's is shared. */
+export function codeTableOf(e: Pick<TensorEntry, 'quant' | 'scale' | 'min'>): CodeTable | null {
+  if (e.quant === null) return null;
+  if (e.quant === 'float16') return (F16_TABLE ??= float16Table());
+  return affineTable(e.quant, e.scale, e.min);
 }
 
 export interface Encoded {
@@ -163,278 +237,73 @@ export function otherZeros(store: WeightStore, e: TensorEntry): number {
 
 /**
  * Prunes a quantized tensor directly in its codes when its storage holds an exact zero: uint8 or
- * uint16 whose grid holds 0 (magnitudes from a table of |q * scale + min|, tfjs' own arithmetic),
- * and float16 (code 0 is +0). The selection is the core's (exactly round-half-to-even(s * n), or
- * the global plan's share; zeros count as pruned; ties to the lowest index); pruned weights get
- * the zero code, and min becomes exactly -(zero * scale). Surviving codes are untouched, so the
- * result equals decoding, pruning and re-encoding, without either conversion.
+ * uint16 whose grid holds 0 (magnitudes as tfjs decodes them, |q * scale + min|), and float16
+ * (code 0 is +0). The selection is the core's (exactly round-half-to-even(s * n), or the global
+ * plan's share; zeros count as pruned; ties to the lowest index); pruned weights get the zero
+ * code, and min becomes exactly -(zero * scale). Surviving codes are untouched, so the result
+ * equals decoding, pruning and re-encoding, without either conversion.
  *
- * `coded`: the tensor as the global select read it (its codes' histogram is reused); `target`:
- * where the new codes go (e.byteLength bytes, may be the input's own bytes), else a new array.
- * Returns null when the tensor is not such a tensor (the float path handles it).
+ * The codes a threshold prunes are one range of keys (MonotoneTable), so the work is a select
+ * over the codes (layer scope: src/wasm/select-parts.ts, a sampled bracket and one pass; global
+ * scope: done for the whole pool already) and one rewrite pass that also counts the zeros before
+ * and after. `coded`: the tensor as the global select read it; `target`: where the new codes go
+ * (e.byteLength bytes, may be the input's own bytes), else a new array. Returns null when the
+ * tensor is not such a tensor (the float path handles it).
  */
 export function pruneCodes(
   store: WeightStore,
   e: TensorEntry,
-  pick: { sparsity: number } | { bits: number; take: number },
-  coded?: CodedTensor,
+  pick: { sparsity: number } | { bits: number; take: number; ties?: number },
+  coded?: CodedInput,
   target?: Uint8Array,
 ): { encoded: Encoded; zerosBefore: number; threshold: number } | null {
   if (e.quant === null) return null;
   const z = e.quant === 'float16' ? 0 : gridZero(e.scale, e.min, e.quant === 'uint8' ? 255 : 65535);
   if (z === null) return null;
-  const { codes, lut } = coded ?? readCoded(store, e)!;
-  // Tensors much shorter than the code table are cheaper to handle weight by weight.
-  if (codes.length * 4 < lut.length) return pruneFewCodes(e, codes, lut, pick, z, target);
-  const width = codes.BYTES_PER_ELEMENT as 1 | 2;
-  const bytes = new Uint8Array(codes.buffer, codes.byteOffset, codes.byteLength);
-  const counts = coded?.counts ?? codeHistogram('pruneArtifacts', bytes, width);
-  // A threshold of its own (layer scope): NaN is an error, as for float32 weights. (A global
-  // pool's select has looked already.)
-  if ('sparsity' in pick && e.quant === 'float16') {
-    let nan = 0;
-    for (let key = F16_NAN_FROM; key < 0x8000; key++) nan += counts[key] + counts[key | 0x8000];
-    if (nan > 0) throw new NaNWeightsError('NaN', nan, firstNaNCode(codes));
-  }
-  let zerosBefore = 0;
-  for (const c of zeroCodes(lut)) zerosBefore += counts[c];
+  const input = coded ?? (readCoded(store, e) as CodedInput);
+  const { codes, table } = input;
   let bits = 0;
   let take = 0;
+  let ties: number | undefined;
   if ('sparsity' in pick) {
     const k = roundHalfEven(pick.sparsity * e.size);
-    if (k > zerosBefore) ({ bits, take } = kthCode(counts, lut, k, e.quant === 'float16'));
-  } else {
-    bits = pick.bits;
-    take = pick.take;
-  }
+    if (k > 0) {
+      const r = selectAcrossArrays('pruneArtifacts', [input], k);
+      if ('nanPart' in r) throwNaN(codes, table);
+      bits = r.bits;
+      take = bits === 0 ? 0 : k - r.lt[0];
+      ties = r.eq[0];
+    } else if (countIn(codes, table, table.nan) > 0) throwNaN(codes, table);
+  } else ({ bits, take, ties } = pick);
+  // Pruned: magnitude below `bits` (or 0), and the first `take` ties at it: when all ties go, the
+  // codes at most `bits`; when none does, those below (the kernel's fast loop either way).
+  const below = bits === 0 ? table.zero : table.below(bits);
+  const atMost = table.atMost(bits);
+  const all = take > 0 && ties !== undefined && take >= ties;
+  if (all) take = 0;
+  const r2 = all ? atMost : below;
+  const width = codes.BYTES_PER_ELEMENT as 1 | 2;
+  const bytes = new Uint8Array(codes.buffer, codes.byteOffset, codes.byteLength);
   const out = target ?? new Uint8Array(e.byteLength);
-  const r = codeRanges(counts, lut, bits, take, z, e.quant === 'float16' ? 0x7fff : lut.length - 1);
-  if (r.span2 < 0 && r.take === 0) {
-    if (out !== bytes) out.set(bytes);
-  } else pruneCodeRanges('pruneArtifacts', bytes, out, width, r);
-  // The zero code among split ties: the untaken ones decode to 0 too; count them.
-  const zeros = r.zeros >= 0 ? r.zeros : countCode(width === 1 ? out : new Uint16Array(out.slice().buffer), z);
-  return codesResult(e, out, z, zeros, zerosBefore, bits);
+  const res = pruneCodeRanges('pruneArtifacts', bytes, out, width, { mask: table.mask, r1: atMost, r2, z, take, zero: table.zero });
+  if (res.taken !== take) throw new Error(`tfjs-prune internal error: pruneCodes took ${res.taken} ties of ${take}`);
+  const threshold = new Float32Array(new Uint32Array([bits]).buffer)[0];
+  const quantization: Encoded['quantization'] = e.quant === 'float16' ? { dtype: 'float16' } : { dtype: e.quant, scale: e.scale, min: zeroMin(z, e.scale) };
+  return { encoded: { bytes: out, quantization, zeros: res.zerosAfter }, zerosBefore: res.zerosBefore, threshold };
 }
 
-const ZERO_CODES = new WeakMap<Uint32Array, number[]>();
-
-/** The codes of a table that decode to ±0 (the float16 table is shared: listed once). */
-function zeroCodes(lut: Uint32Array): number[] {
-  let list = ZERO_CODES.get(lut);
-  if (list === undefined) {
-    list = [];
-    for (let c = 0; c < lut.length; c++) if (lut[c] === 0) list.push(c);
-    ZERO_CODES.set(lut, list);
-  }
-  return list;
-}
-
-/** The k-th smallest magnitude (bits) of a code histogram, k >= 1, and how many at it to take. */
-function kthCode(counts: Uint32Array, lut: Uint32Array, k: number, f16: boolean): { bits: number; take: number } {
-  let below = 0;
-  if (f16) {
-    // A float16's magnitude grows with its code's low 15 bits: keys in order are magnitudes in order.
-    for (let key = 0; key < 0x8000; key++) {
-      const same = counts[key] + counts[key | 0x8000];
-      if (below + same >= k) return { bits: lut[key], take: k - below };
-      below += same;
-    }
-    throw new Error('tfjs-prune internal error: rank beyond the code histogram');
-  }
-  // The codes present, by magnitude then code (packed into doubles: a native sort, no callback).
-  const keys: number[] = [];
-  for (let c = 0; c < counts.length; c++) if (counts[c] !== 0) keys.push(lut[c] * 65536 + c);
-  const sorted = Float64Array.from(keys).sort();
-  for (let j = 0; j < sorted.length; ) {
-    const m = Math.floor(sorted[j] / 65536);
-    let same = 0;
-    for (; j < sorted.length && Math.floor(sorted[j] / 65536) === m; j++) same += counts[sorted[j] % 65536];
-    if (below + same >= k) return { bits: m, take: k - below };
-    below += same;
-  }
-  throw new Error('tfjs-prune internal error: rank beyond the code histogram');
-}
-
-const INF = 0x7f800000;
-/** The lowest float16 key (code & 0x7fff) that decodes to NaN: 0x7c00 is Infinity. */
-const F16_NAN_FROM = 0x7c01;
-
-/** Index of the first code that decodes to NaN (a float16 error path: a plain loop). */
-function firstNaNCode(codes: Uint8Array | Uint16Array): number {
-  for (let i = 0; i < codes.length; i++) if ((codes[i] & 0x7fff) >= F16_NAN_FROM) return i;
-  return -1;
-}
-
-interface RangePlan extends CodeRanges {
-  /** Zeros after the rewrite; -1 when they must be counted (the zero code is a split tie). */
-  zeros: number;
-}
-
-/**
- * The codes of a table that a threshold prunes (magnitude 0 or below `bits`) and those at it
- * (the ties: equal to `bits`, not 0), as runs [from, to) of consecutive codes, flattened. The
- * last split of each table is kept: in global scope every float16 tensor asks for the same one.
- */
-export interface CodeSplit {
-  below: number[];
-  at: number[];
-}
-
-const SPLITS = new WeakMap<Uint32Array, { bits: number; split: CodeSplit }>();
-
-export function splitCodes(lut: Uint32Array, bits: number): CodeSplit {
-  const hit = SPLITS.get(lut);
-  if (hit !== undefined && hit.bits === bits) return hit.split;
-  let split: CodeSplit;
-  if (lut === F16_LUT) {
-    // A float16's magnitude grows with its code's low 15 bits (NaN codes at the top): the first
-    // key not pruned, found by bisection, cuts both signs' halves.
-    let lo = 0;
-    let hi = 0x7c00; // +Infinity: the largest magnitude a threshold can have
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (lut[mid] === 0 || lut[mid] < bits) lo = mid + 1;
-      else hi = mid;
-    }
-    const tie = lo <= 0x7c00 && lut[lo] === bits && bits !== 0;
-    split = { below: lo === 0 ? [] : [0, lo, 0x8000, 0x8000 + lo], at: tie ? [lo, lo + 1, 0x8000 + lo, 0x8001 + lo] : [] };
-  } else {
-    split = { below: [], at: [] };
-    for (let c = 0; c < lut.length; c++) {
-      const m = lut[c];
-      const runs = m === 0 || m < bits ? split.below : m === bits ? split.at : null;
-      if (runs === null) continue;
-      if (runs.length > 0 && runs[runs.length - 1] === c) runs[runs.length - 1] = c + 1;
-      else runs.push(c, c + 1);
-    }
-  }
-  SPLITS.set(lut, { bits, split });
-  return split;
-}
-
-/** The counts of the codes in `runs`. */
-export function sumRuns(counts: Uint32Array, runs: readonly number[]): number {
-  let sum = 0;
-  for (let r = 0; r < runs.length; r += 2) for (let c = runs[r]; c < runs[r + 1]; c++) sum += counts[c];
-  return sum;
-}
-
-/**
- * Runs of codes as one range of keys (code & keyMask; empty: hi < lo). They always are one: a
- * code's value q * scale + min is monotone in q, so on each side of the zero code the magnitude
- * grows away from it (float16: with the key, the code's low 15 bits), and the codes below any
- * magnitude, or at or below it, are the keys around the zero code's.
- */
-function keyRange(runs: readonly number[], keyMask: number): { lo: number; hi: number } {
-  const spans: [number, number][] = [];
-  for (let r = 0; r < runs.length; r += 2) spans.push([runs[r] & keyMask, ((runs[r + 1] - 1) & keyMask) + 1]);
-  spans.sort((a, b) => a[0] - b[0]);
-  if (spans.length === 0) return { lo: 0, hi: -1 };
-  let [lo, end] = spans[0];
-  for (const [a, b] of spans) {
-    if (a > end) throw new Error('tfjs-prune internal error: the pruned codes are not one range of codes');
-    end = Math.max(end, b);
-  }
-  return { lo, hi: end - 1 };
-}
-
-/**
- * The pruned codes (zero magnitude, below `bits`, or among the first `take` at it) as ranges of
- * keys for the rewrite kernel (src/wasm/codes.ts). `keyMask`: 0x7fff for float16 (a key is +x and
- * -x), else the code table's size - 1.
- */
-function codeRanges(counts: Uint32Array, lut: Uint32Array, bits: number, take: number, z: number, keyMask: number): RangePlan {
-  const split = splitCodes(lut, bits);
-  const below = sumRuns(counts, split.below);
-  const ties = sumRuns(counts, split.at);
-  const r2 = keyRange(split.below, keyMask);
-  const r1 = keyRange([...split.below, ...split.at], keyMask);
-  const all = take >= ties;
-  const final = all ? r1 : r2;
-  const split2 = take > 0 && !all;
-  const zKey = z & keyMask;
-  const zTie = split.at.some((c, j) => j % 2 === 0 && z >= c && z < split.at[j + 1]);
-  // The zero code left in place decodes to 0 as well (its min is made exact); when it is among
-  // split ties, how many of it stay is known only after the rewrite (-1: count them then).
-  const zPruned = zKey >= final.lo && zKey <= final.hi;
-  let zeros = below + (all ? ties : take);
-  if (!zPruned) zeros = split2 && zTie ? -1 : zeros + counts[z];
-  return {
-    mask: keyMask,
-    lo1: r1.lo,
-    span1: r1.hi - r1.lo,
-    lo2: final.lo,
-    span2: final.hi < final.lo ? -1 : final.hi - final.lo,
-    z,
-    take: split2 ? take : 0,
-    zeros,
-  };
-}
-
-function countCode(codes: Uint8Array | Uint16Array, z: number): number {
+/** Codes in a key range (an error path: a plain loop). */
+function countIn(codes: Uint8Array | Uint16Array, table: CodeTable, r: KeyRange): number {
   let n = 0;
-  for (let i = 0; i < codes.length; i++) if (codes[i] === z) n++;
+  for (let i = 0; i < codes.length; i++) {
+    const k = codes[i] & table.mask;
+    if (r.span >= 0 && k >= r.lo && k - r.lo <= r.span) n++;
+  }
   return n;
 }
 
-/** pruneCodes' result: the new codes, the manifest entry that decodes the zero code to +0. */
-function codesResult(e: TensorEntry, out: Uint8Array, z: number, zeros: number, zerosBefore: number, bits: number): { encoded: Encoded; zerosBefore: number; threshold: number } {
-  const threshold = new Float32Array(new Uint32Array([bits]).buffer)[0];
-  const quantization: Encoded['quantization'] = e.quant === 'float16' ? { dtype: 'float16' } : { dtype: e.quant as 'uint8' | 'uint16', scale: e.scale, min: zeroMin(z, e.scale) };
-  return { encoded: { bytes: out, quantization, zeros }, zerosBefore, threshold };
-}
-
-/** pruneCodes for a tensor of few weights (16-bit codes): magnitudes sorted, then one pass. */
-function pruneFewCodes(
-  e: TensorEntry,
-  codes: Uint8Array | Uint16Array,
-  lut: Uint32Array,
-  pick: { sparsity: number } | { bits: number; take: number },
-  z: number,
-  target?: Uint8Array,
-): { encoded: Encoded; zerosBefore: number; threshold: number } {
-  const n = codes.length;
-  const mags = new Uint32Array(n);
-  let zerosBefore = 0;
-  let nan = 0;
-  for (let i = 0; i < n; i++) {
-    mags[i] = lut[codes[i]];
-    if (mags[i] === 0) zerosBefore++;
-    if (mags[i] > INF) nan++;
-  }
-  let bits = 0;
-  let take = 0;
-  if ('sparsity' in pick) {
-    if (nan > 0) throw new NaNWeightsError('NaN', nan, firstNaNCode(codes));
-    const k = roundHalfEven(pick.sparsity * n);
-    if (k > zerosBefore) {
-      const sorted = mags.slice().sort();
-      bits = sorted[k - 1];
-      let below = 0;
-      while (sorted[below] < bits) below++;
-      take = k - below;
-    }
-  } else {
-    bits = pick.bits;
-    take = pick.take;
-  }
-  const out = codes instanceof Uint8Array ? new Uint8Array(n) : new Uint16Array(n);
-  let zeros = 0;
-  for (let i = 0; i < n; i++) {
-    const m = mags[i];
-    let prune = m === 0 || m < bits;
-    if (!prune && m === bits && take > 0) {
-      prune = true;
-      take--;
-    }
-    const q = prune ? z : codes[i];
-    out[i] = q;
-    // An unpruned zero code decodes to 0 too (min is made exact).
-    if (q === z) zeros++;
-  }
-  const bytes = new Uint8Array(out.buffer);
-  if (target === undefined) return codesResult(e, bytes, z, zeros, zerosBefore, bits);
-  target.set(bytes);
-  return codesResult(e, target, z, zeros, zerosBefore, bits);
+function throwNaN(codes: Uint8Array | Uint16Array, table: CodeTable): never {
+  let first = -1;
+  for (let i = 0; i < codes.length && first < 0; i++) if (table.lut[codes[i]] > 0x7f800000) first = i;
+  throw new NaNWeightsError('NaN', countIn(codes, table, table.nan), first);
 }

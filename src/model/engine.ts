@@ -5,7 +5,8 @@ import { NaNWeightsError, type ModelLocation } from '../errors.js';
 import { applyMask, countZeros, magnitudeThreshold, nmMask, prunedCount, pruneBelowBits, pruneToSparsity } from '../kernels/index.js';
 import { allocWeights, type Tally, type Weights } from '../wasm/index.js';
 import { decide, type Decision, type NM, type NormalizedConfig } from './config.js';
-import { globalSelect, type CodedTensor, type GlobalPlan } from './global.js';
+import type { CodedInput } from '../kernels/index.js';
+import { globalSelect, type GlobalPlan } from './global.js';
 import { describeLocation } from './origin.js';
 import type { NMLayout, TensorLike, TensorRole } from './select.js';
 import type { TensorPruneReport } from './types.js';
@@ -21,7 +22,7 @@ export interface Access {
   /** Float32 values of float tensor i, read-only (a view or a decoded copy). */
   read(i: number): Float32Array;
   /** For the global threshold's passes: the values, or a quantized tensor's codes (no decoding). */
-  readForSelect?(i: number): Float32Array | CodedTensor;
+  readForSelect?(i: number): Float32Array | CodedInput;
   /** Float32 values of float tensor i that may be modified, to be passed to store(). */
   writable(i: number): Float32Array;
   /**
@@ -133,9 +134,9 @@ export function runPlan(
     } else {
       target = d.sparsity as number;
       if (d.pool && plan !== null) {
-        // One pass through the kernels' window. The select's pass has counted a float32 tensor's
-        // zeros; a quantized one that could not be pruned in its codes (decoded here) has its
-        // zeros counted window by window as the prune goes.
+        // One pass through the kernels' window. The select's pass has counted the tensor's zeros
+        // (quantized ones that could not be pruned in their codes too: zero magnitude either way);
+        // a zero plan (no counts) has them counted window by window as the prune goes.
         const pos = poolPos.get(i) as number;
         const counted = plan.counts?.[pos].zeros;
         const tally = { zeros: 0 };
@@ -163,11 +164,11 @@ export function runPlan(
  * index), or `bits`/`take` from the global plan (all magnitudes below `bits`, and the first
  * `take` of those equal to it); `bits` 0 means only zeros.
  */
-export type CodePick = { sparsity: number } | { bits: number; take: number };
+export type CodePick = { sparsity: number } | { bits: number; take: number; ties?: number };
 
 function planPick(plan: GlobalPlan, j: number): CodePick {
   if (plan.counts === null) return { bits: 0, take: 0 };
-  return { bits: plan.bits, take: plan.counts[j].take };
+  return { bits: plan.bits, take: plan.counts[j].take, ties: plan.counts[j].ties };
 }
 
 /** Prunes a pool tensor to its share of the global plan; returns the weights kept. */

@@ -20,7 +20,7 @@
 // size or on which thread ran which chunk.
 import { NaNWeightsError } from '../errors.js';
 import { countZeros, gatherBracket, pruneBelowBits, pruneToSparsity } from '../kernels/index.js';
-import { encode, otherZeros, pruneCodes, readCoded, readFloat, requantize, type Encoded } from './codec.js';
+import { codeTableOf, encode, otherZeros, pruneCodes, readFloat, requantize, type Encoded } from './codec.js';
 import type { Decision } from './config.js';
 import { pruneNM } from './engine.js';
 import { storageDtype, type TensorEntry } from './manifest.js';
@@ -61,9 +61,7 @@ export function chunkEntry(e: TensorEntry, start: number, end: number): TensorEn
 
 /** Per code, the bit pattern of |dequantized value| of a quantized tensor (null for float32 storage). */
 export function codeTable(e: TensorEntry): Uint32Array | null {
-  if (e.quant === null) return null;
-  const probe = { ...e, shape: [0], size: 0, byteOffset: 0, byteLength: 0 };
-  return (readCoded(new WeightStore([new ArrayBuffer(0)]), probe) as { lut: Uint32Array }).lut;
+  return codeTableOf(e)?.lut ?? null;
 }
 
 /** A chunk's bit patterns: float32 bits as stored, or per code the bits of |dequantized value|. */
@@ -353,7 +351,7 @@ function pruneTensorUnguarded(e: TensorEntry, buffer: ArrayBuffer, task: TensorT
   const target = d.nm !== null ? 1 - d.nm.n / d.nm.m : (d.sparsity as number);
   // Storage holding an exact zero (uint8 / uint16 whose grid holds 0, float16): pruned in its codes.
   if (d.nm === null) {
-    const pick = task.pool !== null ? (task.pool.counts === null ? { bits: 0, take: 0 } : { bits: task.pool.bits, take: task.pool.counts.take }) : { sparsity: d.sparsity as number };
+    const pick = task.pool !== null ? (task.pool.counts === null ? { bits: 0, take: 0 } : { bits: task.pool.bits, take: task.pool.counts.take, ties: task.pool.counts.ties }) : { sparsity: d.sparsity as number };
     const r = pruneCodes(store, e, pick);
     if (r !== null) {
       return { bytes: r.encoded.bytes, dtype: r.encoded.quantization!.dtype, quantization: r.encoded.quantization, zerosBefore: r.zerosBefore, zerosAfter: r.encoded.zeros, target, threshold: r.threshold };

@@ -47,6 +47,11 @@ export interface KernelBackend {
  */
 const windowHolder = new WeakMap<Runtime, Stream>();
 
+/** For other writers of the window (quantized codes): no stream's array is held there any more. */
+export function releaseWindow(rt: Runtime): void {
+  windowHolder.delete(rt);
+}
+
 export class Stream {
   readonly n: number;
   private readonly rt: Runtime;

@@ -1,107 +1,147 @@
 // Quantized tensors' codes through the kernels' window (src/model/codec.ts prunes uint8, uint16
-// and float16 tensors in their codes): a histogram of the codes, and the in-place rewrite of a
-// range of codes to the zero code. Codes arrive as little-endian bytes anywhere in JS memory; the
-// window takes them a chunk at a time (chunkLength * 4 bytes), so alignment never matters.
+// and float16 tensors in their codes): the bracket pass of a select over codes, and the in-place
+// rewrite of a range of codes to the zero code. Codes arrive as little-endian bytes anywhere in JS
+// memory; the window takes them a chunk at a time (chunkLength * 4 bytes), so alignment never
+// matters.
+import { releaseWindow } from './backend.js';
 import type { Runtime } from './runtime.js';
 import { runtime } from './runtime.js';
+import type { SelectSource } from './select.js';
+
+/** Keys lo..lo + span (key = code & mask); none when span < 0. */
+export interface KeyRange {
+  lo: number;
+  span: number;
+}
 
 /**
- * The pruned set, as ranges of keys (see pruneCodes8/16 in assembly/index.ts): key =
- * (code & mask) - lo, wrapping at the code width, inside when key <= span. (lo1, span1) holds the
- * ties too and applies until `take` ties are pruned, (lo2, span2) after that (empty if span2 < 0).
+ * How a quantized tensor's codes map to magnitudes, as the kernels need it: keys (code & mask:
+ * 0x7fff for float16, whose -x and +x share a key, 0xff / 0xffff for affine codes), the sets a
+ * magnitude threshold picks as key ranges, and the magnitude bits of every code.
+ */
+export interface CodeTable {
+  readonly mask: number;
+  /** Affine codes: q * scale + offset (tfjs' min); unused for float16. */
+  readonly scale: number;
+  readonly offset: number;
+  /** |dequantized value| bit pattern per code. */
+  readonly lut: Uint32Array;
+  /** Codes with magnitude bits < bits (none for 0). */
+  below(bits: number): KeyRange;
+  /** Codes with magnitude bits <= bits. */
+  atMost(bits: number): KeyRange;
+  /** Codes whose magnitude is 0, and (float16) NaN. */
+  readonly zero: KeyRange;
+  readonly nan: KeyRange;
+}
+
+/** A quantized tensor in a select: its codes and their table. */
+export interface CodedInput {
+  readonly codes: Uint8Array | Uint16Array;
+  readonly table: CodeTable;
+}
+
+/** A coded part as the select passes see it (src/wasm/select-parts.ts). */
+export interface CodeSource {
+  readonly n: number;
+  readonly codes: Uint8Array | Uint16Array;
+  readonly table: CodeTable;
+  /** One bracket pass over the codes (bracketCodes8/16, chunk by chunk); returns the new count. */
+  bracket(lo: number, hi: number, outPtr: number, count: number, cap: number, resPtr: number): number;
+  /** The codes' magnitude bits, decoded into the window piece by piece (the radix fallback). */
+  readonly decoded: SelectSource;
+}
+
+export function codeSource(rt: Runtime, input: CodedInput): CodeSource {
+  const { codes, table } = input;
+  const width = codes.BYTES_PER_ELEMENT;
+  const bytes = new Uint8Array(codes.buffer, codes.byteOffset, codes.byteLength);
+  const ex = rt.ex;
+  return {
+    n: codes.length,
+    codes,
+    table,
+    bracket(lo, hi, outPtr, count, cap, resPtr) {
+      const b = table.below(lo);
+      const g = table.atMost(hi);
+      const z = table.zero;
+      const nan = table.nan;
+      chunks(rt, bytes, null, width, (ptr, n) => {
+        count = (width === 1
+          ? ex.bracketCodes8(ptr, n, b.lo, b.span, g.lo, g.span, z.lo, z.span, table.scale, table.offset, outPtr, count, cap, resPtr)
+          : ex.bracketCodes16(ptr, n, table.mask, b.lo, b.span, g.lo, g.span, z.lo, z.span, nan.lo, nan.span, table.scale, table.offset, outPtr, count, cap, resPtr)) >>> 0;
+      });
+      return count;
+    },
+    decoded: {
+      n: codes.length,
+      get bits() {
+        return decodeAll(codes, table.lut);
+      },
+      each(fn) {
+        const step = rt.chunkLength;
+        const lut = table.lut;
+        for (let off = 0; off < codes.length; off += step) {
+          const len = Math.min(step, codes.length - off);
+          releaseWindow(rt);
+          const u32 = rt.heap.u32;
+          const base = rt.chunkPtr >>> 2;
+          for (let j = 0; j < len; j++) u32[base + j] = lut[codes[off + j]];
+          fn(rt.chunkPtr, len);
+        }
+      },
+    },
+  };
+}
+
+function decodeAll(codes: Uint8Array | Uint16Array, lut: Uint32Array): Uint32Array {
+  const out = new Uint32Array(codes.length);
+  for (let i = 0; i < codes.length; i++) out[i] = lut[codes[i]];
+  return out;
+}
+
+/**
+ * The pruned set for the rewrite kernel: until `take` ties are pruned, range 1 (the ties'
+ * magnitude and below), then range 2 (below it); `z` the zero code written, `zero` the range
+ * of codes counted as zeros before.
  */
 export interface CodeRanges {
   mask: number;
-  lo1: number;
-  span1: number;
-  lo2: number;
-  span2: number;
+  r1: KeyRange;
+  r2: KeyRange;
   z: number;
   take: number;
+  zero: KeyRange;
 }
-
-/** Counts per code of `bytes` read as codes of `width` bytes: 256 or 65536 bins. */
-export function codeHistogram(fname: string, bytes: Uint8Array, width: 1 | 2): Uint32Array {
-  const rt = runtime(fname);
-  const words = width === 1 ? 1024 : 65536;
-  const hist = rt.heap.alloc(words * 4);
-  try {
-    rt.heap.u32.fill(0, hist >>> 2, (hist >>> 2) + words);
-    chunks(rt, bytes, null, width, (ptr, n) => (width === 1 ? rt.ex.histCodes8(ptr, n, hist) : rt.ex.histCodes16(ptr, n, hist)));
-    const h = rt.heap.u32.subarray(hist >>> 2, (hist >>> 2) + words);
-    if (width === 2) return h.slice();
-    // Four copies (code i counted in copy i & 3) summed.
-    const out = new Uint32Array(256);
-    for (let c = 0; c < 256; c++) out[c] = h[c] + h[256 + c] + h[512 + c] + h[768 + c];
-    return out;
-  } finally {
-    rt.heap.release(hist);
-  }
-}
-
-/**
- * A running histogram of 16-bit codes in the kernels' memory, for tensors that share a code table
- * (every float16 tensor): each tensor's codes are added to the total, and a tensor's own
- * histogram can be had on the way without a second pass over its codes. free() when done.
- */
-export class CodeCounts {
-  private readonly rt: Runtime;
-  private readonly ptr: number;
-
-  constructor(fname: string) {
-    this.rt = runtime(fname);
-    this.ptr = this.rt.heap.alloc(BINS16 * 4);
-    this.rt.heap.u32.fill(0, this.ptr >>> 2, (this.ptr >>> 2) + BINS16);
-  }
-
-  /** Adds the codes (little-endian bytes) to the total; with `own`, returns their histogram too. */
-  add(bytes: Uint8Array, own: boolean): Uint32Array | null {
-    const { rt } = this;
-    if (!own) {
-      chunks(rt, bytes, null, 2, (ptr, n) => rt.ex.histCodes16(ptr, n, this.ptr));
-      return null;
-    }
-    const hist = rt.heap.alloc(BINS16 * 4);
-    try {
-      rt.heap.u32.fill(0, hist >>> 2, (hist >>> 2) + BINS16);
-      chunks(rt, bytes, null, 2, (ptr, n) => rt.ex.histCodes16(ptr, n, hist));
-      rt.ex.addCounts(this.ptr, hist, BINS16);
-      return rt.heap.u32.slice(hist >>> 2, (hist >>> 2) + BINS16);
-    } finally {
-      rt.heap.release(hist);
-    }
-  }
-
-  /** The total so far. */
-  total(): Uint32Array {
-    return this.rt.heap.u32.slice(this.ptr >>> 2, (this.ptr >>> 2) + BINS16);
-  }
-
-  free(): void {
-    this.rt.heap.release(this.ptr);
-  }
-}
-
-const BINS16 = 65536;
 
 /**
  * Writes `src` (codes of `width` bytes) to `dst` (the same length; may be `src` itself) with the
- * codes in `r`'s range replaced by r.z. Returns the ties pruned.
+ * codes in `r`'s ranges replaced by r.z. Returns the ties pruned and the zeros before and after
+ * (codes in r.zero as they were; codes with z's key as written).
  */
-export function pruneCodeRanges(fname: string, src: Uint8Array, dst: Uint8Array, width: 1 | 2, r: CodeRanges): number {
+export function pruneCodeRanges(fname: string, src: Uint8Array, dst: Uint8Array, width: 1 | 2, r: CodeRanges): { taken: number; zerosBefore: number; zerosAfter: number } {
   const rt = runtime(fname);
-  let taken = 0;
-  chunks(rt, src, dst, width, (ptr, n) => {
-    const take = r.take - taken;
-    taken += (width === 1
-      ? rt.ex.pruneCodes8(ptr, n, r.lo1, r.span1, r.lo2, r.span2, r.z, take)
-      : rt.ex.pruneCodes16(ptr, n, r.mask, r.lo1, r.span1, r.lo2, r.span2, r.z, take)) >>> 0;
-  });
-  return taken;
+  const res = rt.heap.alloc(16);
+  try {
+    rt.heap.u32.fill(0, res >>> 2, (res >>> 2) + 3);
+    let taken = 0;
+    const { r1, r2, zero } = r;
+    chunks(rt, src, dst, width, (ptr, n) => {
+      const take = r.take - taken;
+      taken += (width === 1
+        ? rt.ex.pruneCodes8(ptr, n, r1.lo, r1.span, r2.lo, r2.span, r.z, take, zero.lo, zero.span, res)
+        : rt.ex.pruneCodes16(ptr, n, r.mask, r1.lo, r1.span, r2.lo, r2.span, r.z, take, zero.lo, zero.span, res)) >>> 0;
+    });
+    const u32 = rt.heap.u32;
+    return { taken, zerosBefore: u32[res >>> 2], zerosAfter: u32[(res >>> 2) + 1] };
+  } finally {
+    rt.heap.release(res);
+  }
 }
 
 function chunks(rt: Runtime, src: Uint8Array, dst: Uint8Array | null, width: number, fn: (ptr: number, n: number) => void): void {
   const step = rt.chunkLength * 4;
+  releaseWindow(rt);
   for (let off = 0; off < src.length; off += step) {
     const len = Math.min(step, src.length - off);
     rt.heap.u8.set(src.subarray(off, off + len), rt.chunkPtr);

@@ -21,16 +21,23 @@ export interface KernelExports {
   countBracket(ptr: number, n: number, lo: number, hi: number, outPtr: number, count: number, cap: number, resPtr: number): number;
   nmMask(ptr: number, n: number, rowLength: number, keep: number, m: number, maskPtr: number): number;
   columnNormsAdd(ptr: number, rows: number, cols: number, p: number, accPtr: number): void;
-  histCodes8(ptr: number, n: number, histPtr: number): void;
-  histCodes16(ptr: number, n: number, histPtr: number): void;
-  addCounts(dstPtr: number, srcPtr: number, n: number): void;
-  pruneCodes8(ptr: number, n: number, lo1: number, span1: number, lo2: number, span2: number, z: number, take: number): number;
-  pruneCodes16(ptr: number, n: number, mask: number, lo1: number, span1: number, lo2: number, span2: number, z: number, take: number): number;
+  bracketCodes16(
+    ptr: number, n: number, mask: number,
+    bLo: number, bSpan: number, gLo: number, gSpan: number, zLo: number, zSpan: number, nLo: number, nSpan: number,
+    scale: number, offset: number, outPtr: number, count: number, cap: number, resPtr: number,
+  ): number;
+  bracketCodes8(
+    ptr: number, n: number,
+    bLo: number, bSpan: number, gLo: number, gSpan: number, zLo: number, zSpan: number,
+    scale: number, offset: number, outPtr: number, count: number, cap: number, resPtr: number,
+  ): number;
+  pruneCodes8(ptr: number, n: number, lo1: number, span1: number, lo2: number, span2: number, z: number, take: number, zLo: number, zSpan: number, resPtr: number): number;
+  pruneCodes16(ptr: number, n: number, mask: number, lo1: number, span1: number, lo2: number, span2: number, z: number, take: number, zLo: number, zSpan: number, resPtr: number): number;
 }
 
 export const KERNEL_EXPORT_NAMES: readonly (keyof KernelExports)[] = [
   'memory', 'heapBase', 'isSimd', 'remainingNeed', 'pruneAbove', 'pruneSelect', 'maskAbove',
   'maskSelect', 'applyMask', 'countZeros', 'countNaN', 'firstNaN', 'histogramAll',
-  'histogramPrefix', 'gatherPrefix', 'countBracket', 'nmMask', 'columnNormsAdd', 'histCodes8',
-  'histCodes16', 'addCounts', 'pruneCodes8', 'pruneCodes16',
+  'histogramPrefix', 'gatherPrefix', 'countBracket', 'nmMask', 'columnNormsAdd', 'bracketCodes16',
+  'bracketCodes8', 'pruneCodes8', 'pruneCodes16',
 ];

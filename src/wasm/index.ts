@@ -7,9 +7,9 @@ export { allocWeights, WasmWeights } from './weights.js';
 export { wasmBackend } from './backend.js';
 export type { KernelBackend, Selection, Tally, Weights } from './backend.js';
 export { bracketPass, selectParts } from './parts.js';
-export { CodeCounts, codeHistogram, pruneCodeRanges } from './codes.js';
-export type { CodeRanges } from './codes.js';
-export type { Extra, PartsSelection } from './parts.js';
+export { pruneCodeRanges } from './codes.js';
+export type { CodedInput, CodeRanges, CodeTable, KeyRange } from './codes.js';
+export type { PartsSelection } from './parts.js';
 export {
   loadTensorKernels,
   tensorKernelsLoaded,

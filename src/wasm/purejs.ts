@@ -127,25 +127,29 @@ export function jsKernels(memory: LinearMemory) {
       v.refresh();
       columnNormsAdd(v.f32, ptr >>> 2, rows, cols, p, accPtr >>> 2);
     },
-    histCodes8(ptr: number, n: number, histPtr: number): void {
+    bracketCodes16(
+      ptr: number, n: number, mask: number,
+      bLo: number, bSpan: number, gLo: number, gSpan: number, zLo: number, zSpan: number, nLo: number, nSpan: number,
+      scale: number, offset: number, outPtr: number, count: number, cap: number, resPtr: number,
+    ): number {
       v.refresh();
-      histCodes(v.u8, v.i32, ptr, n, histPtr >>> 2, 3, 256);
+      return bracketCodes(v.u16, v.i32, v.f32, ptr >>> 1, n, mask, bLo, bSpan, gLo, gSpan, zLo, zSpan, nLo, nSpan, scale, offset, outPtr >>> 2, count, cap, resPtr >>> 2);
     },
-    histCodes16(ptr: number, n: number, histPtr: number): void {
+    bracketCodes8(
+      ptr: number, n: number,
+      bLo: number, bSpan: number, gLo: number, gSpan: number, zLo: number, zSpan: number,
+      scale: number, offset: number, outPtr: number, count: number, cap: number, resPtr: number,
+    ): number {
       v.refresh();
-      histCodes(v.u16, v.i32, ptr >>> 1, n, histPtr >>> 2, 0, 0);
+      return bracketCodes(v.u8, v.i32, v.f32, ptr, n, 0xff, bLo, bSpan, gLo, gSpan, zLo, zSpan, 0, -1, scale, offset, outPtr >>> 2, count, cap, resPtr >>> 2);
     },
-    addCounts(dstPtr: number, srcPtr: number, n: number): void {
+    pruneCodes8(ptr: number, n: number, lo1: number, span1: number, lo2: number, span2: number, z: number, take: number, zLo: number, zSpan: number, resPtr: number): number {
       v.refresh();
-      addCounts(v.i32, dstPtr >>> 2, srcPtr >>> 2, n);
+      return pruneCodes(v.u8, v.i32, ptr, n, 0xff, lo1, span1, lo2, span2, z, take, zLo, zSpan, resPtr >>> 2);
     },
-    pruneCodes8(ptr: number, n: number, lo1: number, span1: number, lo2: number, span2: number, z: number, take: number): number {
+    pruneCodes16(ptr: number, n: number, mask: number, lo1: number, span1: number, lo2: number, span2: number, z: number, take: number, zLo: number, zSpan: number, resPtr: number): number {
       v.refresh();
-      return pruneCodes(v.u8, ptr, n, 0xff, lo1, span1, lo2, span2, z, take);
-    },
-    pruneCodes16(ptr: number, n: number, mask: number, lo1: number, span1: number, lo2: number, span2: number, z: number, take: number): number {
-      v.refresh();
-      return pruneCodes(v.u16, ptr >>> 1, n, mask, lo1, span1, lo2, span2, z, take);
+      return pruneCodes(v.u16, v.i32, ptr >>> 1, n, mask, lo1, span1, lo2, span2, z, take, zLo, zSpan, resPtr >>> 2);
     },
   };
 }
@@ -351,28 +355,82 @@ function columnNormsAdd(f: Float32Array, p: number, rows: number, cols: number, 
   }
 }
 
-/** histCodes8 (copy i & 3 of 4 x 256 bins: copyMask 3, copyBins 256) and histCodes16 (one table). */
-function histCodes(c: Uint8Array | Uint16Array, h: Int32Array, p: number, n: number, hp: number, copyMask: number, copyBins: number): void {
-  for (let i = 0; i < n; i++) h[hp + (i & copyMask) * copyBins + c[p + i]]++;
+/** lo <= k <= lo + span; none when span < 0 (the code kernels' key ranges). */
+function inRange(k: number, lo: number, span: number): boolean {
+  return span >= 0 && k - lo >= 0 && k - lo <= span;
 }
 
-function addCounts(a: Int32Array, d: number, s: number, n: number): void {
-  for (let i = 0; i < n; i++) a[d + i] = a[d + i] + a[s + i];
-}
-
-/** pruneCodes8 (mask 0xff) and pruneCodes16: the code range rewrite, in place. */
-function pruneCodes(c: Uint8Array | Uint16Array, p: number, n: number, mask: number, lo1: number, span1: number, lo2: number, span2: number, z: number, take: number): number {
-  const wrap = c instanceof Uint8Array ? 0xff : 0xffff;
-  let taken = 0;
+/** bracketCodes8 (mask 0xff, no NaN range) and bracketCodes16: a bracket pass over codes. */
+function bracketCodes(
+  c: Uint8Array | Uint16Array, a: Int32Array, f: Float32Array, p: number, n: number, mask: number,
+  bLo: number, bSpan: number, gLo: number, gSpan: number, zLo: number, zSpan: number, nLo: number, nSpan: number,
+  scale: number, offset: number, o: number, count: number, cap: number, r: number,
+): number {
+  const from = count;
+  let below = 0;
+  let zeros = 0;
+  let nans = 0;
   for (let i = p, end = p + n; i < end; i++) {
     const k = c[i] & mask;
-    const in2 = span2 >= 0 && ((k - lo2) & wrap) <= span2;
+    const b = inRange(k, bLo, bSpan);
+    if (b) below++;
+    if (inRange(k, zLo, zSpan)) zeros++;
+    if (inRange(k, nLo, nSpan)) nans++;
+    if (!b && inRange(k, gLo, gSpan)) {
+      if (count < cap) a[o + count] = k;
+      count++;
+    }
+  }
+  a[r] += below;
+  a[r + 1] += nans;
+  a[r + 2] += zeros;
+  const half = mask === 0x7fff;
+  for (let j = o + from, end = o + Math.min(count, cap); j < end; j++) {
+    const key = a[j];
+    if (half) a[j] = halfMagnitude(key);
+    else {
+      f[j] = key * scale + offset;
+      a[j] &= 0x7fffffff;
+    }
+  }
+  return count;
+}
+
+/** A float16 key (code & 0x7fff) as the bit pattern of its float32 value. */
+function halfMagnitude(key: number): number {
+  const e = key >>> 10;
+  if (e === 0) {
+    halfF32[0] = key * 5.9604644775390625e-8; // key * 2^-24, exact
+    return halfU32[0];
+  }
+  if (e === 31) return 0x7f800000 | ((key & 0x3ff) << 13);
+  return (key + (112 << 10)) << 13;
+}
+const halfF32 = new Float32Array(1);
+const halfU32 = new Int32Array(halfF32.buffer);
+
+/** pruneCodes8 (mask 0xff) and pruneCodes16: the code range rewrite, in place, with res [before, after]. */
+function pruneCodes(
+  c: Uint8Array | Uint16Array, a: Int32Array, p: number, n: number, mask: number,
+  lo1: number, span1: number, lo2: number, span2: number, z: number, take: number, zLo: number, zSpan: number, r: number,
+): number {
+  let taken = 0;
+  let before = 0;
+  let after = 0;
+  const zk = z & mask;
+  for (let i = p, end = p + n; i < end; i++) {
+    const k = c[i] & mask;
+    const in2 = inRange(k, lo2, span2);
+    if (inRange(k, zLo, zSpan)) before++;
     if (taken < take) {
-      if (((k - lo1) & wrap) <= span1) {
+      if (inRange(k, lo1, span1)) {
         if (!in2) taken++;
         c[i] = z;
       }
     } else if (in2) c[i] = z;
+    if ((c[i] & mask) === zk) after++;
   }
+  a[r] += before;
+  a[r + 1] += after;
   return taken;
 }

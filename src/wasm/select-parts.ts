@@ -1,23 +1,16 @@
 // The exact k-th smallest magnitude across several arrays, without concatenating them (the model
 // layer's global scope). Kept apart from select.ts so that entries without the model layer (root,
 // slim) do not carry it. Same scheme: a sample brackets the k-th, one compaction pass gathers the
-// bracket, with a radix fallback.
-import {
-  ABS,
-  bracketPlan,
-  COMPACT_TABLE,
-  finish,
-  HIST_WORDS,
-  INF,
-  radix,
-  RES_BYTES,
-  RUNS,
-  SAMPLE_FROM,
-  type Extra,
-  type SelectExports,
-  type SelectMemory,
-  type SelectSource,
-} from './select.js';
+// bracket, with a radix fallback. Parts are float32 arrays or quantized codes (CodeSource: the
+// codes' own bracket pass compares keys, and gathers the magnitudes of those inside the bracket
+// into the same area, so the k-th is selected among both kinds at once).
+import type { CodeSource } from './codes.js';
+import { ABS, bracketPlan, COMPACT_TABLE, finish, HIST_WORDS, INF, MAX_GATHER, radix, RES_BYTES, SAMPLE_FROM, type SelectExports, type SelectMemory, type SelectSource } from './select.js';
+
+/** A part of a select across arrays: float32 weights, or a quantized tensor's codes. */
+export type Part = SelectSource | CodeSource;
+
+const isCoded = (p: Part): p is CodeSource => 'table' in p;
 
 /** Where the k-th smallest magnitude of several arrays lies, as each array's share of it. */
 export interface PartsSelection {
@@ -37,21 +30,17 @@ export interface PartsSelection {
  * The bracketed path records each part's share during its one pass (below-lo counts from the
  * kernel's running totals, gathered ranges from the running count), so no extra pass is needed;
  * the radix fallback adds one counting pass. Either way each part's zeros are counted in that
- * pass too, so a caller pruning the parts needs no pass of its own for them. `extra` adds magnitudes that are not in memory
- * (quantized tensors, counted from their codes) to the ranking; they get no counts here.
+ * pass too, so a caller pruning the parts needs no pass of its own for them. Coded parts take the
+ * bracketed path at any size (their alternative, decoding, is slow); the radix fallback reads
+ * them decoded into the window.
  */
-export function selectAcross(
-  ex: SelectExports,
-  mem: SelectMemory,
-  parts: readonly SelectSource[],
-  k: number,
-  extra?: Extra,
-): PartsSelection | { nanPart: number } {
-  const n = parts.reduce((a, p) => a + p.n, 0);
-  if (n >= SAMPLE_FROM && extra === undefined) {
-    const r = bracketedAcross(ex, mem, parts, n, k);
+export function selectAcross(ex: SelectExports, mem: SelectMemory, input: readonly Part[], k: number): PartsSelection | { nanPart: number } {
+  const n = input.reduce((a, p) => a + p.n, 0);
+  if (n >= SAMPLE_FROM || input.some(isCoded)) {
+    const r = bracketedAcross(ex, mem, input, n, k);
     if (r !== undefined) return r;
   }
+  const parts = input.map((p) => (isCoded(p) ? p.decoded : p));
   const all: SelectSource = {
     n,
     bits: new Uint32Array(0), // unused by the radix path
@@ -59,7 +48,7 @@ export function selectAcross(
       for (const p of parts) p.each(fn);
     },
   };
-  const sel = radix(ex, mem, all, k, extra);
+  const sel = radix(ex, mem, all, k);
   if (sel === null) return { nanPart: nanPartOf(parts) };
   const scratch = mem.malloc(RES_BYTES + 16);
   try {
@@ -83,36 +72,84 @@ export function selectAcross(
   }
 }
 
-function bracketedAcross(
-  ex: SelectExports,
-  mem: SelectMemory,
-  parts: readonly SelectSource[],
-  n: number,
-  k: number,
-): PartsSelection | { nanPart: number } | undefined {
-  const { run, s, loRank, hiRank, cap } = bracketPlan(n, k);
-  const scratch = mem.malloc(HIST_WORDS * 4 + RES_BYTES + Math.max(cap + 4, s) * 4);
+/**
+ * The sample across arrays: 1024 runs of at most 16 (n/64 in all, up to 16384, as one array's
+ * 64 runs of 256), spread over the whole pool. A pool's tensors differ in scale, and runs far
+ * apart see more of them: face-api's uint8 model misled 64 runs. Returns the runs' length and
+ * starts (exported for the tests that build samples to mislead).
+ */
+export function acrossSampleStarts(n: number): { run: number; starts: number[] } {
+  const run = Math.min(ACROSS_RUN, Math.floor(n / (64 * ACROSS_RUNS)));
+  const starts = run === 0 ? [] : Array.from({ length: ACROSS_RUNS }, (_, r) => Math.floor((r * (n - run)) / (ACROSS_RUNS - 1)));
+  return { run, starts };
+}
+
+const ACROSS_RUNS = 1024;
+const ACROSS_RUN = 16;
+
+/**
+ * The bracket a sample of the parts puts around the k-th (see bracketPlan), and room to gather
+ * what falls inside it: 1.5 times what the sample says lies there, ties included (quantized
+ * weights tie in large groups, 1% of a tensor on one code is common), or everything when there
+ * is no sample (n < 4096). undefined: NaN in the sample (the radix path finds its part).
+ */
+function sampleBracket(ex: SelectExports, mem: SelectMemory, parts: readonly Part[], n: number, k: number): { lo: number; hi: number; cap: number } | undefined {
+  const { run, s, loRank, hiRank } = bracketPlan(n, k, ACROSS_RUNS, ACROSS_RUN);
+  if (s === 0) return { lo: 0, hi: INF, cap: Math.min(MAX_GATHER, n) };
+  const scratch = mem.malloc(HIST_WORDS * 4 + s * 4);
   try {
-    const res = scratch + HIST_WORDS * 4;
-    const gather = res + RES_BYTES;
-    const sample = new Uint32Array(mem.memory.buffer, gather, s);
-    const bits = parts.map((q) => q.bits); // after malloc, which may have grown the memory
-    // Runs at the same global positions as one array would have, read across part boundaries.
+    const area = scratch + HIST_WORDS * 4;
+    const sample = new Uint32Array(mem.memory.buffer, area, s);
+    // Magnitude bits of element i of part q (float bits read after malloc, which may have grown
+    // the memory).
+    const at = parts.map((q): ((i: number) => number) => {
+      if (isCoded(q)) {
+        const { codes, table } = q;
+        return (i) => table.lut[codes[i]];
+      }
+      const bits = q.bits;
+      return (i) => bits[i] & ABS;
+    });
+    // Runs at global positions, read across part boundaries.
     let part = 0;
     let base = 0; // global index of parts[part][0]
-    for (let r = 0; r < RUNS; r++) {
-      const start = Math.floor((r * (n - run)) / (RUNS - 1));
+    const { starts } = acrossSampleStarts(n);
+    for (let r = 0; r < starts.length; r++) {
+      const start = starts[r];
       while (start >= base + parts[part].n) base += parts[part++].n;
       let q = part;
       let qBase = base;
       for (let j = 0; j < run; j++) {
         while (start + j >= qBase + parts[q].n) qBase += parts[q++].n;
-        sample[r * run + j] = bits[q][start + j - qBase] & ABS;
+        sample[r * run + j] = at[q](start + j - qBase);
       }
     }
-    const lo = loRank < 1 ? 0 : finish(ex, mem, scratch, gather, s, loRank).bits;
-    const hi = hiRank > s ? INF : finish(ex, mem, scratch, gather, s, hiRank).bits;
-    if (hi > INF) return undefined; // NaN in the sample: the radix path finds its part
+    // (`finish` reorders nothing: the sample is still there to count.)
+    const lo = loRank < 1 ? 0 : finish(ex, mem, scratch, area, s, loRank).bits;
+    const hi = hiRank > s ? INF : finish(ex, mem, scratch, area, s, hiRank).bits;
+    if (hi > INF) return undefined;
+    let inside = 0;
+    for (let j = 0; j < s; j++) if (sample[j] >= lo && sample[j] <= hi) inside++;
+    return { lo, hi, cap: Math.min(MAX_GATHER, n, Math.ceil(((n * inside) / s) * 1.5) + 4096) };
+  } finally {
+    mem.free(scratch);
+  }
+}
+
+function bracketedAcross(
+  ex: SelectExports,
+  mem: SelectMemory,
+  parts: readonly Part[],
+  n: number,
+  k: number,
+): PartsSelection | { nanPart: number } | undefined {
+  const bracket = sampleBracket(ex, mem, parts, n, k);
+  if (bracket === undefined) return undefined;
+  const { lo, hi, cap } = bracket;
+  const scratch = mem.malloc(HIST_WORDS * 4 + RES_BYTES + (cap + 4) * 4);
+  try {
+    const res = scratch + HIST_WORDS * 4;
+    const gather = res + RES_BYTES;
     new Uint32Array(mem.memory.buffer, res, 3).fill(0);
     new Uint8Array(mem.memory.buffer, res + 16, 256).set(COMPACT_TABLE);
     const below: number[] = [];
@@ -122,7 +159,9 @@ function bracketedAcross(
     let belowSoFar = 0;
     let zerosSoFar = 0;
     for (let i = 0; i < parts.length; i++) {
-      parts[i].each((ptr, len) => (count = ex.countBracket(ptr, len, lo, hi, gather, count, cap, res) >>> 0));
+      const p = parts[i];
+      if (isCoded(p)) count = p.bracket(lo, hi, gather, count, cap, res);
+      else p.each((ptr, len) => (count = ex.countBracket(ptr, len, lo, hi, gather, count, cap, res) >>> 0));
       const [b, nans, z] = new Uint32Array(mem.memory.buffer, res, 3);
       if (nans > 0) return { nanPart: i };
       below.push(b - belowSoFar);

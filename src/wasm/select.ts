@@ -73,13 +73,13 @@ export function selectKth(ex: SelectExports, mem: SelectMemory, src: SelectSourc
 }
 
 /**
- * The sample and bracket of a bracketed select: runs of `run` (64 of them: a sample of n/64 up to
- * 16384), the 1-based sample ranks that bound the k-th (four standard deviations either side), and
- * room to gather 1.5 times what should fall between them.
+ * The sample and bracket of a bracketed select: `runs` runs of `run` (64 of 256 at most: a sample
+ * of n/64 up to 16384), the 1-based sample ranks that bound the k-th (four standard deviations
+ * either side), and room to gather 1.5 times what should fall between them.
  */
-export function bracketPlan(n: number, k: number): { run: number; s: number; loRank: number; hiRank: number; cap: number } {
-  const run = Math.min(RUN, n >>> 12);
-  const s = RUNS * run;
+export function bracketPlan(n: number, k: number, runs = RUNS, maxRun = RUN): { run: number; s: number; loRank: number; hiRank: number; cap: number } {
+  const run = Math.min(maxRun, Math.floor(n / (64 * runs)));
+  const s = runs * run;
   const p = k / n;
   const margin = Math.ceil(4 * Math.sqrt(s * p * (1 - p))) + 16;
   const loRank = Math.floor(p * s) - margin;
@@ -119,7 +119,7 @@ function bracketed(ex: SelectExports, mem: SelectMemory, src: SelectSource, k: n
   }
 }
 
-export function radix(ex: SelectExports, mem: SelectMemory, src: SelectSource, k: number, extra?: Extra): Selection | null {
+export function radix(ex: SelectExports, mem: SelectMemory, src: SelectSource, k: number): Selection | null {
   const n = src.n;
   const cap = Math.min(n, MAX_GATHER, Math.max(1 << 16, n >>> 3));
   const scratch = mem.malloc(HIST_WORDS * 4 + cap * 4);
@@ -130,20 +130,8 @@ export function radix(ex: SelectExports, mem: SelectMemory, src: SelectSource, k
     let nans = 0;
     src.each((ptr, len) => (nans += ex.histogramAll(ptr, len, hist) >>> 0));
     if (nans > 0) return null;
-    if (extra) addExtra(mem, hist, extra, 20, 31, 0);
     const p1 = pick(mem, hist, k);
     const b1 = p1.bin;
-    if (extra) {
-      // The extra magnitudes are not in memory to gather: refine by two more histograms.
-      zero(mem, hist);
-      src.each((ptr, len) => ex.histogramPrefix(ptr, len, hist, 9, 20, b1));
-      addExtra(mem, hist, extra, 9, 20, b1);
-      const p2 = pick(mem, hist, p1.rank);
-      zero(mem, hist);
-      src.each((ptr, len) => ex.histogramPrefix(ptr, len, hist, 0, 9, b1 * 2048 + p2.bin));
-      addExtra(mem, hist, extra, 0, 9, b1 * 2048 + p2.bin);
-      return compose(b1, p2.bin, pick(mem, hist, p2.rank));
-    }
     if (p1.binCount <= cap) {
       // The bucket fits the gather area: the later passes read only its magnitudes.
       let count = 0;
@@ -182,21 +170,6 @@ function finishFrom(ex: SelectExports, mem: SelectMemory, hist: number, data: nu
 // Pass 3 bins are the low 11 bits, of which only the low 9 are not already fixed by the prefix.
 function compose(b1: number, b2: number, p3: { bin: number; rank: number }): Selection {
   return { bits: b1 * 2 ** 20 + b2 * 2 ** 9 + (p3.bin & 511), need: p3.rank };
-}
-
-/** Magnitudes counted without being in memory (quantized tensors' codes): bit patterns and counts. */
-export interface Extra {
-  bits: Uint32Array;
-  counts: Float64Array;
-}
-
-// Adds the extra magnitudes with the given prefix to histogram copy 0 (prefixShift 31: all).
-function addExtra(mem: SelectMemory, hist: number, extra: Extra, shift: number, prefixShift: number, prefix: number): void {
-  const h = new Uint32Array(mem.memory.buffer, hist, 2048);
-  for (let i = 0; i < extra.bits.length; i++) {
-    const b = extra.bits[i];
-    if (prefixShift >= 31 || b >>> prefixShift === prefix) h[(b >>> shift) & 2047] += extra.counts[i];
-  }
 }
 
 function zero(mem: SelectMemory, hist: number): void {
