@@ -419,19 +419,19 @@ export function columnNormsAdd(ptr: usize, rows: u32, cols: u32, p: u32, accPtr:
 // zero code on either side (with the key, for float16), so every set a threshold picks — the
 // codes below it, at or below it, equal to 0 — is one such range (src/model/codec.ts).
 
-// One pass of a bracketed select (see countBracket) over codes: counts the codes in `below`
-// (|w| < lo), `zero` (|w| = 0) and `nan`, adding them to res [below u32][nans u32][zeros u32],
-// and gathers the keys in `inside` (|w| <= hi) that are not below at outPtr from element `count`
-// on, keeping at most `cap` (the area holds cap + 4), which it then turns into magnitude bits:
-// float16 (mask 0x7fff) the half's float32 pattern, affine codes that of
+// One pass of a bracketed select (see countBracket) over codes of `width` bytes: counts the codes
+// in `below` (|w| < lo), `zero` (|w| = 0) and `nan`, adding them to res [below u32][nans u32]
+// [zeros u32], and gathers the keys in `inside` (|w| <= hi) that are not below at outPtr from
+// element `count` on, keeping at most `cap` (the area holds cap + 4), which it then turns into
+// magnitude bits: float16 (mask 0x7fff) the half's float32 pattern, affine codes that of
 // |f32(key * scale + offset)| (tfjs' own float64 arithmetic: q * scale + min). Returns the new
 // count, above `cap` when the bracket held more than fits. res + 16 holds countBracket's shuffle
 // table (the caller writes it).
 //
-// SIMD: keys are compared as 8 u16 lanes (8-bit codes widened); the lane counts are added to
-// u32 totals every 4096 vectors, before a u16 lane can wrap.
-export function bracketCodes16(
-  ptr: usize, n: u32, mask: u32,
+// SIMD: 8 keys at a time as u16 lanes (8-bit codes widened as they load); the lane counts are
+// added to u32 totals every 4096 vectors, before a u16 lane can wrap.
+export function bracketCodes(
+  ptr: usize, n: u32, width: u32, mask: u32,
   bLo: u32, bSpan: i32, gLo: u32, gSpan: i32, zLo: u32, zSpan: i32, nLo: u32, nSpan: i32,
   scale: f64, offset: f64, outPtr: usize, count: u32, cap: u32, resPtr: usize,
 ): u32 {
@@ -464,7 +464,10 @@ export function bracketCodes16(
       let z16 = i16x8.splat(0);
       let n16 = i16x8.splat(0);
       for (; i < end; i += 8) {
-        const k = v128.and(v128.load(ptr + (<usize>i << 1)), mv);
+        let c: v128;
+        if (width == 1) c = v128.load8x8_u(ptr + <usize>i);
+        else c = v128.load(ptr + (<usize>i << 1));
+        const k = v128.and(c, mv);
         const mb = v128.and(i16x8.le_u(i16x8.sub(k, bl), bs), bh);
         b16 = i16x8.sub(b16, mb);
         z16 = i16x8.sub(z16, v128.and(i16x8.le_u(i16x8.sub(k, zl), zs), zh));
@@ -482,7 +485,7 @@ export function bracketCodes16(
     nans = sumLanes(accN);
   }
   for (; i < n; i++) {
-    const k = <u32>load<u16>(ptr + (<usize>i << 1)) & mask;
+    const k = (width == 1 ? <u32>load<u8>(ptr + <usize>i) : <u32>load<u16>(ptr + (<usize>i << 1))) & mask;
     const b = inRange(k, bLo, bSpan);
     below += <u32>b;
     zeros += <u32>inRange(k, zLo, zSpan);
@@ -494,70 +497,6 @@ export function bracketCodes16(
   }
   addResults(resPtr, below, nans, zeros);
   keysToMagnitudes(outPtr, from, min(count, cap), mask == 0x7fff, scale, offset);
-  return count;
-}
-
-// bracketCodes16 for 8-bit codes (affine: no NaN, mask 0xff).
-export function bracketCodes8(
-  ptr: usize, n: u32,
-  bLo: u32, bSpan: i32, gLo: u32, gSpan: i32, zLo: u32, zSpan: i32,
-  scale: f64, offset: f64, outPtr: usize, count: u32, cap: u32, resPtr: usize,
-): u32 {
-  const from = count;
-  let i: u32 = 0;
-  let below: u32 = 0;
-  let zeros: u32 = 0;
-  if (ASC_FEATURE_SIMD) {
-    const table = resPtr + 16;
-    const bl = i16x8.splat(<i16>bLo);
-    const bs = i16x8.splat(<i16>bSpan);
-    const bh = i16x8.splat(bSpan < 0 ? 0 : -1);
-    const gl = i16x8.splat(<i16>gLo);
-    const gs = i16x8.splat(<i16>gSpan);
-    const gh = i16x8.splat(gSpan < 0 ? 0 : -1);
-    const zl = i16x8.splat(<i16>zLo);
-    const zs = i16x8.splat(<i16>zSpan);
-    const zh = i16x8.splat(zSpan < 0 ? 0 : -1);
-    let accB = i32x4.splat(0);
-    let accZ = i32x4.splat(0);
-    while (i + 16 <= n) {
-      const end = i + min((n - i) & ~15, 16 << 12);
-      let b16 = i16x8.splat(0);
-      let z16 = i16x8.splat(0);
-      for (; i < end; i += 16) {
-        const c = v128.load(ptr + <usize>i);
-        const k0 = i16x8.extend_low_i8x16_u(c);
-        const k1 = i16x8.extend_high_i8x16_u(c);
-        const mb0 = v128.and(i16x8.le_u(i16x8.sub(k0, bl), bs), bh);
-        const mb1 = v128.and(i16x8.le_u(i16x8.sub(k1, bl), bs), bh);
-        b16 = i16x8.sub(i16x8.sub(b16, mb0), mb1);
-        z16 = i16x8.sub(z16, v128.and(i16x8.le_u(i16x8.sub(k0, zl), zs), zh));
-        z16 = i16x8.sub(z16, v128.and(i16x8.le_u(i16x8.sub(k1, zl), zs), zh));
-        const in0 = v128.andnot(v128.and(i16x8.le_u(i16x8.sub(k0, gl), gs), gh), mb0);
-        const in1 = v128.andnot(v128.and(i16x8.le_u(i16x8.sub(k1, gl), gs), gh), mb1);
-        if (v128.any_true(v128.or(in0, in1))) {
-          count = gatherKeys(k0, in0, outPtr, count, cap, table);
-          count = gatherKeys(k1, in1, outPtr, count, cap, table);
-        }
-      }
-      accB = i32x4.add(accB, i32x4.extadd_pairwise_i16x8_u(b16));
-      accZ = i32x4.add(accZ, i32x4.extadd_pairwise_i16x8_u(z16));
-    }
-    below = sumLanes(accB);
-    zeros = sumLanes(accZ);
-  }
-  for (; i < n; i++) {
-    const k = <u32>load<u8>(ptr + <usize>i);
-    const b = inRange(k, bLo, bSpan);
-    below += <u32>b;
-    zeros += <u32>inRange(k, zLo, zSpan);
-    if (!b && inRange(k, gLo, gSpan)) {
-      if (count < cap) store<u32>(outPtr + (<usize>count << 2), k);
-      count++;
-    }
-  }
-  addResults(resPtr, below, 0, zeros);
-  keysToMagnitudes(outPtr, from, min(count, cap), false, scale, offset);
   return count;
 }
 

@@ -46,7 +46,7 @@ export interface CodeSource {
   readonly n: number;
   readonly codes: Uint8Array | Uint16Array;
   readonly table: CodeTable;
-  /** One bracket pass over the codes (bracketCodes8/16, chunk by chunk); returns the new count. */
+  /** One bracket pass over the codes (bracketCodes, chunk by chunk); returns the new count. */
   bracket(lo: number, hi: number, outPtr: number, count: number, cap: number, resPtr: number): number;
   /** The codes' magnitude bits, decoded into the window piece by piece (the radix fallback). */
   readonly decoded: SelectSource;
@@ -67,9 +67,7 @@ export function codeSource(rt: Runtime, input: CodedInput): CodeSource {
       const z = table.zero;
       const nan = table.nan;
       chunks(rt, bytes, null, width, (ptr, n) => {
-        count = (width === 1
-          ? ex.bracketCodes8(ptr, n, b.lo, b.span, g.lo, g.span, z.lo, z.span, table.scale, table.offset, outPtr, count, cap, resPtr)
-          : ex.bracketCodes16(ptr, n, table.mask, b.lo, b.span, g.lo, g.span, z.lo, z.span, nan.lo, nan.span, table.scale, table.offset, outPtr, count, cap, resPtr)) >>> 0;
+        count = ex.bracketCodes(ptr, n, width, table.mask, b.lo, b.span, g.lo, g.span, z.lo, z.span, nan.lo, nan.span, table.scale, table.offset, outPtr, count, cap, resPtr) >>> 0;
       });
       return count;
     },

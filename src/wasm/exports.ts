@@ -21,14 +21,9 @@ export interface KernelExports {
   countBracket(ptr: number, n: number, lo: number, hi: number, outPtr: number, count: number, cap: number, resPtr: number): number;
   nmMask(ptr: number, n: number, rowLength: number, keep: number, m: number, maskPtr: number): number;
   columnNormsAdd(ptr: number, rows: number, cols: number, p: number, accPtr: number): void;
-  bracketCodes16(
-    ptr: number, n: number, mask: number,
+  bracketCodes(
+    ptr: number, n: number, width: number, mask: number,
     bLo: number, bSpan: number, gLo: number, gSpan: number, zLo: number, zSpan: number, nLo: number, nSpan: number,
-    scale: number, offset: number, outPtr: number, count: number, cap: number, resPtr: number,
-  ): number;
-  bracketCodes8(
-    ptr: number, n: number,
-    bLo: number, bSpan: number, gLo: number, gSpan: number, zLo: number, zSpan: number,
     scale: number, offset: number, outPtr: number, count: number, cap: number, resPtr: number,
   ): number;
   pruneCodes8(ptr: number, n: number, lo1: number, span1: number, lo2: number, span2: number, z: number, take: number, zLo: number, zSpan: number, resPtr: number): number;
@@ -38,6 +33,6 @@ export interface KernelExports {
 export const KERNEL_EXPORT_NAMES: readonly (keyof KernelExports)[] = [
   'memory', 'heapBase', 'isSimd', 'remainingNeed', 'pruneAbove', 'pruneSelect', 'maskAbove',
   'maskSelect', 'applyMask', 'countZeros', 'countNaN', 'firstNaN', 'histogramAll',
-  'histogramPrefix', 'gatherPrefix', 'countBracket', 'nmMask', 'columnNormsAdd', 'bracketCodes16',
-  'bracketCodes8', 'pruneCodes8', 'pruneCodes16',
+  'histogramPrefix', 'gatherPrefix', 'countBracket', 'nmMask', 'columnNormsAdd', 'bracketCodes',
+  'pruneCodes8', 'pruneCodes16',
 ];

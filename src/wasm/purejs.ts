@@ -127,21 +127,14 @@ export function jsKernels(memory: LinearMemory) {
       v.refresh();
       columnNormsAdd(v.f32, ptr >>> 2, rows, cols, p, accPtr >>> 2);
     },
-    bracketCodes16(
-      ptr: number, n: number, mask: number,
+    bracketCodes(
+      ptr: number, n: number, width: number, mask: number,
       bLo: number, bSpan: number, gLo: number, gSpan: number, zLo: number, zSpan: number, nLo: number, nSpan: number,
       scale: number, offset: number, outPtr: number, count: number, cap: number, resPtr: number,
     ): number {
       v.refresh();
-      return bracketCodes(v.u16, v.i32, v.f32, ptr >>> 1, n, mask, bLo, bSpan, gLo, gSpan, zLo, zSpan, nLo, nSpan, scale, offset, outPtr >>> 2, count, cap, resPtr >>> 2);
-    },
-    bracketCodes8(
-      ptr: number, n: number,
-      bLo: number, bSpan: number, gLo: number, gSpan: number, zLo: number, zSpan: number,
-      scale: number, offset: number, outPtr: number, count: number, cap: number, resPtr: number,
-    ): number {
-      v.refresh();
-      return bracketCodes(v.u8, v.i32, v.f32, ptr, n, 0xff, bLo, bSpan, gLo, gSpan, zLo, zSpan, 0, -1, scale, offset, outPtr >>> 2, count, cap, resPtr >>> 2);
+      const c = width === 1 ? v.u8 : v.u16;
+      return bracketCodes(c, v.i32, v.f32, width === 1 ? ptr : ptr >>> 1, n, mask, bLo, bSpan, gLo, gSpan, zLo, zSpan, nLo, nSpan, scale, offset, outPtr >>> 2, count, cap, resPtr >>> 2);
     },
     pruneCodes8(ptr: number, n: number, lo1: number, span1: number, lo2: number, span2: number, z: number, take: number, zLo: number, zSpan: number, resPtr: number): number {
       v.refresh();
@@ -360,7 +353,7 @@ function inRange(k: number, lo: number, span: number): boolean {
   return span >= 0 && k - lo >= 0 && k - lo <= span;
 }
 
-/** bracketCodes8 (mask 0xff, no NaN range) and bracketCodes16: a bracket pass over codes. */
+/** bracketCodes: a bracket pass over 8- or 16-bit codes. */
 function bracketCodes(
   c: Uint8Array | Uint16Array, a: Int32Array, f: Float32Array, p: number, n: number, mask: number,
   bLo: number, bSpan: number, gLo: number, gSpan: number, zLo: number, zSpan: number, nLo: number, nSpan: number,
