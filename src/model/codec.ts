@@ -292,13 +292,19 @@ export function pruneCodes(
   return { encoded: { bytes: out, quantization, zeros: res.zerosAfter }, zerosBefore: res.zerosBefore, threshold };
 }
 
-/** Codes in a key range (an error path: a plain loop). */
+/** Zeros of a quantized tensor, counted in its codes (null for float32 storage). */
+export function codeZeros(store: WeightStore, e: TensorEntry): number | null {
+  const c = readCoded(store, e);
+  return c === null ? null : countIn(c.codes, c.table, c.table.zero);
+}
+
+/** Codes in a key range (a plain loop: error paths and small tensors). */
 function countIn(codes: Uint8Array | Uint16Array, table: CodeTable, r: KeyRange): number {
+  if (r.span < 0) return 0;
+  const { mask } = table;
+  const { lo, span } = r;
   let n = 0;
-  for (let i = 0; i < codes.length; i++) {
-    const k = codes[i] & table.mask;
-    if (r.span >= 0 && k >= r.lo && k - r.lo <= r.span) n++;
-  }
+  for (let i = 0; i < codes.length; i++) if ((((codes[i] & mask) - lo) >>> 0) <= span) n++;
   return n;
 }
 

@@ -37,6 +37,8 @@ export interface Access {
   pruneCodes?(i: number, pick: CodePick): (Stored & { zerosBefore: number; zerosAfter: number; threshold: number }) | null;
   /** Zeros in non-float tensor i (int32, bool; 0 where not meaningful). */
   otherZeros(i: number): number;
+  /** Zeros of quantized tensor i counted in its codes (null for float32 storage). */
+  codeZeros?(i: number): number | null;
   /** Where element `element` of tensor i lives, for messages. */
   where(i: number, element: number): ModelLocation;
 }
@@ -105,10 +107,14 @@ export function runPlan(
       return { ...base, dtype: s.dtype, zerosBefore: zeros, zerosAfter: zeros, sparsity: ratio(zeros, t.size), target: null, threshold: null, method: null };
     }
     if (!d.prune) {
-      const values = access.read(i);
-      // Quantizing a float32 tensor on export needs numbers: NaN is an error there too.
-      if (cfg.quantize !== null && !t.quant) guard(i, () => magnitudeThreshold(values, 0));
-      const zerosBefore = countZeros(values);
+      // Quantized storage: zeros counted in the codes, nothing decoded.
+      let zerosBefore = t.quant ? (access.codeZeros?.(i) ?? null) : null;
+      if (zerosBefore === null) {
+        const values = access.read(i);
+        // Quantizing a float32 tensor on export needs numbers: NaN is an error there too.
+        if (cfg.quantize !== null && !t.quant) guard(i, () => magnitudeThreshold(values, 0));
+        zerosBefore = countZeros(values);
+      }
       const s = access.store(i, null);
       const zerosAfter = s.zeros ?? zerosBefore;
       return { ...base, dtype: s.dtype, zerosBefore, zerosAfter, sparsity: ratio(zerosAfter, t.size), target: null, threshold: null, method: null };

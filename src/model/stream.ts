@@ -20,7 +20,7 @@
 // size or on which thread ran which chunk.
 import { NaNWeightsError } from '../errors.js';
 import { countZeros, gatherBracket, pruneBelowBits, pruneToSparsity } from '../kernels/index.js';
-import { codeTableOf, encode, otherZeros, pruneCodes, readFloat, requantize, type Encoded } from './codec.js';
+import { codeTableOf, codeZeros, encode, otherZeros, pruneCodes, readFloat, requantize, type Encoded } from './codec.js';
 import type { Decision } from './config.js';
 import { pruneNM } from './engine.js';
 import { storageDtype, type TensorEntry } from './manifest.js';
@@ -339,6 +339,9 @@ function pruneTensorUnguarded(e: TensorEntry, buffer: ArrayBuffer, task: TensorT
   }
   const fromEncoded = (enc: Encoded) => ({ bytes: enc.bytes, dtype: enc.quantization?.dtype ?? 'float32', quantization: enc.quantization, zerosAfter: enc.zeros });
   if (!d.prune) {
+    // Quantized storage (never re-encoded on export): zeros counted in the codes.
+    const coded = codeZeros(store, e);
+    if (coded !== null) return { ...unchanged, zerosBefore: coded, zerosAfter: coded };
     const values = readFloat(store, e).values;
     if (exportQ !== null && e.quant === null) {
       checkNaN(values);

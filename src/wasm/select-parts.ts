@@ -84,8 +84,8 @@ export function acrossSampleStarts(n: number): { run: number; starts: number[] }
   return { run, starts };
 }
 
-const ACROSS_RUNS = 1024;
-const ACROSS_RUN = 16;
+const ACROSS_RUNS = 256;
+const ACROSS_RUN = 64;
 
 /**
  * The bracket a sample of the parts puts around the k-th (see bracketPlan), and room to gather
@@ -100,28 +100,25 @@ function sampleBracket(ex: SelectExports, mem: SelectMemory, parts: readonly Par
   try {
     const area = scratch + HIST_WORDS * 4;
     const sample = new Uint32Array(mem.memory.buffer, area, s);
-    // Magnitude bits of element i of part q (float bits read after malloc, which may have grown
-    // the memory).
-    const at = parts.map((q): ((i: number) => number) => {
-      if (isCoded(q)) {
-        const { codes, table } = q;
-        return (i) => table.lut[codes[i]];
-      }
-      const bits = q.bits;
-      return (i) => bits[i] & ABS;
-    });
-    // Runs at global positions, read across part boundaries.
+    // Runs at global positions, read across part boundaries, a piece of one part at a time. (Float
+    // bits read after malloc, which may have grown the memory.)
+    const bits = parts.map((q) => (isCoded(q) ? null : q.bits));
     let part = 0;
     let base = 0; // global index of parts[part][0]
-    const { starts } = acrossSampleStarts(n);
-    for (let r = 0; r < starts.length; r++) {
-      const start = starts[r];
-      while (start >= base + parts[part].n) base += parts[part++].n;
-      let q = part;
-      let qBase = base;
-      for (let j = 0; j < run; j++) {
-        while (start + j >= qBase + parts[q].n) qBase += parts[q++].n;
-        sample[r * run + j] = at[q](start + j - qBase);
+    let o = 0;
+    for (const start of acrossSampleStarts(n).starts) {
+      const end = start + run;
+      for (let i = start; i < end; ) {
+        while (i >= base + parts[part].n) base += parts[part++].n;
+        const stop = Math.min(end, base + parts[part].n);
+        const q = parts[part];
+        const b = bits[part];
+        if (b !== null) for (; i < stop; i++) sample[o++] = b[i - base] & ABS;
+        else {
+          const { codes, table } = q as CodeSource;
+          const lut = table.lut;
+          for (; i < stop; i++) sample[o++] = lut[codes[i - base]];
+        }
       }
     }
     // (`finish` reorders nothing: the sample is still there to count.)
