@@ -419,6 +419,13 @@ export function columnNormsAdd(ptr: usize, rows: u32, cols: u32, p: u32, accPtr:
 // zero code on either side (with the key, for float16), so every set a threshold picks — the
 // codes below it, at or below it, equal to 0 — is one such range (src/model/codec.ts).
 
+// The histogram of 8-bit codes (a uint8 tensor's own threshold: 256 magnitudes at most, so its
+// k-th is read off the counts): 4 copies x 256 u32, code i counted in copy i & 3 as in
+// `histogramAll`; the caller zeroes the area and sums the copies. Scalar in both builds.
+export function histCodes8(ptr: usize, n: u32, histPtr: usize): void {
+  for (let i: u32 = 0; i < n; i++) bump(histPtr + (<usize>(i & 3) << 10) + (<usize>load<u8>(ptr + <usize>i) << 2));
+}
+
 // One pass of a bracketed select (see countBracket) over codes of `width` bytes: counts the codes
 // in `below` (|w| < lo), `zero` (|w| = 0) and `nan`, adding them to res [below u32][nans u32]
 // [zeros u32], and gathers the keys in `inside` (|w| <= hi) that are not below at outPtr from

@@ -1,7 +1,7 @@
 // The quantized-code kernels against brute-force references, for the SIMD, scalar and pure-JS
 // builds, with the default window and a tiny one (chunks then split ties): the in-place rewrite
 // of a range of codes to the zero code (ties to the lowest index, zeros counted before and
-// after), and the select across arrays with quantized parts (float16, uint8 and uint16 codes
+// after), the 8-bit code histogram, and the select across arrays with quantized parts (float16, uint8 and uint16 codes
 // ranked by dequantized magnitude beside float32 arrays: the k-th, each part's share below and at
 // it, its zeros, NaN), through the bracketed path and through the radix fallback that a
 // misleading sample forces. Then pruneArtifacts on quantized manifests the same in every build,
@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUILD_CONFIGS, initBuild } from './support/builds.js';
 import { init } from '../src/index.js';
-import { pruneCodeRanges, selectAcrossArrays, type CodedInput, type CodeRanges, type CodeTable, type KeyRange } from '../src/kernels/index.js';
+import { codeHistogram8, pruneCodeRanges, selectAcrossArrays, type CodedInput, type CodeRanges, type CodeTable, type KeyRange } from '../src/kernels/index.js';
 import { codeTableOf } from '../src/model/codec.js';
 import { acrossSampleStarts } from '../src/wasm/select-parts.js';
 import { pruneArtifacts } from '../src/tfjs.js';
@@ -159,6 +159,17 @@ describe.each(BUILD_CONFIGS)('code kernels, $build build, chunkLength $chunkLeng
       });
     }
   }
+
+  it('8-bit code histogram (a uint8 tensor\'s own threshold) matches the counts', () => {
+    for (const n of LENGTHS) {
+      for (const kind of ['uniform', 'clustered', 'runs'] as const) {
+        const b = makeCodes(n, 1, n + 3, kind);
+        const expected = new Uint32Array(256);
+        for (const c of b) expected[c]++;
+        sameArray(codeHistogram8('test', b), expected, `n=${n} ${kind}`);
+      }
+    }
+  });
 
   it('select across float32 and quantized arrays: the k-th, each part\'s share and zeros, bracketed at any size', () => {
     const f32 = (n: number, seed: number) => Float32Array.from(randn(n, seed, 0.05), (v, i) => (i % 11 === 0 ? (i % 2 ? -0 : 0) : v));

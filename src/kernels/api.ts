@@ -1,7 +1,7 @@
 // The typed-array API: argument checks, the meaning of sparsity and thresholds, and reports. The
 // numeric work is done by a KernelBackend (the Wasm kernels).
 import { ArgumentError, NaNWeightsError } from '../errors.js';
-import { bracketPass, pruneCodeRanges as pruneRanges, selectParts, wasmBackend, WasmWeights, type CodedInput, type CodeRanges, type KernelBackend, type PartsSelection, type Selection, type Tally, type Weights } from '../wasm/index.js';
+import { bracketPass, codeHistogram8 as codeHist8, pruneCodeRanges as pruneRanges, selectParts, wasmBackend, WasmWeights, type CodedInput, type CodeRanges, type KernelBackend, type PartsSelection, type Selection, type Tally, type Weights } from '../wasm/index.js';
 
 export interface CountReport {
   /** Weights that are zero afterwards (weights that were already zero count as pruned). */
@@ -345,4 +345,9 @@ function nanError(fname: string, count: number, first: number): NaNWeightsError 
  */
 export function pruneCodeRanges(fname: string, src: Uint8Array, dst: Uint8Array, width: 1 | 2, r: CodeRanges): { taken: number; zerosBefore: number; zerosAfter: number } {
   return pruneRanges(fname, src, dst, width, r);
+}
+
+/** For the model layer (not public API): counts per code of 8-bit codes (256 bins). */
+export function codeHistogram8(fname: string, bytes: Uint8Array): Uint32Array {
+  return codeHist8(fname, bytes);
 }

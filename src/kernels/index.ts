@@ -13,6 +13,7 @@ export {
   pruneBelowBits,
   columnNorms,
   pruneCodeRanges,
+  codeHistogram8,
 } from './api.js';
 export type { CodedInput, CodeRanges, CodeTable, KeyRange } from '../wasm/index.js';
 export type { CountReport, PruneReport, MaskOptions, NMOptions, ThresholdOptions, ColumnNormOptions } from './api.js';

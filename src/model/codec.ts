@@ -5,7 +5,7 @@ import type { TensorEntry } from './manifest.js';
 import { LEVELS, affineParams, decodeFloat16, dequantizeAffine, encodeFloat16, gridZero, quantizeAffine, zeroMin, type AffineParams } from './quantize.js';
 import type { WeightStore } from './store.js';
 import type { QuantizeDtype } from './types.js';
-import { pruneCodeRanges, roundHalfEven, selectAcrossArrays, type CodedInput, type CodeTable, type KeyRange } from '../kernels/index.js';
+import { codeHistogram8, pruneCodeRanges, roundHalfEven, selectAcrossArrays, type CodedInput, type CodeTable, type KeyRange } from '../kernels/index.js';
 
 /** A copy of the bytes in a fresh (aligned) buffer. */
 function alignedCopy(store: WeightStore, off: number, len: number): ArrayBuffer {
@@ -267,7 +267,8 @@ export function pruneCodes(
   let ties: number | undefined;
   if ('sparsity' in pick) {
     const k = roundHalfEven(pick.sparsity * e.size);
-    if (k > 0) {
+    if (k > 0 && codes instanceof Uint8Array) ({ bits, take, ties } = kthCode8(codes, table, k));
+    else if (k > 0) {
       const r = selectAcrossArrays('pruneArtifacts', [input], k);
       if ('nanPart' in r) throwNaN(codes, table);
       bits = r.bits;
@@ -290,6 +291,27 @@ export function pruneCodes(
   const threshold = new Float32Array(new Uint32Array([bits]).buffer)[0];
   const quantization: Encoded['quantization'] = e.quant === 'float16' ? { dtype: 'float16' } : { dtype: e.quant, scale: e.scale, min: zeroMin(z, e.scale) };
   return { encoded: { bytes: out, quantization, zeros: res.zerosAfter }, zerosBefore: res.zerosBefore, threshold };
+}
+
+/**
+ * The k-th smallest magnitude of 8-bit codes (k >= 1) from their histogram: 256 magnitudes at
+ * most, taken in order (by magnitude, then code, packed into doubles for a native sort).
+ */
+function kthCode8(codes: Uint8Array, table: CodeTable, k: number): { bits: number; take: number; ties: number } {
+  const counts = codeHistogram8('pruneArtifacts', codes);
+  const lut = table.lut;
+  const keys: number[] = [];
+  for (let c = 0; c < 256; c++) if (counts[c] !== 0) keys.push(lut[c] * 256 + c);
+  const sorted = Float64Array.from(keys).sort();
+  let below = 0;
+  for (let j = 0; j < sorted.length; ) {
+    const m = Math.floor(sorted[j] / 256);
+    let same = 0;
+    for (; j < sorted.length && Math.floor(sorted[j] / 256) === m; j++) same += counts[sorted[j] % 256];
+    if (below + same >= k) return m === 0 ? { bits: 0, take: 0, ties: 0 } : { bits: m, take: k - below, ties: same };
+    below += same;
+  }
+  throw new Error('tfjs-prune internal error: rank beyond the code histogram');
 }
 
 /** Zeros of a quantized tensor, counted in its codes (null for float32 storage). */

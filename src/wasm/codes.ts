@@ -98,6 +98,22 @@ function decodeAll(codes: Uint8Array | Uint16Array, lut: Uint32Array): Uint32Arr
   return out;
 }
 
+/** Counts per code of 8-bit codes (256 bins). */
+export function codeHistogram8(fname: string, bytes: Uint8Array): Uint32Array {
+  const rt = runtime(fname);
+  const hist = rt.heap.alloc(1024 * 4);
+  try {
+    rt.heap.u32.fill(0, hist >>> 2, (hist >>> 2) + 1024);
+    chunks(rt, bytes, null, 1, (ptr, n) => rt.ex.histCodes8(ptr, n, hist));
+    const h = rt.heap.u32.subarray(hist >>> 2, (hist >>> 2) + 1024);
+    const out = new Uint32Array(256);
+    for (let c = 0; c < 256; c++) out[c] = h[c] + h[256 + c] + h[512 + c] + h[768 + c];
+    return out;
+  } finally {
+    rt.heap.release(hist);
+  }
+}
+
 /**
  * The pruned set for the rewrite kernel: until `take` ties are pruned, range 1 (the ties'
  * magnitude and below), then range 2 (below it); `z` the zero code written, `zero` the range

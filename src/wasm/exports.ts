@@ -21,6 +21,7 @@ export interface KernelExports {
   countBracket(ptr: number, n: number, lo: number, hi: number, outPtr: number, count: number, cap: number, resPtr: number): number;
   nmMask(ptr: number, n: number, rowLength: number, keep: number, m: number, maskPtr: number): number;
   columnNormsAdd(ptr: number, rows: number, cols: number, p: number, accPtr: number): void;
+  histCodes8(ptr: number, n: number, histPtr: number): void;
   bracketCodes(
     ptr: number, n: number, width: number, mask: number,
     bLo: number, bSpan: number, gLo: number, gSpan: number, zLo: number, zSpan: number, nLo: number, nSpan: number,
@@ -33,6 +34,6 @@ export interface KernelExports {
 export const KERNEL_EXPORT_NAMES: readonly (keyof KernelExports)[] = [
   'memory', 'heapBase', 'isSimd', 'remainingNeed', 'pruneAbove', 'pruneSelect', 'maskAbove',
   'maskSelect', 'applyMask', 'countZeros', 'countNaN', 'firstNaN', 'histogramAll',
-  'histogramPrefix', 'gatherPrefix', 'countBracket', 'nmMask', 'columnNormsAdd', 'bracketCodes',
+  'histogramPrefix', 'gatherPrefix', 'countBracket', 'nmMask', 'columnNormsAdd', 'histCodes8', 'bracketCodes',
   'pruneCodes8', 'pruneCodes16',
 ];

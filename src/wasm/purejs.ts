@@ -127,6 +127,11 @@ export function jsKernels(memory: LinearMemory) {
       v.refresh();
       columnNormsAdd(v.f32, ptr >>> 2, rows, cols, p, accPtr >>> 2);
     },
+    histCodes8(ptr: number, n: number, histPtr: number): void {
+      v.refresh();
+      // (The Wasm builds spread counts over 4 copies that the caller sums: copy 0 alone is the same.)
+      for (let i = 0, h = histPtr >>> 2; i < n; i++) v.i32[h + v.u8[ptr + i]]++;
+    },
     bracketCodes(
       ptr: number, n: number, width: number, mask: number,
       bLo: number, bSpan: number, gLo: number, gSpan: number, zLo: number, zSpan: number, nLo: number, nSpan: number,
