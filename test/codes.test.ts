@@ -177,6 +177,8 @@ describe.each(BUILD_CONFIGS)('code kernels, $build build, chunkLength $chunkLeng
       // Small pools: no sample, the bracket is everything.
       [{ codes: u8Codes(1000, 1), table: U8() }],
       [{ codes: f16Codes(3001, 2), table: F16() }, f32(17, 3), { codes: u8Codes(5, 4), table: U8(0.003, -0.3 * (1 + 1e-9)) }],
+      // float16 subnormals, ±0, ±Infinity and the largest finite halves (every key converted).
+      [{ codes: Uint16Array.from({ length: 2999 }, (_, i) => [i % 1024, 0x8000 | (i % 977), 0x7c00, 0xfc00, 0x7bff, 0x0400 + i][i % 6]), table: F16() }],
       // Large ones: a sample brackets the k-th.
       [{ codes: f16Codes(150_001, 5), table: F16() }],
       [f32(70_001, 6), { codes: f16Codes(40_003, 7, 0.03), table: F16() }, { codes: u8Codes(65_539, 8), table: U8(0.0015, -0.15) }, { codes: new Uint8Array(0), table: U8() }, { codes: u16Codes(33_333, 9), table: U16(1 / 65536, -0.5) }],

@@ -53,9 +53,13 @@ const NONE: KeyRange = { lo: 0, span: -1 };
  */
 class MonotoneTable implements CodeTable {
   readonly zero: KeyRange;
+  #lut: Uint32Array | null = null;
 
   constructor(
-    readonly lut: Uint32Array,
+    /** Magnitude bits of a key. */
+    private readonly magnitude: (key: number) => number,
+    /** The table of every code's magnitude bits, built when first asked for. */
+    private readonly build: () => Uint32Array,
     readonly mask: number,
     private readonly bottom: number,
     private readonly last: number,
@@ -64,6 +68,10 @@ class MonotoneTable implements CodeTable {
     readonly nan: KeyRange,
   ) {
     this.zero = this.atMost(0);
+  }
+
+  get lut(): Uint32Array {
+    return (this.#lut ??= this.build());
   }
 
   below(bits: number): KeyRange {
@@ -76,14 +84,14 @@ class MonotoneTable implements CodeTable {
 
   /** The keys around `bottom` whose magnitude satisfies `ok` (true near the bottom, false far). */
   private range(ok: (m: number) => boolean): KeyRange {
-    const lut = this.lut;
-    if (!ok(lut[this.bottom])) return NONE;
+    const mag = this.magnitude;
+    if (!ok(mag(this.bottom))) return NONE;
     // First key of [0, bottom] that is ok, and last of [bottom, last].
     let lo = 0;
     let hi = this.bottom;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (ok(lut[mid])) hi = mid;
+      if (ok(mag(mid))) hi = mid;
       else lo = mid + 1;
     }
     const from = lo;
@@ -91,7 +99,7 @@ class MonotoneTable implements CodeTable {
     hi = this.last;
     while (lo < hi) {
       const mid = (lo + hi + 1) >>> 1;
-      if (ok(lut[mid])) lo = mid;
+      if (ok(mag(mid))) lo = mid;
       else hi = mid - 1;
     }
     return { lo: from, span: lo - from };
@@ -103,26 +111,44 @@ function float16Table(): CodeTable {
   decodeFloat16(Uint16Array.from({ length: 65536 }, (_, i) => i), values);
   const lut = new Uint32Array(values.buffer);
   for (let i = 0; i < lut.length; i++) lut[i] &= 0x7fffffff;
-  return new MonotoneTable(lut, 0x7fff, 0, 0x7c00, 0, 0, { lo: 0x7c01, span: 0x7fff - 0x7c01 });
+  return new MonotoneTable((key) => lut[key], () => lut, 0x7fff, 0, 0x7c00, 0, 0, { lo: 0x7c01, span: 0x7fff - 0x7c01 });
 }
 
+const F32 = new Float32Array(1);
+const U32 = new Uint32Array(F32.buffer);
+
+/**
+ * An affine code table, q * scale + min as tfjs computes it (float64, stored to float32); its
+ * 256 or 65536 magnitudes are tabulated only when asked for (bisection computes the few it needs).
+ */
 function affineTable(quant: 'uint8' | 'uint16', scale: number, min: number): CodeTable {
   const n = quant === 'uint8' ? 256 : 65536;
-  const values = new Float32Array(n);
-  const all = quant === 'uint8' ? ALL_U8 : (ALL_U16 ??= Uint16Array.from({ length: 65536 }, (_, i) => i));
-  dequantizeAffine(all, scale, min, values);
+  const value = (c: number) => {
+    F32[0] = c * scale + min;
+    return F32[0];
+  };
   // The code nearest 0: the first whose value is >= 0, or the one before it.
   let lo = 0;
   let hi = n - 1;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (values[mid] >= 0) hi = mid;
+    if (value(mid) >= 0) hi = mid;
     else lo = mid + 1;
   }
-  const bottom = lo > 0 && Math.abs(values[lo - 1]) < Math.abs(values[lo]) ? lo - 1 : lo;
-  const lut = new Uint32Array(values.buffer);
-  for (let i = 0; i < n; i++) lut[i] &= 0x7fffffff;
-  return new MonotoneTable(lut, n - 1, bottom, n - 1, scale, min, NONE);
+  const bottom = lo > 0 && Math.abs(value(lo - 1)) < Math.abs(value(lo)) ? lo - 1 : lo;
+  const magnitude = (c: number) => {
+    F32[0] = c * scale + min;
+    return U32[0] & 0x7fffffff;
+  };
+  const build = () => {
+    const values = new Float32Array(n);
+    const all = quant === 'uint8' ? ALL_U8 : (ALL_U16 ??= Uint16Array.from({ length: 65536 }, (_, i) => i));
+    dequantizeAffine(all, scale, min, values);
+    const lut = new Uint32Array(values.buffer);
+    for (let i = 0; i < n; i++) lut[i] &= 0x7fffffff;
+    return lut;
+  };
+  return new MonotoneTable(magnitude, build, n - 1, bottom, n - 1, scale, min, NONE);
 }
 
 /**

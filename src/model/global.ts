@@ -8,7 +8,7 @@
 // ranges compared in the pass; only the codes inside the bracket are decoded).
 //
 // Each tensor then prunes its own exact share with the core kernels (docs/model.md).
-import { selectAcrossArrays, type CodedInput } from '../kernels/index.js';
+import { codeHistogram8, selectAcrossArrays, type CodedInput } from '../kernels/index.js';
 
 /** Pool tensor `i`: float32 values (a view or a decoded copy; not modified) or its codes. */
 export type ReadTensor = (i: number) => Float32Array | CodedInput;
@@ -35,6 +35,7 @@ const bitsOf = (f: Float32Array) => new Uint32Array(f.buffer, f.byteOffset, f.le
 
 export function globalSelect(sizes: readonly number[], read: ReadTensor, k: number, onNaN: NaNReporter, fname = 'globalSelect'): GlobalPlan {
   const xs = sizes.map((_, t) => read(t));
+  if (k > 0 && xs.every((x) => !(x instanceof Float32Array) && x.codes instanceof Uint8Array)) return select8(fname, xs as CodedInput[], k);
   if (k > 0) {
     const r = selectAcrossArrays(fname, xs, k);
     if ('nanPart' in r) {
@@ -50,6 +51,50 @@ export function globalSelect(sizes: readonly number[], read: ReadTensor, k: numb
     if (nan.count > 0) onNaN(t, nan.count, nan.first);
   });
   return ZERO_PLAN;
+}
+
+/**
+ * A pool of 8-bit codes only (uint8 manifests): each tensor's 256 code counts (one histogram pass),
+ * then the k-th over the pool's distinct magnitudes (a few thousand at most), and each tensor's
+ * share read off its counts. No sample, no gather: for uint8 codes, whose 256 magnitudes a tensor
+ * holds in large groups, that is less work than the bracket.
+ */
+function select8(fname: string, xs: readonly CodedInput[], k: number): GlobalPlan {
+  const hists = xs.map((x) => codeHistogram8(fname, x.codes as Uint8Array));
+  const total = new Map<number, number>();
+  xs.forEach((x, t) => {
+    const h = hists[t];
+    const lut = x.table.lut;
+    for (let c = 0; c < 256; c++) if (h[c] !== 0) total.set(lut[c], (total.get(lut[c]) ?? 0) + h[c]);
+  });
+  let below = 0;
+  let bits = 0;
+  for (const m of Float64Array.from(total.keys()).sort()) {
+    below += total.get(m) as number;
+    if (below >= k) {
+      bits = m;
+      break;
+    }
+  }
+  const lt: number[] = [];
+  const eq: number[] = [];
+  const zeros: number[] = [];
+  xs.forEach((x, t) => {
+    const h = hists[t];
+    const lut = x.table.lut;
+    let l = 0;
+    let e = 0;
+    let z = 0;
+    for (let c = 0; c < 256; c++) {
+      if (lut[c] < bits) l += h[c];
+      else if (lut[c] === bits) e += h[c];
+      if (lut[c] === 0) z += h[c];
+    }
+    lt.push(l);
+    eq.push(e);
+    zeros.push(z);
+  });
+  return finish(k, bits, lt, eq, zeros);
 }
 
 function findNaNCodes(x: CodedInput): { count: number; first: number } {

@@ -48,6 +48,12 @@ export interface CodeSource {
   readonly table: CodeTable;
   /** One bracket pass over the codes (bracketCodes, chunk by chunk); returns the new count. */
   bracket(lo: number, hi: number, outPtr: number, count: number, cap: number, resPtr: number): number;
+  /**
+   * The magnitude bits of codes [from, to) for each pair of `pieces`, appended at outPtr from
+   * element `count` on (the kernel decodes them: no table lookups in JS); NaN codes are left out
+   * and counted in res. Returns the new count.
+   */
+  sample(pieces: readonly number[], outPtr: number, count: number, resPtr: number): number;
   /** The codes' magnitude bits, decoded into the window piece by piece (the radix fallback). */
   readonly decoded: SelectSource;
 }
@@ -69,6 +75,30 @@ export function codeSource(rt: Runtime, input: CodedInput): CodeSource {
       chunks(rt, bytes, null, width, (ptr, n) => {
         count = ex.bracketCodes(ptr, n, width, table.mask, b.lo, b.span, g.lo, g.span, z.lo, z.span, nan.lo, nan.span, table.scale, table.offset, outPtr, count, cap, resPtr) >>> 0;
       });
+      return count;
+    },
+    sample(pieces, outPtr, count, resPtr) {
+      // Every non-NaN code is inside a bracket [0, +Infinity] with nothing below it.
+      const all = table.atMost(0x7f800000);
+      const nan = table.nan;
+      const room = rt.chunkLength * 4;
+      let used = 0;
+      const flush = () => {
+        if (used === 0) return;
+        count = ex.bracketCodes(rt.chunkPtr, used / width, width, table.mask, 0, -1, all.lo, all.span, 0, -1, nan.lo, nan.span, table.scale, table.offset, outPtr, count, count + used, resPtr) >>> 0;
+        used = 0;
+      };
+      releaseWindow(rt);
+      for (let p = 0; p < pieces.length; p += 2) {
+        for (let from = pieces[p] * width, to = pieces[p + 1] * width; from < to; ) {
+          if (used === room) flush();
+          const len = Math.min(to - from, room - used);
+          rt.heap.u8.set(bytes.subarray(from, from + len), rt.chunkPtr + used);
+          used += len;
+          from += len;
+        }
+      }
+      flush();
       return count;
     },
     decoded: {

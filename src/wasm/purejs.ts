@@ -353,9 +353,9 @@ function columnNormsAdd(f: Float32Array, p: number, rows: number, cols: number, 
   }
 }
 
-/** lo <= k <= lo + span; none when span < 0 (the code kernels' key ranges). */
+/** lo <= k <= lo + span, none when span < 0 (the code kernels' key ranges; k - lo wraps to a large u32 below lo). */
 function inRange(k: number, lo: number, span: number): boolean {
-  return span >= 0 && k - lo >= 0 && k - lo <= span;
+  return (k - lo) >>> 0 <= span;
 }
 
 /** bracketCodes: a bracket pass over 8- or 16-bit codes. */
@@ -382,30 +382,18 @@ function bracketCodes(
   a[r] += below;
   a[r + 1] += nans;
   a[r + 2] += zeros;
-  const half = mask === 0x7fff;
+  // The gathered keys to magnitude bits: a float16 key as its float32 pattern (a subnormal is
+  // key * 2^-24, exact), an affine one as |f32(key * scale + offset)|.
   for (let j = o + from, end = o + Math.min(count, cap); j < end; j++) {
     const key = a[j];
-    if (half) a[j] = halfMagnitude(key);
-    else {
-      f[j] = key * scale + offset;
+    const e = key >>> 10;
+    if (mask !== 0x7fff || e === 0) {
+      f[j] = mask !== 0x7fff ? key * scale + offset : key * 5.9604644775390625e-8;
       a[j] &= 0x7fffffff;
-    }
+    } else a[j] = e === 31 ? 0x7f800000 | ((key & 0x3ff) << 13) : (key + (112 << 10)) << 13;
   }
   return count;
 }
-
-/** A float16 key (code & 0x7fff) as the bit pattern of its float32 value. */
-function halfMagnitude(key: number): number {
-  const e = key >>> 10;
-  if (e === 0) {
-    halfF32[0] = key * 5.9604644775390625e-8; // key * 2^-24, exact
-    return halfU32[0];
-  }
-  if (e === 31) return 0x7f800000 | ((key & 0x3ff) << 13);
-  return (key + (112 << 10)) << 13;
-}
-const halfF32 = new Float32Array(1);
-const halfU32 = new Int32Array(halfF32.buffer);
 
 /** pruneCodes8 (mask 0xff) and pruneCodes16: the code range rewrite, in place, with res [before, after]. */
 function pruneCodes(

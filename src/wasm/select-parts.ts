@@ -101,13 +101,18 @@ const ACROSS_RUN = 64;
 function sampleBracket(ex: SelectExports, mem: SelectMemory, parts: readonly Part[], n: number, k: number): { lo: number; hi: number; cap: number } | undefined {
   const { run, s, loRank, hiRank } = bracketPlan(n, k, ACROSS_RUNS, ACROSS_RUN);
   if (s === 0) return { lo: 0, hi: INF, cap: Math.min(MAX_GATHER, n) };
-  const scratch = mem.malloc(HIST_WORDS * 4 + s * 4);
+  // (+4: the code kernel's vector stores may reach 4 elements past the last.)
+  const scratch = mem.malloc(HIST_WORDS * 4 + RES_BYTES + (s + 4) * 4);
   try {
-    const area = scratch + HIST_WORDS * 4;
+    const res = scratch + HIST_WORDS * 4;
+    const area = res + RES_BYTES;
     const sample = new Uint32Array(mem.memory.buffer, area, s);
-    // Runs at global positions, read across part boundaries, a piece of one part at a time. (Float
-    // bits read after malloc, which may have grown the memory.)
+    // Runs at global positions, read across part boundaries, a piece of one part at a time: float
+    // bits copied as they are (every kernel that reads the sample clears the sign bit), codes
+    // collected per part and decoded by the kernel. (Float bits read after malloc, which may have
+    // grown the memory.) The sample's order does not matter.
     const bits = parts.map((q) => (isCoded(q) ? null : q.bits));
+    const pieces = new Map<number, number[]>();
     let part = 0;
     let base = 0; // global index of parts[part][0]
     let o = 0;
@@ -116,22 +121,29 @@ function sampleBracket(ex: SelectExports, mem: SelectMemory, parts: readonly Par
       for (let i = start; i < end; ) {
         while (i >= base + parts[part].n) base += parts[part++].n;
         const stop = Math.min(end, base + parts[part].n);
-        const q = parts[part];
         const b = bits[part];
-        if (b !== null) for (; i < stop; i++) sample[o++] = b[i - base] & ABS;
-        else {
-          const { codes, table } = q as CodeSource;
-          const lut = table.lut;
-          for (; i < stop; i++) sample[o++] = lut[codes[i - base]];
+        if (b !== null) {
+          sample.set(b.subarray(i - base, stop - base), o);
+          o += stop - i;
+        } else {
+          let list = pieces.get(part);
+          if (list === undefined) pieces.set(part, (list = []));
+          list.push(i - base, stop - base);
         }
+        i = stop;
       }
     }
+    new Uint32Array(mem.memory.buffer, res, 3).fill(0);
+    new Uint8Array(mem.memory.buffer, res + 16, 256).set(COMPACT_TABLE);
+    pieces.forEach((list, q) => (o = (parts[q] as CodeSource).sample(list, area, o, res)));
+    if (new Uint32Array(mem.memory.buffer, res, 2)[1] > 0) return undefined; // NaN in the sample: the radix path finds its part
     // (`finish` reorders nothing: the sample is still there to count.)
     const lo = loRank < 1 ? 0 : finish(ex, mem, scratch, area, s, loRank).bits;
     const hi = hiRank > s ? INF : finish(ex, mem, scratch, area, s, hiRank).bits;
     if (hi > INF) return undefined;
-    let inside = 0;
-    for (let j = 0; j < s; j++) if (sample[j] >= lo && sample[j] <= hi) inside++;
+    // How many of the sample lie in [lo, hi]: the bracket kernel's count, with no room to gather
+    // (its stray stores land in the histogram area).
+    const inside = ex.countBracket(area, s, lo, hi, scratch, 0, 0, res) >>> 0;
     return { lo, hi, cap: Math.min(MAX_GATHER, n, Math.ceil(((n * inside) / s) * 1.5) + 4096) };
   } finally {
     mem.free(scratch);
