@@ -342,3 +342,41 @@ describe.each(BUILD_CONFIGS)('select across arrays, $build build, chunkLength $c
     }
   });
 });
+
+describe('a pool of uint8 tensors only (global scope reads the k-th off their code counts), every build', () => {
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+  });
+
+  const u8t = (name: string, n: number, seed: number, scale: number, min: number) => ({
+    name,
+    shape: [n / 10, 10],
+    bytes: Uint8Array.from(randn(n, seed, 1), (v) => Math.max(0, Math.min(255, Math.round(-min / scale + v * 12)))),
+    quantization: { dtype: 'uint8' as const, scale, min },
+  });
+  // Different scales (magnitudes interleave across tensors), one min a hair off the grid, ties.
+  const tensors = () => [u8t('a/kernel', 3000, 1, 0.01, -1.28), u8t('b/kernel', 20_000, 2, 0.004, -0.512 * (1 + 1e-9)), u8t('c/kernel', 7000, 3, 0.02, -2)];
+
+  it('prunes exactly the reference set on the values stock tfjs decodes', async () => {
+    const before = stockDecode(makeArtifacts(tensors()));
+    const names = ['a/kernel', 'b/kernel', 'c/kernel'];
+    for (const build of ['simd', 'scalar', 'js'] as const) {
+      await initBuild(build);
+      for (const s of [0.3, 0.9]) {
+        const { artifacts } = await pruneArtifacts(makeArtifacts(tensors()), { sparsity: s, scope: 'global' }, { gzip: false });
+        const after = stockDecode(artifacts);
+        // Reference: every weight ranked by |decoded value|, then tensor, then index.
+        const all: { m: number; t: number; i: number }[] = [];
+        names.forEach((name, t) => (before[name] as Float32Array).forEach((v, i) => all.push({ m: Math.abs(v), t, i })));
+        all.sort((x, y) => x.m - y.m || x.t - y.t || x.i - y.i);
+        const k = Math.round(s * all.length);
+        const expected = new Set(all.slice(0, k).map((e) => `${e.t}:${e.i}`));
+        for (const e of all) if (e.m === 0) expected.add(`${e.t}:${e.i}`);
+        const got = new Set<string>();
+        names.forEach((name, t) => (after[name] as Float32Array).forEach((v, i) => v === 0 && got.add(`${t}:${i}`)));
+        expect(got.size, `${build} s=${s}`).toBe(expected.size);
+        expect([...expected].filter((x) => !got.has(x)).slice(0, 3), `${build} s=${s}`).toEqual([]);
+      }
+    }
+  });
+});
