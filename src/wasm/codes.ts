@@ -44,8 +44,6 @@ export interface CodedInput {
 /** A coded part as the select passes see it (src/wasm/select-parts.ts). */
 export interface CodeSource {
   readonly n: number;
-  readonly codes: Uint8Array | Uint16Array;
-  readonly table: CodeTable;
   /** One bracket pass over the codes (bracketCodes, chunk by chunk); returns the new count. */
   bracket(lo: number, hi: number, outPtr: number, count: number, cap: number, resPtr: number): number;
   /**
@@ -65,8 +63,6 @@ export function codeSource(rt: Runtime, input: CodedInput): CodeSource {
   const ex = rt.ex;
   return {
     n: codes.length,
-    codes,
-    table,
     bracket(lo, hi, outPtr, count, cap, resPtr) {
       const b = table.below(lo);
       const g = table.atMost(hi);

@@ -10,7 +10,7 @@ import { ABS, bracketPlan, COMPACT_TABLE, finish, HIST_WORDS, INF, MAX_GATHER, r
 /** A part of a select across arrays: float32 weights, or a quantized tensor's codes. */
 export type Part = SelectSource | CodeSource;
 
-const isCoded = (p: Part): p is CodeSource => 'table' in p;
+const isCoded = (p: Part): p is CodeSource => 'bracket' in p;
 
 /** Where the k-th smallest magnitude of several arrays lies, as each array's share of it. */
 export interface PartsSelection {
