@@ -518,167 +518,112 @@ export function bracketCodes(
   return count;
 }
 
-// Code rewrite in place: a code is pruned (set to `z`) when its key is in range 1 (lo1, span1)
-// while fewer than `take` ties are taken — a tie being a code in range 1 but not in range 2 —
-// and in range 2 (lo2, span2) after that, lowest index first; take 0: range 2 from the start.
-// Also counts, into res [before u32][after u32], the codes in the zero range (zLo, zSpan) as
-// they were and those with the zero code's key as written. Returns the ties taken (a split may
-// continue in the next chunk with the rest of `take`).
-export function pruneCodes8(ptr: usize, n: u32, lo1: u32, span1: i32, lo2: u32, span2: i32, z: u32, take: u32, zLo: u32, zSpan: i32, resPtr: usize): u32 {
+// Code rewrite in place, for a pruned set that is a range of keys, key = (code & mask) - lo
+// (wrapping at the code width; mask 0x7fff makes a float16's -x and +x one key): a code is pruned
+// (set to `z`) when its key <= span. Until `take` ties are taken the range is (lo1, span1); a code
+// inside it but outside (lo2, span2) is a tie, and once `take` of them are pruned (lowest index
+// first) the range is (lo2, span2), empty when span2 < 0. take 0: (lo2, span2) from the start.
+// Returns the ties taken (a split may continue in the next chunk with the rest of `take`).
+export function pruneCodes8(ptr: usize, n: u32, lo1: u32, span1: u32, lo2: u32, span2: i32, z: u32, take: u32): u32 {
   let i: u32 = 0;
   let taken: u32 = 0;
-  let before: u32 = 0;
-  let after: u32 = 0;
-  if (ASC_FEATURE_SIMD) {
+  if (ASC_FEATURE_SIMD && take > 0) {
     const l1 = i8x16.splat(<i8>lo1);
     const s1 = i8x16.splat(<i8>span1);
-    const h1 = i8x16.splat(span1 < 0 ? 0 : -1);
     const l2 = i8x16.splat(<i8>lo2);
     const s2 = i8x16.splat(<i8>span2);
-    const h2 = i8x16.splat(span2 < 0 ? 0 : -1);
-    const zl = i8x16.splat(<i8>zLo);
-    const zs = i8x16.splat(<i8>zSpan);
-    const zh = i8x16.splat(zSpan < 0 ? 0 : -1);
     const zv = i8x16.splat(<i8>z);
+    const has2 = i8x16.splat(span2 < 0 ? 0 : -1);
     for (; i + 16 <= n && taken < take; i += 16) {
       const p = ptr + <usize>i;
       const c = v128.load(p);
-      const m1 = v128.and(i8x16.le_u(i8x16.sub(c, l1), s1), h1);
-      const m2 = v128.and(i8x16.le_u(i8x16.sub(c, l2), s2), h2);
+      const m1 = i8x16.le_u(i8x16.sub(c, l1), s1);
+      const m2 = v128.and(i8x16.le_u(i8x16.sub(c, l2), s2), has2);
       const ties = popcnt(<u32>i8x16.bitmask(v128.andnot(m1, m2)));
       if (taken + ties > take) break;
-      const out = v128.bitselect(zv, c, m1);
-      v128.store(p, out);
+      v128.store(p, v128.bitselect(zv, c, m1));
       taken += ties;
-      before += popcnt(<u32>i8x16.bitmask(v128.and(i8x16.le_u(i8x16.sub(c, zl), zs), zh)));
-      after += popcnt(<u32>i8x16.bitmask(i8x16.eq(out, zv)));
     }
-    // The vector where the ties run out, one code at a time.
-    for (; i < n && taken < take; i++) {
-      const f = rewriteOne<u8>(ptr + <usize>i, 0xff, lo1, span1, lo2, span2, z, true, zLo, zSpan);
-      taken += f & 1;
-      before += (f >> 1) & 1;
-      after += f >> 2;
+  }
+  for (; i < n && taken < take; i++) {
+    const p = ptr + <usize>i;
+    const c = <u32>load<u8>(p);
+    if (((c - lo1) & 0xff) <= span1) {
+      taken += <u32>(((c - lo2) & 0xff) > <u32>span2 || span2 < 0);
+      store<u8>(p, <u8>z);
     }
-    let accB = i32x4.splat(0);
-    let accA = i32x4.splat(0);
-    while (i + 16 <= n) {
-      // At most 255 vectors: a u8 lane count cannot wrap.
-      const end = i + min((n - i) & ~15, 16 * 255);
-      let b8 = i8x16.splat(0);
-      let a8 = i8x16.splat(0);
-      for (; i < end; i += 16) {
-        const p = ptr + <usize>i;
-        const c = v128.load(p);
-        const out = v128.bitselect(zv, c, v128.and(i8x16.le_u(i8x16.sub(c, l2), s2), h2));
-        v128.store(p, out);
-        b8 = i8x16.sub(b8, v128.and(i8x16.le_u(i8x16.sub(c, zl), zs), zh));
-        a8 = i8x16.sub(a8, i8x16.eq(out, zv));
-      }
-      accB = i32x4.add(accB, i32x4.extadd_pairwise_i16x8_u(i16x8.extadd_pairwise_i8x16_u(b8)));
-      accA = i32x4.add(accA, i32x4.extadd_pairwise_i16x8_u(i16x8.extadd_pairwise_i8x16_u(a8)));
+  }
+  if (span2 < 0) return taken;
+  if (ASC_FEATURE_SIMD) {
+    const l2 = i8x16.splat(<i8>lo2);
+    const s2 = i8x16.splat(<i8>span2);
+    const zv = i8x16.splat(<i8>z);
+    for (; i + 32 <= n; i += 32) {
+      const p = ptr + <usize>i;
+      const c0 = v128.load(p);
+      const c1 = v128.load(p, 16);
+      v128.store(p, v128.bitselect(zv, c0, i8x16.le_u(i8x16.sub(c0, l2), s2)));
+      v128.store(p, v128.bitselect(zv, c1, i8x16.le_u(i8x16.sub(c1, l2), s2)), 16);
     }
-    before += sumLanes(accB);
-    after += sumLanes(accA);
   }
   for (; i < n; i++) {
-    const f = rewriteOne<u8>(ptr + <usize>i, 0xff, lo1, span1, lo2, span2, z, taken < take, zLo, zSpan);
-    taken += f & 1;
-    before += (f >> 1) & 1;
-    after += f >> 2;
+    const p = ptr + <usize>i;
+    const c = <u32>load<u8>(p);
+    if (((c - lo2) & 0xff) <= <u32>span2) store<u8>(p, <u8>z);
   }
-  addResults(resPtr, before, after, 0);
   return taken;
 }
 
-// pruneCodes8 for 16-bit codes, keys (code & mask); `after` counts codes whose key is z's.
-export function pruneCodes16(ptr: usize, n: u32, mask: u32, lo1: u32, span1: i32, lo2: u32, span2: i32, z: u32, take: u32, zLo: u32, zSpan: i32, resPtr: usize): u32 {
+export function pruneCodes16(ptr: usize, n: u32, mask: u32, lo1: u32, span1: u32, lo2: u32, span2: i32, z: u32, take: u32): u32 {
   let i: u32 = 0;
   let taken: u32 = 0;
-  let before: u32 = 0;
-  let after: u32 = 0;
-  if (ASC_FEATURE_SIMD) {
+  if (ASC_FEATURE_SIMD && take > 0) {
     const mv = i16x8.splat(<i16>mask);
     const l1 = i16x8.splat(<i16>lo1);
     const s1 = i16x8.splat(<i16>span1);
-    const h1 = i16x8.splat(span1 < 0 ? 0 : -1);
     const l2 = i16x8.splat(<i16>lo2);
     const s2 = i16x8.splat(<i16>span2);
-    const h2 = i16x8.splat(span2 < 0 ? 0 : -1);
-    const zl = i16x8.splat(<i16>zLo);
-    const zs = i16x8.splat(<i16>zSpan);
-    const zh = i16x8.splat(zSpan < 0 ? 0 : -1);
     const zv = i16x8.splat(<i16>z);
-    const zk = i16x8.splat(<i16>(z & mask));
+    const has2 = i16x8.splat(span2 < 0 ? 0 : -1);
     for (; i + 8 <= n && taken < take; i += 8) {
       const p = ptr + (<usize>i << 1);
       const c = v128.load(p);
       const k = v128.and(c, mv);
-      const m1 = v128.and(i16x8.le_u(i16x8.sub(k, l1), s1), h1);
-      const m2 = v128.and(i16x8.le_u(i16x8.sub(k, l2), s2), h2);
+      const m1 = i16x8.le_u(i16x8.sub(k, l1), s1);
+      const m2 = v128.and(i16x8.le_u(i16x8.sub(k, l2), s2), has2);
       const ties = popcnt(<u32>i16x8.bitmask(v128.andnot(m1, m2)));
       if (taken + ties > take) break;
-      const out = v128.bitselect(zv, c, m1);
-      v128.store(p, out);
+      v128.store(p, v128.bitselect(zv, c, m1));
       taken += ties;
-      before += popcnt(<u32>i16x8.bitmask(v128.and(i16x8.le_u(i16x8.sub(k, zl), zs), zh)));
-      after += popcnt(<u32>i16x8.bitmask(i16x8.eq(v128.and(out, mv), zk)));
     }
-    for (; i < n && taken < take; i++) {
-      const f = rewriteOne<u16>(ptr + (<usize>i << 1), mask, lo1, span1, lo2, span2, z, true, zLo, zSpan);
-      taken += f & 1;
-      before += (f >> 1) & 1;
-      after += f >> 2;
+  }
+  for (; i < n && taken < take; i++) {
+    const p = ptr + (<usize>i << 1);
+    const k = <u32>load<u16>(p) & mask;
+    if (((k - lo1) & 0xffff) <= span1) {
+      taken += <u32>(((k - lo2) & 0xffff) > <u32>span2 || span2 < 0);
+      store<u16>(p, <u16>z);
     }
-    let accB = i32x4.splat(0);
-    let accA = i32x4.splat(0);
-    while (i + 8 <= n) {
-      // At most 4096 vectors: a u16 lane count cannot wrap.
-      const end = i + min((n - i) & ~7, 8 << 12);
-      let b16 = i16x8.splat(0);
-      let a16 = i16x8.splat(0);
-      for (; i < end; i += 8) {
-        const p = ptr + (<usize>i << 1);
-        const c = v128.load(p);
-        const k = v128.and(c, mv);
-        const out = v128.bitselect(zv, c, v128.and(i16x8.le_u(i16x8.sub(k, l2), s2), h2));
-        v128.store(p, out);
-        b16 = i16x8.sub(b16, v128.and(i16x8.le_u(i16x8.sub(k, zl), zs), zh));
-        a16 = i16x8.sub(a16, i16x8.eq(v128.and(out, mv), zk));
-      }
-      accB = i32x4.add(accB, i32x4.extadd_pairwise_i16x8_u(b16));
-      accA = i32x4.add(accA, i32x4.extadd_pairwise_i16x8_u(a16));
+  }
+  if (span2 < 0) return taken;
+  if (ASC_FEATURE_SIMD) {
+    const mv = i16x8.splat(<i16>mask);
+    const l2 = i16x8.splat(<i16>lo2);
+    const s2 = i16x8.splat(<i16>span2);
+    const zv = i16x8.splat(<i16>z);
+    for (; i + 16 <= n; i += 16) {
+      const p = ptr + (<usize>i << 1);
+      const c0 = v128.load(p);
+      const c1 = v128.load(p, 16);
+      v128.store(p, v128.bitselect(zv, c0, i16x8.le_u(i16x8.sub(v128.and(c0, mv), l2), s2)));
+      v128.store(p, v128.bitselect(zv, c1, i16x8.le_u(i16x8.sub(v128.and(c1, mv), l2), s2)), 16);
     }
-    before += sumLanes(accB);
-    after += sumLanes(accA);
   }
   for (; i < n; i++) {
-    const f = rewriteOne<u16>(ptr + (<usize>i << 1), mask, lo1, span1, lo2, span2, z, taken < take, zLo, zSpan);
-    taken += f & 1;
-    before += (f >> 1) & 1;
-    after += f >> 2;
+    const p = ptr + (<usize>i << 1);
+    if ((((<u32>load<u16>(p) & mask) - lo2) & 0xffff) <= <u32>span2) store<u16>(p, <u16>z);
   }
-  addResults(resPtr, before, after, 0);
   return taken;
-}
-
-// One code of a rewrite, scalar: written back, and its counts returned as bits: 1 a tie taken,
-// 2 in the zero range as it was, 4 the zero code's key as written.
-// @ts-ignore: decorator
-@inline function rewriteOne<T>(p: usize, mask: u32, lo1: u32, span1: i32, lo2: u32, span2: i32, z: u32, tiesLeft: bool, zLo: u32, zSpan: i32): u32 {
-  const c = <u32>load<T>(p);
-  const k = c & mask;
-  const in2 = inRange(k, lo2, span2);
-  let out = c;
-  let tie: u32 = 0;
-  if (tiesLeft) {
-    if (inRange(k, lo1, span1)) {
-      tie = <u32>!in2;
-      out = z;
-    }
-  } else if (in2) out = z;
-  store<T>(p, <T>out);
-  return tie | (<u32>inRange(k, zLo, zSpan) << 1) | (<u32>((out & mask) == (z & mask)) << 2);
 }
 
 // lo <= k <= lo + span (k - lo wraps to a large u32 below lo); none when span < 0.

@@ -1,7 +1,7 @@
 // The quantized-code kernels against brute-force references, for the SIMD, scalar and pure-JS
 // builds, with the default window and a tiny one (chunks then split ties): the in-place rewrite
-// of a range of codes to the zero code (ties to the lowest index, zeros counted before and
-// after), the 8-bit code histogram, and the select across arrays with quantized parts (float16, uint8 and uint16 codes
+// of a range of codes to the zero code (ties to the lowest index), counting codes in a range,
+// the 8-bit code histogram, and the select across arrays with quantized parts (float16, uint8 and uint16 codes
 // ranked by dequantized magnitude beside float32 arrays: the k-th, each part's share below and at
 // it, its zeros, NaN), through the bracketed path and through the radix fallback that a
 // misleading sample forces. Then pruneArtifacts on quantized manifests the same in every build,
@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUILD_CONFIGS, initBuild } from './support/builds.js';
 import { init } from '../src/index.js';
-import { codeHistogram8, pruneCodeRanges, selectAcrossArrays, type CodedInput, type CodeRanges, type CodeTable, type KeyRange } from '../src/kernels/index.js';
+import { codeHistogram8, countCodes, pruneCodeRanges, selectAcrossArrays, type CodedInput, type CodeRanges, type CodeTable, type KeyRange } from '../src/kernels/index.js';
 import { codeTableOf } from '../src/model/codec.js';
 import { acrossSampleStarts } from '../src/wasm/select-parts.js';
 import { pruneArtifacts } from '../src/tfjs.js';
@@ -52,21 +52,16 @@ const inRange = (key: number, r: KeyRange) => r.span >= 0 && key >= r.lo && key 
 /** Brute force, as sets: every code in range 2, and the first `take` in range 1 but not in 2. */
 function refPrune(b: Uint8Array, width: 1 | 2, r: CodeRanges) {
   const c = codesOf(b, width).slice();
-  const keyOf = (v: number) => v & r.mask;
   let taken = 0;
-  let zerosBefore = 0;
-  let zerosAfter = 0;
   for (let i = 0; i < c.length; i++) {
-    const key = keyOf(c[i]);
-    if (inRange(key, r.zero)) zerosBefore++;
+    const key = c[i] & r.mask;
     if (inRange(key, r.r2)) c[i] = r.z;
     else if (inRange(key, r.r1) && taken < r.take) {
       c[i] = r.z;
       taken++;
     }
-    if (keyOf(c[i]) === keyOf(r.z)) zerosAfter++;
   }
-  return { out: new Uint8Array(c.buffer, c.byteOffset, c.byteLength), taken, zerosBefore, zerosAfter };
+  return { out: new Uint8Array(c.buffer, c.byteOffset, c.byteLength), taken };
 }
 
 const LENGTHS = [0, 1, 7, 15, 16, 17, 31, 33, 100, 4095, 4097, 9001];
@@ -83,14 +78,13 @@ function plans(width: 1 | 2, mask: number, counts: (lo: number, hi: number) => n
     const r1 = { lo: lo2 - left, span: span2 + left + 1 };
     const ties = counts(r1.lo, r1.lo + r1.span) - counts(lo2, lo2 + span2);
     const z = Math.floor(r() * (width === 1 ? 256 : 65536));
-    const zero = j === 5 ? { lo: 0, span: -1 } : { lo: z & mask, span: j % 3 };
-    for (const take of [0, 1, Math.floor(ties / 2), Math.max(ties - 1, 0)]) out.push({ mask, r1, r2: { lo: lo2, span: span2 }, z, take, zero });
+    for (const take of [0, 1, Math.floor(ties / 2), Math.max(ties - 1, 0)]) out.push({ mask, r1, r2: { lo: lo2, span: span2 }, z, take });
   }
   // Set 2 empty: only the first `take` of the ties go.
   const t = Math.floor(r() * keys);
-  out.push({ mask, r1: { lo: t, span: 0 }, r2: { lo: 0, span: -1 }, z: 0, take: Math.max(1, counts(t, t) >> 1), zero: { lo: 0, span: 0 } });
+  out.push({ mask, r1: { lo: t, span: 0 }, r2: { lo: 0, span: -1 }, z: 0, take: Math.max(1, counts(t, t) >> 1) });
   // The whole code table.
-  out.push({ mask, r1: { lo: 0, span: keys - 1 }, r2: { lo: 0, span: keys - 1 }, z: 3, take: 0, zero: { lo: 0, span: keys - 1 } });
+  out.push({ mask, r1: { lo: 0, span: keys - 1 }, r2: { lo: 0, span: keys - 1 }, z: 3, take: 0 });
   return out;
 }
 
@@ -131,7 +125,7 @@ describe.each(BUILD_CONFIGS)('code kernels, $build build, chunkLength $chunkLeng
 
   for (const width of [1, 2] as const) {
     for (const kind of ['uniform', 'clustered', 'runs'] as const) {
-      it(`${width * 8}-bit ${kind} codes: range rewrite and its zero counts match the reference`, () => {
+      it(`${width * 8}-bit ${kind} codes: range rewrite and range counts match the reference`, () => {
         for (const n of LENGTHS) {
           const b = makeCodes(n, width, n + 17 * width, kind);
           const before = b.slice();
@@ -145,13 +139,17 @@ describe.each(BUILD_CONFIGS)('code kernels, $build build, chunkLength $chunkLeng
             for (const r of plans(width, mask, counts, n + width)) {
               const expected = refPrune(b, width, r);
               const dst = new Uint8Array(b.length);
-              const got = pruneCodeRanges('test', b, dst, width, r);
+              expect(pruneCodeRanges('test', b, dst, width, r)).toBe(expected.taken);
               sameArray(dst, expected.out, `n=${n} ${JSON.stringify(r)}`);
-              expect(got).toEqual({ taken: expected.taken, zerosBefore: expected.zerosBefore, zerosAfter: expected.zerosAfter });
               // In place gives the same.
               const inPlace = b.slice();
-              expect(pruneCodeRanges('test', inPlace, inPlace, width, r)).toEqual(got);
+              expect(pruneCodeRanges('test', inPlace, inPlace, width, r)).toBe(expected.taken);
               sameArray(inPlace, expected.out, `in place n=${n}`);
+              // The counter (the bracket kernel with nothing to gather) on each range.
+              for (const range of [r.r1, r.r2]) {
+                const want = range.span < 0 ? 0 : counts(range.lo, range.lo + range.span);
+                expect(countCodes('test', b, width, mask, range), `count n=${n} ${JSON.stringify(range)}`).toBe(want);
+              }
             }
           }
           sameArray(b, before, 'input untouched');

@@ -1,7 +1,7 @@
 // The typed-array API: argument checks, the meaning of sparsity and thresholds, and reports. The
 // numeric work is done by a KernelBackend (the Wasm kernels).
 import { ArgumentError, NaNWeightsError } from '../errors.js';
-import { bracketPass, codeHistogram8 as codeHist8, pruneCodeRanges as pruneRanges, selectParts, wasmBackend, WasmWeights, type CodedInput, type CodeRanges, type KernelBackend, type PartsSelection, type Selection, type Tally, type Weights } from '../wasm/index.js';
+import { bracketPass, codeHistogram8 as codeHist8, countCodes as countCodesIn, pruneCodeRanges as pruneRanges, selectParts, wasmBackend, WasmWeights, type CodedInput, type CodeRanges, type KernelBackend, type KeyRange, type PartsSelection, type Selection, type Tally, type Weights } from '../wasm/index.js';
 
 export interface CountReport {
   /** Weights that are zero afterwards (weights that were already zero count as pruned). */
@@ -340,11 +340,15 @@ function nanError(fname: string, count: number, first: number): NaNWeightsError 
 
 /**
  * For the model layer (not public API): `src` codes to `dst` (may be the same bytes) with those
- * in `r`'s key ranges set to the zero code, ties to the lowest index; returns the ties pruned and
- * the zeros before and after.
+ * in `r`'s key ranges set to the zero code, ties to the lowest index; returns the ties pruned.
  */
-export function pruneCodeRanges(fname: string, src: Uint8Array, dst: Uint8Array, width: 1 | 2, r: CodeRanges): { taken: number; zerosBefore: number; zerosAfter: number } {
+export function pruneCodeRanges(fname: string, src: Uint8Array, dst: Uint8Array, width: 1 | 2, r: CodeRanges): number {
   return pruneRanges(fname, src, dst, width, r);
+}
+
+/** For the model layer (not public API): how many codes have a key (code & mask) in `range`. */
+export function countCodes(fname: string, bytes: Uint8Array, width: 1 | 2, mask: number, range: KeyRange): number {
+  return countCodesIn(fname, bytes, width, mask, range);
 }
 
 /** For the model layer (not public API): counts per code of 8-bit codes (256 bins). */

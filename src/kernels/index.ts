@@ -14,6 +14,7 @@ export {
   columnNorms,
   pruneCodeRanges,
   codeHistogram8,
+  countCodes,
 } from './api.js';
 export type { CodedInput, CodeRanges, CodeTable, KeyRange } from '../wasm/index.js';
 export type { CountReport, PruneReport, MaskOptions, NMOptions, ThresholdOptions, ColumnNormOptions } from './api.js';

@@ -5,7 +5,7 @@ import type { TensorEntry } from './manifest.js';
 import { LEVELS, affineParams, decodeFloat16, dequantizeAffine, encodeFloat16, gridZero, quantizeAffine, zeroMin, type AffineParams } from './quantize.js';
 import type { WeightStore } from './store.js';
 import type { QuantizeDtype } from './types.js';
-import { codeHistogram8, pruneCodeRanges, roundHalfEven, selectAcrossArrays, type CodedInput, type CodeTable, type KeyRange } from '../kernels/index.js';
+import { codeHistogram8, countCodes, pruneCodeRanges, roundHalfEven, selectAcrossArrays, type CodedInput, type CodeTable, type KeyRange } from '../kernels/index.js';
 
 /** A copy of the bytes in a fresh (aligned) buffer. */
 function alignedCopy(store: WeightStore, off: number, len: number): ArrayBuffer {
@@ -279,7 +279,7 @@ export function otherZeros(store: WeightStore, e: TensorEntry): number {
 export function pruneCodes(
   store: WeightStore,
   e: TensorEntry,
-  pick: { sparsity: number } | { bits: number; take: number; ties?: number },
+  pick: { sparsity: number } | ({ bits: number; take: number } & CodeCounts),
   coded?: CodedInput,
   target?: Uint8Array,
 ): { encoded: Encoded; zerosBefore: number; threshold: number } | null {
@@ -288,53 +288,76 @@ export function pruneCodes(
   if (z === null) return null;
   const input = coded ?? (readCoded(store, e) as CodedInput);
   const { codes, table } = input;
+  const width = codes.BYTES_PER_ELEMENT as 1 | 2;
+  const bytes = new Uint8Array(codes.buffer, codes.byteOffset, codes.byteLength);
+  const count = (b: Uint8Array, r: KeyRange) => countCodes('pruneArtifacts', b, width, table.mask, r);
   let bits = 0;
   let take = 0;
-  let ties: number | undefined;
+  let known: CodeCounts = {};
   if ('sparsity' in pick) {
     const k = roundHalfEven(pick.sparsity * e.size);
-    if (k > 0 && codes instanceof Uint8Array) ({ bits, take, ties } = kthCode8(codes, table, k));
+    if (k > 0 && codes instanceof Uint8Array) ({ bits, take, ...known } = kthCode8(codes, table, k));
     else if (k > 0) {
       const r = selectAcrossArrays('pruneArtifacts', [input], k);
       if ('nanPart' in r) throwNaN(codes, table);
       bits = r.bits;
       take = bits === 0 ? 0 : k - r.lt[0];
-      ties = r.eq[0];
-    } else if (countIn(codes, table, table.nan) > 0) throwNaN(codes, table);
-  } else ({ bits, take, ties } = pick);
+      known = { below: r.lt[0], ties: r.eq[0], zeros: r.zeros[0] };
+    } else if (count(bytes, table.nan) > 0) throwNaN(codes, table);
+  } else ({ bits, take, ...known } = pick);
   // Pruned: magnitude below `bits` (or 0), and the first `take` ties at it: when all ties go, the
   // codes at most `bits`; when none does, those below (the kernel's fast loop either way).
+  const zerosBefore = known.zeros ?? count(bytes, table.zero);
   const below = bits === 0 ? table.zero : table.below(bits);
   const atMost = table.atMost(bits);
+  const { ties } = known;
   const all = take > 0 && ties !== undefined && take >= ties;
-  if (all) take = 0;
   const r2 = all ? atMost : below;
-  const width = codes.BYTES_PER_ELEMENT as 1 | 2;
-  const bytes = new Uint8Array(codes.buffer, codes.byteOffset, codes.byteLength);
+  const kernelTake = all ? 0 : take;
   const out = target ?? new Uint8Array(e.byteLength);
-  const res = pruneCodeRanges('pruneArtifacts', bytes, out, width, { mask: table.mask, r1: atMost, r2, z, take, zero: table.zero });
-  if (res.taken !== take) throw new Error(`tfjs-prune internal error: pruneCodes took ${res.taken} ties of ${take}`);
+  const taken = pruneCodeRanges('pruneArtifacts', bytes, out, width, { mask: table.mask, r1: atMost, r2, z, take: kernelTake });
+  if (taken !== kernelTake) throw new Error(`tfjs-prune internal error: pruneCodes took ${taken} ties of ${kernelTake}`);
+  // Zeros after: every pruned code (now z). When z itself may stay unpruned (a tie left, or above
+  // a tiny threshold) the codes still z decode to 0 too once min is exact: counted in the output.
+  const zKey = z & table.mask;
+  const zPruned = r2.span >= 0 && zKey >= r2.lo && zKey - r2.lo <= r2.span;
+  const belowCount = bits === 0 ? zerosBefore : (known.below ?? count(bytes, below));
+  const zerosAfter = zPruned ? belowCount + (all ? (ties as number) : take) : count(out, { lo: zKey, span: 0 });
   const threshold = new Float32Array(new Uint32Array([bits]).buffer)[0];
   const quantization: Encoded['quantization'] = e.quant === 'float16' ? { dtype: 'float16' } : { dtype: e.quant, scale: e.scale, min: zeroMin(z, e.scale) };
-  return { encoded: { bytes: out, quantization, zeros: res.zerosAfter }, zerosBefore: res.zerosBefore, threshold };
+  return { encoded: { bytes: out, quantization, zeros: zerosAfter }, zerosBefore, threshold };
+}
+
+/**
+ * What a pick may already know of a tensor (from the select that chose its threshold), so that
+ * the rewrite needs no pass of its own to count: codes below the threshold, at it, and zero.
+ */
+export interface CodeCounts {
+  below?: number;
+  ties?: number;
+  zeros?: number;
 }
 
 /**
  * The k-th smallest magnitude of 8-bit codes (k >= 1) from their histogram: 256 magnitudes at
  * most, taken in order (by magnitude, then code, packed into doubles for a native sort).
  */
-function kthCode8(codes: Uint8Array, table: CodeTable, k: number): { bits: number; take: number; ties: number } {
+function kthCode8(codes: Uint8Array, table: CodeTable, k: number): { bits: number; take: number; below: number; ties: number; zeros: number } {
   const counts = codeHistogram8('pruneArtifacts', codes);
   const lut = table.lut;
   const keys: number[] = [];
-  for (let c = 0; c < 256; c++) if (counts[c] !== 0) keys.push(lut[c] * 256 + c);
+  let zeros = 0;
+  for (let c = 0; c < 256; c++) {
+    if (counts[c] !== 0) keys.push(lut[c] * 256 + c);
+    if (lut[c] === 0) zeros += counts[c];
+  }
   const sorted = Float64Array.from(keys).sort();
   let below = 0;
   for (let j = 0; j < sorted.length; ) {
     const m = Math.floor(sorted[j] / 256);
     let same = 0;
     for (; j < sorted.length && Math.floor(sorted[j] / 256) === m; j++) same += counts[sorted[j] % 256];
-    if (below + same >= k) return m === 0 ? { bits: 0, take: 0, ties: 0 } : { bits: m, take: k - below, ties: same };
+    if (below + same >= k) return m === 0 ? { bits: 0, take: 0, below: 0, ties: 0, zeros } : { bits: m, take: k - below, below, ties: same, zeros };
     below += same;
   }
   throw new Error('tfjs-prune internal error: rank beyond the code histogram');

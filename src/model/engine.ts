@@ -6,6 +6,7 @@ import { applyMask, countZeros, magnitudeThreshold, nmMask, prunedCount, pruneBe
 import { allocWeights, type Tally, type Weights } from '../wasm/index.js';
 import { decide, type Decision, type NM, type NormalizedConfig } from './config.js';
 import type { CodedInput } from '../kernels/index.js';
+import type { CodeCounts } from './codec.js';
 import { globalSelect, type GlobalPlan } from './global.js';
 import { describeLocation } from './origin.js';
 import type { NMLayout, TensorLike, TensorRole } from './select.js';
@@ -185,11 +186,12 @@ export function runPlan(
  * index), or `bits`/`take` from the global plan (all magnitudes below `bits`, and the first
  * `take` of those equal to it); `bits` 0 means only zeros.
  */
-export type CodePick = { sparsity: number } | { bits: number; take: number; ties?: number };
+export type CodePick = { sparsity: number } | ({ bits: number; take: number } & CodeCounts);
 
 function planPick(plan: GlobalPlan, j: number): CodePick {
   if (plan.counts === null) return { bits: 0, take: 0 };
-  return { bits: plan.bits, take: plan.counts[j].take, ties: plan.counts[j].ties };
+  const c = plan.counts[j];
+  return { bits: plan.bits, take: c.take, below: c.below, ties: c.ties, zeros: c.zeros };
 }
 
 /** Prunes a pool tensor to its share of the global plan; returns the weights kept. */

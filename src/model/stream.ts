@@ -354,7 +354,7 @@ function pruneTensorUnguarded(e: TensorEntry, buffer: ArrayBuffer, task: TensorT
   const target = d.nm !== null ? 1 - d.nm.n / d.nm.m : (d.sparsity as number);
   // Storage holding an exact zero (uint8 / uint16 whose grid holds 0, float16): pruned in its codes.
   if (d.nm === null) {
-    const pick = task.pool !== null ? (task.pool.counts === null ? { bits: 0, take: 0 } : { bits: task.pool.bits, take: task.pool.counts.take, ties: task.pool.counts.ties }) : { sparsity: d.sparsity as number };
+    const pick = task.pool !== null ? (task.pool.counts === null ? { bits: 0, take: 0 } : { bits: task.pool.bits, take: task.pool.counts.take, below: task.pool.counts.below, ties: task.pool.counts.ties }) : { sparsity: d.sparsity as number };
     const r = pruneCodes(store, e, pick);
     if (r !== null) {
       return { bytes: r.encoded.bytes, dtype: r.encoded.quantization!.dtype, quantization: r.encoded.quantization, zerosBefore: r.zerosBefore, zerosAfter: r.encoded.zeros, target, threshold: r.threshold };

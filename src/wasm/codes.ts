@@ -142,8 +142,7 @@ export function codeHistogram8(fname: string, bytes: Uint8Array): Uint32Array {
 
 /**
  * The pruned set for the rewrite kernel: until `take` ties are pruned, range 1 (the ties'
- * magnitude and below), then range 2 (below it); `z` the zero code written, `zero` the range
- * of codes counted as zeros before.
+ * magnitude and below), then range 2 (below it); `z` the zero code written.
  */
 export interface CodeRanges {
   mask: number;
@@ -151,29 +150,34 @@ export interface CodeRanges {
   r2: KeyRange;
   z: number;
   take: number;
-  zero: KeyRange;
 }
 
 /**
  * Writes `src` (codes of `width` bytes) to `dst` (the same length; may be `src` itself) with the
- * codes in `r`'s ranges replaced by r.z. Returns the ties pruned and the zeros before and after
- * (codes in r.zero as they were; codes with z's key as written).
+ * codes in `r`'s ranges replaced by r.z. Returns the ties pruned.
  */
-export function pruneCodeRanges(fname: string, src: Uint8Array, dst: Uint8Array, width: 1 | 2, r: CodeRanges): { taken: number; zerosBefore: number; zerosAfter: number } {
+export function pruneCodeRanges(fname: string, src: Uint8Array, dst: Uint8Array, width: 1 | 2, r: CodeRanges): number {
   const rt = runtime(fname);
-  const res = rt.heap.alloc(16);
+  const { r1, r2 } = r;
+  let taken = 0;
+  chunks(rt, src, dst, width, (ptr, n) => {
+    const take = r.take - taken;
+    taken += (width === 1
+      ? rt.ex.pruneCodes8(ptr, n, r1.lo, r1.span, r2.lo, r2.span, r.z, take)
+      : rt.ex.pruneCodes16(ptr, n, r.mask, r1.lo, r1.span, r2.lo, r2.span, r.z, take)) >>> 0;
+  });
+  return taken;
+}
+
+/** How many codes (little-endian bytes of `width`) have a key (code & mask) in `range`: the bracket kernel as a counter. */
+export function countCodes(fname: string, bytes: Uint8Array, width: 1 | 2, mask: number, range: KeyRange): number {
+  if (range.span < 0) return 0;
+  const rt = runtime(fname);
+  const res = rt.heap.alloc(16 + 256);
   try {
     rt.heap.u32.fill(0, res >>> 2, (res >>> 2) + 3);
-    let taken = 0;
-    const { r1, r2, zero } = r;
-    chunks(rt, src, dst, width, (ptr, n) => {
-      const take = r.take - taken;
-      taken += (width === 1
-        ? rt.ex.pruneCodes8(ptr, n, r1.lo, r1.span, r2.lo, r2.span, r.z, take, zero.lo, zero.span, res)
-        : rt.ex.pruneCodes16(ptr, n, r.mask, r1.lo, r1.span, r2.lo, r2.span, r.z, take, zero.lo, zero.span, res)) >>> 0;
-    });
-    const u32 = rt.heap.u32;
-    return { taken, zerosBefore: u32[res >>> 2], zerosAfter: u32[(res >>> 2) + 1] };
+    chunks(rt, bytes, null, width, (ptr, n) => rt.ex.bracketCodes(ptr, n, width, mask, range.lo, range.span, 0, -1, 0, -1, 0, -1, 0, 0, res, 0, 0, res));
+    return rt.heap.u32[res >>> 2];
   } finally {
     rt.heap.release(res);
   }

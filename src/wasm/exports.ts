@@ -27,8 +27,8 @@ export interface KernelExports {
     bLo: number, bSpan: number, gLo: number, gSpan: number, zLo: number, zSpan: number, nLo: number, nSpan: number,
     scale: number, offset: number, outPtr: number, count: number, cap: number, resPtr: number,
   ): number;
-  pruneCodes8(ptr: number, n: number, lo1: number, span1: number, lo2: number, span2: number, z: number, take: number, zLo: number, zSpan: number, resPtr: number): number;
-  pruneCodes16(ptr: number, n: number, mask: number, lo1: number, span1: number, lo2: number, span2: number, z: number, take: number, zLo: number, zSpan: number, resPtr: number): number;
+  pruneCodes8(ptr: number, n: number, lo1: number, span1: number, lo2: number, span2: number, z: number, take: number): number;
+  pruneCodes16(ptr: number, n: number, mask: number, lo1: number, span1: number, lo2: number, span2: number, z: number, take: number): number;
 }
 
 export const KERNEL_EXPORT_NAMES: readonly (keyof KernelExports)[] = [

@@ -7,7 +7,7 @@ export { allocWeights, WasmWeights } from './weights.js';
 export { wasmBackend } from './backend.js';
 export type { KernelBackend, Selection, Tally, Weights } from './backend.js';
 export { bracketPass, selectParts } from './parts.js';
-export { codeHistogram8, pruneCodeRanges } from './codes.js';
+export { codeHistogram8, countCodes, pruneCodeRanges } from './codes.js';
 export type { CodedInput, CodeRanges, CodeTable, KeyRange } from './codes.js';
 export type { PartsSelection } from './parts.js';
 export {

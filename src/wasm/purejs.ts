@@ -141,13 +141,13 @@ export function jsKernels(memory: LinearMemory) {
       const c = width === 1 ? v.u8 : v.u16;
       return bracketCodes(c, v.i32, v.f32, width === 1 ? ptr : ptr >>> 1, n, mask, bLo, bSpan, gLo, gSpan, zLo, zSpan, nLo, nSpan, scale, offset, outPtr >>> 2, count, cap, resPtr >>> 2);
     },
-    pruneCodes8(ptr: number, n: number, lo1: number, span1: number, lo2: number, span2: number, z: number, take: number, zLo: number, zSpan: number, resPtr: number): number {
+    pruneCodes8(ptr: number, n: number, lo1: number, span1: number, lo2: number, span2: number, z: number, take: number): number {
       v.refresh();
-      return pruneCodes(v.u8, v.i32, ptr, n, 0xff, lo1, span1, lo2, span2, z, take, zLo, zSpan, resPtr >>> 2);
+      return pruneCodes(v.u8, ptr, n, 0xff, lo1, span1, lo2, span2, z, take);
     },
-    pruneCodes16(ptr: number, n: number, mask: number, lo1: number, span1: number, lo2: number, span2: number, z: number, take: number, zLo: number, zSpan: number, resPtr: number): number {
+    pruneCodes16(ptr: number, n: number, mask: number, lo1: number, span1: number, lo2: number, span2: number, z: number, take: number): number {
       v.refresh();
-      return pruneCodes(v.u16, v.i32, ptr >>> 1, n, mask, lo1, span1, lo2, span2, z, take, zLo, zSpan, resPtr >>> 2);
+      return pruneCodes(v.u16, ptr >>> 1, n, mask, lo1, span1, lo2, span2, z, take);
     },
   };
 }
@@ -395,28 +395,19 @@ function bracketCodes(
   return count;
 }
 
-/** pruneCodes8 (mask 0xff) and pruneCodes16: the code range rewrite, in place, with res [before, after]. */
-function pruneCodes(
-  c: Uint8Array | Uint16Array, a: Int32Array, p: number, n: number, mask: number,
-  lo1: number, span1: number, lo2: number, span2: number, z: number, take: number, zLo: number, zSpan: number, r: number,
-): number {
+/** pruneCodes8 (mask 0xff) and pruneCodes16: the code range rewrite, in place. */
+function pruneCodes(c: Uint8Array | Uint16Array, p: number, n: number, mask: number, lo1: number, span1: number, lo2: number, span2: number, z: number, take: number): number {
+  const wrap = c instanceof Uint8Array ? 0xff : 0xffff;
   let taken = 0;
-  let before = 0;
-  let after = 0;
-  const zk = z & mask;
   for (let i = p, end = p + n; i < end; i++) {
     const k = c[i] & mask;
-    const in2 = inRange(k, lo2, span2);
-    if (inRange(k, zLo, zSpan)) before++;
+    const in2 = span2 >= 0 && ((k - lo2) & wrap) <= span2;
     if (taken < take) {
-      if (inRange(k, lo1, span1)) {
+      if (((k - lo1) & wrap) <= span1) {
         if (!in2) taken++;
         c[i] = z;
       }
     } else if (in2) c[i] = z;
-    if ((c[i] & mask) === zk) after++;
   }
-  a[r] += before;
-  a[r + 1] += after;
   return taken;
 }
