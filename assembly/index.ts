@@ -446,8 +446,8 @@ export function histCodes8(ptr: usize, n: u32, histPtr: usize): void {
 // count, above `cap` when the bracket held more than fits. res + 16 holds countBracket's shuffle
 // table (the caller writes it).
 //
-// SIMD: 8 keys at a time as u16 lanes (8-bit codes widened as they load); the lane counts are
-// added to u32 totals every 4096 vectors, before a u16 lane can wrap.
+// SIMD: 16 8-bit codes at a time in u8 lanes, or 8 16-bit keys in u16 lanes; lane counts are added
+// to u32 totals before a lane can wrap.
 export function bracketCodes(
   ptr: usize, n: u32, width: u32, mask: u32,
   bLo: u32, bSpan: i32, gLo: u32, gSpan: i32, zLo: u32, zSpan: i32, nLo: u32, nSpan: i32,
@@ -458,7 +458,43 @@ export function bracketCodes(
   let below: u32 = 0;
   let zeros: u32 = 0;
   let nans: u32 = 0;
-  if (ASC_FEATURE_SIMD) {
+  if (ASC_FEATURE_SIMD && width == 1) {
+    // 16 codes at a time in u8 lanes (no NaN among 8-bit codes); lane counts added to u32 totals
+    // every 255 vectors, before a u8 lane can wrap.
+    const table = resPtr + 16;
+    const bl = i8x16.splat(<i8>bLo);
+    const bs = i8x16.splat(<i8>bSpan);
+    const bh = i8x16.splat(bSpan < 0 ? 0 : -1);
+    const gl = i8x16.splat(<i8>gLo);
+    const gs = i8x16.splat(<i8>gSpan);
+    const gh = i8x16.splat(gSpan < 0 ? 0 : -1);
+    const zl = i8x16.splat(<i8>zLo);
+    const zs = i8x16.splat(<i8>zSpan);
+    const zh = i8x16.splat(zSpan < 0 ? 0 : -1);
+    let accB = i32x4.splat(0);
+    let accZ = i32x4.splat(0);
+    while (i + 16 <= n) {
+      const end = i + min((n - i) & ~15, 16 * 255);
+      let b8 = i8x16.splat(0);
+      let z8 = i8x16.splat(0);
+      for (; i < end; i += 16) {
+        const k = v128.load(ptr + <usize>i);
+        const mb = v128.and(i8x16.le_u(i8x16.sub(k, bl), bs), bh);
+        b8 = i8x16.sub(b8, mb);
+        z8 = i8x16.sub(z8, v128.and(i8x16.le_u(i8x16.sub(k, zl), zs), zh));
+        const inside = v128.andnot(v128.and(i8x16.le_u(i8x16.sub(k, gl), gs), gh), mb);
+        if (v128.any_true(inside)) {
+          const m = <u32>i8x16.bitmask(inside);
+          count = gatherKeys(i16x8.extend_low_i8x16_u(k), m & 0xff, outPtr, count, cap, table);
+          count = gatherKeys(i16x8.extend_high_i8x16_u(k), m >> 8, outPtr, count, cap, table);
+        }
+      }
+      accB = i32x4.add(accB, i32x4.extadd_pairwise_i16x8_u(i16x8.extadd_pairwise_i8x16_u(b8)));
+      accZ = i32x4.add(accZ, i32x4.extadd_pairwise_i16x8_u(i16x8.extadd_pairwise_i8x16_u(z8)));
+    }
+    below = sumLanes(accB);
+    zeros = sumLanes(accZ);
+  } else if (ASC_FEATURE_SIMD) {
     const table = resPtr + 16;
     const mv = i16x8.splat(<i16>mask);
     const bl = i16x8.splat(<i16>bLo);
@@ -482,17 +518,14 @@ export function bracketCodes(
       let z16 = i16x8.splat(0);
       let n16 = i16x8.splat(0);
       for (; i < end; i += 8) {
-        let c: v128;
-        if (width == 1) c = v128.load8x8_u(ptr + <usize>i);
-        else c = v128.load(ptr + (<usize>i << 1));
-        const k = v128.and(c, mv);
+        const k = v128.and(v128.load(ptr + (<usize>i << 1)), mv);
         const mb = v128.and(i16x8.le_u(i16x8.sub(k, bl), bs), bh);
         b16 = i16x8.sub(b16, mb);
         z16 = i16x8.sub(z16, v128.and(i16x8.le_u(i16x8.sub(k, zl), zs), zh));
         n16 = i16x8.sub(n16, v128.and(i16x8.le_u(i16x8.sub(k, nl), ns), nh));
         const inside = v128.andnot(v128.and(i16x8.le_u(i16x8.sub(k, gl), gs), gh), mb);
         // The bracket is narrow: most steps gather nothing.
-        if (v128.any_true(inside)) count = gatherKeys(k, inside, outPtr, count, cap, table);
+        if (v128.any_true(inside)) count = gatherKeys(k, <u32>i16x8.bitmask(inside), outPtr, count, cap, table);
       }
       accB = i32x4.add(accB, i32x4.extadd_pairwise_i16x8_u(b16));
       accZ = i32x4.add(accZ, i32x4.extadd_pairwise_i16x8_u(z16));
@@ -637,11 +670,10 @@ export function pruneCodes16(ptr: usize, n: u32, mask: u32, lo1: u32, span1: u32
   store<u32>(resPtr, load<u32>(resPtr, 8) + c, 8);
 }
 
-// Stores the u16 lanes of `k` picked by `inside` as u32 at the end of the gather area, through
-// countBracket's 4-lane shuffle table (two halves).
+// Stores the u16 lanes of `k` picked by the 8-bit lane mask `m` as u32 at the end of the gather
+// area, through countBracket's 4-lane shuffle table (two halves).
 // @ts-ignore: decorator
-@inline function gatherKeys(k: v128, inside: v128, outPtr: usize, count: u32, cap: u32, table: usize): u32 {
-  const m = <u32>i16x8.bitmask(inside);
+@inline function gatherKeys(k: v128, m: u32, outPtr: usize, count: u32, cap: u32, table: usize): u32 {
   const m0 = m & 15;
   const m1 = m >> 4;
   v128.store(outPtr + (<usize>min(count, cap) << 2), i8x16.swizzle(i32x4.extend_low_i16x8_u(k), v128.load(table + (<usize>m0 << 4))));
