@@ -447,7 +447,9 @@ export function histCodes8(ptr: usize, n: u32, histPtr: usize): void {
 // table (the caller writes it).
 //
 // SIMD: 16 8-bit codes at a time in u8 lanes, or 8 16-bit keys in u16 lanes; lane counts are added
-// to u32 totals before a lane can wrap.
+// to u32 totals before a lane can wrap. The `nan` range must hold the largest keys (float16's,
+// above +Infinity; none for 8-bit codes): the 16-bit loop only tracks the largest key, and counts
+// NaN one code at a time when one is there.
 export function bracketCodes(
   ptr: usize, n: u32, width: u32, mask: u32,
   bLo: u32, bSpan: i32, gLo: u32, gSpan: i32, zLo: u32, zSpan: i32, nLo: u32, nSpan: i32,
@@ -506,34 +508,33 @@ export function bracketCodes(
     const zl = i16x8.splat(<i16>zLo);
     const zs = i16x8.splat(<i16>zSpan);
     const zh = i16x8.splat(zSpan < 0 ? 0 : -1);
-    const nl = i16x8.splat(<i16>nLo);
-    const ns = i16x8.splat(<i16>nSpan);
-    const nh = i16x8.splat(nSpan < 0 ? 0 : -1);
+    // The NaN range holds the largest keys: the loop only tracks the largest key it sees.
+    let top = i16x8.splat(0);
     let accB = i32x4.splat(0);
     let accZ = i32x4.splat(0);
-    let accN = i32x4.splat(0);
     while (i + 8 <= n) {
       const end = i + min((n - i) & ~7, 8 << 12);
       let b16 = i16x8.splat(0);
       let z16 = i16x8.splat(0);
-      let n16 = i16x8.splat(0);
       for (; i < end; i += 8) {
         const k = v128.and(v128.load(ptr + (<usize>i << 1)), mv);
         const mb = v128.and(i16x8.le_u(i16x8.sub(k, bl), bs), bh);
         b16 = i16x8.sub(b16, mb);
         z16 = i16x8.sub(z16, v128.and(i16x8.le_u(i16x8.sub(k, zl), zs), zh));
-        n16 = i16x8.sub(n16, v128.and(i16x8.le_u(i16x8.sub(k, nl), ns), nh));
+        top = i16x8.max_u(top, k);
         const inside = v128.andnot(v128.and(i16x8.le_u(i16x8.sub(k, gl), gs), gh), mb);
         // The bracket is narrow: most steps gather nothing.
         if (v128.any_true(inside)) count = gatherKeys(k, <u32>i16x8.bitmask(inside), outPtr, count, cap, table);
       }
       accB = i32x4.add(accB, i32x4.extadd_pairwise_i16x8_u(b16));
       accZ = i32x4.add(accZ, i32x4.extadd_pairwise_i16x8_u(z16));
-      accN = i32x4.add(accN, i32x4.extadd_pairwise_i16x8_u(n16));
     }
     below = sumLanes(accB);
     zeros = sumLanes(accZ);
-    nans = sumLanes(accN);
+    // Some key reached the NaN range (an error path): count those codes one at a time.
+    if (nSpan >= 0 && v128.any_true(i16x8.ge_u(top, i16x8.splat(<i16>nLo)))) {
+      for (let j: u32 = 0; j < i; j++) nans += <u32>inRange(<u32>load<u16>(ptr + (<usize>j << 1)) & mask, nLo, nSpan);
+    }
   }
   for (; i < n; i++) {
     const k = (width == 1 ? <u32>load<u8>(ptr + <usize>i) : <u32>load<u16>(ptr + (<usize>i << 1))) & mask;
