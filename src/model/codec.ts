@@ -270,9 +270,11 @@ export function otherZeros(store: WeightStore, e: TensorEntry): number {
  * equals decoding, pruning and re-encoding, without either conversion.
  *
  * The codes a threshold prunes are one range of keys (MonotoneTable), so the work is a select
- * over the codes (layer scope: src/wasm/select-parts.ts, a sampled bracket and one pass; global
- * scope: done for the whole pool already) and one rewrite pass that also counts the zeros before
- * and after. `coded`: the tensor as the global select read it; `target`: where the new codes go
+ * over the codes (layer scope: src/wasm/select-parts.ts, a sampled bracket and one pass, or a uint8
+ * tensor's 256 code counts; global scope: done for the whole pool already) and one rewrite pass;
+ * the zeros before and after come from the select's counts (`CodeCounts`), or are counted by the
+ * bracket kernel where a pick brings none. `coded`: the tensor as the global select read it;
+ * `target`: where the new codes go
  * (e.byteLength bytes, may be the input's own bytes), else a new array. Returns null when the
  * tensor is not such a tensor (the float path handles it).
  */
@@ -363,24 +365,23 @@ function kthCode8(codes: Uint8Array, table: CodeTable, k: number): { bits: numbe
   throw new Error('tfjs-prune internal error: rank beyond the code histogram');
 }
 
-/** Zeros of a quantized tensor, counted in its codes (null for float32 storage). */
+/** Zeros of a quantized tensor, counted in its codes by the bracket kernel (null for float32 storage). */
 export function codeZeros(store: WeightStore, e: TensorEntry): number | null {
   const c = readCoded(store, e);
-  return c === null ? null : countIn(c.codes, c.table, c.table.zero);
+  if (c === null) return null;
+  const width = c.codes.BYTES_PER_ELEMENT as 1 | 2;
+  return countCodes('pruneArtifacts', new Uint8Array(c.codes.buffer, c.codes.byteOffset, c.codes.byteLength), width, c.table.mask, c.table.zero);
 }
 
-/** Codes in a key range (a plain loop: error paths and small tensors). */
-function countIn(codes: Uint8Array | Uint16Array, table: CodeTable, r: KeyRange): number {
-  if (r.span < 0) return 0;
-  const { mask } = table;
-  const { lo, span } = r;
-  let n = 0;
-  for (let i = 0; i < codes.length; i++) if ((((codes[i] & mask) - lo) >>> 0) <= span) n++;
-  return n;
-}
-
+/** The NaNWeightsError for codes holding NaN (an error path: a plain loop). */
 function throwNaN(codes: Uint8Array | Uint16Array, table: CodeTable): never {
   let first = -1;
-  for (let i = 0; i < codes.length && first < 0; i++) if (table.lut[codes[i]] > 0x7f800000) first = i;
-  throw new NaNWeightsError('NaN', countIn(codes, table, table.nan), first);
+  let count = 0;
+  for (let i = 0; i < codes.length; i++) {
+    if (table.lut[codes[i]] > 0x7f800000) {
+      if (first < 0) first = i;
+      count++;
+    }
+  }
+  throw new NaNWeightsError('NaN', count, first);
 }
