@@ -3,9 +3,10 @@
 import { NaNWeightsError } from '../errors.js';
 import type { TensorEntry } from './manifest.js';
 import { LEVELS, affineParams, decodeFloat16, dequantizeAffine, encodeFloat16, gridZero, quantizeAffine, zeroMin, type AffineParams } from './quantize.js';
+import { findNaNCodes, selectCodes8 } from './global.js';
 import type { WeightStore } from './store.js';
 import type { QuantizeDtype } from './types.js';
-import { codeHistogram8, countCodes, pruneCodeRanges, roundHalfEven, selectAcrossArrays, type CodedInput, type CodeTable, type KeyRange } from '../kernels/index.js';
+import { countCodes, pruneCodeRanges, roundHalfEven, selectAcrossArrays, type CodedInput, type CodeTable, type KeyRange } from '../kernels/index.js';
 
 /** A copy of the bytes in a fresh (aligned) buffer. */
 function alignedCopy(store: WeightStore, off: number, len: number): ArrayBuffer {
@@ -281,7 +282,7 @@ export function otherZeros(store: WeightStore, e: TensorEntry): number {
 export function pruneCodes(
   store: WeightStore,
   e: TensorEntry,
-  pick: { sparsity: number } | ({ bits: number; take: number } & CodeCounts),
+  pick: CodePick,
   coded?: CodedInput,
   target?: Uint8Array,
 ): { encoded: Encoded; zerosBefore: number; threshold: number } | null {
@@ -298,14 +299,22 @@ export function pruneCodes(
   let known: CodeCounts = {};
   if ('sparsity' in pick) {
     const k = roundHalfEven(pick.sparsity * e.size);
-    if (k > 0 && codes instanceof Uint8Array) ({ bits, take, ...known } = kthCode8(codes, table, k));
-    else if (k > 0) {
+    if (k > 0 && codes instanceof Uint8Array) {
+      // A pool of one for the uint8 select: the k-th off the tensor's 256 code counts.
+      const plan = selectCodes8('pruneArtifacts', [input], k);
+      bits = plan.bits;
+      if (plan.counts !== null) {
+        const c = plan.counts[0];
+        take = c.take;
+        known = { below: c.below, ties: c.ties, zeros: c.zeros };
+      }
+    } else if (k > 0) {
       const r = selectAcrossArrays('pruneArtifacts', [input], k);
-      if ('nanPart' in r) throwNaN(codes, table);
+      if ('nanPart' in r) throwNaN(input);
       bits = r.bits;
       take = bits === 0 ? 0 : k - r.lt[0];
       known = { below: r.lt[0], ties: r.eq[0], zeros: r.zeros[0] };
-    } else if (count(bytes, table.nan) > 0) throwNaN(codes, table);
+    } else if (count(bytes, table.nan) > 0) throwNaN(input);
   } else ({ bits, take, ...known } = pick);
   // Pruned: magnitude below `bits` (or 0), and the first `take` ties at it: when all ties go, the
   // codes at most `bits`; when none does, those below (the kernel's fast loop either way).
@@ -341,29 +350,11 @@ export interface CodeCounts {
 }
 
 /**
- * The k-th smallest magnitude of 8-bit codes (k >= 1) from their histogram: 256 magnitudes at
- * most, taken in order (by magnitude, then code, packed into doubles for a native sort).
+ * Which weights a tensor prunes, by magnitude: `sparsity` (its own exact count, ties to the lowest
+ * index), or `bits`/`take` from a global plan (all magnitudes below `bits`, and the first `take`
+ * of those equal to it; `bits` 0 means only zeros), with what that plan counted.
  */
-function kthCode8(codes: Uint8Array, table: CodeTable, k: number): { bits: number; take: number; below: number; ties: number; zeros: number } {
-  const counts = codeHistogram8('pruneArtifacts', codes);
-  const lut = table.lut;
-  const keys: number[] = [];
-  let zeros = 0;
-  for (let c = 0; c < 256; c++) {
-    if (counts[c] !== 0) keys.push(lut[c] * 256 + c);
-    if (lut[c] === 0) zeros += counts[c];
-  }
-  const sorted = Float64Array.from(keys).sort();
-  let below = 0;
-  for (let j = 0; j < sorted.length; ) {
-    const m = Math.floor(sorted[j] / 256);
-    let same = 0;
-    for (; j < sorted.length && Math.floor(sorted[j] / 256) === m; j++) same += counts[sorted[j] % 256];
-    if (below + same >= k) return m === 0 ? { bits: 0, take: 0, below: 0, ties: 0, zeros } : { bits: m, take: k - below, below, ties: same, zeros };
-    below += same;
-  }
-  throw new Error('tfjs-prune internal error: rank beyond the code histogram');
-}
+export type CodePick = { sparsity: number } | ({ bits: number; take: number } & CodeCounts);
 
 /** Zeros of a quantized tensor, counted in its codes by the bracket kernel (null for float32 storage). */
 export function codeZeros(store: WeightStore, e: TensorEntry): number | null {
@@ -373,15 +364,8 @@ export function codeZeros(store: WeightStore, e: TensorEntry): number | null {
   return countCodes('pruneArtifacts', new Uint8Array(c.codes.buffer, c.codes.byteOffset, c.codes.byteLength), width, c.table.mask, c.table.zero);
 }
 
-/** The NaNWeightsError for codes holding NaN (an error path: a plain loop). */
-function throwNaN(codes: Uint8Array | Uint16Array, table: CodeTable): never {
-  let first = -1;
-  let count = 0;
-  for (let i = 0; i < codes.length; i++) {
-    if (table.lut[codes[i]] > 0x7f800000) {
-      if (first < 0) first = i;
-      count++;
-    }
-  }
-  throw new NaNWeightsError('NaN', count, first);
+/** The NaNWeightsError for codes holding NaN. */
+function throwNaN(input: CodedInput): never {
+  const nan = findNaNCodes(input);
+  throw new NaNWeightsError('NaN', nan.count, nan.first);
 }

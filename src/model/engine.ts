@@ -6,7 +6,7 @@ import { applyMask, countZeros, magnitudeThreshold, nmMask, prunedCount, pruneBe
 import { allocWeights, type Tally, type Weights } from '../wasm/index.js';
 import { decide, type Decision, type NM, type NormalizedConfig } from './config.js';
 import type { CodedInput } from '../kernels/index.js';
-import type { CodeCounts } from './codec.js';
+import type { CodePick } from './codec.js';
 import { globalSelect, type GlobalPlan } from './global.js';
 import { describeLocation } from './origin.js';
 import type { NMLayout, TensorLike, TensorRole } from './select.js';
@@ -180,13 +180,6 @@ export function runPlan(
     return entry(s.dtype, zerosBefore, zerosAfter, target, threshold, d.method);
   });
 }
-
-/**
- * Which weights a tensor prunes, by magnitude: `sparsity` (its own exact count, ties to the lowest
- * index), or `bits`/`take` from the global plan (all magnitudes below `bits`, and the first
- * `take` of those equal to it); `bits` 0 means only zeros.
- */
-export type CodePick = { sparsity: number } | ({ bits: number; take: number } & CodeCounts);
 
 function planPick(plan: GlobalPlan, j: number): CodePick {
   if (plan.counts === null) return { bits: 0, take: 0 };

@@ -35,7 +35,7 @@ const bitsOf = (f: Float32Array) => new Uint32Array(f.buffer, f.byteOffset, f.le
 
 export function globalSelect(sizes: readonly number[], read: ReadTensor, k: number, onNaN: NaNReporter, fname = 'globalSelect'): GlobalPlan {
   const xs = sizes.map((_, t) => read(t));
-  if (k > 0 && xs.every((x) => !(x instanceof Float32Array) && x.codes instanceof Uint8Array)) return select8(fname, xs as CodedInput[], k);
+  if (k > 0 && xs.every((x) => !(x instanceof Float32Array) && x.codes instanceof Uint8Array)) return selectCodes8(fname, xs as CodedInput[], k);
   if (k > 0) {
     const r = selectAcrossArrays(fname, xs, k);
     if ('nanPart' in r) {
@@ -57,9 +57,10 @@ export function globalSelect(sizes: readonly number[], read: ReadTensor, k: numb
  * A pool of 8-bit codes only (uint8 manifests): each tensor's 256 code counts (one histogram pass),
  * then the k-th over the pool's distinct magnitudes (a few thousand at most), and each tensor's
  * share read off its counts. No sample, no gather: for uint8 codes, whose 256 magnitudes a tensor
- * holds in large groups, that is less work than the bracket.
+ * holds in large groups, that is less work than the bracket. (Also a uint8 tensor's own threshold:
+ * a pool of one, src/model/codec.ts.)
  */
-function select8(fname: string, xs: readonly CodedInput[], k: number): GlobalPlan {
+export function selectCodes8(fname: string, xs: readonly CodedInput[], k: number): GlobalPlan {
   const hists = xs.map((x) => codeHistogram8(fname, x.codes as Uint8Array));
   const total = new Map<number, number>();
   xs.forEach((x, t) => {
@@ -97,7 +98,8 @@ function select8(fname: string, xs: readonly CodedInput[], k: number): GlobalPla
   return finish(k, bits, lt, eq, zeros);
 }
 
-function findNaNCodes(x: CodedInput): { count: number; first: number } {
+/** How many of a quantized tensor's codes decode to NaN, and the first (an error path: a plain loop). */
+export function findNaNCodes(x: CodedInput): { count: number; first: number } {
   let count = 0;
   let first = -1;
   const lut = x.table.lut;
