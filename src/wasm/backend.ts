@@ -114,8 +114,17 @@ export function source(s: Stream): SelectSource {
   return { n: s.n, get bits() { return s.bits; }, each: (fn) => s.each(false, fn) };
 }
 
+/** One backend object per runtime: built on first use, not on every kernel call. */
+const backends = new WeakMap<Runtime, KernelBackend>();
+
 export function wasmBackend(fname: string): KernelBackend {
   const rt = runtime(fname);
+  let be = backends.get(rt);
+  if (be === undefined) backends.set(rt, (be = backendOf(rt)));
+  return be;
+}
+
+function backendOf(rt: Runtime): KernelBackend {
   const ex = rt.ex;
   const stream = (w: Weights) => new Stream(rt, w);
   const maskOut = (out: Uint8Array, off: number, len: number) =>

@@ -84,10 +84,14 @@ export function selectAcross(ex: SelectExports, mem: SelectMemory, input: readon
  * to mislead).
  */
 export function acrossSampleStarts(n: number): { run: number; starts: number[] } {
-  const run = Math.min(ACROSS_RUN, Math.floor(n / (64 * ACROSS_RUNS)));
-  const starts = run === 0 ? [] : Array.from({ length: ACROSS_RUNS }, (_, r) => Math.floor((r * (n - run)) / (ACROSS_RUNS - 1)));
+  const run = acrossRun(n);
+  const starts: number[] = [];
+  if (run > 0) for (let r = 0; r < ACROSS_RUNS; r++) starts.push(runStart(n, run, r));
   return { run, starts };
 }
+
+const acrossRun = (n: number) => Math.min(ACROSS_RUN, Math.floor(n / (64 * ACROSS_RUNS)));
+const runStart = (n: number, run: number, r: number) => Math.floor((r * (n - run)) / (ACROSS_RUNS - 1));
 
 const ACROSS_RUNS = 1024;
 const ACROSS_RUN = 64;
@@ -116,7 +120,8 @@ function sampleBracket(ex: SelectExports, mem: SelectMemory, parts: readonly Par
     let part = 0;
     let base = 0; // global index of parts[part][0]
     let o = 0;
-    for (const start of acrossSampleStarts(n).starts) {
+    for (let r = 0; r < ACROSS_RUNS; r++) {
+      const start = runStart(n, run, r);
       const end = start + run;
       for (let i = start; i < end; ) {
         while (i >= base + parts[part].n) base += parts[part++].n;
