@@ -144,30 +144,50 @@ function graphIndex(topology: unknown): GraphIndex | null {
   const indeg = new Map<string, number>();
   for (const node of nodes as GraphNode[]) {
     if (node === null || typeof node !== 'object' || typeof node.name !== 'string') continue;
-    indeg.set(node.name, indeg.get(node.name) ?? 0);
+    let d = indeg.get(node.name) ?? 0;
     let pos = 0;
-    for (const raw of node.input ?? []) {
-      if (typeof raw !== 'string' || raw.startsWith('^')) continue;
-      const src = raw.replace(/:\d+$/, '');
-      let list = consumers.get(src);
-      if (!list) consumers.set(src, (list = []));
-      list.push({ node, pos: pos++ });
-      indeg.set(node.name, (indeg.get(node.name) ?? 0) + 1);
+    const inputs = node.input;
+    if (inputs !== undefined) {
+      for (const raw of inputs) {
+        if (typeof raw !== 'string' || raw.startsWith('^')) continue;
+        const src = outputOf(raw);
+        const list = consumers.get(src);
+        if (list === undefined) consumers.set(src, [{ node, pos: pos++ }]);
+        else list.push({ node, pos: pos++ });
+        d++;
+      }
     }
+    indeg.set(node.name, d);
   }
   // Kahn's algorithm; nodes on cycles (control flow) keep no position and sort last.
   const order = new Map<string, number>();
-  const queue = [...indeg].filter(([, d]) => d === 0).map(([n]) => n);
+  const queue: string[] = [];
+  indeg.forEach((d, name) => {
+    if (d === 0) queue.push(name);
+  });
   for (let q = 0; q < queue.length; q++) {
     const name = queue[q];
     order.set(name, order.size);
-    for (const c of consumers.get(name) ?? []) {
+    const list = consumers.get(name);
+    if (list === undefined) continue;
+    for (const c of list) {
       const d = (indeg.get(c.node.name) ?? 1) - 1;
       indeg.set(c.node.name, d);
       if (d === 0) queue.push(c.node.name);
     }
   }
   return { consumers, order };
+}
+
+/** The node an input names: 'node:1' (an output index) is 'node'. */
+function outputOf(input: string): string {
+  const colon = input.lastIndexOf(':');
+  if (colon < 0 || colon === input.length - 1) return input;
+  for (let i = colon + 1; i < input.length; i++) {
+    const c = input.charCodeAt(i);
+    if (c < 48 || c > 57) return input;
+  }
+  return input.slice(0, colon);
 }
 
 /** Consumers of a tensor, looking through Identity nodes. */
@@ -201,10 +221,19 @@ const scopeOf = (name: string) => (name.includes('/') ? name.slice(0, name.lastI
  */
 export function classify(tensors: readonly TensorLike[], topology: unknown, layers: LayerIndex | null = layersIndex(topology)): TensorRole[] {
   const graph = layers === null ? graphIndex(topology) : null;
+  // One object literal per role (a spread of a shared base is slow in V8 until optimised).
+  const role = (layer: string | null, layerClass: string | null, layout: NMLayout, order: number, prunable: boolean, reason: string): TensorRole => ({
+    layer,
+    layerClass,
+    layout,
+    order,
+    prunable,
+    reason,
+  });
   return tensors.map((t, i) => {
     const rank = t.shape.length;
     const base = baseReason(t);
-    const fallbackLayout = nmLayout(t.shape, /depthwise/i.test(t.name) ? 'depthwise' : 'kernel');
+    const fallbackLayout = () => nmLayout(t.shape, /depthwise/i.test(t.name) ? 'depthwise' : 'kernel');
     if (layers !== null) {
       const segs = t.name.split('/');
       const varName = segs[segs.length - 1].replace(/:\d+$/, '').replace(/_\d+$/, '');
@@ -212,39 +241,45 @@ export function classify(tensors: readonly TensorLike[], topology: unknown, laye
       for (let j = segs.length - 2; j >= 0 && layer === null; j--) if (layers.has(segs[j])) layer = segs[j];
       const cls = layer === null ? null : (layers.get(layer) as string);
       const kind = cls === null ? undefined : LAYER_RULES[cls]?.[varName];
-      const layout = kind ? nmLayout(t.shape, kind) : fallbackLayout;
-      const role = { layer: layer ?? scopeOf(t.name), layerClass: cls, layout, order: i };
-      if (base !== null) return { ...role, prunable: false, reason: base };
-      if (kind && rank >= 2) return { ...role, prunable: true, reason: `${cls} ${varName}` };
-      if (rank < 2) return { ...role, prunable: false, reason: varName === 'bias' ? 'bias' : cls && NORM_LAYERS.test(cls) ? 'normalization' : 'rank < 2' };
-      if (cls && NORM_LAYERS.test(cls)) return { ...role, prunable: false, reason: 'normalization' };
-      return { ...role, prunable: false, reason: cls === null ? 'layer not in the topology' : `${cls} ${varName} (not in the default rule)` };
+      const r = (prunable: boolean, reason: string) => role(layer ?? scopeOf(t.name), cls, kind ? nmLayout(t.shape, kind) : fallbackLayout(), i, prunable, reason);
+      if (base !== null) return r(false, base);
+      if (kind && rank >= 2) return r(true, `${cls} ${varName}`);
+      if (rank < 2) return r(false, varName === 'bias' ? 'bias' : cls && NORM_LAYERS.test(cls) ? 'normalization' : 'rank < 2');
+      if (cls && NORM_LAYERS.test(cls)) return r(false, 'normalization');
+      return r(false, cls === null ? 'layer not in the topology' : `${cls} ${varName} (not in the default rule)`);
     }
     const normName = NORM_NAME.test(t.name);
     if (graph !== null && (graph.consumers.has(t.name) || graph.order.has(t.name))) {
       const uses = weightUses(graph, t.name);
-      const weightUse = uses.find((u) => WEIGHT_OPS[u.node.op]?.inputs.includes(u.pos));
-      const ops = [...new Set(uses.map((u) => u.node.op))];
-      const first = uses.reduce((m, u) => Math.min(m, graph.order.get(u.node.name) ?? Infinity), Infinity);
-      let layout = fallbackLayout;
+      // The first use as a weight operand, the earliest use in graph order, any normalization op.
+      let weightUse: { node: GraphNode; pos: number } | undefined;
+      let first = Infinity;
+      let normOp = false;
+      for (const u of uses) {
+        if (weightUse === undefined && WEIGHT_OPS[u.node.op]?.inputs.includes(u.pos)) weightUse = u;
+        const o = graph.order.get(u.node.name);
+        if (o !== undefined && o < first) first = o;
+        if (NORM_OPS.has(u.node.op)) normOp = true;
+      }
+      let layout: NMLayout;
       if (weightUse) {
-        const rule = WEIGHT_OPS[weightUse.node.op];
-        let kind = rule.kind;
+        let kind = WEIGHT_OPS[weightUse.node.op].kind;
         if (kind === 'kernel' && (weightUse.node.attr?.transpose_b?.b === true || weightUse.node.attr?.adj_y?.b === true || weightUse.pos === 0)) kind = 'kernelT';
         layout = nmLayout(t.shape, kind);
-      }
-      const role = { layer: scopeOf(t.name), layerClass: weightUse?.node.op ?? ops[0] ?? null, layout, order: Number.isFinite(first) ? first : Number.MAX_SAFE_INTEGER - tensors.length + i };
-      if (base !== null) return { ...role, prunable: false, reason: base };
-      if (rank < 2) return { ...role, prunable: false, reason: normName || ops.some((o) => NORM_OPS.has(o)) ? 'normalization' : 'rank < 2' };
-      if (normName || ops.some((o) => NORM_OPS.has(o))) return { ...role, prunable: false, reason: 'normalization' };
-      if (!weightUse) return { ...role, prunable: false, reason: ops.length === 0 ? 'unused in the graph' : `read by ${ops.join(', ')} (not a weight operand)` };
-      return { ...role, prunable: true, reason: `${weightUse.node.op} weight` };
+      } else layout = fallbackLayout();
+      const r = (prunable: boolean, reason: string) =>
+        role(scopeOf(t.name), weightUse?.node.op ?? uses[0]?.node.op ?? null, layout, Number.isFinite(first) ? first : Number.MAX_SAFE_INTEGER - tensors.length + i, prunable, reason);
+      if (base !== null) return r(false, base);
+      if (rank < 2) return r(false, normName || normOp ? 'normalization' : 'rank < 2');
+      if (normName || normOp) return r(false, 'normalization');
+      if (!weightUse) return r(false, uses.length === 0 ? 'unused in the graph' : `read by ${[...new Set(uses.map((u) => u.node.op))].join(', ')} (not a weight operand)`);
+      return r(true, `${weightUse.node.op} weight`);
     }
-    const role = { layer: scopeOf(t.name), layerClass: null, layout: fallbackLayout, order: i };
-    if (base !== null) return { ...role, prunable: false, reason: base };
-    if (rank < 2) return { ...role, prunable: false, reason: /bias/i.test(t.name) ? 'bias' : normName ? 'normalization' : 'rank < 2' };
-    if (normName) return { ...role, prunable: false, reason: 'normalization' };
-    return { ...role, prunable: true, reason: 'rank >= 2' };
+    const r = (prunable: boolean, reason: string) => role(scopeOf(t.name), null, fallbackLayout(), i, prunable, reason);
+    if (base !== null) return r(false, base);
+    if (rank < 2) return r(false, /bias/i.test(t.name) ? 'bias' : normName ? 'normalization' : 'rank < 2');
+    if (normName) return r(false, 'normalization');
+    return r(true, 'rank >= 2');
   });
 }
 
