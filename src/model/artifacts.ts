@@ -3,7 +3,7 @@
 import { ArgumentError, ModelFormatError } from '../errors.js';
 import { countZeros } from '../kernels/index.js';
 import { wasmInfo } from '../wasm/index.js';
-import { codeZeros, encode, otherZeros, pruneCodes, readCoded, readFloat, requantize, type Encoded } from './codec.js';
+import { codePick, codeZeros, encode, otherZeros, pruneCodes, readCoded, readFloat, requantize, type Encoded } from './codec.js';
 import { normalizeConfig } from './config.js';
 import { runPlan, type Access, type Stored } from './engine.js';
 import type { CodedInput } from '../kernels/index.js';
@@ -103,6 +103,7 @@ export async function pruneArtifacts(artifacts: ModelArtifacts, config: PruneCon
       return { dtype: r.encoded.quantization!.dtype, zeros: r.encoded.zeros, zerosBefore: r.zerosBefore, zerosAfter: r.encoded.zeros, threshold: r.threshold };
     },
     otherZeros: (i) => otherZeros(store, entries[i]),
+    pickCodes: (i, sparsity) => codePick(store, entries[i], sparsity),
     codeZeros: (i) => codeZeros(store, entries[i]),
     where(i, element) {
       const e = entries[i];

@@ -294,28 +294,7 @@ export function pruneCodes(
   const width = codes.BYTES_PER_ELEMENT as 1 | 2;
   const bytes = new Uint8Array(codes.buffer, codes.byteOffset, codes.byteLength);
   const count = (b: Uint8Array, r: KeyRange) => countCodes('pruneArtifacts', b, width, table.mask, r);
-  let bits = 0;
-  let take = 0;
-  let known: CodeCounts = {};
-  if ('sparsity' in pick) {
-    const k = roundHalfEven(pick.sparsity * e.size);
-    if (k > 0 && codes instanceof Uint8Array) {
-      // A pool of one for the uint8 select: the k-th off the tensor's 256 code counts.
-      const plan = selectCodes8('pruneArtifacts', [input], k);
-      bits = plan.bits;
-      if (plan.counts !== null) {
-        const c = plan.counts[0];
-        take = c.take;
-        known = { below: c.below, ties: c.ties, zeros: c.zeros };
-      }
-    } else if (k > 0) {
-      const r = selectAcrossArrays('pruneArtifacts', [input], k);
-      if ('nanPart' in r) throwNaN(input);
-      bits = r.bits;
-      take = bits === 0 ? 0 : k - r.lt[0];
-      known = { below: r.lt[0], ties: r.eq[0], zeros: r.zeros[0] };
-    } else if (count(bytes, table.nan) > 0) throwNaN(input);
-  } else ({ bits, take, ...known } = pick);
+  const { bits, take, ...known } = 'sparsity' in pick ? pickOwn(input, e.size, pick.sparsity) : pick;
   // Pruned: magnitude below `bits` (or 0), and the first `take` ties at it: when all ties go, the
   // codes at most `bits`; when none does, those below (the kernel's fast loop either way).
   const zerosBefore = known.zeros ?? count(bytes, table.zero);
@@ -337,6 +316,38 @@ export function pruneCodes(
   const threshold = new Float32Array(new Uint32Array([bits]).buffer)[0];
   const quantization: Encoded['quantization'] = e.quant === 'float16' ? { dtype: 'float16' } : { dtype: e.quant, scale: e.scale, min: zeroMin(z, e.scale) };
   return { encoded: { bytes: out, quantization, zeros: zerosAfter }, zerosBefore, threshold };
+}
+
+/**
+ * A quantized tensor's own threshold (layer scope) among its codes, with what the select counted;
+ * null when the tensor is not pruned in its codes (float32 storage, or an affine grid without 0).
+ * Throws a NaNWeightsError for NaN codes. Nothing is written: a caller that must check every
+ * tensor before storing any (inPlace) picks first and prunes later with the pick.
+ */
+export function codePick(store: WeightStore, e: TensorEntry, sparsity: number): (CodePick & { bits: number }) | null {
+  if (e.quant === null) return null;
+  if (e.quant !== 'float16' && gridZero(e.scale, e.min, e.quant === 'uint8' ? 255 : 65535) === null) return null;
+  return pickOwn(readCoded(store, e) as CodedInput, e.size, sparsity);
+}
+
+function pickOwn(input: CodedInput, size: number, sparsity: number): { bits: number; take: number } & CodeCounts {
+  const k = roundHalfEven(sparsity * size);
+  const { codes, table } = input;
+  if (k > 0 && codes instanceof Uint8Array) {
+    // A pool of one for the uint8 select: the k-th off the tensor's 256 code counts.
+    const plan = selectCodes8('pruneArtifacts', [input], k);
+    if (plan.counts === null) return { bits: plan.bits, take: 0 };
+    const c = plan.counts[0];
+    return { bits: plan.bits, take: c.take, below: c.below, ties: c.ties, zeros: c.zeros };
+  }
+  if (k > 0) {
+    const r = selectAcrossArrays('pruneArtifacts', [input], k);
+    if ('nanPart' in r) throwNaN(input);
+    return { bits: r.bits, take: r.bits === 0 ? 0 : k - r.lt[0], below: r.lt[0], ties: r.eq[0], zeros: r.zeros[0] };
+  }
+  const width = codes.BYTES_PER_ELEMENT as 1 | 2;
+  if (countCodes('pruneArtifacts', new Uint8Array(codes.buffer, codes.byteOffset, codes.byteLength), width, table.mask, table.nan) > 0) throwNaN(input);
+  return { bits: 0, take: 0 };
 }
 
 /**

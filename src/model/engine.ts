@@ -38,6 +38,11 @@ export interface Access {
   pruneCodes?(i: number, pick: CodePick): (Stored & { zerosBefore: number; zerosAfter: number; threshold: number }) | null;
   /** Zeros in non-float tensor i (int32, bool; 0 where not meaningful). */
   otherZeros(i: number): number;
+  /**
+   * Quantized tensor i's own threshold among its codes (its select rejects NaN), to prune later
+   * with pruneCodes; null when its storage is not pruned in codes.
+   */
+  pickCodes?(i: number, sparsity: number): CodePick | null;
   /** Zeros of quantized tensor i counted in its codes (null for float32 storage). */
   codeZeros?(i: number): number | null;
   /** Where element `element` of tensor i lives, for messages. */
@@ -90,11 +95,17 @@ export function runPlan(
     plan = globalSelect(sizes, (j) => read(pool[j]), k, (j, count, first) => nanError(pool[j], count, first), fname);
   }
   // Everything else is checked before anything is stored, so a failure leaves no partial result.
+  // Float16 tensors pruned in their codes pick their thresholds here, the select's pass doing the
+  // check, and prune with those picks below.
+  const picks = new Map<number, CodePick>();
   if (validateFirst) {
     decisions.forEach((d, i) => {
       // (uint8 / uint16 codes dequantize to finite numbers: nothing to check.)
       const q = tensors[i].quant;
-      if (d.prune && !d.pool && q !== 'uint8' && q !== 'uint16') guard(i, () => magnitudeThreshold(access.read(i), 0));
+      if (!d.prune || d.pool || q === 'uint8' || q === 'uint16') return;
+      const pick = q === 'float16' && d.nm === null && access.pickCodes ? guard(i, () => access.pickCodes!(i, d.sparsity as number)) : null;
+      if (pick !== null) picks.set(i, pick);
+      else guard(i, () => magnitudeThreshold(access.read(i), 0));
     });
   }
 
@@ -137,7 +148,7 @@ export function runPlan(
     }
     // Quantized storage that can be pruned in its codes, without decoding (uint8 whose grid holds 0).
     if (d.nm === null && access.pruneCodes) {
-      const c = d.pool && plan !== null ? planPick(plan, poolPos.get(i) as number) : { sparsity: d.sparsity as number };
+      const c = d.pool && plan !== null ? planPick(plan, poolPos.get(i) as number) : (picks.get(i) ?? { sparsity: d.sparsity as number });
       const r = guard(i, () => access.pruneCodes!(i, c));
       if (r !== null) {
         return entry(r.dtype, r.zerosBefore, r.zerosAfter, d.sparsity as number, r.threshold, d.method);

@@ -209,6 +209,24 @@ describe('NaN weights', () => {
     }
   });
 
+  // In place, every tensor is checked before any is written: float16 ones pick their thresholds
+  // first (the select's pass finds the NaN), so the tensors before the bad one keep their codes.
+  it.each(['float16', 'uint8'] as const)('inPlace, layer scope: NaN in a later float16 tensor leaves an earlier %s one unwritten', async (first) => {
+    const size = 40_000;
+    const good = first === 'float16' ? new Uint8Array(new Uint16Array(size).map((_, i) => 0x3c00 + (i % 977)).buffer) : new Uint8Array(size).map((_, i) => i % 251);
+    const bad = new Uint16Array(size).map((_, i) => 0x3c00 + (i % 977));
+    bad[size - 5] = 0x7e00;
+    const a = makeArtifacts([
+      { name: 'g/kernel', shape: [size / 4, 4], quantization: first === 'float16' ? { dtype: 'float16' } : { dtype: 'uint8', scale: 0.01, min: -1 }, bytes: good },
+      { name: 'h/kernel', shape: [size / 4, 4], quantization: { dtype: 'float16' }, bytes: new Uint8Array(bad.buffer) },
+    ]);
+    const before = new Uint8Array(a.weightData as ArrayBuffer).slice();
+    const e = await caught(pruneArtifacts(a, { sparsity: 0.5, scope: 'layer' }, { inPlace: true }));
+    expect(e).toBeInstanceOf(NaNWeightsError);
+    expect(e.message).toMatch(/tensor 'h\/kernel' .* holds 1 NaN value, the first at element 39995/);
+    expect(new Uint8Array(a.weightData as ArrayBuffer)).toEqual(before);
+  });
+
   it('a failing pipeline writes no output', async () => {
     const t = tensors();
     (t[0].values as Float32Array)[0] = NaN;
