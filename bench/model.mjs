@@ -5,7 +5,7 @@
 //   npm run bench:model            build, then measure and record the figures in bench/README.md
 //   node bench/model.mjs [options] measure against the current dist/ without building
 //     --params=1e8        size of the synthetic model (default 1e8 float32 parameters, 400 MB)
-//     --rounds=R          interleaved rounds (default 3); each figure is the median over rounds
+//     --rounds=R          interleaved rounds (default 5); each figure is the median over rounds
 //     --no-record         leave bench/README.md alone
 //     --from-json         render (and record) bench/.tmp/model-latest.json again, measuring nothing
 //
@@ -118,7 +118,7 @@ async function child(mode, src, out, repeat) {
 
 async function parent() {
   const params = Number(args.params ?? 1e8);
-  const rounds = Number(args.rounds ?? 3);
+  const rounds = Number(args.rounds ?? 5);
   mkdirSync(tmp, { recursive: true });
   const synth = join(tmp, `model-synth-${params}`);
   if (!existsSync(join(synth, 'model.json'))) {
