@@ -12,10 +12,12 @@ import {
   magnitudeThreshold,
   nmMask,
   pruneByThreshold,
+  prunedCount,
   pruneToSparsity,
   wasmInfo,
   type Weights,
 } from '../src/index.js';
+import { pruneBelowBits } from '../src/kernels/index.js';
 import {
   bits,
   randomWeights,
@@ -120,6 +122,26 @@ describe.each(BUILD_CONFIGS)('$build build, chunkLength $chunkLength', ({ build,
         const m = held(storage, w, (x) => magnitudeMask(x, { sparsity: s }));
         sameArray(m.result, r.mask, `mask ${name} s=${s}`);
         sameArray(bits(m.after), bits(w), 'not modified');
+      }
+    });
+
+    // The model layer's copy mode: the prune reads the weights and writes a separate output in
+    // one pass (weights in Wasm memory are copied to the output and pruned there).
+    it.each(Object.keys(CASES))('pruneBelowBits into a separate output: %s', (name) => {
+      const w = CASES[name]();
+      for (const s of SPARSITIES) {
+        const r = ref(name, w, s);
+        const k = prunedCount(s, w.length);
+        const tb = bits(Float32Array.of(r.threshold))[0];
+        const mags = Array.from(bits(w), (b) => b & 0x7fffffff);
+        const lt = mags.filter((m) => m < tb).length;
+        const eq = mags.filter((m) => m === tb).length;
+        const out = new Float32Array(w.length).fill(7);
+        const { result, after } = held(storage, w, (x) => (k === 0 ? null : pruneBelowBits('test', x, tb, k - lt, eq, undefined, out)));
+        if (result === null) continue;
+        sameArray(bits(out), bits(r.out), `${name} s=${s}`);
+        expect(result).toBe(r.kept);
+        sameArray(bits(after), bits(w), 'not modified');
       }
     });
 

@@ -112,14 +112,15 @@ export function gatherBracket(fname: string, weights: Weights, lo: number, hi: n
  * the weights kept. When all or none of the ties go, that is the one-pass fused prune at `bits` or
  * just below it; only a split runs the tie-settling kernel. The weights must hold no NaN (checked
  * by the caller's select). With `tally`, the weights' zeros before pruning are counted into
- * tally.zeros in the same pass.
+ * tally.zeros in the same pass. With `out` (as long as the weights), the result goes there in the
+ * same pass and the weights are left as they are.
  */
-export function pruneBelowBits(fname: string, weights: Weights, bits: number, take: number, ties: number, tally?: Tally): number {
+export function pruneBelowBits(fname: string, weights: Weights, bits: number, take: number, ties: number, tally?: Tally, out?: Float32Array): number {
   const be = wasmBackend(fname);
-  if (bits === 0) return be.pruneAbove(weights, 0, tally);
-  if (take === 0) return be.pruneAbove(weights, bits - 1, tally);
-  if (take >= ties) return be.pruneAbove(weights, bits, tally);
-  return be.pruneSelect(weights, { bits, need: take }, tally);
+  if (bits === 0) return be.pruneAbove(weights, 0, tally, out);
+  if (take === 0) return be.pruneAbove(weights, bits - 1, tally, out);
+  if (take >= ties) return be.pruneAbove(weights, bits, tally, out);
+  return be.pruneSelect(weights, { bits, need: take }, tally, out);
 }
 
 /**

@@ -67,6 +67,10 @@ export async function pruneArtifacts(artifacts: ModelArtifacts, config: PruneCon
       const r = readFloat(store, e);
       return r.view ? r.values.slice() : r.values;
     },
+    output(i) {
+      const e = entries[i];
+      return out === store || !sameLayout || e.quant !== null ? null : out.f32View(e.byteOffset, e.size);
+    },
     store(i, values, zeros): Stored {
       const e = entries[i];
       const off = outOffsets[i];

@@ -27,6 +27,12 @@ export interface Access {
   /** Float32 values of float tensor i that may be modified, to be passed to store(). */
   writable(i: number): Float32Array;
   /**
+   * Where float tensor i's values go in a separate output (copy mode), not yet written: a pool
+   * tensor's prune reads the input and writes there in one pass, instead of copying first. Null
+   * when pruning in place, or when the output holds no such view.
+   */
+  output?(i: number): Float32Array | null;
+  /**
    * Stores tensor i: `values` after pruning (with `zeros` of them zero), or null for "unchanged"
    * (copied or quantized as is).
    */
@@ -154,7 +160,9 @@ export function runPlan(
         return entry(r.dtype, r.zerosBefore, r.zerosAfter, d.sparsity as number, r.threshold, d.method);
       }
     }
-    const w = access.writable(i);
+    const pooled = d.nm === null && d.pool && plan !== null;
+    const out = pooled ? (access.output?.(i) ?? null) : null;
+    const w = out ?? access.writable(i);
     let zerosBefore = 0;
     let zerosPruned = 0;
     let threshold: number | null = null;
@@ -167,14 +175,16 @@ export function runPlan(
     } else {
       target = d.sparsity as number;
       if (d.pool && plan !== null) {
-        // One pass through the kernels' window. The select's pass has counted the tensor's zeros
+        // One pass through the kernels' window (copy mode: from the input straight into the
+        // output, no copy first). The select's pass has counted the tensor's zeros
         // (quantized ones that could not be pruned in their codes too: zero magnitude either way);
         // a zero plan (no counts) has them counted window by window as the prune goes.
         const pos = poolPos.get(i) as number;
         const counted = plan.counts?.[pos].zeros;
         const tally = { zeros: 0 };
         threshold = plan.threshold;
-        zerosPruned = w.length - prunePooled(w, plan, pos, counted === undefined ? tally : undefined);
+        const src = out !== null ? access.read(i) : w;
+        zerosPruned = w.length - prunePooled(src, plan, pos, counted === undefined ? tally : undefined, out ?? undefined);
         zerosBefore = counted ?? tally.zeros;
       } else {
         // Several passes (select, prune, zeros): held in the kernels' memory for them.
@@ -199,12 +209,12 @@ function planPick(plan: GlobalPlan, j: number): CodePick {
 }
 
 /** Prunes a pool tensor to its share of the global plan; returns the weights kept. */
-function prunePooled(w: Weights, plan: GlobalPlan, j: number, tally?: Tally): number {
-  if (plan.counts === null) return pruneBelowBits('pruneArtifacts', w, 0, 0, 0, tally);
+function prunePooled(w: Weights, plan: GlobalPlan, j: number, tally?: Tally, out?: Float32Array): number {
+  if (plan.counts === null) return pruneBelowBits('pruneArtifacts', w, 0, 0, 0, tally, out);
   const c = plan.counts[j];
   // Everything below the threshold's bits and the first `take` ties; the select pass has already
   // ruled out NaN, so no second look is needed.
-  const kept = pruneBelowBits('pruneArtifacts', w, plan.bits, c.take, c.ties, tally);
+  const kept = pruneBelowBits('pruneArtifacts', w, plan.bits, c.take, c.ties, tally, out);
   if (w.length - kept !== c.pruned) {
     throw new Error(`tfjs-prune internal error: global plan pruned ${w.length - kept} weights instead of ${c.pruned}`);
   }

@@ -25,8 +25,8 @@ export interface KernelBackend {
    * The fused prunes; with `tally`, each window's zeros are counted (before it is pruned) into
    * tally.zeros in the same pass, while the window is in cache.
    */
-  pruneAbove(w: Weights, tBits: number, tally?: Tally): number;
-  pruneSelect(w: Weights, sel: Selection, tally?: Tally): number;
+  pruneAbove(w: Weights, tBits: number, tally?: Tally, out?: Float32Array): number;
+  pruneSelect(w: Weights, sel: Selection, tally?: Tally, out?: Float32Array): number;
   maskAbove(w: Weights, tBits: number, out: Uint8Array): number;
   maskSelect(w: Weights, sel: Selection, out: Uint8Array): number;
   applyMask(w: Weights, mask: Uint8Array): number;
@@ -57,20 +57,26 @@ export class Stream {
   private readonly rt: Runtime;
   private readonly js: Float32Array | null;
   private readonly ptr: number;
+  /** Where a writing pass puts its results instead of `js` (left as it is); null: `js` itself. */
+  private readonly out: Float32Array | null = null;
 
-  constructor(rt: Runtime, w: Weights) {
+  constructor(rt: Runtime, w: Weights, out?: Float32Array) {
     this.rt = rt;
     this.n = w.length;
-    if (w instanceof WasmWeights) {
-      this.js = null;
-      this.ptr = w.byteOffset;
-    } else if (w.buffer === rt.heap.memory.buffer) {
-      this.js = null;
-      this.ptr = w.byteOffset;
-    } else {
-      this.js = w;
-      this.ptr = rt.chunkPtr;
+    if (w instanceof WasmWeights || w.buffer === rt.heap.memory.buffer) {
+      if (out === undefined) {
+        this.js = null;
+        this.ptr = w.byteOffset;
+        return;
+      }
+      // Weights in Wasm memory with a separate output: the output is filled and worked in.
+      out.set(w instanceof WasmWeights ? w.array : w);
+      w = out;
+      out = undefined;
     }
+    this.js = w;
+    this.ptr = rt.chunkPtr;
+    if (out !== undefined) this.out = out;
   }
 
   /** The weights' bit patterns, wherever they live (no copy). */
@@ -105,7 +111,9 @@ export class Stream {
     if (whole) windowHolder.set(this.rt, this);
     else windowHolder.delete(this.rt);
     fn(this.rt.chunkPtr);
-    if (writeBack) js.set(this.rt.heap.f32.subarray(base, base + len), off);
+    if (!writeBack) return;
+    (this.out ?? js).set(this.rt.heap.f32.subarray(base, base + len), off);
+    if (this.out !== null) windowHolder.delete(this.rt);
   }
 }
 
@@ -126,7 +134,7 @@ export function wasmBackend(fname: string): KernelBackend {
 
 function backendOf(rt: Runtime): KernelBackend {
   const ex = rt.ex;
-  const stream = (w: Weights) => new Stream(rt, w);
+  const stream = (w: Weights, out?: Float32Array) => new Stream(rt, w, out);
   const maskOut = (out: Uint8Array, off: number, len: number) =>
     out.set(rt.heap.u8.subarray(rt.maskPtr, rt.maskPtr + len), off);
 
@@ -139,19 +147,19 @@ function backendOf(rt: Runtime): KernelBackend {
   return {
     simd: rt.simd,
 
-    pruneAbove(w, tBits, tally) {
+    pruneAbove(w, tBits, tally, out) {
       let kept = 0;
-      stream(w).each(true, (p, len) => {
+      stream(w, out).each(true, (p, len) => {
         if (tally !== undefined) tally.zeros += ex.countZeros(p, len) >>> 0;
         kept += ex.pruneAbove(p, len, tBits) >>> 0;
       }, tally === undefined ? undefined : rt.chunkLength);
       return kept;
     },
 
-    pruneSelect(w, sel, tally) {
+    pruneSelect(w, sel, tally, out) {
       let kept = 0;
       let need = sel.need;
-      stream(w).each(true, (p, len) => {
+      stream(w, out).each(true, (p, len) => {
         if (tally !== undefined) tally.zeros += ex.countZeros(p, len) >>> 0;
         kept += ex.pruneSelect(p, len, sel.bits, need) >>> 0;
         need = ex.remainingNeed() >>> 0;
