@@ -287,12 +287,11 @@ export function pruneCodes(
   target?: Uint8Array,
 ): { encoded: Encoded; zerosBefore: number; threshold: number } | null {
   if (e.quant === null) return null;
-  const z = e.quant === 'float16' ? 0 : gridZero(e.scale, e.min, e.quant === 'uint8' ? 255 : 65535);
+  const z = zeroCode(e);
   if (z === null) return null;
   const input = coded ?? (readCoded(store, e) as CodedInput);
-  const { codes, table } = input;
-  const width = codes.BYTES_PER_ELEMENT as 1 | 2;
-  const bytes = new Uint8Array(codes.buffer, codes.byteOffset, codes.byteLength);
+  const { table } = input;
+  const { bytes, width } = codeBytes(input);
   const count = (b: Uint8Array, r: KeyRange) => countCodes('pruneArtifacts', b, width, table.mask, r);
   const { bits, take, ...known } = 'sparsity' in pick ? pickOwn(input, e.size, pick.sparsity) : pick;
   // Pruned: magnitude below `bits` (or 0), and the first `take` ties at it: when all ties go, the
@@ -325,15 +324,24 @@ export function pruneCodes(
  * tensor before storing any (inPlace) picks first and prunes later with the pick.
  */
 export function codePick(store: WeightStore, e: TensorEntry, sparsity: number): (CodePick & { bits: number }) | null {
+  return zeroCode(e) === null ? null : pickOwn(readCoded(store, e) as CodedInput, e.size, sparsity);
+}
+
+/** The code pruned weights get when a tensor is pruned in its codes; null when it is not (float32, or an affine grid without 0). */
+function zeroCode(e: TensorEntry): number | null {
   if (e.quant === null) return null;
-  if (e.quant !== 'float16' && gridZero(e.scale, e.min, e.quant === 'uint8' ? 255 : 65535) === null) return null;
-  return pickOwn(readCoded(store, e) as CodedInput, e.size, sparsity);
+  return e.quant === 'float16' ? 0 : gridZero(e.scale, e.min, LEVELS[e.quant]);
+}
+
+/** A quantized tensor's codes as little-endian bytes, and the bytes a code. */
+function codeBytes(input: CodedInput): { bytes: Uint8Array; width: 1 | 2 } {
+  const c = input.codes;
+  return { bytes: new Uint8Array(c.buffer, c.byteOffset, c.byteLength), width: c.BYTES_PER_ELEMENT as 1 | 2 };
 }
 
 function pickOwn(input: CodedInput, size: number, sparsity: number): { bits: number; take: number } & CodeCounts {
   const k = roundHalfEven(sparsity * size);
-  const { codes, table } = input;
-  if (k > 0 && codes instanceof Uint8Array) {
+  if (k > 0 && input.codes instanceof Uint8Array) {
     // A pool of one for the uint8 select: the k-th off the tensor's 256 code counts.
     const plan = selectCodes8('pruneArtifacts', [input], k);
     if (plan.counts === null) return { bits: plan.bits, take: 0 };
@@ -345,8 +353,8 @@ function pickOwn(input: CodedInput, size: number, sparsity: number): { bits: num
     if ('nanPart' in r) throwNaN(input);
     return { bits: r.bits, take: r.bits === 0 ? 0 : k - r.lt[0], below: r.lt[0], ties: r.eq[0], zeros: r.zeros[0] };
   }
-  const width = codes.BYTES_PER_ELEMENT as 1 | 2;
-  if (countCodes('pruneArtifacts', new Uint8Array(codes.buffer, codes.byteOffset, codes.byteLength), width, table.mask, table.nan) > 0) throwNaN(input);
+  const { bytes, width } = codeBytes(input);
+  if (countCodes('pruneArtifacts', bytes, width, input.table.mask, input.table.nan) > 0) throwNaN(input);
   return { bits: 0, take: 0 };
 }
 
@@ -371,8 +379,8 @@ export type CodePick = { sparsity: number } | ({ bits: number; take: number } & 
 export function codeZeros(store: WeightStore, e: TensorEntry): number | null {
   const c = readCoded(store, e);
   if (c === null) return null;
-  const width = c.codes.BYTES_PER_ELEMENT as 1 | 2;
-  return countCodes('pruneArtifacts', new Uint8Array(c.codes.buffer, c.codes.byteOffset, c.codes.byteLength), width, c.table.mask, c.table.zero);
+  const { bytes, width } = codeBytes(c);
+  return countCodes('pruneArtifacts', bytes, width, c.table.mask, c.table.zero);
 }
 
 /** The NaNWeightsError for codes holding NaN. */

@@ -179,7 +179,7 @@ function graphIndex(topology: unknown): GraphIndex | null {
   return { consumers, order };
 }
 
-/** The node an input names: 'node:1' (an output index) is 'node'. */
+/** The node an input names, or the variable a weight name ends in: 'x:1' (an output index) is 'x'. */
 function outputOf(input: string): string {
   const colon = input.lastIndexOf(':');
   if (colon < 0 || colon === input.length - 1) return input;
@@ -236,7 +236,7 @@ export function classify(tensors: readonly TensorLike[], topology: unknown, laye
     const fallbackLayout = () => nmLayout(t.shape, /depthwise/i.test(t.name) ? 'depthwise' : 'kernel');
     if (layers !== null) {
       const segs = t.name.split('/');
-      const varName = segs[segs.length - 1].replace(/:\d+$/, '').replace(/_\d+$/, '');
+      const varName = outputOf(segs[segs.length - 1]).replace(/_\d+$/, '');
       let layer: string | null = null;
       for (let j = segs.length - 2; j >= 0 && layer === null; j--) if (layers.has(segs[j])) layer = segs[j];
       const cls = layer === null ? null : (layers.get(layer) as string);

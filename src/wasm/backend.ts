@@ -108,12 +108,11 @@ export class Stream {
     const base = this.rt.chunkPtr >>> 2;
     const whole = off === 0 && len === this.n;
     if (!(whole && windowHolder.get(this.rt) === this)) this.rt.heap.f32.set(js.subarray(off, off + len), base);
-    if (whole) windowHolder.set(this.rt, this);
+    // (With a separate output the window ends up holding results that are not `js`'s.)
+    if (whole && this.out === null) windowHolder.set(this.rt, this);
     else windowHolder.delete(this.rt);
     fn(this.rt.chunkPtr);
-    if (!writeBack) return;
-    (this.out ?? js).set(this.rt.heap.f32.subarray(base, base + len), off);
-    if (this.out !== null) windowHolder.delete(this.rt);
+    if (writeBack) (this.out ?? js).set(this.rt.heap.f32.subarray(base, base + len), off);
   }
 }
 

@@ -84,13 +84,12 @@ export function selectAcross(ex: SelectExports, mem: SelectMemory, input: readon
  * to mislead).
  */
 export function acrossSampleStarts(n: number): { run: number; starts: number[] } {
-  const run = acrossRun(n);
+  const { run } = bracketPlan(n, 1, ACROSS_RUNS, ACROSS_RUN);
   const starts: number[] = [];
   if (run > 0) for (let r = 0; r < ACROSS_RUNS; r++) starts.push(runStart(n, run, r));
   return { run, starts };
 }
 
-const acrossRun = (n: number) => Math.min(ACROSS_RUN, Math.floor(n / (64 * ACROSS_RUNS)));
 const runStart = (n: number, run: number, r: number) => Math.floor((r * (n - run)) / (ACROSS_RUNS - 1));
 
 const ACROSS_RUNS = 1024;
