@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUILD_CONFIGS, initBuild } from './support/builds.js';
 import { init } from '../src/index.js';
 import { codeHistogram8, countCodes, pruneCodeRanges, selectAcrossArrays, type CodedInput, type CodeRanges, type CodeTable, type KeyRange } from '../src/kernels/index.js';
-import { codeTableOf } from '../src/model/codec.js';
+import { codeTableOf } from '../src/format/codec.js';
 import { acrossSampleStarts } from '../src/wasm/select-parts.js';
 import { pruneArtifacts } from '../src/tfjs.js';
 import { makeArtifacts, randn, stockDecode, zeros } from './model/support.js';

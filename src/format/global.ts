@@ -58,7 +58,7 @@ export function globalSelect(sizes: readonly number[], read: ReadTensor, k: numb
  * then the k-th over the pool's distinct magnitudes (a few thousand at most), and each tensor's
  * share read off its counts. No sample, no gather: for uint8 codes, whose 256 magnitudes a tensor
  * holds in large groups, that is less work than the bracket. (Also a uint8 tensor's own threshold:
- * a pool of one, src/model/codec.ts.)
+ * a pool of one, src/format/codec.ts.)
  */
 export function selectCodes8(fname: string, xs: readonly CodedInput[], k: number): GlobalPlan {
   const hists = xs.map((x) => codeHistogram8(fname, x.codes as Uint8Array));

@@ -16,17 +16,17 @@ export type {
   TensorPruneReport,
 } from './types.js';
 // Pruning while training (docs/training.md).
-export { constantSparsity, polynomialDecay, scheduleFromConfig } from './schedules.js';
-export type { PruningSchedule, PruningScheduleConfig, PruningStep, ConstantSparsityConfig, PolynomialDecayConfig } from './schedules.js';
-export { Pruner } from './pruner.js';
-export type { PruningOptions, PruningUpdateReport } from './pruner.js';
-export { PruningCallback } from './callback.js';
-export { pruneRetrain } from './retrain.js';
-export type { PruneRetrainOptions, PruneRetrainReport, RetrainRound } from './retrain.js';
+export { constantSparsity, polynomialDecay, scheduleFromConfig } from '../training/schedules.js';
+export type { PruningSchedule, PruningScheduleConfig, PruningStep, ConstantSparsityConfig, PolynomialDecayConfig } from '../training/schedules.js';
+export { Pruner } from '../training/pruner.js';
+export type { PruningOptions, PruningUpdateReport } from '../training/pruner.js';
+export { PruningCallback } from '../training/callback.js';
+export { pruneRetrain } from '../training/retrain.js';
+export type { PruneRetrainOptions, PruneRetrainReport, RetrainRound } from '../training/retrain.js';
 // Structured pruning: physically smaller models (docs/structured.md).
 export { pruneStructured } from './lazy.js';
-export { formatStructuredReport } from './structured_report.js';
-export type { FormatStructuredReportOptions } from './structured_report.js';
+export { formatStructuredReport } from '../structured/report.js';
+export type { FormatStructuredReportOptions } from '../structured/report.js';
 export type {
   StructuredConfig,
   StructuredGroupReport,
@@ -34,10 +34,10 @@ export type {
   StructuredLayerReport,
   StructuredOverrideConfig,
   StructuredReport,
-} from './structured_types.js';
+} from '../structured/types.js';
 // Layer-wise sensitivity analysis and its chart (docs/sensitivity.md).
-export { proposeSparsities, DEFAULT_SCAN_SPARSITIES } from './sensitivity.js';
+export { proposeSparsities, DEFAULT_SCAN_SPARSITIES } from '../sensitivity/propose.js';
 export { sensitivityScan } from './lazy.js';
-export type { EvaluateFn, SensitivityScan, SensitivityScanOptions, SensitivityLayer, SensitivityMethod, SensitivityProgress, ProposeSparsitiesOptions, SparsityProposal, ProposedLayer, ProposedOverride } from './sensitivity.js';
-export { sensitivityChart } from './chart.js';
-export type { SensitivityChartInput, SensitivityChartOptions } from './chart.js';
+export type { EvaluateFn, SensitivityScan, SensitivityScanOptions, SensitivityLayer, SensitivityMethod, SensitivityProgress, ProposeSparsitiesOptions, SparsityProposal, ProposedLayer, ProposedOverride } from '../sensitivity/propose.js';
+export { sensitivityChart } from '../sensitivity/chart.js';
+export type { SensitivityChartInput, SensitivityChartOptions } from '../sensitivity/chart.js';

@@ -2,8 +2,8 @@
 // an app that never calls them does not load it, and a bundler puts each in a chunk of its own.
 // Both return promises anyway, so a caller sees no difference (size budget: README, "Bundle sizes").
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import type { EvaluateFn, SensitivityScan, SensitivityScanOptions } from './sensitivity.js';
-import type { StructuredConfig, StructuredReport } from './structured_types.js';
+import type { EvaluateFn, SensitivityScan, SensitivityScanOptions } from '../sensitivity/propose.js';
+import type { StructuredConfig, StructuredReport } from '../structured/types.js';
 
 /**
  * Removes the least important Dense units and Conv filters of a tf.LayersModel and returns a new,
@@ -12,7 +12,7 @@ import type { StructuredConfig, StructuredReport } from './structured_types.js';
  * one unit. Requires `await init()` from 'tfjs-prune' (the column norms are a Wasm kernel).
  */
 export async function pruneStructured(model: LayersModel, config: StructuredConfig): Promise<{ model: LayersModel; report: StructuredReport }> {
-  return (await import('./structured.js')).pruneStructured(model, config);
+  return (await import('../structured/prune.js')).pruneStructured(model, config);
 }
 
 /**
@@ -23,5 +23,5 @@ export async function pruneStructured(model: LayersModel, config: StructuredConf
  * after the call) and the caller's model is never written. Requires `await init()` from 'tfjs-prune'.
  */
 export async function sensitivityScan(model: LayersModel, evaluate: EvaluateFn, options: SensitivityScanOptions = {}): Promise<SensitivityScan> {
-  return (await import('./sensitivity_scan.js')).sensitivityScan(model, evaluate, options);
+  return (await import('../sensitivity/scan.js')).sensitivityScan(model, evaluate, options);
 }

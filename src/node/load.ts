@@ -6,9 +6,9 @@ import { open, readFile, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ArgumentError, ModelFormatError, ModelIOError } from '../errors.js';
-import { parseWeightSpecs } from '../model/manifest.js';
-import { recordWeightFiles, type WeightFile } from '../model/origin.js';
-import { WeightStore } from '../model/store.js';
+import { parseWeightSpecs } from '../format/manifest.js';
+import { recordWeightFiles, type WeightFile } from '../format/origin.js';
+import { WeightStore } from '../format/store.js';
 import type { ModelArtifacts, WeightSpec } from '../model/types.js';
 
 const FNAME = 'loadArtifacts';

@@ -9,8 +9,8 @@
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { ArgumentError } from '../errors.js';
 import { prunedCount } from '../kernels/index.js';
-import type { StructuredConfig } from './structured_types.js';
-import type { PruneConfig } from './types.js';
+import type { StructuredConfig } from '../structured/types.js';
+import type { PruneConfig } from '../model/types.js';
 
 const PROPOSE = 'proposeSparsities';
 

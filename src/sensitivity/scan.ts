@@ -7,17 +7,17 @@ import { tensor } from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { ArgumentError } from '../errors.js';
 import { wasmInfo } from '../wasm/index.js';
-import { decide, normalizeConfig } from './config.js';
-import { runPlan, type Access, type EngineTensor } from './engine.js';
-import { classify, layerIndexOf, type LayerIndex, type TensorRole } from './select.js';
+import { decide, normalizeConfig } from '../model/config.js';
+import { runPlan, type Access, type EngineTensor } from '../model/engine.js';
+import { classify, layerIndexOf, type LayerIndex, type TensorRole } from '../model/select.js';
 import {
   DEFAULT_SCAN_SPARSITIES,
   type EvaluateFn,
   type SensitivityLayer,
   type SensitivityScan,
   type SensitivityScanOptions,
-} from './sensitivity.js';
-import { pruneStructured } from './structured.js';
+} from './propose.js';
+import { pruneStructured } from '../structured/prune.js';
 
 const SCAN = 'sensitivityScan';
 

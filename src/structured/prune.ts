@@ -14,14 +14,14 @@ import { io, tidy, type Tensor } from '@tensorflow/tfjs-core';
 import { loadLayersModel, model as functionalModel, type LayersModel } from '@tensorflow/tfjs-layers';
 import { ArgumentError } from '../errors.js';
 import { columnNorms, roundHalfEven } from '../kernels/index.js';
-import { compilePattern } from './config.js';
+import { compilePattern } from '../model/config.js';
 import type {
   StructuredConfig,
   StructuredGroupReport,
   StructuredImportance,
   StructuredLayerReport,
   StructuredReport,
-} from './structured_types.js';
+} from './types.js';
 
 const FNAME = 'pruneStructured';
 

@@ -1,5 +1,5 @@
 // pruneStructured's report as a plain-text table, in the style of formatReport.
-import type { StructuredReport } from './structured_types.js';
+import type { StructuredReport } from './types.js';
 
 export interface FormatStructuredReportOptions {
   /** List every layer (default false: only layers with units, weights or a note). */

@@ -12,11 +12,11 @@ import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { ArgumentError } from '../errors.js';
 import { applyMask as applyMaskOp } from '../tfjs/ops/apply_mask.js';
 import { registerPruneKernels } from '../tfjs/register.js';
-import { decide, normalizeConfig, type NormalizedConfig } from './config.js';
-import { runPlan, type Access, type EngineTensor } from './engine.js';
+import { decide, normalizeConfig, type NormalizedConfig } from '../model/config.js';
+import { runPlan, type Access, type EngineTensor } from '../model/engine.js';
 import { checkSchedule, type PruningSchedule, type PruningScheduleConfig } from './schedules.js';
-import { classify, layerIndexOf, type TensorRole } from './select.js';
-import type { PruneConfig, TensorPruneReport } from './types.js';
+import { classify, layerIndexOf, type TensorRole } from '../model/select.js';
+import type { PruneConfig, TensorPruneReport } from '../model/types.js';
 
 /** The model-level config without `sparsity` (the schedule's) and `quantize` (artifacts only). */
 export interface PruningOptions extends Omit<PruneConfig, 'sparsity' | 'quantize'> {

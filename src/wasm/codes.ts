@@ -1,4 +1,4 @@
-// Quantized tensors' codes through the kernels' window (src/model/codec.ts prunes uint8, uint16
+// Quantized tensors' codes through the kernels' window (src/format/codec.ts prunes uint8, uint16
 // and float16 tensors in their codes): the bracket pass of a select over codes, and the in-place
 // rewrite of a range of codes to the zero code. Codes arrive as little-endian bytes anywhere in JS
 // memory; the window takes them a chunk at a time (chunkLength * 4 bytes), so alignment never

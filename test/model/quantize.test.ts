@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { affineParams, decodeFloat16, encodeFloat16, gridZero, quantizeAffine, zeroMin } from '../../src/model/quantize.js';
+import { affineParams, decodeFloat16, encodeFloat16, gridZero, quantizeAffine, zeroMin } from '../../src/format/quantize.js';
 import { firstDiff } from './support.js';
 
 const stock = (bytes: ArrayBuffer, n: number, quantization: tf.io.WeightsManifestEntry['quantization']) => {
