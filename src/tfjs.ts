@@ -43,7 +43,7 @@ export type {
 } from './model/index.js';
 // Pruning while training: schedules, the Pruner (explicit steps), the model.fit callback,
 // iterative prune-retrain (docs/training.md).
-export { constantSparsity, polynomialDecay, scheduleFromConfig, Pruner, PruningCallback, pruneRetrain } from './model/index.js';
+export { constantSparsity, polynomialDecay, scheduleFromConfig, Pruner, PruningCallback, pruneRetrain } from './training/index.js';
 export type {
   PruningSchedule,
   PruningScheduleConfig,
@@ -55,9 +55,9 @@ export type {
   PruneRetrainOptions,
   PruneRetrainReport,
   RetrainRound,
-} from './model/index.js';
+} from './training/index.js';
 // Structured pruning: delete Dense units and Conv filters, return a smaller model (docs/structured.md).
-export { pruneStructured, formatStructuredReport } from './model/index.js';
+export { pruneStructured, formatStructuredReport } from './structured/index.js';
 export type {
   StructuredConfig,
   StructuredGroupReport,
@@ -66,9 +66,9 @@ export type {
   StructuredOverrideConfig,
   StructuredReport,
   FormatStructuredReportOptions,
-} from './model/index.js';
+} from './structured/index.js';
 // Layer-wise sensitivity analysis: scan, proposal, chart (docs/sensitivity.md).
-export { sensitivityScan, proposeSparsities, sensitivityChart, DEFAULT_SCAN_SPARSITIES } from './model/index.js';
+export { sensitivityScan, proposeSparsities, sensitivityChart, DEFAULT_SCAN_SPARSITIES } from './sensitivity/index.js';
 export type {
   EvaluateFn,
   SensitivityScan,
@@ -82,7 +82,7 @@ export type {
   ProposedOverride,
   SensitivityChartInput,
   SensitivityChartOptions,
-} from './model/index.js';
+} from './sensitivity/index.js';
 export { PruneError, ArgumentError, NaNWeightsError, WasmError, ModelFormatError } from './errors.js';
 export type { ModelLocation } from './errors.js';
 export type { PruneErrorCode } from './errors.js';

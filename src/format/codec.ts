@@ -5,7 +5,7 @@ import type { TensorEntry } from './manifest.js';
 import { LEVELS, affineParams, decodeFloat16, dequantizeAffine, encodeFloat16, gridZero, quantizeAffine, zeroMin, type AffineParams } from './quantize.js';
 import { findNaNCodes, selectCodes8 } from './global.js';
 import type { WeightStore } from './store.js';
-import type { QuantizeDtype } from '../model/types.js';
+import type { QuantizeDtype } from './types.js';
 import { countCodes, pruneCodeRanges, roundHalfEven, selectAcrossArrays, type CodedInput, type CodeTable, type KeyRange } from '../kernels/index.js';
 
 /** A copy of the bytes in a fresh (aligned) buffer. */

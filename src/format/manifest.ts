@@ -3,7 +3,7 @@
 import { ModelFormatError } from '../errors.js';
 import { describeLocation, locate } from './origin.js';
 import type { WeightStore } from './store.js';
-import type { WeightSpec } from '../model/types.js';
+import type { WeightSpec } from './types.js';
 
 export type ValueDtype = 'float32' | 'int32' | 'bool' | 'string' | 'complex64';
 export type QuantDtype = 'uint8' | 'uint16' | 'float16';

@@ -3,15 +3,12 @@
 import { ArgumentError, ModelFormatError } from '../errors.js';
 import { countZeros } from '../kernels/index.js';
 import { wasmInfo } from '../wasm/index.js';
-import { codePick, codeZeros, encode, otherZeros, pruneCodes, readCoded, readFloat, requantize, type Encoded } from '../format/codec.js';
+import { codePick, codeZeros, encode, otherZeros, pruneCodes, readCoded, readFloat, requantize, type Encoded, parseWeightSpecs, QUANT_BYTES, storageDtype, type TensorEntry, locate, WeightStore } from '../format/index.js';
 import { normalizeConfig } from './config.js';
 import { runPlan, type Access, type Stored } from './engine.js';
 import type { CodedInput } from '../kernels/index.js';
-import { parseWeightSpecs, QUANT_BYTES, storageDtype, type TensorEntry } from '../format/manifest.js';
-import { locate } from '../format/origin.js';
 import { buildReport, GzipCounter } from './report.js';
 import { classify, layersIndex } from './select.js';
-import { WeightStore } from '../format/store.js';
 import type { ModelArtifacts, PruneArtifactsOptions, PruneArtifactsResult, PruneConfig, QuantizeDtype, SizeReport, WeightSpec } from './types.js';
 
 const FNAME = 'pruneArtifacts';

@@ -6,9 +6,7 @@ import { applyMask, countZeros, magnitudeThreshold, nmMask, prunedCount, pruneBe
 import { allocWeights, type Tally, type Weights } from '../wasm/index.js';
 import { decide, type Decision, type NM, type NormalizedConfig } from './config.js';
 import type { CodedInput } from '../kernels/index.js';
-import type { CodePick } from '../format/codec.js';
-import { globalSelect, type GlobalPlan } from '../format/global.js';
-import { describeLocation } from '../format/origin.js';
+import { type CodePick, globalSelect, type GlobalPlan, describeLocation } from '../format/index.js';
 import type { NMLayout, TensorLike, TensorRole } from './select.js';
 import type { TensorPruneReport } from './types.js';
 

@@ -1,3 +1,9 @@
+// model/: pruning a model's weights by magnitude or N:M. The selection rule (which tensors are
+// weights), the config (one decision per tensor), the engine that runs a plan over tensors reached
+// through an Access (artifacts bytes or a live model's variables), the pure pieces of streaming,
+// pruneArtifacts and pruneModel, and reports (totals, gzip sizes, text).
+// May import: errors, wasm, kernels, format/, tfjs-core and tfjs-layers. Imported by: the
+// capabilities (training/, structured/, sensitivity/, …), node/ and the tfjs entry.
 export { pruneArtifacts } from './artifacts.js';
 export { pruneModel } from './layers_model.js';
 export { formatReport, gzipSize } from './report.js';
@@ -15,29 +21,3 @@ export type {
   SizeReport,
   TensorPruneReport,
 } from './types.js';
-// Pruning while training (docs/training.md).
-export { constantSparsity, polynomialDecay, scheduleFromConfig } from '../training/schedules.js';
-export type { PruningSchedule, PruningScheduleConfig, PruningStep, ConstantSparsityConfig, PolynomialDecayConfig } from '../training/schedules.js';
-export { Pruner } from '../training/pruner.js';
-export type { PruningOptions, PruningUpdateReport } from '../training/pruner.js';
-export { PruningCallback } from '../training/callback.js';
-export { pruneRetrain } from '../training/retrain.js';
-export type { PruneRetrainOptions, PruneRetrainReport, RetrainRound } from '../training/retrain.js';
-// Structured pruning: physically smaller models (docs/structured.md).
-export { pruneStructured } from './lazy.js';
-export { formatStructuredReport } from '../structured/report.js';
-export type { FormatStructuredReportOptions } from '../structured/report.js';
-export type {
-  StructuredConfig,
-  StructuredGroupReport,
-  StructuredImportance,
-  StructuredLayerReport,
-  StructuredOverrideConfig,
-  StructuredReport,
-} from '../structured/types.js';
-// Layer-wise sensitivity analysis and its chart (docs/sensitivity.md).
-export { proposeSparsities, DEFAULT_SCAN_SPARSITIES } from '../sensitivity/propose.js';
-export { sensitivityScan } from './lazy.js';
-export type { EvaluateFn, SensitivityScan, SensitivityScanOptions, SensitivityLayer, SensitivityMethod, SensitivityProgress, ProposeSparsitiesOptions, SparsityProposal, ProposedLayer, ProposedOverride } from '../sensitivity/propose.js';
-export { sensitivityChart } from '../sensitivity/chart.js';
-export type { SensitivityChartInput, SensitivityChartOptions } from '../sensitivity/chart.js';

@@ -20,12 +20,10 @@
 // size or on which thread ran which chunk.
 import { NaNWeightsError } from '../errors.js';
 import { countZeros, gatherBracket, pruneBelowBits, pruneToSparsity } from '../kernels/index.js';
-import { codeTableOf, codeZeros, encode, otherZeros, pruneCodes, readFloat, requantize, type Encoded } from '../format/codec.js';
+import { codeTableOf, codeZeros, encode, otherZeros, pruneCodes, readFloat, requantize, type Encoded, storageDtype, type TensorEntry, WeightStore } from '../format/index.js';
 import type { Decision } from './config.js';
 import { pruneNM } from './engine.js';
-import { storageDtype, type TensorEntry } from '../format/manifest.js';
 import type { NMLayout } from './select.js';
-import { WeightStore } from '../format/store.js';
 import type { QuantizeDtype } from './types.js';
 
 export const ABS = 0x7fffffff;

@@ -1,14 +1,10 @@
 // The model-level API's serializable configuration and report, and its options.
-import type { io } from '@tensorflow/tfjs-core';
+import type { ModelArtifacts, QuantizeDtype } from '../format/index.js';
 
-export type WeightSpec = io.WeightsManifestEntry;
-export type ModelArtifacts = io.ModelArtifacts;
+export type { ModelArtifacts, QuantizeDtype, WeightSpec } from '../format/index.js';
 
 /** Unstructured magnitude pruning, or N:M ("2:4": keep 2 of every 4 along the input axis). */
 export type PruneMethod = 'magnitude' | `${number}:${number}`;
-
-/** Storage a float32 tensor can be quantized to; pruned weights stay exactly 0 in all three. */
-export type QuantizeDtype = 'uint8' | 'uint16' | 'float16';
 
 /** A per-tensor or per-layer exception, matched against tensor names (first match wins). */
 export interface PruneOverrideConfig {

@@ -6,9 +6,7 @@ import { open, readFile, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ArgumentError, ModelFormatError, ModelIOError } from '../errors.js';
-import { parseWeightSpecs } from '../format/manifest.js';
-import { recordWeightFiles, type WeightFile } from '../format/origin.js';
-import { WeightStore } from '../format/store.js';
+import { parseWeightSpecs, recordWeightFiles, type WeightFile, WeightStore } from '../format/index.js';
 import type { ModelArtifacts, WeightSpec } from '../model/types.js';
 
 const FNAME = 'loadArtifacts';

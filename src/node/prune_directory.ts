@@ -14,8 +14,7 @@ import { ArgumentError, ModelFormatError, ModelIOError, NaNWeightsError, PruneEr
 import { prunedCount } from '../kernels/index.js';
 import { guessFormat } from '../model/artifacts.js';
 import { decide, normalizeConfig, type Decision } from '../model/config.js';
-import { parseWeightSpecs, QUANT_BYTES, storageDtype, type ByteSource, type TensorEntry } from '../format/manifest.js';
-import { describeLocation, locate, recordWeightFiles, type WeightFile } from '../format/origin.js';
+import { parseWeightSpecs, QUANT_BYTES, storageDtype, type ByteSource, type TensorEntry, describeLocation, locate, recordWeightFiles, type WeightFile } from '../format/index.js';
 import { buildReport } from '../model/report.js';
 import { classify, type NMLayout } from '../model/select.js';
 import { countAt, elementBytes, finishGroup, LOW_BINS, pickBin, sampleBracket, selectGathered, TOP_BINS, TOP_SHIFT, ZERO_GROUP_PLAN, type ChunkPick, type GroupPlan, type NaNCount, type TensorResult } from '../model/stream.js';

@@ -5,7 +5,7 @@
 // no weight bytes travel between threads and the order in which jobs finish does not matter.
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { ModelIOError } from '../errors.js';
-import type { TensorEntry } from '../format/manifest.js';
+import type { TensorEntry } from '../format/index.js';
 import {
   chunkEntry,
   chunkZeros,
