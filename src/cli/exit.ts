@@ -1,5 +1,5 @@
 // Exit statuses of the tfjs-prune bin, one per kind of failure, mapped from PruneError codes.
-// README.md ("Command line") documents the same table; test/cli checks every row.
+// docs/cli.md documents the same table; test/cli checks every row.
 import { PruneError, type PruneErrorCode } from '../node.js';
 
 export const EXIT = {

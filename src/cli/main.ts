@@ -1,7 +1,7 @@
 /// <reference types="node" />
 // The tfjs-prune bin (dist/cli.mjs): subcommands prune, inspect and demo on commander. This folder
 // is the only code that touches process and the console. Errors print one line naming what and
-// where (the stack with --debug) and exit with the status of their kind (exit.ts, README.md).
+// where (the stack with --debug) and exit with the status of their kind (exit.ts, docs/cli.md).
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -1,3 +1,6 @@
+// kernels/: the typed-array API (`tfjs-prune`'s root export): argument checks at the TypeScript
+// boundary and the calls into wasm/'s backends. Never imports tfjs or Node built-ins.
+// May import: errors, wasm/. Imported by: tfjs/, format/, model/ and the capabilities above them.
 export {
   pruneByThreshold,
   pruneToSparsity,

@@ -67,97 +67,116 @@ export function runPlan(
   access: Access,
   validateFirst: boolean,
 ): TensorPruneReport[] {
-  const decisions = decide(fname, tensors, roles, cfg);
-  const nanError = (i: number, count: number, first: number): never => {
-    const t = tensors[i];
-    const loc = access.where(i, first);
+  const run = new PlanRun(fname, tensors, roles, cfg, access);
+  // Everything is checked before anything is stored, so a failure leaves no partial result.
+  if (validateFirst) run.validate();
+  return tensors.map((_, i) => run.tensor(i));
+}
+
+/** One run of a plan: the decisions, the global plan (if any) and the per-tensor paths. */
+class PlanRun {
+  readonly decisions: Decision[];
+  /** Global scope: one threshold over the pool, and each pool tensor's position in it. */
+  private readonly plan: GlobalPlan | null = null;
+  private readonly poolPos = new Map<number, number>();
+  /** Float16 tensors' own picks, made by validate() and used by the prune. */
+  private readonly picks = new Map<number, CodePick>();
+
+  constructor(
+    private readonly fname: string,
+    private readonly tensors: readonly EngineTensor[],
+    private readonly roles: readonly TensorRole[],
+    private readonly cfg: NormalizedConfig,
+    private readonly access: Access,
+  ) {
+    this.decisions = decide(fname, tensors, roles, cfg);
+    const pool = this.decisions.flatMap((d, i) => (d.pool ? [i] : []));
+    pool.forEach((i, j) => this.poolPos.set(i, j));
+    if (pool.length > 0) {
+      const sizes = pool.map((i) => tensors[i].size);
+      const k = prunedCount(cfg.sparsity as number, sizes.reduce((a, b) => a + b, 0));
+      const read = access.readForSelect ?? access.read;
+      this.plan = globalSelect(sizes, (j) => read(pool[j]), k, (j, count, first) => this.nanError(pool[j], count, first), fname);
+    }
+  }
+
+  private nanError(i: number, count: number, first: number): never {
+    const t = this.tensors[i];
+    const loc = this.access.where(i, first);
     throw new NaNWeightsError(
-      `${fname}: tensor '${t.name}' (float32[${t.shape.join(',')}]) holds ${count} NaN value${count === 1 ? '' : 's'}, ` +
+      `${this.fname}: tensor '${t.name}' (float32[${t.shape.join(',')}]) holds ${count} NaN value${count === 1 ? '' : 's'}, ` +
         `the first at element ${first} (${describeLocation(loc)}); a NaN has no magnitude to rank`,
       count,
       first,
     );
-  };
-  const guard = <T>(i: number, fn: () => T): T => {
+  }
+
+  /** Runs fn, turning a kernel's NaN error into one that names tensor i and where it lives. */
+  private guard<T>(i: number, fn: () => T): T {
     try {
       return fn();
     } catch (e) {
-      if (e instanceof NaNWeightsError) nanError(i, e.count, e.firstIndex);
+      if (e instanceof NaNWeightsError) this.nanError(i, e.count, e.firstIndex);
       throw e;
     }
-  };
-
-  // Global scope: one threshold over the pool.
-  const pool = decisions.flatMap((d, i) => (d.pool ? [i] : []));
-  let plan: GlobalPlan | null = null;
-  const poolPos = new Map<number, number>();
-  pool.forEach((i, j) => poolPos.set(i, j));
-  if (pool.length > 0) {
-    const sizes = pool.map((i) => tensors[i].size);
-    const k = prunedCount(cfg.sparsity as number, sizes.reduce((a, b) => a + b, 0));
-    const read = access.readForSelect ?? access.read;
-    plan = globalSelect(sizes, (j) => read(pool[j]), k, (j, count, first) => nanError(pool[j], count, first), fname);
   }
-  // Everything else is checked before anything is stored, so a failure leaves no partial result.
-  // Float16 tensors pruned in their codes pick their thresholds here, the select's pass doing the
-  // check, and prune with those picks below.
-  const picks = new Map<number, CodePick>();
-  if (validateFirst) {
-    decisions.forEach((d, i) => {
+
+  /**
+   * Checks every tensor to prune outside the pool (the pool's select has checked its own).
+   * Float16 tensors pruned in their codes pick their thresholds here, the select's pass doing the
+   * check, and prune with those picks later.
+   */
+  validate(): void {
+    const { access } = this;
+    this.decisions.forEach((d, i) => {
       // (uint8 / uint16 codes dequantize to finite numbers: nothing to check.)
-      const q = tensors[i].quant;
+      const q = this.tensors[i].quant;
       if (!d.prune || d.pool || q === 'uint8' || q === 'uint16') return;
-      const pick = q === 'float16' && d.nm === null && access.pickCodes ? guard(i, () => access.pickCodes!(i, d.sparsity as number)) : null;
-      if (pick !== null) picks.set(i, pick);
-      else guard(i, () => magnitudeThreshold(access.read(i), 0));
+      const pick = q === 'float16' && d.nm === null && access.pickCodes ? this.guard(i, () => access.pickCodes!(i, d.sparsity as number)) : null;
+      if (pick !== null) this.picks.set(i, pick);
+      else this.guard(i, () => magnitudeThreshold(access.read(i), 0));
     });
   }
 
-  return tensors.map((t, i) => {
-    const d = decisions[i];
-    const role = roles[i];
-    // One object literal per entry (a spread of a shared base is slow in V8 until optimised).
-    const entry = (dtype: string, zerosBefore: number, zerosAfter: number, target: number | null, threshold: number | null, method: TensorPruneReport['method']): TensorPruneReport => ({
-      name: t.name,
-      shape: [...t.shape],
-      layer: role.layer,
-      layerClass: role.layerClass,
-      params: t.size,
-      reason: d.reason,
-      dtype,
-      zerosBefore,
-      zerosAfter,
-      sparsity: ratio(zerosAfter, t.size),
-      target,
-      threshold,
-      method,
-    });
+  /** Prunes (or stores unchanged) tensor i and returns its report entry. */
+  tensor(i: number): TensorPruneReport {
+    const t = this.tensors[i];
+    const d = this.decisions[i];
     if (t.dtype !== 'float32') {
-      const zeros = access.otherZeros(i);
-      const s = access.store(i, null);
-      return entry(s.dtype, zeros, zeros, null, null, null);
+      const zeros = this.access.otherZeros(i);
+      const s = this.access.store(i, null);
+      return this.entry(i, s.dtype, zeros, zeros, null, null, null);
     }
-    if (!d.prune) {
-      // Quantized storage: zeros counted in the codes, nothing decoded.
-      let zerosBefore = t.quant ? (access.codeZeros?.(i) ?? null) : null;
-      if (zerosBefore === null) {
-        const values = access.read(i);
-        // Quantizing a float32 tensor on export needs numbers: NaN is an error there too.
-        if (cfg.quantize !== null && !t.quant) guard(i, () => magnitudeThreshold(values, 0));
-        zerosBefore = countZeros(values);
-      }
-      const s = access.store(i, null);
-      const zerosAfter = s.zeros ?? zerosBefore;
-      return entry(s.dtype, zerosBefore, zerosAfter, null, null, null);
-    }
+    if (!d.prune) return this.unpruned(i);
     // Quantized storage that can be pruned in its codes, without decoding (uint8 whose grid holds 0).
-    if (d.nm === null && access.pruneCodes) {
-      const c = d.pool && plan !== null ? planPick(plan, poolPos.get(i) as number) : (picks.get(i) ?? { sparsity: d.sparsity as number });
-      const r = guard(i, () => access.pruneCodes!(i, c));
-      if (r !== null) {
-        return entry(r.dtype, r.zerosBefore, r.zerosAfter, d.sparsity as number, r.threshold, d.method);
-      }
+    if (d.nm === null && this.access.pruneCodes) {
+      const plan = this.plan;
+      const c = d.pool && plan !== null ? planPick(plan, this.poolPos.get(i) as number) : (this.picks.get(i) ?? { sparsity: d.sparsity as number });
+      const r = this.guard(i, () => this.access.pruneCodes!(i, c));
+      if (r !== null) return this.entry(i, r.dtype, r.zerosBefore, r.zerosAfter, d.sparsity as number, r.threshold, d.method);
     }
+    return this.floats(i);
+  }
+
+  /** A float tensor left as it is (or quantized on export): its zeros counted, nothing pruned. */
+  private unpruned(i: number): TensorPruneReport {
+    const { access } = this;
+    // Quantized storage: zeros counted in the codes, nothing decoded.
+    let zerosBefore = this.tensors[i].quant ? (access.codeZeros?.(i) ?? null) : null;
+    if (zerosBefore === null) {
+      const values = access.read(i);
+      // Quantizing a float32 tensor on export needs numbers: NaN is an error there too.
+      if (this.cfg.quantize !== null && !this.tensors[i].quant) this.guard(i, () => magnitudeThreshold(values, 0));
+      zerosBefore = countZeros(values);
+    }
+    const s = access.store(i, null);
+    return this.entry(i, s.dtype, zerosBefore, s.zeros ?? zerosBefore, null, null, null);
+  }
+
+  /** A float tensor pruned through its values: N:M, its share of the global plan, or its own sparsity. */
+  private floats(i: number): TensorPruneReport {
+    const d = this.decisions[i];
+    const { access, plan } = this;
     const pooled = d.nm === null && d.pool && plan !== null;
     const out = pooled ? (access.output?.(i) ?? null) : null;
     const w = out ?? access.writable(i);
@@ -168,36 +187,55 @@ export function runPlan(
     if (d.nm !== null) {
       zerosBefore = countZeros(w);
       target = 1 - d.nm.n / d.nm.m;
-      guard(i, () => pruneNM(w, role.layout, d.nm as NM));
+      this.guard(i, () => pruneNM(w, this.roles[i].layout, d.nm as NM));
       zerosPruned = countZeros(w);
+    } else if (pooled) {
+      target = d.sparsity as number;
+      // One pass through the kernels' window (copy mode: from the input straight into the
+      // output, no copy first). The select's pass has counted the tensor's zeros
+      // (quantized ones that could not be pruned in their codes too: zero magnitude either way);
+      // a zero plan (no counts) has them counted window by window as the prune goes.
+      const pos = this.poolPos.get(i) as number;
+      const counted = plan!.counts?.[pos].zeros;
+      const tally = { zeros: 0 };
+      threshold = plan!.threshold;
+      const src = out !== null ? access.read(i) : w;
+      zerosPruned = w.length - prunePooled(src, plan!, pos, counted === undefined ? tally : undefined, out ?? undefined);
+      zerosBefore = counted ?? tally.zeros;
     } else {
       target = d.sparsity as number;
-      if (d.pool && plan !== null) {
-        // One pass through the kernels' window (copy mode: from the input straight into the
-        // output, no copy first). The select's pass has counted the tensor's zeros
-        // (quantized ones that could not be pruned in their codes too: zero magnitude either way);
-        // a zero plan (no counts) has them counted window by window as the prune goes.
-        const pos = poolPos.get(i) as number;
-        const counted = plan.counts?.[pos].zeros;
-        const tally = { zeros: 0 };
-        threshold = plan.threshold;
-        const src = out !== null ? access.read(i) : w;
-        zerosPruned = w.length - prunePooled(src, plan, pos, counted === undefined ? tally : undefined, out ?? undefined);
-        zerosBefore = counted ?? tally.zeros;
-      } else {
-        // Several passes (select, prune, zeros): held in the kernels' memory for them.
-        resident(w, (x) => {
-          zerosBefore = countZeros(x);
-          const r = guard(i, () => pruneToSparsity(x, target));
-          threshold = r.threshold;
-          zerosPruned = r.pruned;
-        });
-      }
+      // Several passes (select, prune, zeros): held in the kernels' memory for them.
+      resident(w, (x) => {
+        zerosBefore = countZeros(x);
+        const r = this.guard(i, () => pruneToSparsity(x, target));
+        threshold = r.threshold;
+        zerosPruned = r.pruned;
+      });
     }
     const s = access.store(i, w, zerosPruned);
-    const zerosAfter = s.zeros ?? zerosPruned;
-    return entry(s.dtype, zerosBefore, zerosAfter, target, threshold, d.method);
-  });
+    return this.entry(i, s.dtype, zerosBefore, s.zeros ?? zerosPruned, target, threshold, d.method);
+  }
+
+  /** One object literal per entry (a spread of a shared base is slow in V8 until optimised). */
+  private entry(i: number, dtype: string, zerosBefore: number, zerosAfter: number, target: number | null, threshold: number | null, method: TensorPruneReport['method']): TensorPruneReport {
+    const t = this.tensors[i];
+    const role = this.roles[i];
+    return {
+      name: t.name,
+      shape: [...t.shape],
+      layer: role.layer,
+      layerClass: role.layerClass,
+      params: t.size,
+      reason: this.decisions[i].reason,
+      dtype,
+      zerosBefore,
+      zerosAfter,
+      sparsity: ratio(zerosAfter, t.size),
+      target,
+      threshold,
+      method,
+    };
+  }
 }
 
 function planPick(plan: GlobalPlan, j: number): CodePick {

@@ -1,3 +1,8 @@
+// node/: model files on disk and at URLs (load, atomic save), streaming pruning of models larger than
+// memory on worker threads (pruneDirectory), and MNIST from its IDX files. The only room besides
+// cli/ that uses Node built-ins.
+// May import: everything below it (errors, wasm, kernels, format, model, data). Imported by: the
+// node entry and cli/.
 export { loadArtifacts, MODEL_FILE_NAMES } from './load.js';
 export { saveArtifacts, DEFAULT_SHARD_BYTES } from './save.js';
 export type { SaveArtifactsOptions, SaveArtifactsResult } from './save.js';

@@ -131,6 +131,8 @@ export function wasmBackend(fname: string): KernelBackend {
   return be;
 }
 
+// Longer than 120 lines on purpose: an object literal of one short method per kernel, each read on
+// its own; splitting it would only scatter the closures over `rt` that they share.
 function backendOf(rt: Runtime): KernelBackend {
   const ex = rt.ex;
   const stream = (w: Weights, out?: Float32Array) => new Stream(rt, w, out);

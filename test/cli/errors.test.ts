@@ -1,4 +1,4 @@
-// Every error path of the bin: its exit status (README "Command line"), one line on stderr naming
+// Every error path of the bin: its exit status (docs/cli.md), one line on stderr naming
 // what and where, no stack trace unless --debug, --json error documents, inputs untouched, and no
 // output directory (or temporary directory, or report) left behind.
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';

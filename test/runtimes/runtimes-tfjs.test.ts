@@ -11,7 +11,7 @@
 //   Deno, Bun, workerd and Chromium. Every result must equal the typed-array API's in Node, bit
 //   for bit, with the expected copy path (wasm: zero-copy, cpu: copy). In workerd, tfjs-prune's
 //   kernels are passed precompiled (`registerPruneKernels({ module, tensorModule })`) and
-//   tfjs-backend-wasm gets its own binary precompiled through the shim documented in README.
+//   tfjs-backend-wasm gets its own binary precompiled through the shim documented in docs/runtimes.md.
 // Chromium and workerd run a bundle (rolldown) of the consumer's script, as an app would ship it.
 // A runtime is skipped only when its binary is absent, and never in CI.
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -75,7 +75,7 @@ const lazy = (load: (id: string) => string) =>
   `  console.log(JSON.stringify({ scalar: [scalar.backend, scalar.simd], units: small.layers[0].getConfig().units, groups: report.groups.length, evaluations: scan.evaluations, js: js.backend, pruned: Array.from(w) }));\n` +
   `})().catch((e) => { console.error(e); process.exitCode = 1; });\n`;
 
-// Cloudflare workerd: the README's recipe. tfjs-prune's two builds come precompiled (workerd
+// Cloudflare workerd: the recipe in docs/runtimes.md. tfjs-prune's two builds come precompiled (workerd
 // forbids compiling Wasm from bytes), and so does tfjs-backend-wasm's, through the shim.
 const worker = `import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';

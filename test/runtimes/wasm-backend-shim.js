@@ -1,4 +1,4 @@
-// tfjs-backend-wasm on Cloudflare Workers (the README's recipe, pasted into the workerd script
+// tfjs-backend-wasm on Cloudflare Workers (the recipe in docs/runtimes.md, pasted into the workerd script
 // of runtimes-tfjs.test.ts). tfjs-backend-wasm 4.22 fetches its binary and compiles the bytes,
 // which workerd forbids; a worker may only instantiate a precompiled WebAssembly.Module (what
 // importing a .wasm file gives it). With `setWasmPaths(prefix, true)` tfjs-backend-wasm fetches
