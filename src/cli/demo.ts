@@ -111,16 +111,29 @@ async function accuracy(tf: Tf, artifacts: ModelArtifacts, data: Mnist, count = 
 
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
-export async function demoCommand(ctx: Ctx, modelArg: string | undefined, flags: DemoFlags): Promise<void> {
+/** The demo's flags, checked, with every path resolved. */
+interface DemoRun {
+  /** Every sparsity evaluated; the last is the one quantized, saved and reported. */
+  sweep: number[];
+  sparsity: number;
+  scope: 'layer' | 'global';
+  quantize: QuantizeDtype | null;
+  limit: number;
+  sensLimit: number;
+  input: string;
+  local: string | null;
+  force: boolean;
+  out: string | null;
+  reports: string[];
+  sensitivity: boolean;
+}
+
+function demoRun(modelArg: string | undefined, flags: DemoFlags): DemoRun {
   // A comma list: every sparsity is evaluated; the last is the one quantized, saved and reported.
   const sweep = flags.sparsity.split(',').map((t) => parseSparsity('--sparsity', t));
-  const sparsity = sweep[sweep.length - 1];
   if (flags.scope !== 'layer' && flags.scope !== 'global') throw new ArgumentError(`--scope must be 'layer' or 'global', got '${flags.scope}'`);
-  const scope = flags.scope;
   const quantize = flags.quantize === 'none' ? null : (flags.quantize as QuantizeDtype);
   if (quantize !== null && !['uint8', 'uint16', 'float16'].includes(quantize)) throw new ArgumentError(`--quantize must be uint8, uint16, float16 or none, got '${flags.quantize}'`);
-  const limit = positiveInt('--limit', flags.limit);
-  const sensLimit = positiveInt('--sensitivity-limit', flags.sensitivityLimit);
   const input = modelArg ?? defaultDemoModel();
   if (modelArg === undefined && !existsSync(path.join(input, 'model.json'))) {
     // An installed package: the example model lives in the repository, not in the npm package.
@@ -128,21 +141,35 @@ export async function demoCommand(ctx: Ctx, modelArg: string | undefined, flags:
       `demo: the bundled example model (examples/mnist-mlp) is part of the tfjs-prune repository, not of the npm package (looked in ${input}); pass a tfjs layers model that classifies 28x28 MNIST digits: tfjs-prune demo <model>`,
     );
   }
-  const local = localInput(input);
-  const force = flags.force === true;
-  const out = flags.out === undefined ? null : path.resolve(flags.out);
   const reports = flags.report.map((r) => path.resolve(r));
   for (const r of reports) reportKind(r);
-  if (out !== null) await checkOutputDir(out, local, force);
-  for (const r of reports) await checkReportFile(r, local, force);
-  const sensitivityWanted = flags.sensitivity;
+  return {
+    sweep,
+    sparsity: sweep[sweep.length - 1],
+    scope: flags.scope,
+    quantize,
+    limit: positiveInt('--limit', flags.limit),
+    sensLimit: positiveInt('--sensitivity-limit', flags.sensitivityLimit),
+    input,
+    local: localInput(input),
+    force: flags.force === true,
+    out: flags.out === undefined ? null : path.resolve(flags.out),
+    reports,
+    sensitivity: flags.sensitivity,
+  };
+}
 
+export async function demoCommand(ctx: Ctx, modelArg: string | undefined, flags: DemoFlags): Promise<void> {
+  const run = demoRun(modelArg, flags);
+  const { local, input, out, reports, quantize } = run;
+  if (out !== null) await checkOutputDir(out, local, run.force);
+  for (const r of reports) await checkReportFile(r, local, run.force);
   const progress = ctx.progress([
     { label: 'loading the model, MNIST and tfjs', weight: 2 },
     { label: 'evaluating the original', weight: 2 },
     { label: 'pruning', weight: 1 },
     { label: 'evaluating the pruned model', weight: quantize === null ? 2 : 4 },
-    ...(sensitivityWanted ? [{ label: 'sensitivity per layer', weight: 5 }] : []),
+    ...(run.sensitivity ? [{ label: 'sensitivity per layer', weight: 5 }] : []),
     { label: 'writing', weight: 1 },
   ]);
   try {
@@ -150,115 +177,115 @@ export async function demoCommand(ctx: Ctx, modelArg: string | undefined, flags:
     await init();
     const artifacts = await loadArtifacts(local ?? input);
     const { tf, backend } = await loadTf(flags.backend);
-    const mnist = await loadMnist({ split: 'test', limit, ...(flags.mnist === undefined ? {} : { dir: flags.mnist }) });
-
+    const mnist = await loadMnist({ split: 'test', limit: run.limit, ...(flags.mnist === undefined ? {} : { dir: flags.mnist }) });
+    const evaluate = (a: ModelArtifacts, count?: number) => accuracy(tf, a, mnist, count);
     progress.next();
-    const before = await accuracy(tf, artifacts, mnist);
+    const before = await evaluate(artifacts);
     progress.next();
-    const config: PruneConfig = { sparsity, scope };
-    const others = [];
-    for (const s of sweep.slice(0, -1)) others.push({ sparsity: s, ...(await pruneArtifacts(artifacts, { sparsity: s, scope })) });
-    const pruned = await pruneArtifacts(artifacts, config);
-    const quantized = quantize === null ? null : await pruneArtifacts(artifacts, { ...config, quantize });
-    progress.next();
-    const sweepRows: Evaluation['rows'] = [];
-    for (const o of [...others, { sparsity, ...pruned }]) {
-      const r = o.report;
-      sweepRows.push({ model: `pruned ${pct(o.sparsity, 0)} ${scope}`, value: await accuracy(tf, o.artifacts, mnist), sparsity: r.totals.sparsity, raw: r.bytes.after.raw, gzip: r.bytes.after.gzip });
-    }
-    const afterQuantized = quantized === null ? null : await accuracy(tf, quantized.artifacts, mnist);
-
+    const results = await pruneSweep(run, artifacts, before, evaluate, () => progress.next());
     let sensitivity: Sensitivity | undefined;
-    if (sensitivityWanted) {
+    if (run.sensitivity) {
       progress.next();
-      const n = Math.min(sensLimit, mnist.count);
-      const baseline = n === mnist.count ? before : await accuracy(tf, artifacts, mnist, n);
-      const names = pruned.report.tensors.filter((t) => t.method !== null).map((t) => t.name);
-      const curves = [];
-      let done = 0;
-      for (const name of names) {
-        const points = [{ sparsity: 0, value: baseline }];
-        for (const s of SENSITIVITY_LEVELS) {
-          const one = await pruneArtifacts(artifacts, { sparsity: 0, overrides: [{ match: `/^${escapeRegExp(name)}$/`, sparsity: s }] }, { gzip: false });
-          points.push({ sparsity: s, value: await accuracy(tf, one.artifacts, mnist, n) });
-          progress.update(++done, names.length * SENSITIVITY_LEVELS.length);
-        }
-        curves.push({ name, points });
-      }
-      sensitivity = {
-        metric: 'accuracy',
-        note: `Top-1 accuracy on the first ${n.toLocaleString('en-US')} MNIST test images with one tensor pruned (magnitude, its own sparsity) and every other tensor as trained; the dashed line is the unpruned model.`,
-        baseline,
-        curves,
-      };
+      sensitivity = await sensitivityCurves(run, artifacts, results.pruned.report, before, mnist.count, evaluate, (done, total) => progress.update(done, total));
     }
-
-    const main = quantized ?? pruned;
-    const label = `pruned ${pct(sparsity, 0)} ${scope}`;
-    const rows = [
-      { model: 'original', value: before, sparsity: pruned.report.totals.zerosBefore / pruned.report.totals.params, raw: pruned.report.bytes.before.raw, gzip: pruned.report.bytes.before.gzip },
-      ...sweepRows,
-      ...(quantized === null || afterQuantized === null
-        ? []
-        : [{ model: `${label} + ${quantize}`, value: afterQuantized, sparsity: quantized.report.totals.sparsity, raw: quantized.report.bytes.after.raw, gzip: quantized.report.bytes.after.gzip }]),
-    ];
+    const config = results.config;
     const evaluation: Evaluation = {
       metric: 'accuracy',
       note: `Top-1 accuracy on ${mnist.count.toLocaleString('en-US')} MNIST test images (tfjs ${backend} backend), before and after one-shot pruning (no retraining: fine-tuning with the masks kept recovers accuracy, see docs/training.md); weight bytes as stored.`,
-      rows,
+      rows: results.rows,
     };
-
     progress.next();
-    let rendered: { file: string; text: string }[] = [];
-    if (reports.length > 0) {
-      rendered = renderReports(reports, {
-        kind: 'demo',
-        title: `tfjs-prune demo: ${path.basename(local ?? input)} on MNIST`,
-        facts: [
-          ['model', local ?? input],
-          ['config', JSON.stringify(quantize === null ? config : { ...config, quantize })],
-          ['evaluation', `${mnist.count} MNIST test images, tfjs ${backend} backend`],
-          ...(out === null ? [] : ([['output', out]] as [string, string][])),
-        ],
-        report: main.report,
-        config: quantize === null ? config : { ...config, quantize },
-        before: artifacts,
-        after: main.artifacts,
-        sensitivity,
-        evaluation,
-        generator: ctx.generator,
-        json: { input: local ?? input, output: out },
-      });
-    }
-    if (out !== null) {
-      await writeOutputDir(out, (fn) => ctx.onFailure(fn), () => saveArtifacts(out, main.artifacts, { overwrite: force }));
-    }
+    const rendered = reports.length === 0 ? [] : renderReports(reports, {
+      kind: 'demo',
+      title: `tfjs-prune demo: ${path.basename(local ?? input)} on MNIST`,
+      facts: [
+        ['model', local ?? input],
+        ['config', JSON.stringify(config)],
+        ['evaluation', `${mnist.count} MNIST test images, tfjs ${backend} backend`],
+        ...(out === null ? [] : ([['output', out]] as [string, string][])),
+      ],
+      report: results.main.report,
+      config,
+      before: artifacts,
+      after: results.main.artifacts,
+      sensitivity,
+      evaluation,
+      generator: ctx.generator,
+      json: { input: local ?? input, output: out },
+    });
+    if (out !== null) await writeOutputDir(out, (fn) => ctx.onFailure(fn), () => saveArtifacts(out, results.main.artifacts, { overwrite: run.force }));
     for (const r of reports) ctx.onFailure(() => rm(r, { force: true }));
     await writeReports(rendered);
     progress.stop();
-
+    const simd = wasmInfo().simd;
     if (ctx.json) {
-      ctx.out(
-        JSON.stringify({
-          command: 'demo',
-          input: local ?? input,
-          backend,
-          simd: wasmInfo().simd,
-          testImages: mnist.count,
-          config: quantize === null ? config : { ...config, quantize },
-          results: rows.map((r) => ({ model: r.model, accuracy: r.value, sparsity: r.sparsity, bytes: { raw: r.raw, gzip: r.gzip } })),
-          sensitivity: sensitivity ?? null,
-          output: out,
-          reports,
-          report: main.report,
-        }),
-      );
+      const rows = results.rows.map((r) => ({ model: r.model, accuracy: r.value, sparsity: r.sparsity, bytes: { raw: r.raw, gzip: r.gzip } }));
+      ctx.out(JSON.stringify({ command: 'demo', input: local ?? input, backend, simd, testImages: mnist.count, config, results: rows, sensitivity: sensitivity ?? null, output: out, reports, report: results.main.report }));
       return;
     }
-    printDemo(ctx, { input: local ?? input, backend, simd: wasmInfo().simd, count: mnist.count, rows, report: main.report, quantized: quantize !== null, sensitivity, sensitivityImages: Math.min(sensLimit, mnist.count), out, reports });
+    const sensitivityImages = Math.min(run.sensLimit, mnist.count);
+    printDemo(ctx, { input: local ?? input, backend, simd, count: mnist.count, rows: results.rows, report: results.main.report, quantized: quantize !== null, sensitivity, sensitivityImages, out, reports });
   } finally {
     progress.stop();
   }
+}
+
+type Evaluate = (artifacts: ModelArtifacts, count?: number) => Promise<number>;
+type Pruned = Awaited<ReturnType<typeof pruneArtifacts>>;
+
+/** Prunes at every sparsity of the sweep (and quantizes the last), evaluates each: the table's rows. */
+async function pruneSweep(run: DemoRun, artifacts: ModelArtifacts, before: number, evaluate: Evaluate, onPruned: () => void) {
+  const { sparsity, scope, quantize } = run;
+  const base: PruneConfig = { sparsity, scope };
+  const others: (Pruned & { sparsity: number })[] = [];
+  for (const s of run.sweep.slice(0, -1)) others.push({ sparsity: s, ...(await pruneArtifacts(artifacts, { sparsity: s, scope })) });
+  const pruned = await pruneArtifacts(artifacts, base);
+  const quantized = quantize === null ? null : await pruneArtifacts(artifacts, { ...base, quantize });
+  onPruned();
+  const totals = pruned.report.totals;
+  const rows: Evaluation['rows'] = [{ model: 'original', value: before, sparsity: totals.zerosBefore / totals.params, raw: pruned.report.bytes.before.raw, gzip: pruned.report.bytes.before.gzip }];
+  for (const o of [...others, { sparsity, ...pruned }]) {
+    const r = o.report;
+    rows.push({ model: `pruned ${pct(o.sparsity, 0)} ${scope}`, value: await evaluate(o.artifacts), sparsity: r.totals.sparsity, raw: r.bytes.after.raw, gzip: r.bytes.after.gzip });
+  }
+  if (quantized !== null) {
+    const q = quantized.report;
+    rows.push({ model: `pruned ${pct(sparsity, 0)} ${scope} + ${quantize}`, value: await evaluate(quantized.artifacts), sparsity: q.totals.sparsity, raw: q.bytes.after.raw, gzip: q.bytes.after.gzip });
+  }
+  const config: PruneConfig = quantize === null ? base : { ...base, quantize };
+  return { pruned, main: quantized ?? pruned, rows, config };
+}
+
+/** Accuracy with one pruned tensor at a time pruned to each of SENSITIVITY_LEVELS, the rest as trained. */
+async function sensitivityCurves(
+  run: DemoRun,
+  artifacts: ModelArtifacts,
+  report: ModelPruneReport,
+  before: number,
+  count: number,
+  evaluate: Evaluate,
+  progress: (done: number, total: number) => void,
+): Promise<Sensitivity> {
+  const n = Math.min(run.sensLimit, count);
+  const baseline = n === count ? before : await evaluate(artifacts, n);
+  const names = report.tensors.filter((t) => t.method !== null).map((t) => t.name);
+  const curves = [];
+  let done = 0;
+  for (const name of names) {
+    const points = [{ sparsity: 0, value: baseline }];
+    for (const s of SENSITIVITY_LEVELS) {
+      const one = await pruneArtifacts(artifacts, { sparsity: 0, overrides: [{ match: `/^${escapeRegExp(name)}$/`, sparsity: s }] }, { gzip: false });
+      points.push({ sparsity: s, value: await evaluate(one.artifacts, n) });
+      progress(++done, names.length * SENSITIVITY_LEVELS.length);
+    }
+    curves.push({ name, points });
+  }
+  return {
+    metric: 'accuracy',
+    note: `Top-1 accuracy on the first ${n.toLocaleString('en-US')} MNIST test images with one tensor pruned (magnitude, its own sparsity) and every other tensor as trained; the dashed line is the unpruned model.`,
+    baseline,
+    curves,
+  };
 }
 
 function printDemo(
