@@ -342,6 +342,7 @@ describe.skipIf(!haveChromium)('the in-browser demo', () => {
         const charts = [...document.querySelectorAll('svg.chart')].map((svg) => ({
           name: svg.id,
           ...box(svg),
+          drawn: Number(svg.getAttribute('width')),
           box: svg.parentElement!.clientWidth,
           panel: box(svg.closest('[data-block]')!),
         }));
@@ -365,6 +366,7 @@ describe.skipIf(!haveChromium)('the in-browser demo', () => {
       }
       // The charts are drawn at their box's width, inside their panel.
       for (const c of m.charts) {
+        expect(c.drawn, `${c.name} drawn for its box ${at}`).toBe(c.box);
         expect(c.right - c.left, `${c.name}'s width ${at}`).toBeCloseTo(c.box, 0);
         expect(c.left, `${c.name} ${at}`).toBeGreaterThanOrEqual(c.panel.left - 0.5);
         expect(c.right, `${c.name} ${at}`).toBeLessThanOrEqual(c.panel.right + 0.5);
