@@ -40,7 +40,7 @@ export const curveHeight = (width: number) => Math.round(Math.min(420, Math.max(
  * every mark (the methods, the dense model, the latest result).
  */
 export function curveSvg(points: CurvePoint[], dense: number, latest: CurvePoint | null, width: number, height = curveHeight(width)): string {
-  const m = { left: 48, right: 14, top: 12, bottom: 40 };
+  const m = { left: 48, right: 20, top: 12, bottom: 40 };
   const w = width - m.left - m.right;
   const h = height - m.top - m.bottom;
   const X = (s: number) => m.left + s * w;

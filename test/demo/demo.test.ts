@@ -31,8 +31,11 @@ const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '
 const haveChromium = existsSync(CHROMIUM) || process.env.CI === 'true';
 /** Test images the page ships (scripts/build-demo.mjs DEFAULT_LIMIT). */
 const COUNT = 2000;
-/** Widths the layout must hold at: a phone, a small tablet, a small laptop, a laptop, a desktop. */
-const WIDTHS = [390, 800, 1024, 1280, 1920];
+/**
+ * Widths the layout must hold at: a phone, a small tablet, a small laptop, a laptop, a desktop; and
+ * 900 px, inside the middle layout (figures and sizes side by side, the chart below: 880–999 px).
+ */
+const WIDTHS = [390, 800, 900, 1024, 1280, 1920];
 /** Screenshots go here (gitignored), or to TFJS_PRUNE_SCREENSHOTS. */
 const SHOTS = process.env.TFJS_PRUNE_SCREENSHOTS ?? path.join(ROOT, 'out/demo-screenshots');
 const color = (id: DemoMethod) => methodOf(id).color;
