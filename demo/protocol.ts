@@ -2,15 +2,18 @@
 // crosses postMessage by structured clone.
 import type { WasmInfo } from '../src/index.js';
 import type { ModelPruneReport, PruneConfig } from '../src/tfjs.js';
+import { methodOf, type DemoMethod } from './methods.js';
 
-/** The methods the page offers: magnitude per layer or global, and 2:4 structured. */
-export type DemoMethod = 'layer' | 'global' | '2:4';
+export type { DemoMethod };
+
+/** Weight sizes of a model (pruneArtifacts' report.bytes): what the page's sizes table reads. */
+export type Sizes = ModelPruneReport['bytes'];
 
 export interface PruneRequest {
   /** Increasing; a result carries the id of the request it answers. */
   id: number;
   method: DemoMethod;
-  /** Target sparsity of the pruned kernels (ignored for 2:4, which is 0.5 by construction). */
+  /** Target sparsity of the pruned kernels (ignored by methods with a fixedSparsity, such as 2:4). */
   sparsity: number;
 }
 
@@ -38,11 +41,13 @@ export type FromWorker =
       type: 'ready';
       wasm: WasmInfo;
       simdSupported: boolean;
+      /** The scalar build was asked for (?scalar), not picked for want of SIMD. */
+      forcedScalar: boolean;
       /** The tfjs backend that runs the model. */
       backend: string;
       count: number;
-      /** The original (dense) model. */
-      dense: Evaluation & { raw: number; gzip: number | null };
+      /** The original (dense) model: its accuracy, and its sizes (the report of pruning it at sparsity 0). */
+      dense: Evaluation & { sizes: Sizes };
       ms: number;
     }
   | { type: 'result'; request: PruneRequest; report: ModelPruneReport; evaluation: Evaluation; ms: { prune: number; evaluate: number } }
@@ -50,5 +55,5 @@ export type FromWorker =
 
 /** The PruneConfig of a request: the same object the test hands to pruneArtifacts in Node. */
 export function configOf(r: Pick<PruneRequest, 'method' | 'sparsity'>): PruneConfig {
-  return r.method === '2:4' ? { method: '2:4' } : { sparsity: r.sparsity, scope: r.method };
+  return methodOf(r.method).config(r.sparsity);
 }

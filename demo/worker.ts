@@ -7,7 +7,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { loadLayersModel } from '@tensorflow/tfjs-layers';
 import { init, simdSupported } from '../src/index.js';
-import { pruneArtifacts, type ModelArtifacts } from '../src/tfjs.js';
+import { pruneArtifacts, type ModelArtifacts, type PruneArtifactsResult } from '../src/tfjs.js';
 import { mnistFromIdx, type MnistData } from '../src/data/mnist.js';
 import { configOf, type Evaluation, type FromWorker, type PruneRequest, type ToWorker } from './protocol.js';
 
@@ -65,9 +65,10 @@ async function setup(m: Extract<ToWorker, { type: 'init' }>): Promise<State> {
     type: 'ready',
     wasm,
     simdSupported: simdSupported(),
+    forcedScalar: m.forceScalar,
     backend,
     count: data.count,
-    dense: { ...dense, raw: sizes.report.bytes.before.raw, gzip: sizes.report.bytes.before.gzip },
+    dense: { ...dense, sizes: sizes.report.bytes },
     ms: performance.now() - t0,
   });
   return s;
@@ -83,7 +84,7 @@ async function drain(): Promise<void> {
       queued = null;
       try {
         const t0 = performance.now();
-        const { artifacts, report } = await pruneArtifacts(s.artifacts, configOf(request));
+        const { artifacts, report } = await prune(s, request);
         const t1 = performance.now();
         const evaluation = await evaluate(s, artifacts);
         post({ type: 'result', request, report, evaluation, ms: { prune: t1 - t0, evaluate: performance.now() - t1 } });
@@ -96,6 +97,14 @@ async function drain(): Promise<void> {
   } finally {
     running = false;
   }
+}
+
+/**
+ * The pruned model for a request. Every method the page offers today is a pruneArtifacts config;
+ * one that needs more (one-shot methods calibrate on MNIST training images) branches here.
+ */
+function prune(s: State, request: PruneRequest): Promise<PruneArtifactsResult> {
+  return pruneArtifacts(s.artifacts, configOf(request));
 }
 
 /** Top-1 accuracy of the layers model in `artifacts` on the slice, in batches of 1000. */

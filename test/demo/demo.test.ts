@@ -3,10 +3,12 @@
 // builds the page into a temp directory and serves it; the test moves the slider and switches
 // methods like a user, and checks every figure shown against the Node API on the same model, the
 // same MNIST test slice and the same tfjs backend: pruneArtifacts' report (sparsity, sizes) and the
-// pruned model's accuracy. A screenshot, decoded here, must show the charts drawn.
+// pruned model's accuracy. A screenshot, decoded here, must show the charts drawn. The layout is
+// checked at five widths, from a phone's to a wide screen's: no block overlaps another or spills out
+// of its box, and the page never scrolls sideways; a screenshot per width is kept (out/, gitignored).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,8 +19,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { init } from '../../src/index.js';
 import { loadArtifacts, loadMnist, type MnistData, type ModelArtifacts } from '../../src/node.js';
 import { pruneArtifacts, type ModelPruneReport } from '../../src/tfjs.js';
-import { configOf, type DemoMethod } from '../../demo/protocol.js';
-import { SERIES } from '../../demo/chart.js';
+import { configOf, type DemoMethod, type Sizes } from '../../demo/protocol.js';
+import { METHODS, methodOf } from '../../demo/methods.js';
+import { SIZE_ROWS } from '../../demo/sizes.js';
 import { decodePng, type Image } from './png.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -28,6 +31,14 @@ const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '
 const haveChromium = existsSync(CHROMIUM) || process.env.CI === 'true';
 /** Test images the page ships (scripts/build-demo.mjs DEFAULT_LIMIT). */
 const COUNT = 2000;
+/**
+ * Widths the layout must hold at: a phone, a small tablet, a small laptop, a laptop, a desktop; and
+ * 900 px, inside the middle layout (figures and sizes side by side, the chart below: 880–999 px).
+ */
+const WIDTHS = [390, 800, 900, 1024, 1280, 1920];
+/** Screenshots go here (gitignored), or to TFJS_PRUNE_SCREENSHOTS. */
+const SHOTS = process.env.TFJS_PRUNE_SCREENSHOTS ?? path.join(ROOT, 'out/demo-screenshots');
+const color = (id: DemoMethod) => methodOf(id).color;
 
 let dir: string;
 let server: ChildProcess | undefined;
@@ -35,6 +46,9 @@ let url: string;
 let browser: Browser;
 let artifacts: ModelArtifacts;
 let mnist: MnistData;
+/** The dense model's sizes, as the worker computes them: the report of pruning at sparsity 0. */
+let denseSizes: Promise<Sizes>;
+let denseCorrect: Promise<number> | undefined;
 
 /** `node scripts/serve-demo.mjs --dir <tmp> --port 0`: builds (the directory is new), serves, prints the address. */
 function serve(): Promise<string> {
@@ -62,7 +76,10 @@ beforeAll(async () => {
   await init();
   [artifacts, mnist] = await Promise.all([loadArtifacts(path.join(ROOT, 'examples/mnist-mlp')), loadMnist({ split: 'test', limit: COUNT })]);
   // The Node side's figures, computed while the page builds and loads (awaited where compared).
-  for (const [method, sparsity] of [['layer', 0.5], ['layer', 0.9], ['global', 0.9], ['2:4', 0.9]] as const) reference(method, sparsity).catch(() => {});
+  denseSizes = pruneArtifacts(artifacts, { sparsity: 0 }).then((r) => r.report.bytes);
+  denseSizes.catch(() => {});
+  for (const [method, sparsity] of [['layer', 0.5], ['layer', 0], ['layer', 0.9], ['global', 0.9], ['2:4', 0.5]] as const) reference(method, sparsity).catch(() => {});
+  await mkdir(SHOTS, { recursive: true });
   url = await served;
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
 }, 120_000);
@@ -96,8 +113,8 @@ interface Opened {
   requests: string[];
 }
 
-async function open(query = ''): Promise<Opened> {
-  const page = await browser.newPage({ viewport: { width: 1250, height: 1000 } });
+async function open(query = '', width = 1250): Promise<Opened> {
+  const page = await browser.newPage({ viewport: { width, height: 1000 } });
   const errors: string[] = [];
   const requests: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
@@ -140,16 +157,38 @@ async function expectFigures(page: Page, method: DemoMethod, sparsity: number): 
   const data = (sel: string, key: string) => page.locator(sel).getAttribute(`data-${key}`);
   expect(await data('#figures', 'count')).toBe(String(COUNT));
   expect(await data('#figures', 'correct')).toBe(String(correct));
-  expect(await text('#correct')).toBe(`${correct} / ${COUNT}`);
+  expect(await text('#correct')).toBe(`${correct} / ${COUNT} correct`);
   expect(await text('#accuracy')).toBe(pct(correct / COUNT));
   expect(await text('#sparsity-pruned')).toBe(pct(report.totals.prunedSparsity));
   expect(await text('#sparsity-model')).toBe(pct(report.totals.sparsity));
-  expect(Number(await data('#size-raw', 'bytes'))).toBe(report.bytes.after.raw);
-  expect(Number(await data('#size-gzip', 'bytes'))).toBe(report.bytes.after.gzip);
-  expect(Number(await data('#size-uint8', 'bytes'))).toBe(report.bytes.quantized.gzip);
-  expect(await text('#size-gzip')).toContain(`${report.bytes.after.gzip!.toLocaleString('en-US')} B`);
+  expect(await text('#dense-correct')).toBe(`${await (denseCorrect ??= nodeCorrect(artifacts))} / ${COUNT} correct`);
+  // The sizes table: every row, dense and pruned, and how the change is worded.
+  const dense = await denseSizes;
+  const expected = [
+    ['raw', dense.before.raw, report.bytes.after.raw],
+    ['gzip', dense.before.gzip!, report.bytes.after.gzip!],
+    ['uint8', dense.quantized.gzip!, report.bytes.quantized.gzip!],
+  ] as const;
+  expect(await page.locator('#sizes tbody tr').evaluateAll((trs) => trs.map((tr) => (tr as HTMLElement).dataset.row))).toEqual(expected.map(([id]) => id));
+  for (const [id, before, after] of expected) {
+    expect(Number(await data(`#size-${id}-dense`, 'bytes')), id).toBe(before);
+    expect(Number(await data(`#size-${id}`, 'bytes')), id).toBe(after);
+    expect(await text(`#size-${id}`)).toBe(after.toLocaleString('en-US'));
+    const change = await text(`#size-${id}-change`);
+    if (before === after) expect(change, id).toBe('same size');
+    else if (after < before && before / after >= 1.005) expect(change, id).toBe(`${(before / after).toFixed(2)}× smaller`);
+    else expect(change, id).toMatch(/^[\d,]+ B (smaller|larger)$|^\d+\.\d\d× larger$/);
+    expect(change).not.toContain('1.00×');
+  }
   const rows = await page.locator('#tensors tbody tr').evaluateAll((trs) => trs.map((tr) => [(tr as HTMLElement).dataset.name, Number((tr as HTMLElement).dataset.sparsity)]));
   expect(rows).toEqual(report.tensors.map((t) => [t.name, t.sparsity]));
+  const pruned = report.tensors.filter((t) => t.method !== null);
+  const footer = await page.locator('#tensors tfoot td').allTextContents();
+  expect(footer.slice(2, 5)).toEqual([
+    report.totals.prunedParams.toLocaleString('en-US'),
+    pruned.reduce((n, t) => n + t.zerosAfter, 0).toLocaleString('en-US'),
+    pct(report.totals.prunedSparsity),
+  ]);
   return report;
 }
 
@@ -177,13 +216,25 @@ describe.skipIf(!haveChromium)('the in-browser demo', () => {
   it('prunes in a worker as the slider moves, shows what the Node API computes, and draws its charts', async () => {
     const { page, errors, requests } = await open();
     await shown(page, 'layer', 0.5); // the first result comes unasked, at the slider's start
+    // The page says how to read its numbers, where they stand.
+    expect(await page.locator('#note-oneshot').textContent()).toContain('without retraining');
+    expect(await page.locator('#note-sizes').textContent()).toContain('the raw size does not change');
+    expect(await page.locator('#note-method').textContent()).toBe(methodOf('layer').note);
+    for (const sel of ['#note-oneshot', '#note-sizes', '#note-method']) expect(await page.locator(sel).isVisible(), sel).toBe(true);
+    // The accuracy axis is fixed: its ticks and the dense point stay put whatever the results.
+    const axis = () => page.locator('#curve').evaluate((svg) => [...svg.querySelectorAll('text.ytick')].map((t) => `${t.textContent}@${t.getAttribute('y')}`).join(' ') + ` dense@${svg.querySelector('circle.dense')!.getAttribute('cy')}`);
+    const axisAtStart = await axis();
+    expect(axisAtStart).toContain('90%');
+    // The legend names every mark on the chart: each method, the dense model and the ring.
+    const legend = await page.locator('#curve .legend-item').allTextContents();
+    expect(legend).toEqual([...METHODS.map((m) => m.label), 'dense model (no pruning)', 'latest result']);
     const engine = page.locator('#engine');
     expect(await engine.getAttribute('data-simd')).toBe('true'); // Chromium runs Wasm SIMD
     expect(await engine.getAttribute('data-backend')).toBe('wasm');
     expect(await engine.textContent()).toContain('WebAssembly SIMD build');
     expect(page.workers()).toHaveLength(1);
-    const dense = await nodeCorrect(artifacts);
-    expect(await page.locator('#dense-correct').textContent()).toBe(`${dense} / ${COUNT}`);
+    const dense = await (denseCorrect ??= nodeCorrect(artifacts));
+    expect(await page.locator('#dense-correct').textContent()).toBe(`${dense} / ${COUNT} correct`);
 
     // The main thread's heartbeat while the worker prunes and evaluates: a 20 ms timer's longest gap.
     await page.evaluate(() => {
@@ -200,6 +251,12 @@ describe.skipIf(!haveChromium)('the in-browser demo', () => {
     // newest waiting request is computed.
     const slider = page.locator('#sparsity');
     await slider.focus();
+    // At 0 % nothing is pruned: the sizes are the same, not "1.00× smaller".
+    await page.keyboard.press('Home');
+    await shown(page, 'layer', 0);
+    const zero = await expectFigures(page, 'layer', 0);
+    expect(zero.bytes.after.raw).toBe((await denseSizes).before.raw);
+    expect(await page.locator('#size-raw-change').textContent()).toBe('same size');
     await page.keyboard.press('End');
     for (let i = 0; i < 9; i++) await page.keyboard.press('ArrowLeft');
     expect(await slider.inputValue()).toBe('0.9');
@@ -210,39 +267,124 @@ describe.skipIf(!haveChromium)('the in-browser demo', () => {
     const gaps = await page.evaluate(() => (window as unknown as { gaps: number[] }).gaps);
     // Pruning and evaluation took ms[0] + ms[1] in the worker; the page never stalled for that long.
     expect(Math.max(...gaps), `longest main-thread gap, worker busy ${ms.join(' + ')} ms`).toBeLessThan(Math.max(300, 0.9 * (ms[0] + ms[1])));
+    // Per layer, every kernel has its own target tick, and the summary row one too.
+    expect(await page.locator('#layers rect.bar').count()).toBe(7);
+    expect(await page.locator('#layers line.target').count()).toBe(4);
+    expect(layer.totals.sparsity).toBeLessThan(0.9); // biases are kept: the model is less sparse than its kernels
+    expect(await axis()).toBe(axisAtStart);
 
+    // Global: the target is the whole model's, so only the summary row carries the tick.
     await page.locator('#method').selectOption('global');
     await shown(page, 'global', 0.9);
-    await expectFigures(page, 'global', 0.9);
+    const global = await expectFigures(page, 'global', 0.9);
+    expect(await page.locator('#note-method').textContent()).toContain('applies to the whole model');
+    expect(await page.locator('#layers line.target').count()).toBe(1);
+    const kernelSparsities = global.tensors.filter((t) => t.target !== null).map((t) => t.sparsity);
+    expect(Math.min(...kernelSparsities)).toBeLessThan(0.9); // so a per-tensor tick at 90 % would mislead
+    expect(await axis()).toBe(axisAtStart);
+
+    // 2:4 fixes the sparsity: the greyed slider shows 50 %, and gives back the user's 90 % after.
     await page.locator('#method').selectOption('2:4');
-    await shown(page, '2:4');
-    const nm = await expectFigures(page, '2:4', 0.9);
+    await shown(page, '2:4', 0.5);
+    const nm = await expectFigures(page, '2:4', 0.5);
     expect(nm.totals.prunedSparsity).toBe(0.5);
     expect(await slider.isDisabled()).toBe(true);
+    expect(await slider.inputValue()).toBe('0.5');
+    expect(await page.locator('#sparsity-value').textContent()).toMatch(/^50%/);
+    expect(await page.locator('#note-method').textContent()).toContain('slider does not apply');
+    expect(await page.locator('#layers line.target').count()).toBe(4);
+    expect(await axis()).toBe(axisAtStart);
 
-    // The curve: a point per result (at least 0.5, 0.9 per layer, 0.9 global, 2:4) and a line per method.
-    expect(await page.locator('#curve circle.point').count()).toBeGreaterThanOrEqual(4);
+    // The curve: a point per result (at least 0, 0.5, 0.9 per layer, 0.9 global, 2:4) and a line per method.
+    expect(await page.locator('#curve circle.point').count()).toBeGreaterThanOrEqual(5);
     expect(await page.locator('#curve polyline.series').count()).toBe(3);
-    expect(await page.locator('#layers rect.bar').count()).toBe(6);
 
-    const png = await page.screenshot();
-    const shots = process.env.TFJS_PRUNE_SCREENSHOTS ?? dir; // a temp dir unless asked
-    await writeFile(path.join(shots, 'demo.png'), png);
+    const png = await page.screenshot({ fullPage: true });
+    await writeFile(path.join(SHOTS, 'demo.png'), png);
     const img = decodePng(png);
-    expect([img.width, img.height]).toEqual([1250, 1000]);
-    const colors = [SERIES.layer.color, SERIES.global.color, SERIES['2:4'].color];
+    expect(img.width).toBe(1250);
+    const colors = [color('layer'), color('global'), color('2:4')];
     const curve = inkIn(img, (await page.locator('#curve').boundingBox())!, colors);
     expect(curve.ink).toBeGreaterThan(0.03);
     expect(curve.ink).toBeLessThan(0.9);
     for (const [i, c] of curve.near.entries()) expect(c, `pixels of ${colors[i]} in the curve`).toBeGreaterThan(40);
-    const bars = inkIn(img, (await page.locator('#layers').boundingBox())!, [SERIES.layer.color, '#d11f1f']);
+    const bars = inkIn(img, (await page.locator('#layers').boundingBox())!, ['#1f6fd1', '#d11f1f']);
     expect(bars.ink).toBeGreaterThan(0.05);
     // Three kernels at 50 % (2:4), 16 px high: thousands of blue pixels; and the red target ticks.
     expect(bars.near[0]).toBeGreaterThan(3 * 16 * 100);
     expect(bars.near[1]).toBeGreaterThan(3 * 15);
 
+
+    await page.locator('#method').selectOption('layer');
+    expect(await slider.isDisabled()).toBe(false);
+    expect(await slider.inputValue()).toBe('0.9');
+    await shown(page, 'layer', 0.9);
+
     expect(errors).toEqual([]);
     expect(requests.every((r) => r.startsWith(url))).toBe(true); // nothing fetched from elsewhere
+    await page.close();
+  }, 120_000);
+
+  it('holds its layout from a phone to a wide screen: no overlap, nothing spills, no sideways scroll', async () => {
+    const { page, errors } = await open('', WIDTHS[0]);
+    await shown(page, 'layer', 0.5);
+    await page.locator('#method').selectOption('global'); // the longest note, and a second series
+    await shown(page, 'global', 0.5);
+    for (const width of WIDTHS) {
+      await page.setViewportSize({ width, height: 900 });
+      // Two frames: the resize observers redraw the charts before the second.
+      await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+      const m = await page.evaluate(() => {
+        const box = (e: Element) => {
+          const r = e.getBoundingClientRect();
+          return { left: r.left, right: r.right, top: r.top + scrollY, bottom: r.bottom + scrollY };
+        };
+        const blocks = [...document.querySelectorAll('[data-block]')]
+          .filter((e) => !(e as HTMLElement).hidden)
+          .map((e) => ({ name: e.id || e.tagName.toLowerCase(), ...box(e), scrollWidth: e.scrollWidth, clientWidth: e.clientWidth }));
+        const charts = [...document.querySelectorAll('svg.chart')].map((svg) => ({
+          name: svg.id,
+          ...box(svg),
+          drawn: Number(svg.getAttribute('width')),
+          box: svg.parentElement!.clientWidth,
+          panel: box(svg.closest('[data-block]')!),
+        }));
+        return { blocks, charts, scrollWidth: document.documentElement.scrollWidth, innerWidth };
+      });
+      const at = `at ${width} px`;
+      expect(m.innerWidth).toBe(width);
+      expect(m.scrollWidth, `page width ${at}`).toBeLessThanOrEqual(m.innerWidth);
+      expect(m.blocks.map((b) => b.name)).toEqual(['header', 'controls', 'result-panel', 'curve-panel', 'sizes-panel', 'tensors-panel', 'engine']);
+      for (const b of m.blocks) {
+        expect(b.scrollWidth, `${b.name}'s content spills out of it ${at}`).toBeLessThanOrEqual(b.clientWidth);
+        expect(b.left, `${b.name} ${at}`).toBeGreaterThanOrEqual(0);
+        expect(b.right, `${b.name} ${at}`).toBeLessThanOrEqual(width);
+        expect(b.bottom - b.top, `${b.name} ${at}`).toBeGreaterThan(0);
+      }
+      for (const [i, a] of m.blocks.entries()) {
+        for (const b of m.blocks.slice(i + 1)) {
+          const overlap = Math.min(a.right, b.right) - Math.max(a.left, b.left) > 0.5 && Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > 0.5;
+          expect(overlap, `${a.name} and ${b.name} overlap ${at}`).toBe(false);
+        }
+      }
+      // The charts are drawn at their box's width, inside their panel.
+      for (const c of m.charts) {
+        expect(c.drawn, `${c.name} drawn for its box ${at}`).toBe(c.box);
+        expect(c.right - c.left, `${c.name}'s width ${at}`).toBeCloseTo(c.box, 0);
+        expect(c.left, `${c.name} ${at}`).toBeGreaterThanOrEqual(c.panel.left - 0.5);
+        expect(c.right, `${c.name} ${at}`).toBeLessThanOrEqual(c.panel.right + 0.5);
+      }
+      await writeFile(path.join(SHOTS, `demo-${width}.png`), await page.screenshot({ fullPage: true }));
+    }
+    // Two columns where there is room: the chart beside the figures from 1024 px, below them on a phone.
+    const side = async () => {
+      const [a, b] = [await page.locator('#result-panel').boundingBox(), await page.locator('#curve-panel').boundingBox()];
+      return b!.x >= a!.x + a!.width;
+    };
+    expect(await side()).toBe(true);
+    await page.setViewportSize({ width: WIDTHS[0], height: 900 });
+    expect(await side()).toBe(false);
+    expect(errors).toEqual([]);
     await page.close();
   }, 120_000);
 
@@ -251,7 +393,7 @@ describe.skipIf(!haveChromium)('the in-browser demo', () => {
     await shown(page, 'layer', 0.5);
     const engine = page.locator('#engine');
     expect(await engine.getAttribute('data-simd')).toBe('false');
-    expect(await engine.textContent()).toContain('WebAssembly scalar build (no SIMD)');
+    expect(await engine.textContent()).toContain('WebAssembly scalar build, forced by ?scalar in the address (SIMD is supported here');
     await expectFigures(page, 'layer', 0.5);
     expect(errors).toEqual([]);
     await page.close();
