@@ -1,7 +1,7 @@
 // Atomic writes when the write itself fails, with real failures rather than mocks:
 // - a file-size limit (RLIMIT_FSIZE, `ulimit -f` in a child process running the built package):
 //   saveArtifacts' shard write fails part-way with EFBIG; pruneDirectory's fails when it sizes its
-//   shards (ftruncate) in the temporary directory, inline or in a worker thread;
+//   shards (ftruncate) in the temporary directory, run inline or with a worker pool;
 // - an immutable directory (`chattr +i`, root on ext4; skipped where chattr cannot set it): the
 //   old output cannot be moved aside, or the finished temporary directory cannot be renamed into
 //   place after the old output was moved aside (swapInto, the swap both writers share).
