@@ -56,6 +56,8 @@ const browserThreadsProject = {
 export default defineConfig({
   test: {
     reporters: ['default', './test/support/summary-reporter.ts'],
+    // The tfjs suites require webgl in the browser under CI (test/tfjs/support.ts).
+    provide: { ciRun: process.env.CI === 'true' },
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // Projects inherit these options (`extends: true`); arrays would be concatenated, so each

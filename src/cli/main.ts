@@ -60,8 +60,9 @@ Exit status:
   0  success                                  4  NaN weights in a tensor to prune
   1  unexpected error (a bug: please report)  5  a file or URL cannot be read or written
   2  bad arguments                            6  the output exists (pass --force)
-  3  malformed model, weights not matching    7  WebAssembly unavailable
-     its manifest, malformed data`;
+  3  malformed model, weights not matching    7  WebAssembly unusable (without it, the
+     its manifest, malformed data                pure-JS build runs instead)
+ 130 interrupted (Ctrl-C)`;
 
 interface Run {
   json: boolean;

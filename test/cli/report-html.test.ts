@@ -115,11 +115,17 @@ describe.skipIf(!haveChromium)('report.html in Chromium', () => {
     const data = JSON.parse((await page.locator('#report-data').textContent())!);
     const pruned = data.report.tensors.filter((t: { method: string | null }) => t.method !== null);
     bars.forEach((w, i) => expect(w).toBeCloseTo(pruned[i].sparsity * plot, -1));
-    // Histograms: before (grey) and after (blue) bars in each; after has no bar left of the threshold.
+    // Histograms: before (grey) and after (blue) bars in each; after has no bar left of the
+    // threshold: every survivor's |w| is at least the threshold, so each blue bar (a bin of nonzero
+    // magnitudes, plus its 0.5 px gap) ends right of the dashed line; grey bars do lie left of it.
     for (const h of await page.locator('svg.histogram').all()) {
       expect(await h.locator('rect.bar.before').count()).toBeGreaterThan(5);
       expect(await h.locator('rect.bar.after').count()).toBeGreaterThan(3);
       expect(await h.locator('line.threshold').count()).toBe(1);
+      const tx = Number(await h.locator('line.threshold').getAttribute('x1'));
+      const ends = (cls: string) => h.locator(`rect.bar.${cls}`).evaluateAll((els) => els.map((e) => Number(e.getAttribute('x')) + Number(e.getAttribute('width')) + 0.5));
+      expect(Math.min(...(await ends('after')))).toBeGreaterThan(tx);
+      expect(Math.min(...(await ends('before')))).toBeLessThan(tx);
     }
     // One curve per pruned tensor, 0% plus 7 sparsities each; the table below has the same rows.
     const curves = await page.locator('svg.sensitivity polyline').evaluateAll((els) => els.map((e) => e.getAttribute('points')!.split(' ').length));

@@ -8,6 +8,22 @@ import { init, pruneToSparsity, roundHalfEven } from '../../src/index.js';
 import { formatReport, pruneArtifacts, type ModelPruneReport } from '../../src/tfjs.js';
 import { acrossSampleStarts } from '../../src/wasm/select-parts.js';
 import { artifactsOf, concatBytes, firstDiff, makeArtifacts, randn, snapshot, stockDecode, zeros, type TensorInit } from './support.js';
+import { refPruneToSparsity } from '../support/reference.js';
+
+/** x rounded to the nearest float16 value, ties to even, as a number (past 65504: saturated, as the encoder does). */
+function halfRNE(x: number): number {
+  if (x === 0 || !Number.isFinite(x)) return x;
+  const a = Math.abs(x);
+  let e = Math.floor(Math.log2(a));
+  if (2 ** e > a) e--;
+  else if (2 ** (e + 1) <= a) e++;
+  const quantum = 2 ** (Math.max(e, -14) - 10); // 10 fraction bits; subnormals below 2^-14
+  const m = a / quantum; // exact: a power-of-two division
+  let r = Math.floor(m);
+  if (m - r > 0.5 || (m - r === 0.5 && r % 2 === 1)) r++;
+  const v = r * quantum;
+  return Math.sign(x) * Math.min(v, 65504);
+}
 
 beforeAll(async () => {
   await init();
@@ -428,12 +444,18 @@ describe('quantized manifests', () => {
       const qz = artifacts.weightSpecs![0].quantization!;
       expect(qz.dtype).toBe(dtype);
       expect(zeros(after)).toBe(report.tensors[0].zerosAfter);
-      expect(zeros(after)).toBeGreaterThanOrEqual(150);
-      // Survivors move by at most half a step of the new grid.
-      for (let i = 0; i < 300; i++) if (after[i] !== 0) expect(Math.abs(after[i] - before[i])).toBeLessThanOrEqual(qz.scale! / 2 + 1e-6);
-      // The pruned ones are the smallest magnitudes.
-      const th = report.tensors[0].threshold!;
-      for (let i = 0; i < 300; i++) if (Math.abs(before[i]) < th) expect(after[i]).toBe(0);
+      // The reference: the sort-based pruning of the stock-decoded values, then TF's FakeQuant
+      // grid over [min(w, 0), max(w, 0)] of what is left (docs/model.md), each weight at its
+      // nearest code, decoded as tfjs does.
+      const ref = refPruneToSparsity(before as Float32Array, 0.5).out;
+      const lo = Math.min(0, ...ref);
+      const hi = Math.max(0, ...ref);
+      const step = (hi - lo) / levels;
+      const z = Math.round(-lo / step);
+      expect(qz.scale).toBe(step);
+      expect(qz.min).toBe(-(z * step));
+      const expected = Float32Array.from(ref, (v) => Math.min(levels, Math.max(0, Math.round(v / step) + z)) * step - z * step);
+      expect(firstDiff(after, expected)).toBe(-1);
     }
   });
 
@@ -514,7 +536,12 @@ describe('quantized manifests', () => {
       expect(spec.quantization!.dtype).toBe(dtype);
       const w = want[spec.name];
       const g = got[spec.name];
-      const step = spec.quantization!.scale ?? Math.max(...Array.from(w, Math.abs)) / 1024;
+      if (dtype === 'float16') {
+        // Each weight rounded to the nearest half, ties to even: exactly.
+        expect(firstDiff(g, Float32Array.from(w, halfRNE))).toBe(-1);
+        continue;
+      }
+      const step = spec.quantization!.scale!;
       for (let i = 0; i < w.length; i++) {
         if (w[i] === 0) expect(g[i]).toBe(0);
         else expect(Math.abs(g[i] - w[i])).toBeLessThanOrEqual(step / 2 + 1e-7);

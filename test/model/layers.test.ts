@@ -9,7 +9,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { init, roundHalfEven } from '../../src/index.js';
 import { saveArtifacts } from '../../src/node.js';
-import { pruneArtifacts, pruneModel } from '../../src/tfjs.js';
+import { NaNWeightsError, pruneArtifacts, pruneModel } from '../../src/tfjs.js';
 import { artifactsOf, mnist, serve, zeros } from './support.js';
 
 let root: string;
@@ -130,6 +130,25 @@ describe('pruneModel (live LayersModel, in place)', () => {
     await expect(pruneModel(model, { sparsity: 0.5, overrides: [{ match: 'nope/*', sparsity: 1 }] })).rejects.toThrow(/matches no tensor/);
     await expect(pruneModel(model, { sparsity: 0.5, quantize: 'uint8' })).rejects.toThrow(/use pruneArtifacts/);
     expect(model.getWeights().map((t) => t.dataSync())).toEqual(before);
+  });
+
+  // docs/model.md: every value is computed before the first variable is written. The NaN sits in
+  // the last kernel, so in layer scope the first two kernels are pruned (in a copy) before it is met.
+  it.each(['layer', 'global'] as const)('leaves the model as it was when a later variable holds NaN (%s scope)', async (scope) => {
+    const model = tf.sequential({
+      layers: [tf.layers.dense({ units: 20, inputShape: [30] }), tf.layers.dense({ units: 16 }), tf.layers.dense({ units: 4 })],
+    });
+    const kernel = model.layers[2].getWeights()[0];
+    const poisoned = kernel.dataSync().slice();
+    poisoned[37] = NaN;
+    model.layers[2].setWeights([tf.tensor(poisoned, kernel.shape), model.layers[2].getWeights()[1]]);
+    const bits = () => model.weights.map((v) => Array.from(new Uint32Array(v.read().dataSync().slice().buffer)));
+    const before = bits();
+    const e = await pruneModel(model, { sparsity: 0.5, scope }).catch((err: unknown) => err);
+    expect(e).toBeInstanceOf(NaNWeightsError);
+    expect((e as Error).message).toContain(model.weights[4].originalName);
+    expect(bits()).toEqual(before);
+    model.dispose();
   });
 });
 

@@ -184,7 +184,7 @@ describe('model readers on generated malformed models', () => {
 
   it('pruneDirectory: the output or a PruneError, never a partial output', async () => {
     await fc.assert(
-      fc.asyncProperty(cases, fc.constantFrom<[number, number | undefined]>([0, undefined], [0, 7], [0, 100]), async (c, [threads, chunkBytes]) => {
+      fc.asyncProperty(cases, fc.constantFrom<[number, number | undefined]>([0, undefined], [0, 7], [0, 100]), fc.constantFrom('layer' as const, 'global' as const), async (c, [threads, chunkBytes], scope) => {
         const dir = writeCase(c);
         const out = `${dir}-out`;
         // The same verdict as the in-memory path: both succeed or both fail.
@@ -193,7 +193,7 @@ describe('model readers on generated malformed models', () => {
           () => false,
         );
         let error: unknown = null;
-        await pruneDirectory(dir, out, { sparsity: 0.5, scope: 'global' }, { threads, chunkBytes }).catch((e: unknown) => (error = e));
+        await pruneDirectory(dir, out, { sparsity: 0.5, scope }, { threads, chunkBytes }).catch((e: unknown) => (error = e));
         if (error === null) {
           expect(loaded).toBe(true);
           expect(readdirSync(out).filter((f) => f.endsWith('.json'))).toHaveLength(1);

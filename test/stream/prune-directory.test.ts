@@ -192,6 +192,27 @@ describe('pruneDirectory errors', () => {
     expect(err).toBeInstanceOf(NaNWeightsError);
   });
 
+  it('layer scope, a NaN in a later tensor (the earlier one pruned and written first): no output, the old one kept', async () => {
+    const b = randn(2000, 5);
+    b[1999] = NaN;
+    const dir = fresh();
+    await saveArtifacts(dir, makeArtifacts([{ name: 'a/kernel', shape: [40, 50], values: randn(2000, 4) }, { name: 'b/kernel', shape: [40, 50], values: b }]), { shardBytes: 3000 });
+    const old = fresh();
+    await pruneDirectory(synth, old, { sparsity: 0.5 }, { threads: 0 });
+    const kept = await readdir(old);
+    for (const [threads, chunkBytes] of [[0, undefined], [0, 100], [2, undefined]] as const) {
+      const out = fresh();
+      const err = await pruneDirectory(dir, out, { sparsity: 0.5 }, { threads, chunkBytes }).catch((e) => e);
+      expect(err).toBeInstanceOf(NaNWeightsError);
+      expect(err.message).toMatch(/tensor 'b\/kernel' .* holds 1 NaN value, the first at element 1999/);
+      expect(existsSync(out)).toBe(false);
+      const overwrite = await pruneDirectory(dir, old, { sparsity: 0.5 }, { threads, chunkBytes, overwrite: true }).catch((e) => e);
+      expect(overwrite).toBeInstanceOf(NaNWeightsError);
+      expect(await readdir(old)).toEqual(kept);
+      expect((await readdir(root)).filter((f) => f.startsWith(`.${path.basename(out)}`) || f.startsWith(`.${path.basename(old)}`))).toEqual([]);
+    }
+  });
+
   it('an existing output is refused unless overwrite; overwrite replaces it', async () => {
     const out = fresh();
     await pruneDirectory(synth, out, { sparsity: 0.5 }, { threads: 0 });
