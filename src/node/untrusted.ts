@@ -153,9 +153,16 @@ export function checkJsonDepth(text: string, label: string, fname: string): void
   }
 }
 
-/** Weight bytes in files, read on demand: the manifest is checked against them before any weight is read. */
+/**
+ * Weight bytes in files, read on demand: the manifest is checked against them before any weight is
+ * read. Small reads (a string tensor's element lengths, one after another) come from a 64 KiB
+ * block read ahead, so a tensor of millions of strings costs a pass over its bytes, not a system
+ * call per element.
+ */
 export class FileBytes implements ByteSource {
   readonly byteLength: number;
+  private block: Uint8Array = new Uint8Array(0);
+  private blockStart = 0;
   constructor(
     private readonly files: FileSpan[],
     private readonly fname: string,
@@ -164,6 +171,18 @@ export class FileBytes implements ByteSource {
   }
 
   bytes(off: number, len: number): Uint8Array {
+    if (len > FileBytes.BLOCK) return this.read(off, len);
+    if (off < this.blockStart || off + len > this.blockStart + this.block.length) {
+      this.block = this.read(off, Math.max(len, Math.min(FileBytes.BLOCK, this.byteLength - off)));
+      this.blockStart = off;
+    }
+    // A view: the block is replaced, never written, so earlier views stay valid.
+    return this.block.subarray(off - this.blockStart, off - this.blockStart + len);
+  }
+
+  private static readonly BLOCK = 64 * 1024;
+
+  private read(off: number, len: number): Uint8Array {
     const out = new Uint8Array(len);
     let done = 0;
     for (const f of this.files) {
