@@ -7,6 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
+import { gzipSync } from 'node:zlib';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { init } from '../../src/index.js';
@@ -260,6 +261,9 @@ describe('URL loads stay on the model origin (two servers on 127.0.0.1: two orig
       '/hugejson/model.json': (_, res) => void res.writeHead(200, { 'content-length': String(DEFAULT_MAX_JSON_BYTES + 1) }).write('{'),
       '/declared/model.json': json({ ...modelOf(['shard.bin']), weightsManifest: [{ paths: ['shard.bin'], weights: [{ ...SPEC, shape: [2 ** 20, 2 ** 20] }] }] }),
       '/declared/shard.bin': bytes(SECRET),
+      '/bomb/model.json': json(modelOf(['bomb.bin'])),
+      '/bomb/bomb.bin': (_, res) => res.writeHead(200, { 'content-encoding': 'gzip' }).end(gzipSync(new Uint8Array(64 * 2 ** 20))),
+      '/loop/model.json': redirect(() => '/loop/model.json'),
     });
   });
   afterAll(async () => {
@@ -304,6 +308,16 @@ describe('URL loads stay on the model origin (two servers on 127.0.0.1: two orig
     await new Promise((r) => setTimeout(r, 50));
     // The server stopped when the client hung up: far less than the 64 MiB it would send.
     expect(a.sent.get('/big/big.bin')).toBeLessThan(16 * 2 ** 20);
+  });
+
+  it('a gzip body is capped by its decoded bytes (64 KiB that inflate to 64 MiB)', async () => {
+    expect((await refusal(loadArtifacts(`${a.url}/bomb/model.json`, { maxBytes: 2 ** 20 }))).message).toMatch(/the weight shard sent more than 1048576 bytes/);
+  });
+
+  it('a redirect loop ends after 10 hops with an IO error', async () => {
+    const e = await refusal(loadArtifacts(`${a.url}/loop/model.json`));
+    expect(e.code).toBe('IO_ERROR');
+    expect(e.message).toMatch(/more than 10 redirects/);
   });
 
   it('a Content-Length over maxBytes, a manifest declaring more than maxBytes, and model JSON announced over maxJsonBytes are refused before reading', async () => {
