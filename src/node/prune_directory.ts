@@ -536,8 +536,9 @@ export async function openModel(input: string, fname: string, limits: ReadLimits
       if (!st.isFile()) throw new ModelIOError('IO_ERROR', `${fname}: weight shard ${shard}, listed in ${file}, is not a file`, shard);
       spans.push({ path: shard, start: off, size: st.size });
       off += st.size;
-      if (limits.maxBytes !== null && base + off > limits.maxBytes) throw overCap(fname, file, 'the weight shards hold at least', base + off, limits.maxBytes, 'maxBytes');
     }
+    // Group by group, as loadArtifacts checks it (the same error for the same model).
+    if (limits.maxBytes !== null && base + off > limits.maxBytes) throw overCap(fname, file, 'the weight shards hold at least', base + off, limits.maxBytes, 'maxBytes');
     const token = {};
     recordWeightFiles(token, spans.map((s) => ({ file: s.path, byteOffset: s.start, byteLength: s.size })));
     parseWeightSpecs(group.weights, new FileBytes(spans, fname), { fname, file, weightData: token });
