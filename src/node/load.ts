@@ -4,6 +4,7 @@
 // Everything is checked against the manifest before anything is returned, and the manifest against
 // the shards' sizes and the caps before any weight is read (untrusted.ts).
 import { open, stat, type FileHandle } from 'node:fs/promises';
+import { constants as bufferConstants } from 'node:buffer';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ArgumentError, ModelFormatError, ModelIOError } from '../errors.js';
@@ -20,6 +21,7 @@ import {
   FileBytes,
   LIMIT_KEYS,
   modelDir,
+  noteShard,
   overCap,
   readModelText,
   shardPath,
@@ -28,6 +30,7 @@ import {
 } from './untrusted.js';
 
 const FNAME = 'loadArtifacts';
+const MAX_LENGTH = bufferConstants.MAX_LENGTH;
 
 /** Files tried, in order, when loadArtifacts is given a directory. */
 export const MODEL_FILE_NAMES = ['model.json', 'weights_manifest.json'] as const;
@@ -180,6 +183,7 @@ export async function findModelFile(p: string, fname: string = FNAME, allowOutsi
 async function fileSource(p: string, limits: ReadLimits): Promise<Source> {
   const file = await findModelFile(p, FNAME, limits.allowOutsidePaths);
   const where = await modelDir(file, FNAME);
+  const seen = new Map<string, string>();
   return {
     label: file,
     maxBytes: limits.maxBytes ?? Infinity,
@@ -207,9 +211,13 @@ async function fileSource(p: string, limits: ReadLimits): Promise<Source> {
           const fst = await fh.stat();
           if (!fst.isFile()) throw new ModelIOError('IO_ERROR', `${FNAME}: weight shard ${shard}, listed in ${file}, is not a file`, shard);
           handles[handles.length - 1].size = fst.size;
+          noteShard(seen, FNAME, file, shard, fst);
         }
         const total = handles.reduce((a, h) => a + h.size, 0);
         if (total > budget) throw overCap(FNAME, file, 'the weight shards hold at least', total + (limits.maxBytes ?? 0) - budget, limits.maxBytes ?? 0, 'maxBytes');
+        if (total > MAX_LENGTH) {
+          throw new ModelIOError('IO_ERROR', `${FNAME}: ${file}: a weight group of ${total} bytes does not fit in one ArrayBuffer (at most ${MAX_LENGTH}); prune it with pruneDirectory (the CLI's --stream)`, file);
+        }
         let start = 0;
         const spans = handles.map((h) => ({ path: h.label, start: (start += h.size) - h.size, size: h.size }));
         const token = {};

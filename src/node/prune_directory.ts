@@ -25,7 +25,7 @@ import { copyModelFields, findModelFile, parseModelText } from './load.js';
 import { DEFAULT_SHARD_BYTES, modelJSON, swapInto } from './save.js';
 import { JobRunner, type Collected, type FileSpan, type Job, type JobResult, type RunnerSetup } from './stream_jobs.js';
 import type { SerializedError } from './stream_worker.js';
-import { checkLimits, FileBytes, LIMIT_KEYS, modelDir, overCap, readModelText, shardPath, type LoadArtifactsOptions, type ReadLimits } from './untrusted.js';
+import { checkLimits, FileBytes, LIMIT_KEYS, modelDir, noteShard, overCap, readModelText, shardPath, type LoadArtifactsOptions, type ReadLimits } from './untrusted.js';
 
 const FNAME = 'pruneDirectory';
 
@@ -521,6 +521,7 @@ export async function openModel(input: string, fname: string, limits: ReadLimits
   const text = await readModelText(fname, file, limits.maxJsonBytes);
   const { model, groups } = parseModelText(text, file, fname);
   const where = await modelDir(file, fname);
+  const seen = new Map<string, string>();
   const inputFiles: FileSpan[] = [];
   const specs: WeightSpec[] = [];
   let base = 0;
@@ -534,6 +535,7 @@ export async function openModel(input: string, fname: string, limits: ReadLimits
         throw new ModelIOError('IO_ERROR', `${fname}: cannot read ${shard}: ${e.code ?? e.message}`, shard);
       });
       if (!st.isFile()) throw new ModelIOError('IO_ERROR', `${fname}: weight shard ${shard}, listed in ${file}, is not a file`, shard);
+      noteShard(seen, fname, file, shard, st);
       spans.push({ path: shard, start: off, size: st.size });
       off += st.size;
     }

@@ -100,6 +100,20 @@ export async function shardPath(fname: string, m: ModelDir, name: string, allowO
   return real;
 }
 
+/**
+ * Refuses a shard file listed a second time (by any name: the same device and inode), anywhere in
+ * the manifest: legitimate models never do, and each listing would be read and allocated again, so
+ * a small upload could make the reader allocate gigabytes.
+ */
+export function noteShard(seen: Map<string, string>, fname: string, modelFile: string, shard: string, st: { dev: number; ino: number }): void {
+  const key = `${st.dev}:${st.ino}`;
+  const first = seen.get(key);
+  if (first !== undefined) {
+    throw new ModelFormatError('MALFORMED_MODEL', `${fname}: ${modelFile} lists the weight shard ${shard} twice${first === shard ? '' : ` (also as ${first})`}`, { file: modelFile });
+  }
+  seen.set(key, shard);
+}
+
 /** A model file found in a directory must be in it, after symbolic links, too. */
 export async function checkModelFileInside(fname: string, dir: string, file: string, allowOutside: boolean): Promise<void> {
   if (allowOutside) return;

@@ -2,7 +2,7 @@
 // directory, shard URLs and redirects that leave its origin, and sizes past the caps are refused
 // with a named error by loadArtifacts, pruneDirectory (its worker threads too) and the CLI (exit 3),
 // before anything outside is read or anything large allocated; the opt-ins read them.
-import { existsSync, mkdirSync, readdirSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readdirSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -130,6 +130,22 @@ describe('limits before allocation', () => {
     expect(e.code).toBe('WEIGHTS_MISMATCH');
     expect(e.message).toMatch(/needs bytes 0\.\.4398046511104 of the weight data, but the weight data ends at byte 64/);
     expect((await refusal(pruneDirectory(dir, `${dir}-out`, { sparsity: 0.5 }))).code).toBe('WEIGHTS_MISMATCH');
+  });
+
+  it('a shard listed twice, under any name, is refused: a small file cannot be read (and allocated) many times', async () => {
+    const dir = modelDir('inside.bin', { write: true });
+    symlinkSync('inside.bin', path.join(dir, 'alias.bin'));
+    linkSync(path.join(dir, 'inside.bin'), path.join(dir, 'hard.bin'));
+    const half = SPEC; // two groups, one 64-byte file each
+    for (const [paths, also] of [[['inside.bin', 'inside.bin'], ''], [['inside.bin', 'alias.bin'], ''], [['inside.bin', 'hard.bin'], ' (also as ']] as const) {
+      const model = { modelTopology: TOPOLOGY, weightsManifest: [{ paths: [paths[0]], weights: [half] }, { paths: [paths[1]], weights: [{ ...half, name: 'other' }] }] };
+      writeFileSync(path.join(dir, 'model.json'), JSON.stringify(model));
+      for (const e of [await refusal(loadArtifacts(dir)), await refusal(pruneDirectory(dir, `${dir}-out`, { sparsity: 0.5 }))]) {
+        expect(e.code).toBe('MALFORMED_MODEL');
+        expect(e.message).toMatch(/lists the weight shard .* twice/);
+        if (also !== '') expect(e.message).toContain(also);
+      }
+    }
   });
 
   it('shape products past 2^53 are malformed, whatever the order of the dimensions', async () => {
