@@ -7,8 +7,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { gzipSync } from 'node:zlib';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { init } from '../../src/index.js';
 import { JobRunner } from '../../src/node/stream_jobs.js';
@@ -76,6 +77,7 @@ describe('shard paths stay inside the model', () => {
     expect(e.code).toBe('MALFORMED_MODEL');
     expect(e.message).toContain(`weight path ${JSON.stringify(shard())} in ${path.join(dir, 'model.json')}`);
     expect(e.message).toMatch(/allowOutsidePaths/);
+    expect((await refusal(loadArtifacts(pathToFileURL(path.join(dir, 'model.json'))))).message).toBe(e.message);
     const a = await loadArtifacts(dir, { allowOutsidePaths: true });
     expect(new Uint8Array(a.weightData as ArrayBuffer)).toEqual(SECRET);
   });
