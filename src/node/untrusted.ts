@@ -28,7 +28,7 @@ export interface LoadArtifactsOptions {
 
 export const DEFAULT_MAX_JSON_BYTES = 32 * 2 ** 20;
 export const DEFAULT_MAX_URL_BYTES = 2 * 2 ** 30;
-/** Deeper JSON is refused before parsing: JSON.stringify overflows V8's stack near 10^4 levels, and no tfjs model nests past a few dozen. */
+/** Deeper JSON is refused before parsing: JSON.stringify overflows V8's stack near 10^4 levels; real models nest about 10. */
 export const MAX_JSON_DEPTH = 1000;
 const MAX_REDIRECTS = 10;
 
