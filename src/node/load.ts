@@ -19,7 +19,6 @@ import {
   DEFAULT_MAX_URL_BYTES,
   fetchWithin,
   FileBytes,
-  LIMIT_KEYS,
   modelDir,
   noteShard,
   overCap,
@@ -56,10 +55,6 @@ interface Source {
  * directory (or on its origin), and its sizes within the caps (LoadArtifactsOptions).
  */
 export async function loadArtifacts(pathOrUrl: string | URL, options: LoadArtifactsOptions = {}): Promise<ModelArtifacts> {
-  if (options === null || typeof options !== 'object') throw new ArgumentError(`${FNAME}: options must be an object`);
-  for (const key of Object.keys(options)) {
-    if (!LIMIT_KEYS.includes(key)) throw new ArgumentError(`${FNAME}: unknown option '${key}' (known: ${LIMIT_KEYS.join(', ')})`);
-  }
   const source = await openSource(pathOrUrl, checkLimits(FNAME, options));
   const text = await source.readText();
   const { model, groups: manifest } = parseModelText(text, source.label, FNAME);

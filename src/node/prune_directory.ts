@@ -593,7 +593,7 @@ function checkOptions(options: PruneDirectoryOptions): CheckedOptions {
   const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
   if (!Number.isSafeInteger(chunkBytes) || chunkBytes < 1 || chunkBytes > 2 ** 30) throw new ArgumentError(`${FNAME}: chunkBytes must be an integer in [1, 2^30], got ${String(chunkBytes)}`);
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw new ArgumentError(`${FNAME}: onProgress must be a function`);
-  return { overwrite, shardBytes, fileName, threads, chunkBytes, onProgress: options.onProgress, limits: checkLimits(FNAME, options) };
+  return { overwrite, shardBytes, fileName, threads, chunkBytes, onProgress: options.onProgress, limits: checkLimits(FNAME, options, OPTION_KEYS) };
 }
 
 // ---- running jobs ------------------------------------------------------------------------------

@@ -41,7 +41,11 @@ export interface ReadLimits {
   maxJsonBytes: number;
 }
 
-export function checkLimits(fname: string, options: LoadArtifactsOptions): ReadLimits {
+export function checkLimits(fname: string, options: LoadArtifactsOptions, known: readonly string[] = LIMIT_KEYS): ReadLimits {
+  if (options === null || typeof options !== 'object') throw new ArgumentError(`${fname}: options must be an object`);
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) throw new ArgumentError(`${fname}: unknown option '${key}' (known: ${known.join(', ')})`);
+  }
   const allowOutsidePaths = options.allowOutsidePaths ?? false;
   if (typeof allowOutsidePaths !== 'boolean') throw new ArgumentError(`${fname}: allowOutsidePaths must be a boolean, got ${String(allowOutsidePaths)}`);
   const { maxBytes, maxJsonBytes = DEFAULT_MAX_JSON_BYTES } = options;
@@ -272,8 +276,10 @@ export async function fetchWithin(fname: string, url: URL, model: URL, allowOuts
 }
 
 async function readBody(fname: string, res: Response, u: URL, what: string, limit: { bytes: number; option: string }): Promise<Uint8Array> {
+  // Content-Length counts encoded bytes; the cap counts decoded ones (checked as they stream in).
+  const encoded = (res.headers.get('content-encoding') ?? 'identity') !== 'identity';
   const declared = Number(res.headers.get('content-length') ?? NaN);
-  if (declared > limit.bytes) {
+  if (!encoded && declared > limit.bytes) {
     await res.body?.cancel();
     throw overCap(fname, u.href, `the ${what} announces`, declared, limit.bytes, limit.option);
   }
