@@ -3,7 +3,7 @@
 export { loadArtifacts, saveArtifacts, DEFAULT_SHARD_BYTES, MODEL_FILE_NAMES } from './node/index.js';
 export type { SaveArtifactsOptions, SaveArtifactsResult } from './node/index.js';
 // A model is untrusted input: shards stay in its directory or origin, sizes within caps.
-export { DEFAULT_MAX_JSON_BYTES, DEFAULT_MAX_URL_BYTES, MAX_JSON_DEPTH } from './node/index.js';
+export { DEFAULT_MAX_JSON_BYTES, DEFAULT_MAX_URL_BYTES, MAX_JSON_CONTAINERS, MAX_JSON_DEPTH } from './node/index.js';
 export type { LoadArtifactsOptions } from './node/index.js';
 // Streaming pruning of models larger than memory, on worker threads (docs/streaming.md).
 export { pruneDirectory, weightBytesOnDisk } from './node/index.js';

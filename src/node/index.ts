@@ -1,5 +1,5 @@
 export { loadArtifacts, MODEL_FILE_NAMES } from './load.js';
-export { DEFAULT_MAX_JSON_BYTES, DEFAULT_MAX_URL_BYTES, MAX_JSON_DEPTH } from './untrusted.js';
+export { DEFAULT_MAX_JSON_BYTES, DEFAULT_MAX_URL_BYTES, MAX_JSON_CONTAINERS, MAX_JSON_DEPTH } from './untrusted.js';
 export type { LoadArtifactsOptions } from './untrusted.js';
 export { saveArtifacts, DEFAULT_SHARD_BYTES } from './save.js';
 export type { SaveArtifactsOptions, SaveArtifactsResult } from './save.js';

@@ -13,7 +13,7 @@ import { recordWeightFiles, type WeightFile } from '../model/origin.js';
 import { WeightStore } from '../model/store.js';
 import type { ModelArtifacts, WeightSpec } from '../model/types.js';
 import {
-  checkJsonDepth,
+  checkJsonShape,
   checkLimits,
   checkModelFileInside,
   DEFAULT_MAX_URL_BYTES,
@@ -102,7 +102,7 @@ export interface ManifestGroup {
  * and weights arrays (the specs themselves are checked by parseWeightSpecs).
  */
 export function parseModelText(text: string, label: string, fname: string): { model: Record<string, unknown> | null; groups: ManifestGroup[] } {
-  checkJsonDepth(text, label, fname);
+  checkJsonShape(text, label, fname);
   let json: unknown;
   try {
     json = JSON.parse(text);

@@ -194,6 +194,14 @@ describe('limits before allocation', () => {
     expect(existsSync(path.join(`${ok}-out`, 'model.json'))).toBe(true);
   });
 
+  it('JSON holding more than 2^20 arrays and objects is refused before parsing; the 19 047 of the largest real model are far below', async () => {
+    const many = (k: number) => `"userDefinedMetadata":[${'{},'.repeat(k)}{}]`;
+    const dir = modelDir('inside.bin', { write: true, tail: many(2 ** 20) });
+    expect((await refusal(loadArtifacts(dir))).message).toMatch(/holds more than 1048576 arrays and objects/);
+    expect((await refusal(pruneDirectory(dir, `${dir}-out`, { sparsity: 0.5 }))).message).toMatch(/holds more than 1048576 arrays and objects/);
+    expect((await loadArtifacts(modelDir('inside.bin', { write: true, tail: many(100_000) }))).userDefinedMetadata).toHaveLength(100_001);
+  });
+
   it('rejects bad option values', async () => {
     const dir = modelDir('inside.bin', { write: true });
     for (const o of [{ maxBytes: -1 }, { maxBytes: 1.5 }, { maxJsonBytes: 0 }, { allowOutsidePaths: 'yes' }, { maxbytes: 3 }] as LoadArtifactsOptions[]) {
