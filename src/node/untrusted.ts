@@ -1,8 +1,9 @@
 /// <reference types="node" />
 // What keeps a model read by loadArtifacts or pruneDirectory inside itself and within bounds
 // (docs/model.md, "Pruning untrusted models"): shard paths resolve, after symbolic links, inside
-// the model's directory; shard URLs and every redirect stay on the model's origin; model JSON is
-// capped in size and nesting before it is parsed; weight bytes are capped before they are read.
+// the model's directory, each file listed once; shard URLs and every redirect stay on the model's
+// origin; model JSON is capped in size, nesting and number of arrays and objects before it is
+// parsed; weight bytes are checked against the files and capped before they are read.
 import { closeSync, constants, openSync, readSync, realpathSync } from 'node:fs';
 import { open, realpath } from 'node:fs/promises';
 import path from 'node:path';
