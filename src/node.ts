@@ -2,6 +2,9 @@
 // The only entry that uses Node built-ins (node:fs, node:path, node:url).
 export { loadArtifacts, saveArtifacts, DEFAULT_SHARD_BYTES, MODEL_FILE_NAMES } from './node/index.js';
 export type { SaveArtifactsOptions, SaveArtifactsResult } from './node/index.js';
+// A model is untrusted input: shards stay in its directory or origin, sizes within caps.
+export { DEFAULT_MAX_JSON_BYTES, DEFAULT_MAX_URL_BYTES, MAX_JSON_CONTAINERS, MAX_JSON_DEPTH } from './node/index.js';
+export type { LoadArtifactsOptions } from './node/index.js';
 // Streaming pruning of models larger than memory, on worker threads (docs/streaming.md).
 export { pruneDirectory, weightBytesOnDisk } from './node/index.js';
 export type { PruneDirectoryOptions, PruneDirectoryResult } from './node/index.js';

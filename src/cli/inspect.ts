@@ -10,10 +10,11 @@ import { loadArtifacts } from '../node.js';
 import { pruneArtifacts } from '../tfjs.js';
 import type { Ctx } from './context.js';
 import { checkReportFile, localInput, reportKind } from './files.js';
+import { limitOptions, type LimitFlags } from './limits.js';
 import { renderReports, writeReports } from './reports.js';
 import { inspectSummary } from './summary.js';
 
-export interface InspectFlags {
+export interface InspectFlags extends LimitFlags {
   report: string[];
   force?: boolean;
   gzip: boolean;
@@ -21,6 +22,7 @@ export interface InspectFlags {
 }
 
 export async function inspectCommand(ctx: Ctx, input: string, flags: InspectFlags): Promise<void> {
+  const limits = limitOptions(flags);
   const local = localInput(input);
   const reports = flags.report.map((r) => path.resolve(r));
   for (const r of reports) reportKind(r);
@@ -35,7 +37,7 @@ export async function inspectCommand(ctx: Ctx, input: string, flags: InspectFlag
   try {
     progress.next();
     await init();
-    const artifacts = await loadArtifacts(local ?? input);
+    const artifacts = await loadArtifacts(local ?? input, limits);
     progress.next();
     const { report } = await pruneArtifacts(artifacts, { sparsity: 0 }, { gzip: flags.gzip });
     if (reports.length > 0) {

@@ -141,7 +141,9 @@ ${EXIT_HELP}`,
       .option('--all', 'list every tensor in the summary, with the reason it was left alone')
       .option('--stream', 'stream the shards from disk instead of loading the model (default: when its weights exceed 1/4 of the memory)')
       .option('--no-stream', 'load the model into memory whatever its size')
-      .option('--threads <n>', 'worker threads when streaming (default: the available cores, at most 8; 0: none)'),
+      .option('--threads <n>', 'worker threads when streaming (default: the available cores, at most 8; 0: none)')
+      .option('--allow-outside-paths', "read weight shards outside the model's directory (URLs: on another origin); refused by default")
+      .option('--max-bytes <n>', 'refuse a model with more weight bytes (default: local files, their size; URLs, 2 GiB)'),
   )
     .addHelpText('after', EXAMPLES.prune)
     .action((model: string, flags: PruneCommandFlags & { json?: boolean; debug?: boolean; progress?: boolean }) => pruneCommand(makeCtx(flags), model, flags));
@@ -154,7 +156,9 @@ ${EXIT_HELP}`,
       .option('-r, --report <file>', 'write a report: .html or .json (repeatable)', collect, [])
       .option('-f, --force', 'replace an existing report file')
       .option('--no-gzip', 'skip gzip sizes')
-      .option('--all', 'list every tensor'),
+      .option('--all', 'list every tensor')
+      .option('--allow-outside-paths', "read weight shards outside the model's directory (URLs: on another origin); refused by default")
+      .option('--max-bytes <n>', 'refuse a model with more weight bytes (default: local files, their size; URLs, 2 GiB)'),
   )
     .addHelpText('after', EXAMPLES.inspect)
     .action((model: string, flags: InspectFlags & { json?: boolean; debug?: boolean; progress?: boolean }) => inspectCommand(makeCtx(flags), model, flags));

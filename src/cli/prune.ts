@@ -6,15 +6,16 @@ import { readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { init } from '../index.js';
-import { ArgumentError, loadArtifacts, ModelIOError, pruneDirectory, saveArtifacts, weightBytesOnDisk } from '../node.js';
+import { ArgumentError, loadArtifacts, ModelIOError, pruneDirectory, saveArtifacts, weightBytesOnDisk, type LoadArtifactsOptions } from '../node.js';
 import { pruneArtifacts, type PruneConfig } from '../tfjs.js';
 import { configFromFlags, parseConfigFile, type PruneFlags } from './config.js';
 import type { Ctx } from './context.js';
 import { checkOutputDir, checkReportFile, localInput, reportKind, writeOutputDir } from './files.js';
+import { limitOptions, type LimitFlags } from './limits.js';
 import { renderReports, writeReports } from './reports.js';
 import { pruneSummary } from './summary.js';
 
-export interface PruneCommandFlags extends PruneFlags {
+export interface PruneCommandFlags extends PruneFlags, LimitFlags {
   out: string;
   report: string[];
   force?: boolean;
@@ -54,6 +55,7 @@ export async function pruneCommand(ctx: Ctx, input: string, flags: PruneCommandF
     threads = Number(flags.threads);
     if (!Number.isInteger(threads) || threads < 0 || threads > 256) throw new ArgumentError(`--threads must be an integer in [0, 256], got '${flags.threads}'`);
   }
+  const limits = limitOptions(flags);
   const out = path.resolve(flags.out);
   const local = localInput(input);
   const force = flags.force === true;
@@ -63,7 +65,7 @@ export async function pruneCommand(ctx: Ctx, input: string, flags: PruneCommandF
   for (const r of reports) await checkReportFile(r, local, force);
   const html = reports.some((r) => reportKind(r) === 'html');
   if (flags.stream === true && local === null) throw new ArgumentError('--stream reads a model from local files; download it first, or leave --stream out');
-  const stream = flags.stream ?? (local !== null && streamingRule(await weightBytesOnDisk(local)));
+  const stream = flags.stream ?? (local !== null && streamingRule(await weightBytesOnDisk(local, limits)));
   if (stream) {
     if (html) {
       throw new ArgumentError(
@@ -71,7 +73,7 @@ export async function pruneCommand(ctx: Ctx, input: string, flags: PruneCommandF
           'write a .json report, or pass --no-stream',
       );
     }
-    return streamCommand(ctx, local as string, out, config, { force, reports, shardBytes, threads, all: flags.all === true });
+    return streamCommand(ctx, local as string, out, config, { force, reports, shardBytes, threads, all: flags.all === true, limits });
   }
 
   const progress = ctx.progress([
@@ -83,7 +85,7 @@ export async function pruneCommand(ctx: Ctx, input: string, flags: PruneCommandF
   try {
     progress.next();
     await init();
-    const artifacts = await loadArtifacts(local ?? input);
+    const artifacts = await loadArtifacts(local ?? input, limits);
     progress.next();
     // Without an HTML report nobody needs the weights as loaded: prune them where they are.
     const { artifacts: pruned, report } = await pruneArtifacts(artifacts, config, { gzip: flags.gzip, inPlace: !html });
@@ -149,7 +151,7 @@ async function streamCommand(
   input: string,
   out: string,
   config: PruneConfig,
-  o: { force: boolean; reports: string[]; shardBytes: number | undefined; threads: number | undefined; all: boolean },
+  o: { force: boolean; reports: string[]; shardBytes: number | undefined; threads: number | undefined; all: boolean; limits: LoadArtifactsOptions },
 ): Promise<void> {
   const progress = ctx.progress([
     { label: 'selecting the threshold', weight: 2 },
@@ -160,6 +162,7 @@ async function streamCommand(
     let pass: string | null = null;
     const saved = await writeOutputDir(out, (fn) => ctx.onFailure(fn), () => pruneDirectory(input, out, config, {
       overwrite: o.force,
+      ...o.limits,
       ...(o.shardBytes === undefined ? {} : { shardBytes: o.shardBytes }),
       ...(o.threads === undefined ? {} : { threads: o.threads }),
       onProgress(p, done, total) {

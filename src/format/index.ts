@@ -9,7 +9,7 @@ export { encode, codePick, codeTableOf, codeZeros, otherZeros, pruneCodes, readC
 export type { CodePick, Encoded } from './codec.js';
 export { globalSelect } from './global.js';
 export type { GlobalPlan } from './global.js';
-export { parseWeightSpecs, storageDtype, QUANT_BYTES, VALUE_BYTES } from './manifest.js';
+export { declaredBytes, parseWeightSpecs, shapeSize, storageDtype, QUANT_BYTES, VALUE_BYTES } from './manifest.js';
 export type { ByteSource, TensorEntry } from './manifest.js';
 export { describeLocation, locate, recordWeightFiles } from './origin.js';
 export type { WeightFile } from './origin.js';

@@ -68,7 +68,8 @@ export function parseWeightSpecs(specs: unknown, store: ByteSource, ctx: Manifes
     if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
       throw malformed(`${what}: shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`, name);
     }
-    const size = shape.reduce((a, b) => a * b, 1);
+    const size = shapeSize(shape);
+    if (size === null) throw malformed(`${what}: shape [${shape.join(',')}] has more elements than 2^53 (the product overflows)`, name);
     const dtype = spec.dtype as string;
     if (!(dtype in VALUE_BYTES) && dtype !== 'string') {
       throw malformed(`${what}: unknown dtype ${JSON.stringify(dtype)} (expected float32, int32, bool, string or complex64)`, name);
@@ -99,6 +100,7 @@ export function parseWeightSpecs(specs: unknown, store: ByteSource, ctx: Manifes
     if (quant !== null) byteLength = size * QUANT_BYTES[quant];
     else if (dtype === 'string') byteLength = stringBytes(store, offset, size);
     else byteLength = size * VALUE_BYTES[dtype];
+    if (!Number.isSafeInteger(offset + byteLength)) throw malformed(`${what}: shape [${shape.join(',')}] needs more than 2^53 bytes`, name);
     if (offset + byteLength > store.byteLength) {
       const loc = locate(ctx.weightData, name, store.byteLength === 0 ? 0 : store.byteLength - 1);
       throw new ModelFormatError(
@@ -123,6 +125,40 @@ export function parseWeightSpecs(specs: unknown, store: ByteSource, ctx: Manifes
     );
   }
   return out;
+}
+
+/**
+ * The number of elements of a shape of non-negative integers, or null when it is not a safe
+ * integer (a product that overflows is an error, whatever the order of the dimensions; a zero
+ * dimension makes the size 0 only if every dimension is itself a safe integer).
+ */
+export function shapeSize(shape: readonly number[]): number | null {
+  if (!shape.every((d) => Number.isSafeInteger(d))) return null;
+  if (shape.includes(0)) return 0;
+  let size = 1;
+  for (const d of shape) {
+    size *= d;
+    if (!Number.isSafeInteger(size)) return null;
+  }
+  return size;
+}
+
+/**
+ * The fewest weight bytes the specs can describe (string elements counted as their 4-byte length
+ * alone), for a check before any weight is fetched. Specs that parseWeightSpecs would reject add
+ * nothing here: it reports them once the bytes are there. May exceed 2^53 (then inexact).
+ */
+export function declaredBytes(specs: readonly unknown[]): number {
+  let total = 0;
+  for (const spec of specs) {
+    const s = spec as WeightSpec | null;
+    if (s === null || typeof s !== 'object' || !Array.isArray(s.shape)) continue;
+    const size = s.shape.every((d) => Number.isSafeInteger(d) && d >= 0) ? shapeSize(s.shape) : 0;
+    const q = (s.quantization as { dtype?: unknown } | undefined)?.dtype;
+    const per = typeof q === 'string' && q in QUANT_BYTES ? QUANT_BYTES[q as QuantDtype] : s.dtype === 'string' ? 4 : (VALUE_BYTES[s.dtype as string] ?? 0);
+    if (per > 0) total += (size ?? Infinity) * per;
+  }
+  return total;
 }
 
 // String tensors store each element as a uint32 byte length and the bytes (see tfjs io_utils).

@@ -4,6 +4,8 @@
 // May import: everything below it (errors, wasm, kernels, format, model, data). Imported by: the
 // node entry and cli/.
 export { loadArtifacts, MODEL_FILE_NAMES } from './load.js';
+export { DEFAULT_MAX_JSON_BYTES, DEFAULT_MAX_URL_BYTES, MAX_JSON_CONTAINERS, MAX_JSON_DEPTH } from './untrusted.js';
+export type { LoadArtifactsOptions } from './untrusted.js';
 export { saveArtifacts, DEFAULT_SHARD_BYTES } from './save.js';
 export type { SaveArtifactsOptions, SaveArtifactsResult } from './save.js';
 export { loadMnist, mnistDataDir, MNIST_FILES } from './mnist.js';

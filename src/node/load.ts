@@ -1,15 +1,33 @@
 /// <reference types="node" />
 // loadArtifacts: model.json (or a bare weights manifest) and its shards, from a directory, a file,
 // a file: URL or an http(s) URL, into tf.io.ModelArtifacts with one ArrayBuffer per weight group.
-// Everything is checked against the manifest before anything is returned.
-import { open, readFile, stat, type FileHandle } from 'node:fs/promises';
+// Everything is checked against the manifest before anything is returned, and the manifest against
+// the shards' sizes and the caps before any weight is read (untrusted.ts).
+import { open, stat, type FileHandle } from 'node:fs/promises';
+import { constants as bufferConstants } from 'node:buffer';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ArgumentError, ModelFormatError, ModelIOError } from '../errors.js';
-import { parseWeightSpecs, recordWeightFiles, type WeightFile, WeightStore } from '../format/index.js';
+import { declaredBytes, parseWeightSpecs, recordWeightFiles, type WeightFile, WeightStore } from '../format/index.js';
 import type { ModelArtifacts, WeightSpec } from '../model/types.js';
+import {
+  checkJsonShape,
+  checkLimits,
+  checkModelFileInside,
+  DEFAULT_MAX_URL_BYTES,
+  fetchWithin,
+  FileBytes,
+  modelDir,
+  noteShard,
+  overCap,
+  readModelText,
+  shardPath,
+  type LoadArtifactsOptions,
+  type ReadLimits,
+} from './untrusted.js';
 
 const FNAME = 'loadArtifacts';
+const MAX_LENGTH = bufferConstants.MAX_LENGTH;
 
 /** Files tried, in order, when loadArtifacts is given a directory. */
 export const MODEL_FILE_NAMES = ['model.json', 'weights_manifest.json'] as const;
@@ -18,18 +36,24 @@ interface Source {
   /** Shown in messages. */
   label: string;
   readText(): Promise<string>;
-  /** Reads the shards (paths relative to the model file) of one group into one buffer. */
-  readGroup(paths: string[]): Promise<{ buffer: ArrayBuffer; files: { label: string; byteLength: number }[] }>;
+  /**
+   * Reads the shards (paths relative to the model file) of one group into one buffer, after
+   * checking `weights` against their sizes (files) or declared bytes against `budget` (URLs).
+   */
+  readGroup(paths: string[], weights: unknown[], budget: number): Promise<{ buffer: ArrayBuffer; files: { label: string; byteLength: number }[] }>;
+  /** The cap on weight bytes: maxBytes, else the source's default. */
+  maxBytes: number;
 }
 
 /**
  * Reads a model saved in the standard layout: model.json (layers or graph model) or a bare weights
  * manifest (an array of groups, as face-api and tf.io.loadWeights use), plus the shard files it
  * lists. `pathOrUrl` is a directory (model.json, else weights_manifest.json, inside it), a JSON
- * file, a file: URL or an http(s) URL.
+ * file, a file: URL or an http(s) URL. A model is untrusted input: its shards must lie in its
+ * directory (or on its origin), and its sizes within the caps (LoadArtifactsOptions).
  */
-export async function loadArtifacts(pathOrUrl: string | URL): Promise<ModelArtifacts> {
-  const source = await openSource(pathOrUrl);
+export async function loadArtifacts(pathOrUrl: string | URL, options: LoadArtifactsOptions = {}): Promise<ModelArtifacts> {
+  const source = await openSource(pathOrUrl, checkLimits(FNAME, options));
   const text = await source.readText();
   const { model, groups: manifest } = parseModelText(text, source.label, FNAME);
   const groups: ArrayBuffer[] = [];
@@ -38,7 +62,7 @@ export async function loadArtifacts(pathOrUrl: string | URL): Promise<ModelArtif
   let base = 0;
   for (let g = 0; g < manifest.length; g++) {
     const { paths, weights } = manifest[g];
-    const { buffer, files: shards } = await source.readGroup(paths);
+    const { buffer, files: shards } = await source.readGroup(paths, weights, source.maxBytes - base);
     const size = buffer.byteLength;
     const groupFiles: WeightFile[] = [];
     let off = 0;
@@ -76,6 +100,7 @@ export interface ManifestGroup {
  * and weights arrays (the specs themselves are checked by parseWeightSpecs).
  */
 export function parseModelText(text: string, label: string, fname: string): { model: Record<string, unknown> | null; groups: ManifestGroup[] } {
+  checkJsonShape(text, label, fname);
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -117,7 +142,7 @@ export function copyModelFields(model: Record<string, unknown> | null, artifacts
   }
 }
 
-async function openSource(pathOrUrl: string | URL): Promise<Source> {
+async function openSource(pathOrUrl: string | URL, limits: ReadLimits): Promise<Source> {
   let url: URL | null = null;
   if (pathOrUrl instanceof URL) url = pathOrUrl;
   else if (typeof pathOrUrl === 'string' && /^[a-z][a-z0-9+.-]+:\/\//i.test(pathOrUrl)) url = new URL(pathOrUrl);
@@ -126,13 +151,13 @@ async function openSource(pathOrUrl: string | URL): Promise<Source> {
   }
   if (url !== null && url.protocol !== 'file:') {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ArgumentError(`${FNAME}: unsupported URL scheme '${url.protocol}' (file:, http: and https: are)`);
-    return httpSource(url);
+    return httpSource(url, limits);
   }
-  return fileSource(url !== null ? fileURLToPath(url) : (pathOrUrl as string));
+  return fileSource(url !== null ? fileURLToPath(url) : (pathOrUrl as string), limits);
 }
 
 /** The model file a local path names: the path itself, or model.json / weights_manifest.json in a directory. */
-export async function findModelFile(p: string, fname: string = FNAME): Promise<string> {
+export async function findModelFile(p: string, fname: string = FNAME, allowOutside = false): Promise<string> {
   const file = path.resolve(p);
   const st = await stat(file).catch((e: NodeJS.ErrnoException) => {
     throw new ModelIOError('IO_ERROR', `${fname}: cannot read ${file}: ${e.code ?? e.message}`, file);
@@ -140,26 +165,31 @@ export async function findModelFile(p: string, fname: string = FNAME): Promise<s
   if (!st.isDirectory()) return file;
   for (const name of MODEL_FILE_NAMES) {
     const candidate = path.join(file, name);
-    if (await stat(candidate).then((s) => s.isFile(), () => false)) return candidate;
+    if (await stat(candidate).then((s) => s.isFile(), () => false)) {
+      await checkModelFileInside(fname, file, candidate, allowOutside);
+      return candidate;
+    }
   }
   throw new ModelIOError('IO_ERROR', `${fname}: ${file} holds no ${MODEL_FILE_NAMES.join(' or ')}`, file);
 }
 
-async function fileSource(p: string): Promise<Source> {
-  const file = await findModelFile(p);
-  const dir = path.dirname(file);
+async function fileSource(p: string, limits: ReadLimits): Promise<Source> {
+  const file = await findModelFile(p, FNAME, limits.allowOutsidePaths);
+  const where = await modelDir(file, FNAME);
+  const seen = new Map<string, string>();
   return {
     label: file,
-    readText: () =>
-      readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
-        throw new ModelIOError('IO_ERROR', `${FNAME}: cannot read ${file}: ${e.code ?? e.message}`, file);
-      }),
-    async readGroup(paths) {
-      // Sizes first, then every shard read straight into its place in one buffer: no second copy.
+    maxBytes: limits.maxBytes ?? Infinity,
+    readText: () => readModelText(FNAME, file, limits.maxJsonBytes),
+    async readGroup(paths, weights, budget) {
+      // Sizes first, the manifest checked against them, then every shard read straight into its
+      // place in one buffer: no second copy, and nothing allocated that the files do not hold.
       const handles: { label: string; fh: FileHandle; size: number }[] = [];
       try {
         for (const name of paths) {
-          const shard = path.resolve(dir, name);
+          const shard = await shardPath(FNAME, where, name, limits.allowOutsidePaths);
+          const st = await stat(shard).catch(() => null);
+          if (st !== null && !st.isFile()) throw new ModelIOError('IO_ERROR', `${FNAME}: weight shard ${shard}, listed in ${file}, is not a file`, shard);
           let fh: FileHandle;
           try {
             fh = await open(shard, 'r');
@@ -171,11 +201,21 @@ async function fileSource(p: string): Promise<Source> {
             throw new ModelIOError('IO_ERROR', `${FNAME}: cannot read ${shard}: ${code ?? (e as Error).message}`, shard);
           }
           handles.push({ label: shard, fh, size: 0 });
-          const st = await fh.stat();
-          if (!st.isFile()) throw new ModelIOError('IO_ERROR', `${FNAME}: weight shard ${shard}, listed in ${file}, is not a file`, shard);
-          handles[handles.length - 1].size = st.size;
+          const fst = await fh.stat();
+          if (!fst.isFile()) throw new ModelIOError('IO_ERROR', `${FNAME}: weight shard ${shard}, listed in ${file}, is not a file`, shard);
+          handles[handles.length - 1].size = fst.size;
+          noteShard(seen, FNAME, file, shard, fst);
         }
         const total = handles.reduce((a, h) => a + h.size, 0);
+        if (total > budget) throw overCap(FNAME, file, 'the weight shards hold at least', total + (limits.maxBytes ?? 0) - budget, limits.maxBytes ?? 0, 'maxBytes');
+        if (total > MAX_LENGTH) {
+          throw new ModelIOError('IO_ERROR', `${FNAME}: ${file}: a weight group of ${total} bytes does not fit in one ArrayBuffer (at most ${MAX_LENGTH}); prune it with pruneDirectory (the CLI's --stream)`, file);
+        }
+        let start = 0;
+        const spans = handles.map((h) => ({ path: h.label, start: (start += h.size) - h.size, size: h.size }));
+        const token = {};
+        recordWeightFiles(token, spans.map((f) => ({ file: f.path, byteOffset: f.start, byteLength: f.size })));
+        parseWeightSpecs(weights, new FileBytes(spans, FNAME), { fname: FNAME, file, weightData: token });
         const all = new Uint8Array(total);
         let off = 0;
         for (const h of handles) {
@@ -197,36 +237,33 @@ async function fileSource(p: string): Promise<Source> {
   };
 }
 
-function httpSource(url: URL): Source {
+function httpSource(url: URL, limits: ReadLimits): Source {
   const label = url.href;
-  const get = async (u: URL, what: string): Promise<Response> => {
-    let res: Response;
-    try {
-      res = await fetch(u);
-    } catch (e) {
-      throw new ModelIOError('IO_ERROR', `${FNAME}: cannot fetch ${what} ${u.href}: ${(e as Error).message}`, u.href);
-    }
-    return res;
-  };
+  const maxBytes = limits.maxBytes ?? DEFAULT_MAX_URL_BYTES;
   return {
     label,
+    maxBytes,
     async readText() {
-      const res = await get(url, 'model');
-      if (!res.ok) throw new ModelIOError('IO_ERROR', `${FNAME}: ${label} answered ${res.status} ${res.statusText}`, label);
-      return res.text();
+      const r = await fetchWithin(FNAME, url, url, limits.allowOutsidePaths, 'model', { bytes: limits.maxJsonBytes, option: 'maxJsonBytes' });
+      if (r.bytes === null) throw new ModelIOError('IO_ERROR', `${FNAME}: ${label} answered ${r.status} ${r.statusText}`, label);
+      return new TextDecoder().decode(r.bytes);
     },
-    async readGroup(paths) {
+    async readGroup(paths, weights, budget) {
+      const declared = declaredBytes(weights);
+      if (declared > budget) throw overCap(FNAME, label, 'the manifest declares at least', declared + maxBytes - budget, maxBytes, 'maxBytes');
       const parts: { label: string; bytes: Uint8Array }[] = [];
+      let fetched = 0;
       for (const name of paths) {
         const u = new URL(name, url);
-        const res = await get(u, 'weight shard');
-        if (res.status === 404) {
+        const r = await fetchWithin(FNAME, u, url, limits.allowOutsidePaths, 'weight shard', { bytes: budget - fetched, option: 'maxBytes' });
+        if (r.status === 404) {
           throw new ModelFormatError('WEIGHTS_MISMATCH', `${FNAME}: weight shard ${u.href}, listed in ${label}, is missing (404)`, { file: u.href, byteOffset: 0 });
         }
-        if (!res.ok) throw new ModelIOError('IO_ERROR', `${FNAME}: ${u.href} answered ${res.status} ${res.statusText}`, u.href);
-        parts.push({ label: u.href, bytes: new Uint8Array(await res.arrayBuffer()) });
+        if (r.bytes === null) throw new ModelIOError('IO_ERROR', `${FNAME}: ${u.href} answered ${r.status} ${r.statusText}`, u.href);
+        parts.push({ label: u.href, bytes: r.bytes });
+        fetched += r.bytes.length;
       }
-      const all = new Uint8Array(parts.reduce((a, p) => a + p.bytes.length, 0));
+      const all = new Uint8Array(fetched);
       let off = 0;
       for (const p of parts) {
         all.set(p.bytes, off);

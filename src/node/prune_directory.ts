@@ -4,8 +4,8 @@
 // output shards are written at their final offsets in a temporary directory renamed into place
 // at the end, as saveArtifacts does. The bytes written are those of
 // saveArtifacts(dir, (await pruneArtifacts(await loadArtifacts(input), config)).artifacts).
-import { existsSync, closeSync, openSync, readSync, ftruncateSync } from 'node:fs';
-import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { existsSync, closeSync, openSync, ftruncateSync } from 'node:fs';
+import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +14,7 @@ import { ArgumentError, ModelFormatError, ModelIOError, NaNWeightsError, PruneEr
 import { prunedCount } from '../kernels/index.js';
 import { guessFormat } from '../model/artifacts.js';
 import { decide, normalizeConfig, type Decision } from '../model/config.js';
-import { parseWeightSpecs, QUANT_BYTES, storageDtype, type ByteSource, type TensorEntry, describeLocation, locate, recordWeightFiles, type WeightFile } from '../format/index.js';
+import { parseWeightSpecs, QUANT_BYTES, storageDtype, type TensorEntry, describeLocation, locate, recordWeightFiles, type WeightFile } from '../format/index.js';
 import { buildReport } from '../model/report.js';
 import { classify, type NMLayout } from '../model/select.js';
 import { countAt, elementBytes, finishGroup, LOW_BINS, pickBin, sampleBracket, selectGathered, TOP_BINS, TOP_SHIFT, ZERO_GROUP_PLAN, type ChunkPick, type GroupPlan, type NaNCount, type TensorResult } from '../model/stream.js';
@@ -24,10 +24,12 @@ import { copyModelFields, findModelFile, parseModelText } from './load.js';
 import { DEFAULT_SHARD_BYTES, modelJSON, swapInto } from './save.js';
 import { JobRunner, type Collected, type FileSpan, type Job, type JobResult, type RunnerSetup } from './stream_jobs.js';
 import type { SerializedError } from './stream_worker.js';
+import { checkLimits, FileBytes, LIMIT_KEYS, modelDir, noteShard, overCap, readModelText, shardPath, type LoadArtifactsOptions, type ReadLimits } from './untrusted.js';
 
 const FNAME = 'pruneDirectory';
 
-export interface PruneDirectoryOptions {
+/** The model is untrusted input as for loadArtifacts: `allowOutsidePaths`, `maxBytes`, `maxJsonBytes` likewise. */
+export interface PruneDirectoryOptions extends LoadArtifactsOptions {
   /** Replace `outDir` if it exists (default false). */
   overwrite?: boolean;
   /** Bytes per output shard; default 4 MiB as tfjs-converter (and saveArtifacts). */
@@ -93,7 +95,7 @@ export async function pruneDirectory(input: string, outDir: string, config: Prun
   const cfg = normalizeConfig(FNAME, config, true);
   const info = wasmInfo(); // throws WASM_NOT_INITIALIZED before any work
 
-  const model = await openModel(input.startsWith('file:') ? fileURLToPath(input) : input);
+  const model = await openModel(input.startsWith('file:') ? fileURLToPath(input) : input, FNAME, opts.limits);
   const { entries, inputFiles, artifacts } = model;
   const roles = classify(entries, artifacts.modelTopology);
   const decisions = decide(FNAME, entries, roles, cfg);
@@ -137,7 +139,7 @@ export async function pruneDirectory(input: string, outDir: string, config: Prun
         closeSync(fd);
       }
     }
-    const setup: RunnerSetup = { fname: FNAME, entries, input: inputFiles, output: outputFiles, outOffsets };
+    const setup: RunnerSetup = { fname: FNAME, entries, input: inputFiles, inputRoot: opts.limits.allowOutsidePaths ? null : model.root, output: outputFiles, outOffsets };
     const threads = opts.threads ?? (inTotal < THREADS_FROM ? 0 : Math.max(1, Math.min(os.availableParallelism(), MAX_DEFAULT_THREADS)));
     pool = threads === 0 ? new InlinePool(setup) : await WorkerPool.start(threads, setup, { forceScalar: !info.simd, chunkLength: info.chunkLength });
 
@@ -490,8 +492,8 @@ function nanError(e: TensorEntry, count: number, first: number, weightData: obje
 }
 
 /** The weight bytes of a model on disk (the sum of its shards' sizes), from model.json and the file sizes. */
-export async function weightBytesOnDisk(input: string): Promise<number> {
-  const m = await openModel(input, 'weightBytesOnDisk');
+export async function weightBytesOnDisk(input: string, options: LoadArtifactsOptions = {}): Promise<number> {
+  const m = await openModel(input, 'weightBytesOnDisk', checkLimits('weightBytesOnDisk', options));
   return m.inputFiles.reduce((a, f) => a + f.size, 0);
 }
 
@@ -504,6 +506,8 @@ interface OpenModel {
   artifacts: ModelArtifacts;
   /** Stands for the weight data in messages (origin.ts records its files). */
   weightData: object;
+  /** The model's directory after symbolic links: every shard is in it unless outside paths are allowed. */
+  root: string;
 }
 
 /**
@@ -511,13 +515,12 @@ interface OpenModel {
  * pruneArtifacts do, without reading the weights (string tensors excepted: their lengths are
  * read from the shards).
  */
-export async function openModel(input: string, fname = FNAME): Promise<OpenModel> {
-  const file = await findModelFile(input, fname);
-  const text = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
-    throw new ModelIOError('IO_ERROR', `${fname}: cannot read ${file}: ${e.code ?? e.message}`, file);
-  });
+export async function openModel(input: string, fname: string, limits: ReadLimits): Promise<OpenModel> {
+  const file = await findModelFile(input, fname, limits.allowOutsidePaths);
+  const text = await readModelText(fname, file, limits.maxJsonBytes);
   const { model, groups } = parseModelText(text, file, fname);
-  const dir = path.dirname(file);
+  const where = await modelDir(file, fname);
+  const seen = new Map<string, string>();
   const inputFiles: FileSpan[] = [];
   const specs: WeightSpec[] = [];
   let base = 0;
@@ -525,15 +528,18 @@ export async function openModel(input: string, fname = FNAME): Promise<OpenModel
     const spans: FileSpan[] = [];
     let off = 0;
     for (const name of group.paths) {
-      const shard = path.resolve(dir, name);
+      const shard = await shardPath(fname, where, name, limits.allowOutsidePaths);
       const st = await stat(shard).catch((e: NodeJS.ErrnoException) => {
         if (e.code === 'ENOENT') throw new ModelFormatError('WEIGHTS_MISMATCH', `${fname}: weight shard ${shard}, listed in ${file}, is missing`, { file: shard, byteOffset: 0 });
         throw new ModelIOError('IO_ERROR', `${fname}: cannot read ${shard}: ${e.code ?? e.message}`, shard);
       });
       if (!st.isFile()) throw new ModelIOError('IO_ERROR', `${fname}: weight shard ${shard}, listed in ${file}, is not a file`, shard);
+      noteShard(seen, fname, file, shard, st);
       spans.push({ path: shard, start: off, size: st.size });
       off += st.size;
     }
+    // Group by group, as loadArtifacts checks it (the same error for the same model).
+    if (limits.maxBytes !== null && base + off > limits.maxBytes) throw overCap(fname, file, 'the weight shards hold at least', base + off, limits.maxBytes, 'maxBytes');
     const token = {};
     recordWeightFiles(token, spans.map((s) => ({ file: s.path, byteOffset: s.start, byteLength: s.size })));
     parseWeightSpecs(group.weights, new FileBytes(spans, fname), { fname, file, weightData: token });
@@ -551,42 +557,7 @@ export async function openModel(input: string, fname = FNAME): Promise<OpenModel
   const entries = parseWeightSpecs(specs, new FileBytes(inputFiles, fname), { fname, weightData });
   const artifacts: ModelArtifacts = { weightSpecs: specs };
   copyModelFields(model, artifacts);
-  return { entries, inputFiles, artifacts, weightData };
-}
-
-/** Weight bytes in files, read on demand (the manifest check reads string lengths only). */
-class FileBytes implements ByteSource {
-  readonly byteLength: number;
-  constructor(
-    private readonly files: FileSpan[],
-    private readonly fname: string,
-  ) {
-    this.byteLength = files.reduce((a, f) => a + f.size, 0);
-  }
-
-  bytes(off: number, len: number): Uint8Array {
-    const out = new Uint8Array(len);
-    let done = 0;
-    for (const f of this.files) {
-      if (done === len) break;
-      const pos = off + done - f.start;
-      if (pos < 0 || pos >= f.size) continue;
-      const n = Math.min(f.size - pos, len - done);
-      const fd = openSync(f.path, 'r');
-      try {
-        let got = 0;
-        while (got < n) {
-          const r = readSync(fd, out, done + got, n - got, pos + got);
-          if (r === 0) throw new ModelIOError('IO_ERROR', `${this.fname}: ${f.path} ended early`, f.path);
-          got += r;
-        }
-      } finally {
-        closeSync(fd);
-      }
-      done += n;
-    }
-    return out;
-  }
+  return { entries, inputFiles, artifacts, weightData, root: where.root };
 }
 
 // ---- options ---------------------------------------------------------------------------------
@@ -598,9 +569,10 @@ interface CheckedOptions {
   threads: number | undefined;
   chunkBytes: number;
   onProgress: PruneDirectoryOptions['onProgress'];
+  limits: ReadLimits;
 }
 
-const OPTION_KEYS = ['overwrite', 'shardBytes', 'fileName', 'threads', 'chunkBytes', 'onProgress'];
+const OPTION_KEYS = ['overwrite', 'shardBytes', 'fileName', 'threads', 'chunkBytes', 'onProgress', ...LIMIT_KEYS];
 
 function checkOptions(options: PruneDirectoryOptions): CheckedOptions {
   if (options === null || typeof options !== 'object') throw new ArgumentError(`${FNAME}: options must be an object`);
@@ -620,7 +592,7 @@ function checkOptions(options: PruneDirectoryOptions): CheckedOptions {
   const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
   if (!Number.isSafeInteger(chunkBytes) || chunkBytes < 1 || chunkBytes > 2 ** 30) throw new ArgumentError(`${FNAME}: chunkBytes must be an integer in [1, 2^30], got ${String(chunkBytes)}`);
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw new ArgumentError(`${FNAME}: onProgress must be a function`);
-  return { overwrite, shardBytes, fileName, threads, chunkBytes, onProgress: options.onProgress };
+  return { overwrite, shardBytes, fileName, threads, chunkBytes, onProgress: options.onProgress, limits: checkLimits(FNAME, options, OPTION_KEYS) };
 }
 
 // ---- running jobs ------------------------------------------------------------------------------

@@ -4,8 +4,9 @@
 // files and writes its results straight into the output shard files at their final offsets, so
 // no weight bytes travel between threads and the order in which jobs finish does not matter.
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
-import { ModelIOError } from '../errors.js';
+import { ModelFormatError, ModelIOError } from '../errors.js';
 import type { TensorEntry } from '../format/index.js';
+import { openShardSync } from './untrusted.js';
 import {
   chunkEntry,
   chunkZeros,
@@ -38,6 +39,8 @@ export interface RunnerSetup {
   fname: string;
   entries: TensorEntry[];
   input: FileSpan[];
+  /** The model's real directory, which every input file must still be in when opened (null: outside paths allowed). */
+  inputRoot: string | null;
   output: FileSpan[];
   /** Where each tensor starts in the output weight data. */
   outOffsets: number[];
@@ -82,6 +85,7 @@ export class FileSet {
     private readonly files: readonly FileSpan[],
     private readonly flags: 'r' | 'r+',
     private readonly fname: string,
+    private readonly root: string | null = null,
   ) {}
 
   private fd(i: number): number {
@@ -89,8 +93,9 @@ export class FileSet {
     if (fd === undefined) {
       const f = this.files[i];
       try {
-        fd = openSync(f.path, this.flags);
+        fd = this.flags === 'r' ? openShardSync(this.fname, f.path, this.root) : openSync(f.path, this.flags);
       } catch (e) {
+        if (e instanceof ModelFormatError) throw e;
         throw new ModelIOError('IO_ERROR', `${this.fname}: cannot open ${f.path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, f.path);
       }
       this.fds.set(i, fd);
@@ -157,7 +162,7 @@ export class JobRunner {
   private scratch = new ArrayBuffer(0);
 
   constructor(private readonly setup: RunnerSetup) {
-    this.input = new FileSet(setup.input, 'r', setup.fname);
+    this.input = new FileSet(setup.input, 'r', setup.fname, setup.inputRoot);
     this.output = new FileSet(setup.output, 'r+', setup.fname);
   }
 
