@@ -238,64 +238,188 @@ async function runPasses(
   opts: CheckedOptions,
   weightData: object,
 ): Promise<TensorOutcome[]> {
-  const chunkElements = (e: TensorEntry) => Math.max(1, Math.floor(opts.chunkBytes / Math.max(1, elementBytes(e))));
-  const chunksOf = (t: number): Chunk[] => {
-    const e = entries[t];
+  const passes = new Passes(pool, entries, decisions, exportQ, sparsity, opts, weightData);
+  await passes.select();
+  return passes.prune(layouts);
+}
+
+/**
+ * The passes over a model's chunks, on the worker pool: the exact select of every group (a sample
+ * brackets the k-th; the exact histogram passes where it misleads), then the prune pass.
+ */
+class Passes {
+  /**
+   * Groups that need an exact select over chunks: the global pool, and tensors pruned by their own
+   * sparsity that are too large for one chunk (smaller ones are pruned whole by the core kernels).
+   */
+  private readonly groups: Group[] = [];
+  private readonly groupOf = new Map<number, { g: number; j: number }>();
+  /** Each settled group's threshold bits. */
+  private readonly bitsOf = new Map<number, number>();
+  private readonly nan = new Map<number, { count: number; first: number }>();
+  private selectTotal = 0;
+  private selectDone = 0;
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly entries: TensorEntry[],
+    private readonly decisions: Decision[],
+    private readonly exportQ: QuantizeDtype | null,
+    sparsity: number | null,
+    private readonly opts: CheckedOptions,
+    private readonly weightData: object,
+  ) {
+    const { groups } = this;
+    const poolTensors = decisions.flatMap((d, i) => (d.pool ? [i] : []));
+    if (poolTensors.length > 0) {
+      const n = poolTensors.reduce((a, i) => a + entries[i].size, 0);
+      groups.push({ tensors: poolTensors, k: prunedCount(sparsity as number, n), plan: null, lt: [], eq: [], chunks: [] });
+    }
+    entries.forEach((e, i) => {
+      const d = decisions[i];
+      if (d.prune && !d.pool && d.nm === null && e.quant === null && exportQ === null && e.size > this.chunkElements(e)) {
+        groups.push({ tensors: [i], k: prunedCount(d.sparsity as number, e.size), plan: null, lt: [], eq: [], chunks: [] });
+      }
+    });
+    groups.forEach((g, gi) => {
+      g.tensors.forEach((t, j) => this.groupOf.set(t, { g: gi, j }));
+      g.chunks = g.tensors.flatMap((t) => this.chunksOf(t));
+    });
+  }
+
+  private chunkElements(e: TensorEntry): number {
+    return Math.max(1, Math.floor(this.opts.chunkBytes / Math.max(1, elementBytes(e))));
+  }
+
+  private chunksOf(t: number): Chunk[] {
+    const e = this.entries[t];
     if (elementBytes(e) === 0 || e.size === 0) return [{ t, start: 0, end: e.size }];
-    const step = chunkElements(e);
+    const step = this.chunkElements(e);
     const out: Chunk[] = [];
     for (let s = 0; s < e.size; s += step) out.push({ t, start: s, end: Math.min(e.size, s + step) });
     return out;
-  };
-  const bytesOf = (c: Chunk) => {
-    const per = elementBytes(entries[c.t]);
-    return per === 0 ? entries[c.t].byteLength : (c.end - c.start) * per;
-  };
-
-  // Groups that need an exact select over chunks: the global pool, and tensors pruned by their own
-  // sparsity that are too large for one chunk (smaller ones are pruned whole by the core kernels).
-  const groups: Group[] = [];
-  const groupOf = new Map<number, { g: number; j: number }>();
-  const poolTensors = decisions.flatMap((d, i) => (d.pool ? [i] : []));
-  if (poolTensors.length > 0) {
-    const n = poolTensors.reduce((a, i) => a + entries[i].size, 0);
-    groups.push({ tensors: poolTensors, k: prunedCount(sparsity as number, n), plan: null, lt: [], eq: [], chunks: [] });
   }
-  entries.forEach((e, i) => {
-    const d = decisions[i];
-    if (d.prune && !d.pool && d.nm === null && e.quant === null && exportQ === null && e.size > chunkElements(e)) {
-      groups.push({ tensors: [i], k: prunedCount(d.sparsity as number, e.size), plan: null, lt: [], eq: [], chunks: [] });
-    }
-  });
-  groups.forEach((g, gi) => {
-    g.tensors.forEach((t, j) => groupOf.set(t, { g: gi, j }));
-    g.chunks = g.tensors.flatMap(chunksOf);
-  });
 
-  let selectTotal = 0;
-  let selectDone = 0;
-  const selectProgress = (c: Chunk) => {
-    selectDone += bytesOf(c);
-    opts.onProgress?.('select', Math.min(selectDone, selectTotal), selectTotal);
-  };
-  const groupBytes = (gi: number) => groups[gi].chunks.reduce((a, c) => a + bytesOf(c), 0);
-  const chunkJobs = <T extends object>(gs: number[], extra: (gi: number, ci: number) => T) =>
-    gs.flatMap((gi) => groups[gi].chunks.map((c, ci) => ({ ...c, ...extra(gi, ci), gi, ci })));
-  const nan = new Map<number, { count: number; first: number }>();
-  const noteNaN = (c: Chunk, r: NaNCount) => {
+  private bytesOf(c: Chunk): number {
+    const per = elementBytes(this.entries[c.t]);
+    return per === 0 ? this.entries[c.t].byteLength : (c.end - c.start) * per;
+  }
+
+  private groupBytes(gi: number): number {
+    return this.groups[gi].chunks.reduce((a, c) => a + this.bytesOf(c), 0);
+  }
+
+  private selectProgress(c: Chunk): void {
+    this.selectDone += this.bytesOf(c);
+    this.opts.onProgress?.('select', Math.min(this.selectDone, this.selectTotal), this.selectTotal);
+  }
+
+  private chunkJobs<T extends object>(gs: number[], extra: (gi: number, ci: number) => T) {
+    return gs.flatMap((gi) => this.groups[gi].chunks.map((c, ci) => ({ ...c, ...extra(gi, ci), gi, ci })));
+  }
+
+  private noteNaN(c: Chunk, r: NaNCount): void {
     if (r.nan === 0) return;
-    const prev = nan.get(c.t) ?? { count: 0, first: Infinity };
-    nan.set(c.t, { count: prev.count + r.nan, first: Math.min(prev.first, c.start + r.firstNaN) });
-  };
-  const throwNaN = () => {
-    if (nan.size === 0) return;
-    const t = Math.min(...nan.keys());
-    const x = nan.get(t) as { count: number; first: number };
-    throw nanError(entries[t], x.count, x.first, weightData);
-  };
-  // Per chunk, the magnitudes gathered in a range and the count below it; the threshold and the
-  // per-chunk counts at it when the k-th smallest lies in the range (else false).
-  const gathered = async (gs: number[], range: (gi: number) => { lo: number; hi: number }): Promise<Set<number>> => {
+    const prev = this.nan.get(c.t) ?? { count: 0, first: Infinity };
+    this.nan.set(c.t, { count: prev.count + r.nan, first: Math.min(prev.first, c.start + r.firstNaN) });
+  }
+
+  private throwNaN(): void {
+    if (this.nan.size === 0) return;
+    const t = Math.min(...this.nan.keys());
+    const x = this.nan.get(t) as { count: number; first: number };
+    throw nanError(this.entries[t], x.count, x.first, this.weightData);
+  }
+
+  /** Every group's plan: its exact threshold and per-tensor counts below and at it. */
+  async select(): Promise<void> {
+    const { groups } = this;
+    if (groups.length === 0) return;
+    const all = groups.map((_, gi) => gi);
+    const ranked = all.filter((gi) => groups[gi].k > 0);
+    const brackets = await this.sampleBrackets(ranked);
+    // Pass 2, every weight: NaN, the count below the bracket and the magnitudes inside it.
+    this.selectTotal += all.reduce((a, gi) => a + this.groupBytes(gi), 0);
+    const settled = await this.gathered(all, (gi) => brackets.get(gi) ?? NOTHING);
+    for (const gi of all) if (groups[gi].k === 0) groups[gi].plan = ZERO_GROUP_PLAN;
+    const rest = ranked.filter((gi) => !settled.has(gi));
+    if (rest.length > 0) await this.exactSelect(rest);
+    groups.forEach((g, gi) => {
+      if (g.plan !== null) return;
+      const lt = new Map<number, number>();
+      const eq = new Map<number, number>();
+      g.chunks.forEach((c, ci) => {
+        lt.set(c.t, (lt.get(c.t) ?? 0) + g.lt[ci]);
+        eq.set(c.t, (eq.get(c.t) ?? 0) + g.eq[ci]);
+      });
+      g.plan = finishGroup(g.k, this.bitsOf.get(gi) as number, g.tensors.map((t) => lt.get(t) ?? 0), g.tensors.map((t) => eq.get(t) ?? 0));
+    });
+  }
+
+  /** Pass 1, a sample (1/64 of the weights, runs of 256) of each group: a bracket around the k-th. */
+  private async sampleBrackets(ranked: number[]): Promise<Map<number, { lo: number; hi: number }>> {
+    const { groups, entries } = this;
+    const brackets = new Map<number, { lo: number; hi: number }>();
+    if (ranked.length === 0) return brackets;
+    const starts = groups.map((g) => {
+      let at = 0;
+      return g.chunks.map((c) => {
+        const x = at;
+        at += c.end - c.start;
+        return x;
+      });
+    });
+    await this.pool.map(this.chunkJobs(ranked, (gi, ci) => ({ op: 'sample' as const, group: gi, g0: starts[gi][ci] })), () => undefined);
+    const top = sumCollected(await this.pool.collect(), 'top');
+    for (const gi of ranked) {
+      const n = groups[gi].tensors.reduce((a, t) => a + entries[t].size, 0);
+      const b = sampleBracket(top.get(gi) ?? new Float64Array(TOP_BINS), groups[gi].k, n);
+      if (b !== null) brackets.set(gi, b);
+    }
+    return brackets;
+  }
+
+  /**
+   * The sample misled (or the bracket was too crowded): the exact passes, a histogram of the top
+   * 16 bits, then the bin of the k-th gathered, or refined when it is too crowded too.
+   */
+  private async exactSelect(rest: number[]): Promise<void> {
+    const { groups, pool } = this;
+    this.selectTotal += rest.reduce((a, gi) => a + 2 * this.groupBytes(gi), 0);
+    await pool.map(this.chunkJobs(rest, (gi) => ({ op: 'top' as const, group: gi })), (job) => this.selectProgress(job));
+    const top = sumCollected(await pool.collect(), 'top');
+    const bins = new Map<number, { bin: number; rank: number; count: number }>();
+    for (const gi of rest) bins.set(gi, pickBin(top.get(gi) as Float64Array, groups[gi].k));
+    const gather = rest.filter((gi) => (bins.get(gi) as { count: number }).count <= GATHER_CAP);
+    const binRange = (gi: number) => {
+      const lo = (bins.get(gi) as { bin: number }).bin * 2 ** TOP_SHIFT;
+      return { lo, hi: lo + LOW_BINS - 1 };
+    };
+    const done = gather.length > 0 ? await this.gathered(gather, binRange) : new Set<number>();
+    if (done.size !== gather.length) throw new Error('tfjs-prune internal error: the k-th smallest left its histogram bin');
+    const refine = rest.filter((gi) => !done.has(gi));
+    if (refine.length === 0) return;
+    this.selectTotal += refine.reduce((a, gi) => a + this.groupBytes(gi), 0);
+    await pool.map(this.chunkJobs(refine, (gi) => ({ op: 'low' as const, group: gi, bin: (bins.get(gi) as { bin: number }).bin })), (job) => this.selectProgress(job));
+    const low = sumCollected(await pool.collect(), 'low');
+    for (const gi of refine) {
+      const { bin, rank } = bins.get(gi) as { bin: number; rank: number };
+      this.bitsOf.set(gi, bin * 2 ** TOP_SHIFT + pickBin(low.get(gi) as Float64Array, rank).bin);
+    }
+    await pool.map(this.chunkJobs(refine, (gi) => ({ op: 'count' as const, bits: this.bitsOf.get(gi) as number })), (job, r) => {
+      const x = r as { lt: number; eq: number };
+      this.selectProgress(job);
+      groups[job.gi].lt[job.ci] = x.lt;
+      groups[job.gi].eq[job.ci] = x.eq;
+    });
+  }
+
+  /**
+   * Per chunk, the magnitudes gathered in a range and the count below it; for the groups whose k-th
+   * smallest lies in the range, the threshold and the per-chunk counts at it (returned as settled).
+   */
+  private async gathered(gs: number[], range: (gi: number) => { lo: number; hi: number }): Promise<Set<number>> {
+    const { groups } = this;
     const values = new Map<number, Uint32Array[]>();
     const below = new Map<number, number[]>();
     const stored = new Map<number, number>();
@@ -304,17 +428,17 @@ async function runPasses(
       below.set(gi, new Array(groups[gi].chunks.length).fill(0));
       stored.set(gi, 0);
     }
-    const jobs = chunkJobs(gs, (gi) => ({ op: 'gather' as const, ...range(gi) }));
-    await pool.map(jobs, (job, r) => {
+    const jobs = this.chunkJobs(gs, (gi) => ({ op: 'gather' as const, ...range(gi) }));
+    await this.pool.map(jobs, (job, r) => {
       const x = r as { below: number; values: Uint32Array } & NaNCount;
-      selectProgress(job);
-      noteNaN(job, x);
+      this.selectProgress(job);
+      this.noteNaN(job, x);
       (below.get(job.gi) as number[])[job.ci] = x.below;
       const total = (stored.get(job.gi) as number) + x.values.length;
       stored.set(job.gi, total);
       if (total <= GATHER_CAP) (values.get(job.gi) as Uint32Array[])[job.ci] = x.values;
     });
-    throwNaN();
+    this.throwNaN();
     const settled = new Set<number>();
     for (const gi of gs) {
       const g = groups[gi];
@@ -324,7 +448,7 @@ async function runPasses(
       if (count > GATHER_CAP || !(totalBelow < g.k && totalBelow + count >= g.k)) continue;
       const parts = values.get(gi) as Uint32Array[];
       const bits = selectGathered(parts, g.k - totalBelow);
-      bitsOf.set(gi, bits);
+      this.bitsOf.set(gi, bits);
       parts.forEach((v, ci) => {
         const c = countAt(v, bits);
         g.lt[ci] = (below.get(gi) as number[])[ci] + c.lt;
@@ -333,97 +457,55 @@ async function runPasses(
       settled.add(gi);
     }
     return settled;
-  };
-  const bitsOf = new Map<number, number>();
-
-  if (groups.length > 0) {
-    const all = groups.map((_, gi) => gi);
-    // Pass 1, a sample (1/64 of the weights, runs of 256) of each group: a bracket around the k-th.
-    const starts = groups.map((g) => {
-      let at = 0;
-      return g.chunks.map((c) => {
-        const x = at;
-        at += c.end - c.start;
-        return x;
-      });
-    });
-    const ranked = all.filter((gi) => groups[gi].k > 0);
-    const brackets = new Map<number, { lo: number; hi: number }>();
-    if (ranked.length > 0) {
-      await pool.map(chunkJobs(ranked, (gi, ci) => ({ op: 'sample' as const, group: gi, g0: starts[gi][ci] })), () => undefined);
-      const top = sumCollected(await pool.collect(), 'top');
-      for (const gi of ranked) {
-        const n = groups[gi].tensors.reduce((a, t) => a + entries[t].size, 0);
-        const b = sampleBracket(top.get(gi) ?? new Float64Array(TOP_BINS), groups[gi].k, n);
-        if (b !== null) brackets.set(gi, b);
-      }
-    }
-    // Pass 2, every weight: NaN, the count below the bracket and the magnitudes inside it.
-    selectTotal += all.reduce((a, gi) => a + groupBytes(gi), 0);
-    const settled = await gathered(all, (gi) => brackets.get(gi) ?? NOTHING);
-    for (const gi of all) if (groups[gi].k === 0) groups[gi].plan = ZERO_GROUP_PLAN;
-    // The sample misled (or the bracket was too crowded): the exact passes, a histogram of the top
-    // 16 bits, then the bin of the k-th gathered, or refined when it is too crowded too.
-    const rest = ranked.filter((gi) => !settled.has(gi));
-    if (rest.length > 0) {
-      selectTotal += rest.reduce((a, gi) => a + 2 * groupBytes(gi), 0);
-      await pool.map(chunkJobs(rest, (gi) => ({ op: 'top' as const, group: gi })), (job) => selectProgress(job));
-      const top = sumCollected(await pool.collect(), 'top');
-      const bins = new Map<number, { bin: number; rank: number; count: number }>();
-      for (const gi of rest) bins.set(gi, pickBin(top.get(gi) as Float64Array, groups[gi].k));
-      const gather = rest.filter((gi) => (bins.get(gi) as { count: number }).count <= GATHER_CAP);
-      const binRange = (gi: number) => {
-        const lo = (bins.get(gi) as { bin: number }).bin * 2 ** TOP_SHIFT;
-        return { lo, hi: lo + LOW_BINS - 1 };
-      };
-      const done = gather.length > 0 ? await gathered(gather, binRange) : new Set<number>();
-      if (done.size !== gather.length) throw new Error('tfjs-prune internal error: the k-th smallest left its histogram bin');
-      const refine = rest.filter((gi) => !done.has(gi));
-      if (refine.length > 0) {
-        selectTotal += refine.reduce((a, gi) => a + groupBytes(gi), 0);
-        await pool.map(chunkJobs(refine, (gi) => ({ op: 'low' as const, group: gi, bin: (bins.get(gi) as { bin: number }).bin })), (job) => selectProgress(job));
-        const low = sumCollected(await pool.collect(), 'low');
-        for (const gi of refine) {
-          const { bin, rank } = bins.get(gi) as { bin: number; rank: number };
-          bitsOf.set(gi, bin * 2 ** TOP_SHIFT + pickBin(low.get(gi) as Float64Array, rank).bin);
-        }
-        await pool.map(chunkJobs(refine, (gi) => ({ op: 'count' as const, bits: bitsOf.get(gi) as number })), (job, r) => {
-          const x = r as { lt: number; eq: number };
-          selectProgress(job);
-          groups[job.gi].lt[job.ci] = x.lt;
-          groups[job.gi].eq[job.ci] = x.eq;
-        });
-      }
-    }
-    groups.forEach((g, gi) => {
-      if (g.plan !== null) return;
-      const lt = new Map<number, number>();
-      const eq = new Map<number, number>();
-      g.chunks.forEach((c, ci) => {
-        lt.set(c.t, (lt.get(c.t) ?? 0) + g.lt[ci]);
-        eq.set(c.t, (eq.get(c.t) ?? 0) + g.eq[ci]);
-      });
-      g.plan = finishGroup(g.k, bitsOf.get(gi) as number, g.tensors.map((t) => lt.get(t) ?? 0), g.tensors.map((t) => eq.get(t) ?? 0));
-    });
   }
 
-  // The prune pass: every tensor, chunk by chunk where its storage allows, else whole.
-  const outcomes: TensorOutcome[] = entries.map((e) => ({ dtype: storageDtype(e), zerosBefore: 0, zerosAfter: 0, target: null, threshold: null, quantization: null }));
-  const jobs: (Job & { t: number })[] = [];
-  entries.forEach((e, t) => {
-    const d = decisions[t];
-    const member = groupOf.get(t);
-    const copy = e.dtype !== 'float32' || (!d.prune && (exportQ === null || e.quant !== null));
-    if (copy) {
-      for (const c of chunksOf(t)) jobs.push({ op: 'copy', ...c });
-      return;
-    }
-    const g = member === undefined ? null : groups[member.g];
+  /** The prune pass: every tensor, chunk by chunk where its storage allows, else whole. */
+  async prune(layouts: NMLayout[]): Promise<TensorOutcome[]> {
+    const { entries } = this;
+    const outcomes: TensorOutcome[] = entries.map((e) => ({ dtype: storageDtype(e), zerosBefore: 0, zerosAfter: 0, target: null, threshold: null, quantization: null }));
+    const jobs = entries.flatMap((_, t) => this.pruneJobs(t, layouts[t], outcomes));
+    const pruneTotal = jobs.reduce((a, j) => a + (j.op === 'tensor' ? entries[j.t].byteLength : 'start' in j ? this.bytesOf(j as Chunk) : 0), 0);
+    let pruneDone = 0;
+    let failure: { t: number; error: PruneError } | null = null;
+    await this.pool.map(jobs, (job, r) => {
+      const o = outcomes[job.t];
+      if (job.op === 'tensor') {
+        const x = r as Omit<TensorResult, 'bytes'>;
+        if (x.nan !== undefined) {
+          if (failure === null || job.t < failure.t) failure = { t: job.t, error: nanError(entries[job.t], x.nan.count, x.nan.first, this.weightData) };
+        } else outcomes[job.t] = { dtype: x.dtype, zerosBefore: x.zerosBefore, zerosAfter: x.zerosAfter, target: x.target, threshold: x.threshold, quantization: x.quantization };
+        pruneDone += entries[job.t].byteLength;
+      } else if (job.op === 'copy') {
+        const z = (r as { zeros: number }).zeros;
+        o.zerosBefore += z;
+        o.zerosAfter += z;
+        pruneDone += this.bytesOf(job);
+      } else if (job.op === 'prune') {
+        const x = r as { zerosBefore: number; zerosAfter: number };
+        o.zerosBefore += x.zerosBefore;
+        o.zerosAfter += x.zerosAfter;
+        pruneDone += this.bytesOf(job);
+      }
+      this.opts.onProgress?.('prune', pruneDone, pruneTotal);
+    });
+    if (failure !== null) throw (failure as { error: PruneError }).error;
+    return outcomes;
+  }
+
+  /** Tensor t's jobs in the prune pass: chunks copied, chunks pruned by its group's plan, or the whole tensor. */
+  private pruneJobs(t: number, layout: NMLayout, outcomes: TensorOutcome[]): (Job & { t: number })[] {
+    const e = this.entries[t];
+    const d = this.decisions[t];
+    const exportQ = this.exportQ;
+    if (e.dtype !== 'float32' || (!d.prune && (exportQ === null || e.quant !== null))) return this.chunksOf(t).map((c) => ({ op: 'copy', ...c }));
+    const member = this.groupOf.get(t);
+    const g = member === undefined ? null : this.groups[member.g];
     const plan = g?.plan ?? null;
     if (g !== null && plan !== null && e.quant === null && exportQ === null) {
       outcomes[t] = { dtype: 'float32', zerosBefore: 0, zerosAfter: 0, target: d.sparsity, threshold: plan.threshold, quantization: null };
       const counts = plan.counts === null ? null : plan.counts[(member as { j: number }).j];
       let eqBefore = 0;
+      const jobs: (Job & { t: number })[] = [];
       g.chunks.forEach((c, ci) => {
         if (c.t !== t) return;
         let pick: ChunkPick = { zero: true };
@@ -434,37 +516,11 @@ async function runPasses(
         }
         jobs.push({ op: 'prune', pick, ...c });
       });
-      return;
+      return jobs;
     }
     const poolPlan = d.pool && plan !== null ? { bits: plan.bits, threshold: plan.threshold, counts: plan.counts === null ? null : plan.counts[(member as { j: number }).j] } : null;
-    jobs.push({ op: 'tensor', t, task: { decision: d, layout: layouts[t], quantize: exportQ, pool: poolPlan } });
-  });
-  const pruneTotal = jobs.reduce((a, j) => a + (j.op === 'tensor' ? entries[j.t].byteLength : 'start' in j ? bytesOf(j as Chunk) : 0), 0);
-  let pruneDone = 0;
-  let failure: { t: number; error: PruneError } | null = null;
-  await pool.map(jobs, (job, r) => {
-    const o = outcomes[job.t];
-    if (job.op === 'tensor') {
-      const x = r as Omit<TensorResult, 'bytes'>;
-      if (x.nan !== undefined) {
-        if (failure === null || job.t < failure.t) failure = { t: job.t, error: nanError(entries[job.t], x.nan.count, x.nan.first, weightData) };
-      } else outcomes[job.t] = { dtype: x.dtype, zerosBefore: x.zerosBefore, zerosAfter: x.zerosAfter, target: x.target, threshold: x.threshold, quantization: x.quantization };
-      pruneDone += entries[job.t].byteLength;
-    } else if (job.op === 'copy') {
-      const z = (r as { zeros: number }).zeros;
-      o.zerosBefore += z;
-      o.zerosAfter += z;
-      pruneDone += bytesOf(job);
-    } else if (job.op === 'prune') {
-      const x = r as { zerosBefore: number; zerosAfter: number };
-      o.zerosBefore += x.zerosBefore;
-      o.zerosAfter += x.zerosAfter;
-      pruneDone += bytesOf(job);
-    }
-    opts.onProgress?.('prune', pruneDone, pruneTotal);
-  });
-  if (failure !== null) throw (failure as { error: PruneError }).error;
-  return outcomes;
+    return [{ op: 'tensor', t, task: { decision: d, layout, quantize: exportQ, pool: poolPlan } }];
+  }
 }
 
 function sumCollected(parts: Collected[], key: 'top' | 'low'): Map<number, Float64Array> {
