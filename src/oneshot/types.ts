@@ -4,8 +4,10 @@ import type { PruneConfig, TensorPruneReport, ModelPruneReport } from '../model/
 import type { OneShotMethod } from './solver.js';
 
 /**
- * Example inputs: a tensor (batch first), an array of tensors (one per model input), or an
- * (async) iterable of such batches.
+ * Example inputs: a tensor (batch first), an array of tensors (one batch of a model with several
+ * inputs, one tensor per input), or an (async) iterable of such batches. Batches of a
+ * single-input model go in an iterable (`batches.values()`, a generator) or as an array of
+ * one-element arrays.
  */
 export type Calibration = Tensor | Tensor[] | Iterable<Tensor | Tensor[]> | AsyncIterable<Tensor | Tensor[]>;
 
