@@ -8,8 +8,8 @@ import type { Calibration, OneShotConfig, OneShotReport } from './types.js';
  * order, each fed the already-pruned model's activations; masks by the chosen method and, for
  * 'reconstruct', the kept weights refit to reproduce each layer's dense output. Exact counts
  * (round(s·n) per layer, or of the pool under scope 'global'). Everything is computed before the
- * model's first variable is written: an error leaves the model unchanged. Dense and Conv2D
- * kernels of top-level layers (docs/oneshot.md).
+ * model's first variable is written: an error leaves the model unchanged. Dense, Conv2D and
+ * DepthwiseConv2D kernels of top-level layers (docs/oneshot.md).
  */
 export async function pruneOneShot(model: LayersModel, calibration: Calibration | null | undefined, config: OneShotConfig): Promise<OneShotReport> {
   return (await import('./prune_oneshot.js')).pruneOneShot(model, calibration, config);

@@ -18,9 +18,16 @@ export interface ConvGeometry {
   padding: 'valid' | 'same';
 }
 
-export type Geometry = DenseGeometry | ConvGeometry;
+/** DepthwiseConv2D: patches as Conv2D's; channel c's outputs read only its kh·kw values. */
+export interface DepthwiseGeometry extends Omit<ConvGeometry, 'kind'> {
+  kind: 'depthwise';
+  /** Depth multiplier: outputs per input channel. */
+  mult: number;
+}
 
-/** Inputs per output (kernel rows) of the geometry. */
+export type Geometry = DenseGeometry | ConvGeometry | DepthwiseGeometry;
+
+/** Values per row (a Dense input, or a whole [kh, kw, cin] patch). */
 export function rowLength(g: Geometry): number {
   return g.kind === 'dense' ? g.inputs : g.kh * g.kw * g.cin;
 }

@@ -21,7 +21,7 @@ import { collectStats, probeOf, walkLayers, writeLayer, type WalkTarget } from '
 
 const FNAME = 'pruneOneShot';
 const OWN_KEYS = new Set(['method', 'damping', 'batchSize', 'allocation']);
-const SUPPORTED = new Set(['Dense', 'Conv2D']);
+const SUPPORTED = new Set(['Dense', 'Conv2D', 'DepthwiseConv2D']);
 
 export async function pruneOneShot(model: LayersModel, calibration: Calibration | null | undefined, config: OneShotConfig): Promise<OneShotReport> {
   if (model === null || typeof model !== 'object' || !Array.isArray((model as { weights?: unknown }).weights) || !Array.isArray(model.layers) || typeof model.toJSON !== 'function') {
@@ -83,8 +83,8 @@ export async function pruneOneShot(model: LayersModel, calibration: Calibration 
     params: t.kernel.length,
     pruned: t.prune,
     sparsity: t.kernel.length === 0 ? 0 : t.prune / t.kernel.length,
-    error: results === null ? null : results[i].solve.error,
-    solver: results === null ? 'mask' : results[i].solve.solver,
+    error: results === null ? null : results[i].error,
+    solver: results === null ? 'mask' : results[i].solver,
     statsBytes: results === null ? 0 : results[i].statsBytes,
   }));
   return {
@@ -144,6 +144,7 @@ interface LiveLayer {
   name: string;
   getClassName(): string;
   kernel?: { originalName: string };
+  depthwiseKernel?: { originalName: string };
   bias?: { originalName: string } | null;
   inboundNodes: unknown[];
   getConfig(): Record<string, unknown>;
@@ -159,14 +160,14 @@ function findTargets(model: LayersModel, tensors: { name: string; shape: number[
     const name = roles[i].layer;
     const cls = roles[i].layerClass;
     const layer = name === null ? undefined : top.get(name);
-    if (layer === undefined || cls === null || !SUPPORTED.has(cls) || layer.kernel?.originalName !== t.name) {
+    if (layer === undefined || cls === null || !SUPPORTED.has(cls) || (layer.kernel ?? layer.depthwiseKernel)?.originalName !== t.name) {
       throw new ArgumentError(
-        `${FNAME}: tensor '${t.name}' (${cls ?? 'no layer'}) is selected, but one-shot pruning handles the kernels of top-level ${[...SUPPORTED].join(' and ')} layers only; exclude it (config.exclude)`,
+        `${FNAME}: tensor '${t.name}' (${cls ?? 'no layer'}) is selected, but one-shot pruning handles the kernels of top-level Dense, Conv2D and DepthwiseConv2D layers only; exclude it (config.exclude)`,
       );
     }
     if (layer.inboundNodes.length !== 1) throw new ArgumentError(`${FNAME}: layer '${name}' is called ${layer.inboundNodes.length} times (shared); one-shot pruning needs one input per layer; exclude it`);
     const bias = layer.bias ? (index.get(layer.bias.originalName) ?? null) : null;
-    out.push({ tensor: i, bias, layer: layer.name, layerClass: cls, geometry: geometryOf(layer, t.shape), m: t.shape[t.shape.length - 1] });
+    out.push({ tensor: i, bias, layer: layer.name, layerClass: cls, geometry: geometryOf(layer, t.shape), m: cls === 'DepthwiseConv2D' ? t.shape[2] * t.shape[3] : t.shape[t.shape.length - 1] });
   });
   return out;
 }
@@ -178,7 +179,8 @@ function geometryOf(layer: LiveLayer, shape: number[]): Geometry {
   if (c.data_format !== undefined && c.data_format !== 'channelsLast') throw new ArgumentError(`${FNAME}: layer '${layer.name}': only channelsLast convolutions are supported, got ${String(c.data_format)}`);
   const padding = c.padding === 'same' ? 'same' : c.padding === 'valid' || c.padding === undefined ? 'valid' : null;
   if (padding === null) throw new ArgumentError(`${FNAME}: layer '${layer.name}': padding ${String(c.padding)} is not supported`);
-  return { kind: 'conv2d', kh: shape[0], kw: shape[1], cin: shape[2], strides: pair(c.strides), dilation: pair(c.dilation_rate), padding };
+  const conv = { kh: shape[0], kw: shape[1], cin: shape[2], strides: pair(c.strides), dilation: pair(c.dilation_rate), padding } as const;
+  return layer.getClassName() === 'DepthwiseConv2D' ? { kind: 'depthwise', ...conv, mult: shape[3] } : { kind: 'conv2d', ...conv };
 }
 
 function checkFinite(name: string, v: Float32Array): void {
@@ -247,6 +249,8 @@ async function layerCounts(model: LayersModel, targets: WalkTarget[], decisions:
   const total = pool.reduce((a, i) => a + targets[i].kernel.length, 0);
   const k = prunedCount(opts.cfg.sparsity as number, total);
   if (opts.method === 'reconstruct' && opts.allocation === 'error') {
+    const dw = pool.find((i) => targets[i].geometry.kind === 'depthwise');
+    if (dw !== undefined) throw new ArgumentError(`${FNAME}: allocation 'error' does not handle DepthwiseConv2D layers yet ('${targets[dw].layer}'); exclude them from the pool with an override, or use allocation 'magnitude'`);
     const curves: ErrorCurve[] = [];
     for (const i of pool) {
       const t = targets[i];

@@ -43,6 +43,9 @@ function layerError(dense: tf.LayersModel, pruned: tf.LayersModel, layer: string
       const [k, b] = l.getWeights();
       if (l.getClassName() === 'Dense') return tf.add(tf.matMul(xin as tf.Tensor2D, k as tf.Tensor2D), b);
       const c = l.getConfig();
+      if (l.getClassName() === 'DepthwiseConv2D') {
+        return tf.add(tf.depthwiseConv2d(xin as tf.Tensor4D, k as tf.Tensor4D, c.strides as [number, number], c.padding as 'same', 'NHWC', c.dilation_rate as [number, number]), b);
+      }
       return tf.add(tf.conv2d(xin as tf.Tensor4D, k as tf.Tensor4D, c.strides as [number, number], c.padding as 'same', 'NHWC', c.dilation_rate as [number, number]), b);
     };
     const y = pre(dense);
@@ -111,6 +114,7 @@ describe('pruneOneShot on Conv2D layers', () => {
     return tf.sequential({
       layers: [
         tf.layers.conv2d({ name: 'c1', inputShape: [11, 10, 3], filters: 6, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', kernelInitializer: init(1), biasInitializer: 'ones' }),
+        tf.layers.depthwiseConv2d({ name: 'dw', kernelSize: 3, depthMultiplier: 2, padding: 'same', activation: 'relu', depthwiseInitializer: init(4), biasInitializer: 'ones' }),
         tf.layers.conv2d({ name: 'c2', filters: 5, kernelSize: [2, 3], dilationRate: 2, padding: 'valid', kernelInitializer: init(2) }),
         tf.layers.flatten(),
         tf.layers.dense({ name: 'd', units: 4, kernelInitializer: init(3) }),
@@ -118,20 +122,24 @@ describe('pruneOneShot on Conv2D layers', () => {
     });
   }
 
-  it('reports the errors tfjs computes through its convolutions, and beats magnitude on them', async () => {
+  it('reports the errors tfjs computes through its convolutions (Conv2D, DepthwiseConv2D), and beats magnitude on them', async () => {
     const x = tf.randomUniform([48, 11, 10, 3], 0, 1, 'float32', 5);
     const dense = cnn();
     const pruned = cnn();
     pruned.setWeights(dense.getWeights());
     const rec = await pruneOneShot(pruned, x, { sparsity: 0.6 });
-    for (const [i, layer] of ['c1', 'c2', 'd'].entries()) {
+    for (const [i, layer] of ['c1', 'dw', 'c2', 'd'].entries()) {
       expect(rec.layers[i].error as number).toBeCloseTo(layerError(dense, pruned, layer, x), 4);
     }
     const mag = cnn();
     mag.setWeights(dense.getWeights());
     const magReport = await pruneOneShot(mag, x, { sparsity: 0.6, method: 'magnitude' });
-    for (let i = 0; i < 3; i++) expect(rec.layers[i].error as number).toBeLessThan(magReport.layers[i].error as number);
-    expect(rec.layers.map((l) => l.pruned)).toEqual([roundHalfEven(0.6 * 162), roundHalfEven(0.6 * 180), roundHalfEven(0.6 * 80)]);
+    for (let i = 0; i < 4; i++) expect(rec.layers[i].error as number).toBeLessThan(magReport.layers[i].error as number);
+    expect(rec.layers.map((l) => l.pruned)).toEqual([roundHalfEven(0.6 * 162), roundHalfEven(0.6 * 108), roundHalfEven(0.6 * 360), roundHalfEven(0.6 * 80)]);
+    for (const m of [pruned, mag]) {
+      const z = m.weights.filter((w) => w.shape.length > 1).map((w) => zerosOf(w.read().dataSync()));
+      expect(z).toEqual(rec.layers.map((l) => l.pruned));
+    }
   });
 });
 
@@ -184,7 +192,7 @@ describe('pruneOneShot refuses bad input and leaves the model as it was', () => 
   it('a layer class it cannot walk is named', async () => {
     const model = tf.sequential({ layers: [tf.layers.embedding({ name: 'emb', inputDim: 20, outputDim: 4, inputLength: 3 }), tf.layers.flatten(), tf.layers.dense({ units: 2 })] });
     const before = snapshot(model);
-    await expect(pruneOneShot(model, tf.zeros([2, 3]), { sparsity: 0.5 })).rejects.toThrow(/tensor 'emb\/embeddings' \(Embedding\) is selected, but one-shot pruning handles the kernels of top-level Dense and Conv2D layers only/);
+    await expect(pruneOneShot(model, tf.zeros([2, 3]), { sparsity: 0.5 })).rejects.toThrow(/tensor 'emb\/embeddings' \(Embedding\) is selected, but one-shot pruning handles the kernels of top-level Dense, Conv2D and DepthwiseConv2D layers only/);
     expect(snapshot(model)).toEqual(before);
     // Excluded, the rest is pruned.
     const report = await pruneOneShot(model, tf.zeros([2, 3]), { sparsity: 0.5, exclude: ['emb/*'] });
