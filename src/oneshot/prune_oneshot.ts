@@ -15,12 +15,12 @@ import { curveCounts, pooledCounts, smallest, type ErrorCurve } from './allocate
 // Sparsities at which allocation 'error' measures each layer's error curve.
 const ERROR_GRID = [0.5, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99, 0.995, 1];
 import type { Geometry } from './patches.js';
-import { DEFAULT_DAMPING, errorCurve, type OneShotMethod } from './solver.js';
+import { DEFAULT_DAMPING, errorCurve, nmKeep, nmPrunedCount, type OneShotMethod } from './solver.js';
 import type { OneShotConfig, OneShotLayerReport, OneShotReport, Calibration } from './types.js';
 import { collectStats, probeOf, walkLayers, writeLayer, type WalkTarget } from './walk.js';
 
 const FNAME = 'pruneOneShot';
-const OWN_KEYS = new Set(['method', 'damping', 'batchSize', 'allocation']);
+const OWN_KEYS = new Set(['method', 'damping', 'batchSize', 'allocation', 'nm']);
 const SUPPORTED = new Set(['Dense', 'Conv2D', 'DepthwiseConv2D']);
 
 export async function pruneOneShot(model: LayersModel, calibration: Calibration | null | undefined, config: OneShotConfig): Promise<OneShotReport> {
@@ -42,9 +42,23 @@ export async function pruneOneShot(model: LayersModel, calibration: Calibration 
     kernel: values[t.tensor],
     bias: t.bias === null ? null : values[t.bias],
     prune: 0,
+    nm: null,
   }));
   const counts = await layerCounts(model, walkTargets, targets.map((t) => decisions[t.tensor]), batches, opts);
-  walkTargets.forEach((t, i) => (t.prune = counts[i]));
+  walkTargets.forEach((t, i) => {
+    const nm = decisions[targets[i].tensor].nm;
+    if (nm === null) t.prune = counts[i];
+    else {
+      // Groups along the input axis (docs/model.md, "N:M axis"): a Dense kernel's inputs, a
+      // convolution's input channels at each kernel position, a depthwise kernel's window.
+      const g = t.geometry;
+      const axis = g.kind === 'dense' ? g.inputs : g.kind === 'conv2d' ? g.cin : g.kh * g.kw;
+      t.nm = { n: nm.n, m: nm.m, axis };
+      const rows = g.kind === 'depthwise' ? g.kh * g.kw : t.kernel.length / t.m;
+      const outs = g.kind === 'depthwise' ? g.mult : t.m;
+      t.prune = nmPrunedCount(rows, outs, t.nm) * (g.kind === 'depthwise' ? g.cin : 1);
+    }
+  });
 
   const results = opts.method === 'magnitude' && batches.length === 0 ? null : await walkOnCopy(model, walkTargets, batches, opts);
   const kernels = walkTargets.map((t, i) => (results === null ? magnitudeOnly(t) : { kernel: results[i].kernel, bias: results[i].bias }));
@@ -113,6 +127,11 @@ function parseOwn(config: OneShotConfig, calibration: unknown): Parsed {
   const rest: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(config)) if (!OWN_KEYS.has(k)) rest[k] = v;
   if ('quantize' in rest) throw new ArgumentError(`${FNAME}: quantize changes the stored weights' format; use pruneArtifacts on the saved model for it`);
+  if (config.nm !== undefined) {
+    if (typeof config.nm !== 'string' || !/^\d+:\d+$/.test(config.nm)) throw new ArgumentError(`${FNAME}: nm must be 'N:M' such as '2:4', got ${JSON.stringify(config.nm)}`);
+    // The N:M pattern rides on PruneConfig's own N:M method, so its checks and overrides apply.
+    rest.method = config.nm;
+  }
   const cfg = normalizeConfig(FNAME, rest, false);
   const hasData = calibration !== null && calibration !== undefined;
   const method = config.method ?? (hasData ? 'reconstruct' : 'magnitude');
@@ -243,7 +262,7 @@ function checkInput(model: LayersModel, t: unknown, k: number, where: string): v
 
 /** Exact per-layer counts: round(s·n) per layer, or the pool's round(s·N) shared by score. */
 async function layerCounts(model: LayersModel, targets: WalkTarget[], decisions: Decision[], batches: Tensor[][], opts: Parsed): Promise<number[]> {
-  const counts = targets.map((t, i) => (decisions[i].pool ? 0 : prunedCount(decisions[i].sparsity as number, t.kernel.length)));
+  const counts = targets.map((t, i) => (decisions[i].pool || decisions[i].nm !== null ? 0 : prunedCount(decisions[i].sparsity as number, t.kernel.length)));
   const pool = decisions.flatMap((d, i) => (d.pool ? [i] : []));
   if (pool.length === 0) return counts;
   const total = pool.reduce((a, i) => a + targets[i].kernel.length, 0);
@@ -300,8 +319,15 @@ async function copyOf(model: LayersModel): Promise<LayersModel> {
 }
 
 function magnitudeOnly(t: WalkTarget): { kernel: Float32Array; bias: Float32Array | null } {
-  const drop = smallest(Float64Array.from(t.kernel, Math.abs), t.prune, null);
   const kernel = t.kernel.slice();
+  if (t.nm !== null) {
+    // Rows of m outputs: a depthwise kernel [kh, kw, cin, mult] has kh·kw of cin·mult, its groups
+    // along the window (t.nm.axis = kh·kw).
+    const keep = nmKeep(Float64Array.from(t.kernel, Math.abs), t.kernel.length / t.m, t.m, t.nm);
+    for (let i = 0; i < kernel.length; i++) if (keep[i] === 0) kernel[i] = 0;
+    return { kernel, bias: t.bias };
+  }
+  const drop = smallest(Float64Array.from(t.kernel, Math.abs), t.prune, null);
   for (let i = 0; i < kernel.length; i++) if (drop[i] !== 0) kernel[i] = 0;
   return { kernel, bias: t.bias };
 }

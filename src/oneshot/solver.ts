@@ -30,6 +30,47 @@ export interface SolveOptions {
   exactBudget?: number;
   /** SparseGPT block width (inputs per mask block). Default 128. */
   blockSize?: number;
+  /**
+   * N:M instead of a count: of every `m` consecutive inputs (in runs of `axis` inputs, the last
+   * group of a run shorter), each output keeps its `n` most salient. `prune` must equal
+   * nmPrunedCount(inputs, outputs, nm).
+   */
+  nm?: NMPattern;
+}
+
+export interface NMPattern {
+  n: number;
+  m: number;
+  /** Inputs per run (Dense: all inputs; Conv2D: cin, runs repeated for each kernel position). */
+  axis: number;
+}
+
+/** Weights an N:M pattern prunes in an inputs x outputs kernel. */
+export function nmPrunedCount(inputs: number, outputs: number, nm: NMPattern): number {
+  let perRun = 0;
+  for (let g = 0; g < nm.axis; g += nm.m) perRun += Math.max(0, Math.min(nm.m, nm.axis - g) - nm.n);
+  return perRun * (inputs / nm.axis) * outputs;
+}
+
+/** The N:M groups of rows: [start, end) pairs. */
+function nmGroups(inputs: number, nm: NMPattern): [number, number][] {
+  const out: [number, number][] = [];
+  for (let r = 0; r < inputs; r += nm.axis) for (let g = 0; g < nm.axis; g += nm.m) out.push([r + g, r + Math.min(nm.axis, g + nm.m)]);
+  return out;
+}
+
+/** Keeps, per output, the n largest scores of every group (ties: the lowest index pruned first). */
+export function nmKeep(scores: Float64Array, inputs: number, outputs: number, nm: NMPattern, rows: [number, number][] = nmGroups(inputs, nm)): Uint8Array {
+  const keep = new Uint8Array(inputs * outputs);
+  for (const [g0, g1] of rows) {
+    const idx = Array.from({ length: g1 - g0 }, (_, t) => g0 + t);
+    for (let j = 0; j < outputs; j++) {
+      const sc = (i: number) => scores[i * outputs + j];
+      idx.sort((a, b) => sc(b) - sc(a) || b - a);
+      for (let t = 0; t < nm.n && t < idx.length; t++) keep[idx[t] * outputs + j] = 1;
+    }
+  }
+  return keep;
 }
 
 export interface SolveResult {
@@ -56,22 +97,24 @@ export function solveLayer(stats: LayerStats, w: Float64Array, options: SolveOpt
     const norms = options.method === 'activation' ? stats.inputNorms() : null;
     const scores = new Float64Array(n);
     for (let i = 0; i < inputs; i++) for (let j = 0; j < m; j++) scores[i * m + j] = Math.abs(w[i * m + j]) * (norms === null ? 1 : norms[i]);
-    const keep = keepLargest(scores, n - options.prune, null);
+    const keep = options.nm ? nmKeep(scores, inputs, m, options.nm) : keepLargest(scores, n - options.prune, null);
     const out = w.slice();
     for (let q = 0; q < n; q++) if (keep[q] === 0) out[q] = 0;
     return { w: out, keep, error: relativeError(stats, out), solver: 'mask', lambda };
   }
   const { lam, hinv, wStar, scores } = prepare(stats, lambda);
   const keepCount = n - options.prune;
-  const schedule = refitSchedule(keepCount, n, m, options.steps ?? DEFAULT_STEPS, options.exactBudget ?? DEFAULT_BUDGET);
+  // N:M fixes every group's count: one mask from the dense saliencies, one refit.
+  const steps = options.nm ? 1 : (options.steps ?? DEFAULT_STEPS);
+  const schedule = refitSchedule(keepCount, n, m, steps, options.exactBudget ?? DEFAULT_BUDGET);
   if (schedule === null) {
-    const out = blockedPrune(stats, wStar, hinv, options.prune, options.blockSize ?? 128);
+    const out = blockedPrune(stats, wStar, hinv, options.prune, options.blockSize ?? 128, options.nm ?? null);
     return { w: out.w, keep: out.keep, error: relativeError(stats, out.w), solver: 'blocked', lambda: lam };
   }
   let keep: Uint8Array | null = null;
   let out: Float64Array = wStar;
   for (let t = 0; t < schedule.length; t++) {
-    keep = keepLargest(scores, schedule[t], keep);
+    keep = options.nm ? nmKeep(scores, inputs, m, options.nm) : keepLargest(scores, schedule[t], keep);
     const last = t === schedule.length - 1;
     out = refit(stats, keep, lam, last ? null : scores);
   }
@@ -206,7 +249,7 @@ function refit(stats: LayerStats, keep: Uint8Array, lambda: number, scores: Floa
  * (cumulative rounding, so the counts add up exactly); each pruned input's error is pushed onto
  * the inputs after it (bias last) through the upper Cholesky factor U of (H + λI)⁻¹.
  */
-function blockedPrune(stats: LayerStats, wStar: Float64Array, hinv: Float64Array, prune: number, blockSize: number): { w: Float64Array; keep: Uint8Array } {
+function blockedPrune(stats: LayerStats, wStar: Float64Array, hinv: Float64Array, prune: number, blockSize: number, nm: NMPattern | null): { w: Float64Array; keep: Uint8Array } {
   const { d, inputs, m } = stats;
   // U with UᵀU = H⁻¹: the transpose of H⁻¹'s lower Cholesky factor.
   const { l: lower } = dampedCholesky(hinv, d, 0);
@@ -214,16 +257,28 @@ function blockedPrune(stats: LayerStats, wStar: Float64Array, hinv: Float64Array
   const keep = new Uint8Array(inputs * m);
   const err = new Float64Array(m);
   let done = 0;
-  for (let b0 = 0; b0 < inputs; b0 += blockSize) {
-    const b1 = Math.min(inputs, b0 + blockSize);
-    const take = Math.round((prune * b1) / inputs) - Math.round((prune * b0) / inputs);
+  // N:M: each group is a block, its mask chosen per output when the group is reached.
+  const blocks: [number, number][] = [];
+  if (nm !== null) blocks.push(...nmGroups(inputs, nm));
+  else for (let b0 = 0; b0 < inputs; b0 += blockSize) blocks.push([b0, Math.min(inputs, b0 + blockSize)]);
+  for (const [b0, b1] of blocks) {
     const sc = new Float64Array((b1 - b0) * m);
     for (let i = b0; i < b1; i++) {
       const u = lower[i * d + i];
       for (let j = 0; j < m; j++) sc[(i - b0) * m + j] = (w[i * m + j] * w[i * m + j]) / (u * u);
     }
-    const keepBlock = keepLargest(sc, sc.length - take, null);
-    done += take;
+    let keepBlock: Uint8Array;
+    if (nm !== null) {
+      const full = nmKeep(sc, b1 - b0, m, { n: nm.n, m: nm.m, axis: b1 - b0 }, [[0, b1 - b0]]);
+      keepBlock = full;
+      let kept = 0;
+      for (let q = 0; q < full.length; q++) kept += full[q];
+      done += full.length - kept;
+    } else {
+      const take = Math.round((prune * b1) / inputs) - Math.round((prune * b0) / inputs);
+      keepBlock = keepLargest(sc, sc.length - take, null);
+      done += take;
+    }
     for (let i = b0; i < b1; i++) {
       const u = lower[i * d + i];
       const oi = i * m;

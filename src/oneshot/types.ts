@@ -19,6 +19,11 @@ export interface OneShotConfig extends Omit<PruneConfig, 'method' | 'quantize'> 
    * least-squares refit of the kept weights and the bias to the dense model's layer outputs.
    */
   method?: OneShotMethod;
+  /**
+   * An N:M pattern ('2:4') instead of `sparsity`: of every M consecutive weights along the input
+   * axis each output keeps N (for 'reconstruct', the N most salient, then refit: SparseGPT's 2:4).
+   */
+  nm?: `${number}:${number}`;
   /** λ = damping · mean(diag H) added to H before it is factored. Default 0.01. */
   damping?: number;
   /**

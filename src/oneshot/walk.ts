@@ -5,7 +5,7 @@
 import { tensor, tidy, type Tensor } from '@tensorflow/tfjs-core';
 import { model as functionalModel, type LayersModel } from '@tensorflow/tfjs-layers';
 import { forEachRows, rowLength, type DepthwiseGeometry, type Geometry } from './patches.js';
-import { solveLayer, type OneShotMethod, type SolveResult } from './solver.js';
+import { solveLayer, type NMPattern, type OneShotMethod, type SolveResult } from './solver.js';
 import { LayerStats } from './stats.js';
 
 export interface WalkTarget {
@@ -19,6 +19,8 @@ export interface WalkTarget {
   bias: Float32Array | null;
   /** Weights of the kernel to zero, exactly. */
   prune: number;
+  /** N:M instead of a count (prune is then the count it gives); per channel for depthwise. */
+  nm: NMPattern | null;
 }
 
 export interface WalkResult {
@@ -120,7 +122,7 @@ function solveOne(target: WalkTarget, stats: LayerStats, options: WalkOptions): 
   const w = new Float64Array(stats.d * target.m);
   w.set(target.kernel);
   if (target.bias !== null) w.set(target.bias, stats.inputs * target.m);
-  const solve = solveLayer(stats, w, { method: options.method, prune: target.prune, damping: options.damping, steps: options.steps });
+  const solve = solveLayer(stats, w, { method: options.method, prune: target.prune, damping: options.damping, steps: options.steps, nm: target.nm ?? undefined });
   const kernel = Float32Array.from(solve.w.subarray(0, stats.inputs * target.m));
   for (let q = 0; q < kernel.length; q++) if (solve.keep[q] === 0) kernel[q] = 0;
   const bias = target.bias === null ? null : Float32Array.from(solve.w.subarray(stats.inputs * target.m));
@@ -181,7 +183,7 @@ async function solveDepthwise(target: WalkTarget, probe: LayersModel, dense: Lay
     const w = new Float64Array(st.d * mult);
     w.set(weights[c].w);
     if (weights[c].b !== null) w.set(weights[c].b as Float32Array, n);
-    const solve = solveLayer(st, w, { method: options.method, prune, damping: options.damping, steps: options.steps });
+    const solve = solveLayer(st, w, { method: options.method, prune, damping: options.damping, steps: options.steps, nm: target.nm ?? undefined });
     for (let p = 0; p < kk; p++) for (let k = 0; k < mult; k++) kernel[(p * cin + c) * mult + k] = solve.keep[p * mult + k] === 0 ? 0 : solve.w[p * mult + k];
     if (bias !== null) for (let k = 0; k < mult; k++) bias[c * mult + k] = solve.w[n + k];
     let e = 0;

@@ -159,6 +159,8 @@ describe('pruneOneShot refuses bad input and leaves the model as it was', () => 
     ['allocation under layer scope', (m) => pruneOneShot(m, calib.x, { sparsity: 0.5, allocation: 'error' }), ArgumentError, /allocation 'error' applies to method 'reconstruct' under scope 'global'/],
     ['quantize', (m) => pruneOneShot(m, calib.x, { sparsity: 0.5, quantize: 'uint8' } as never), ArgumentError, /quantize changes the stored weights' format/],
     ['N:M override', (m) => pruneOneShot(m, calib.x, { sparsity: 0.5, overrides: [{ match: 'fc1/*', method: '2:4' }] } as never), ArgumentError, /N:M overrides are not supported/],
+    ['bad nm', (m) => pruneOneShot(m, calib.x, { nm: '2-4' as never }), ArgumentError, /nm must be 'N:M' such as '2:4', got "2-4"/],
+    ['nm with sparsity', (m) => pruneOneShot(m, calib.x, { nm: '2:4', sparsity: 0.5 }), ArgumentError, /sparsity applies to magnitude pruning/],
     ['pattern matching nothing', (m) => pruneOneShot(m, calib.x, { sparsity: 0.5, overrides: [{ match: 'conv*', sparsity: 0.1 }] }), ArgumentError, /override pattern 'conv\*' matches no tensor/],
   ];
   for (const [what, call, cls, message] of cases) {
@@ -197,5 +199,42 @@ describe('pruneOneShot refuses bad input and leaves the model as it was', () => 
     // Excluded, the rest is pruned.
     const report = await pruneOneShot(model, tf.zeros([2, 3]), { sparsity: 0.5, exclude: ['emb/*'] });
     expect(report.layers.map((l) => l.layer)).toEqual([model.layers[2].name]);
+  });
+});
+
+describe('pruneOneShot with an N:M pattern', () => {
+  it('keeps 2 of every 4 inputs per output in Dense, Conv2D and DepthwiseConv2D, and reconstruct beats magnitude', async () => {
+    const init = (s: number) => tf.initializers.glorotUniform({ seed: s });
+    const build = () =>
+      tf.sequential({
+        layers: [
+          tf.layers.conv2d({ name: 'c', inputShape: [7, 7, 4], filters: 6, kernelSize: 2, activation: 'relu', kernelInitializer: init(1) }),
+          tf.layers.depthwiseConv2d({ name: 'dw', kernelSize: 2, depthMultiplier: 1, depthwiseInitializer: init(2) }),
+          tf.layers.flatten(),
+          tf.layers.dense({ name: 'd', units: 3, kernelInitializer: init(3) }),
+        ],
+      });
+    const x = tf.randomUniform([40, 7, 7, 4], 0, 1, 'float32', 9);
+    const reports = [];
+    for (const method of ['magnitude', 'reconstruct'] as const) {
+      const model = build();
+      reports.push(await pruneOneShot(model, x, { nm: '2:4', method }));
+      // Kernels as [outer, axis, outputs]: c [2·2, 4 in, 6], dw [window 4 (axis), 1, 6 channels], d [1, 150 in, 3].
+      const views: [string, number, number, number][] = [['c', 4, 4, 6], ['dw', 1, 4, 6], ['d', 1, 150, 3]];
+      for (const [name, outer, axis, outs] of views) {
+        const k = model.getLayer(name).getWeights()[0].dataSync();
+        for (let o = 0; o < outer; o++) {
+          for (let j = 0; j < outs; j++) {
+            for (let g = 0; g < axis; g += 4) {
+              let nz = 0;
+              for (let a = g; a < Math.min(axis, g + 4); a++) if (k[(o * axis + a) * outs + j] !== 0) nz++;
+              expect(nz).toBeLessThanOrEqual(2);
+            }
+          }
+        }
+      }
+      expect(reports[reports.length - 1].layers.map((l) => l.pruned)).toEqual([48, 12, 222]); // d: 37 full groups of 4 and one of 2 (kept whole) per output
+    }
+    for (let i = 0; i < 3; i++) expect(reports[1].layers[i].error as number).toBeLessThan(reports[0].layers[i].error as number);
   });
 });

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { cholesky, choleskyInverse, choleskySolve, inverseDiagonal } from '../../src/oneshot/linalg.js';
 import { curveCounts, pooledCounts, smallest } from '../../src/oneshot/allocate.js';
-import { errorCurve, keepLargest, solveLayer } from '../../src/oneshot/solver.js';
+import { errorCurve, keepLargest, nmPrunedCount, solveLayer } from '../../src/oneshot/solver.js';
 import { LayerStats } from '../../src/oneshot/stats.js';
 
 function rng(seed: number) {
@@ -213,6 +213,27 @@ describe('solveLayer', () => {
     expect(blocked.error).toBeCloseTo(directError(p, blocked.w), 5);
     expect(exact.error).toBeLessThanOrEqual(blocked.error * 1.0001);
     expect(blocked.error).toBeLessThan(masked.error);
+  });
+});
+
+describe('solveLayer with N:M', () => {
+  it('keeps n of every m inputs per output on both paths (the last group shorter), with the count it announces', () => {
+    const p = problem(120, 10, 3, 41);
+    const st = statsOf(p);
+    const nm = { n: 2, m: 4, axis: 5 }; // two runs of 5 inputs: groups [0,4) [4,5) [5,9) [9,10)
+    const prune = nmPrunedCount(10, 3, nm);
+    expect(prune).toBe(2 * 2 * 3);
+    for (const exactBudget of [undefined, 0]) {
+      const res = solveLayer(st, p.w, { method: 'reconstruct', prune, nm, exactBudget });
+      expect(res.solver).toBe(exactBudget === 0 ? 'blocked' : 'exact');
+      for (let j = 0; j < 3; j++) {
+        const kept = (a: number, b: number) => Array.from({ length: b - a }, (_, t) => res.keep[(a + t) * 3 + j]).reduce((u, v) => u + v, 0);
+        expect([kept(0, 4), kept(4, 5), kept(5, 9), kept(9, 10)]).toEqual([2, 1, 2, 1]);
+      }
+      expect(res.error).toBeCloseTo(directError(p, res.w), 6);
+      const mag = solveLayer(st, p.w, { method: 'magnitude', prune, nm });
+      expect(res.error).toBeLessThan(mag.error);
+    }
   });
 });
 
