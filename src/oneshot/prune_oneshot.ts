@@ -34,7 +34,26 @@ export async function pruneOneShot(model: LayersModel, calibration: Calibration 
   const targets = findTargets(model, tensors, roles, decisions);
   const values = await Promise.all(model.weights.map((v) => v.read().data() as Promise<Float32Array>));
   for (const t of targets) checkFinite(tensors[t.tensor].name, values[t.tensor]);
-  const batches = calibration === null || calibration === undefined ? [] : await calibrationBatches(model, calibration, opts.batchSize);
+  const cal = calibration === null || calibration === undefined ? { batches: [], owned: [] } : await calibrationBatches(model, calibration, opts.batchSize);
+  const batches = cal.batches;
+  try {
+    return await solveAndWrite(model, tensors, roles, decisions, targets, values, batches, opts);
+  } finally {
+    for (const t of cal.owned) t.dispose();
+  }
+}
+
+/** Solves every target (nothing written), then writes the caller's model and builds the report. */
+async function solveAndWrite(
+  model: LayersModel,
+  tensors: { name: string; shape: number[]; dtype: string; size: number }[],
+  roles: ReturnType<typeof classify>,
+  decisions: Decision[],
+  targets: Target[],
+  values: Float32Array[],
+  batches: Tensor[][],
+  opts: Parsed,
+): Promise<OneShotReport> {
   const walkTargets: WalkTarget[] = targets.map((t) => ({
     layer: t.layer,
     geometry: t.geometry,
@@ -215,7 +234,7 @@ function checkFinite(name: string, v: Float32Array): void {
 }
 
 /** The calibration as batches of the model's inputs (one Tensor per model input in each). */
-async function calibrationBatches(model: LayersModel, calibration: Calibration, batchSize: number): Promise<Tensor[][]> {
+async function calibrationBatches(model: LayersModel, calibration: Calibration, batchSize: number): Promise<{ batches: Tensor[][]; owned: Tensor[] }> {
   const raw: Tensor[][] = [];
   const asBatch = (x: unknown, where: string): Tensor[] => {
     const list = Array.isArray(x) ? x : [x];
@@ -234,6 +253,8 @@ async function calibrationBatches(model: LayersModel, calibration: Calibration, 
   }
   // Validate values (NaN would poison every statistic) and cut into batches of batchSize rows.
   const out: Tensor[][] = [];
+  // Slices made here (batches longer than batchSize) are ours to dispose; the caller's are not.
+  const owned: Tensor[] = [];
   for (const [bi, batch] of raw.entries()) {
     for (const [k, t] of batch.entries()) {
       const v = (await t.data()) as Float32Array;
@@ -244,9 +265,21 @@ async function calibrationBatches(model: LayersModel, calibration: Calibration, 
     const rows = batch[0].shape[0];
     if (batch.some((t) => t.shape[0] !== rows)) throw new ArgumentError(`${FNAME}: calibration batch ${bi}: the inputs hold different numbers of examples`);
     if (rows === 0) throw new ArgumentError(`${FNAME}: calibration batch ${bi} holds no example`);
-    for (let s = 0; s < rows; s += batchSize) out.push(batch.map((t) => (s === 0 && rows <= batchSize ? t : t.slice(s, Math.min(batchSize, rows - s)))));
   }
-  return out;
+  // Everything checked: only now are slices made.
+  for (const batch of raw) {
+    const rows = batch[0].shape[0];
+    if (rows <= batchSize) {
+      out.push(batch);
+      continue;
+    }
+    for (let s = 0; s < rows; s += batchSize) {
+      const part = batch.map((t) => t.slice(s, Math.min(batchSize, rows - s)));
+      owned.push(...part);
+      out.push(part);
+    }
+  }
+  return { batches: out, owned };
 }
 
 function isTensor(x: unknown): x is Tensor {

@@ -106,6 +106,15 @@ describe('pruneOneShot on LeNet-300-100', () => {
     expect(snapshot(b)).toEqual(snapshot(a));
     expect(snapshot(c)).toEqual(snapshot(a));
   });
+
+  it('leaks no tensor (its own slices of the calibration and the working copy are disposed)', async () => {
+    const model = small();
+    const x = calib.x.slice(0, 100);
+    const before = tf.memory().numTensors;
+    await pruneOneShot(model, x, { sparsity: 0.8, batchSize: 30 });
+    await pruneOneShot(model, x, { sparsity: 0.9, scope: 'global', allocation: 'error' });
+    expect(tf.memory().numTensors).toBe(before);
+  });
 });
 
 describe('pruneOneShot on Conv2D layers', () => {
