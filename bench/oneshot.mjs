@@ -67,7 +67,7 @@ async function run(method, sparsity, n) {
     layers: report.layers.map((l) => ({ layer: l.layer, sparsity: l.sparsity, error: l.error, solver: l.solver })),
   };
   rows.push(row);
-XX
+  const layers = row.layers.map((l) => `${l.layer} ${pct(l.sparsity, 1)}${l.error === null ? '' : ` e=${l.error.toFixed(3)}`}${l.solver === 'blocked' ? ' (blocked)' : ''}`).join(', ');
   console.log(`| ${method.padEnd(11)} | ${(nm ?? pct(sparsity, 0)).padStart(4)} | ${String(row.calibration).padStart(5)} | ${pct(acc)} | ${seconds.toFixed(2).padStart(6)} s | ${cpuSeconds.toFixed(2).padStart(6)} s | ${layers} |`);
   return row;
 }
