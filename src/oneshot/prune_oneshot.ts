@@ -14,7 +14,7 @@ import { curveCounts, pooledCounts, smallest, type ErrorCurve } from './allocate
 
 // Sparsities at which allocation 'error' measures each layer's error curve.
 const ERROR_GRID = [0.5, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99, 0.995, 1];
-import type { Geometry } from './patches.js';
+import { rowLength, type Geometry } from './patches.js';
 import { DEFAULT_DAMPING, errorCurve, nmKeep, nmPrunedCount, type OneShotMethod } from './solver.js';
 import type { OneShotConfig, OneShotLayerReport, OneShotReport, Calibration } from './types.js';
 import { collectStats, probeOf, walkLayers, writeLayer, type WalkTarget } from './walk.js';
@@ -22,6 +22,8 @@ import { collectStats, probeOf, walkLayers, writeLayer, type WalkTarget } from '
 const FNAME = 'pruneOneShot';
 const OWN_KEYS = new Set(['method', 'damping', 'batchSize', 'allocation', 'nm']);
 const SUPPORTED = new Set(['Dense', 'Conv2D', 'DepthwiseConv2D']);
+/** Inputs per output beyond which a layer is refused (8192² float64 = 512 MiB per matrix). */
+const MAX_INPUTS = 8192;
 
 export async function pruneOneShot(model: LayersModel, calibration: Calibration | null | undefined, config: OneShotConfig): Promise<OneShotReport> {
   if (model === null || typeof model !== 'object' || !Array.isArray((model as { weights?: unknown }).weights) || !Array.isArray(model.layers) || typeof model.toJSON !== 'function') {
@@ -205,7 +207,14 @@ function findTargets(model: LayersModel, tensors: { name: string; shape: number[
     }
     if (layer.inboundNodes.length !== 1) throw new ArgumentError(`${FNAME}: layer '${name}' is called ${layer.inboundNodes.length} times (shared); one-shot pruning needs one input per layer; exclude it`);
     const bias = layer.bias ? (index.get(layer.bias.originalName) ?? null) : null;
-    out.push({ tensor: i, bias, layer: layer.name, layerClass: cls, geometry: geometryOf(layer, t.shape), m: cls === 'DepthwiseConv2D' ? t.shape[2] * t.shape[3] : t.shape[t.shape.length - 1] });
+    const geometry = geometryOf(layer, t.shape);
+    // The solver holds a few d x d float64 matrices (H, its factor, its inverse): refuse what
+    // cannot fit rather than fail deep inside (depthwise layers solve per channel: small).
+    const rows = geometry.kind === 'depthwise' ? geometry.kh * geometry.kw : rowLength(geometry);
+    if (rows > MAX_INPUTS) {
+      throw new ArgumentError(`${FNAME}: layer '${layer.name}' has ${rows} inputs per output; its ${rows}x${rows} float64 statistics (${Math.round((rows * rows * 8) / 2 ** 20)} MiB each, several held) exceed the solver's limit of ${MAX_INPUTS} inputs; exclude it`);
+    }
+    out.push({ tensor: i, bias, layer: layer.name, layerClass: cls, geometry, m: cls === 'DepthwiseConv2D' ? t.shape[2] * t.shape[3] : t.shape[t.shape.length - 1] });
   });
   return out;
 }

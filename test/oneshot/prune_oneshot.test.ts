@@ -200,6 +200,11 @@ describe('pruneOneShot refuses bad input and leaves the model as it was', () => 
     expect(snapshot(model)).toEqual(before);
   });
 
+  it('a layer too wide for the solver is named before anything is read', async () => {
+    const model = tf.sequential({ layers: [tf.layers.dense({ name: 'wide', inputShape: [8200], units: 1 })] });
+    await expect(pruneOneShot(model, tf.zeros([1, 8200]), { sparsity: 0.5 })).rejects.toThrow(/layer 'wide' has 8200 inputs per output; .* exceed the solver's limit of 8192 inputs; exclude it/);
+  });
+
   it('a layer class it cannot walk is named', async () => {
     const model = tf.sequential({ layers: [tf.layers.embedding({ name: 'emb', inputDim: 20, outputDim: 4, inputLength: 3 }), tf.layers.flatten(), tf.layers.dense({ units: 2 })] });
     const before = snapshot(model);
