@@ -11,6 +11,11 @@ export type { LoadMnistOptions } from './node/index.js';
 export { parseIdx, parseIdxHeader } from './data/idx.js';
 export type { IdxArray, IdxHeader, IdxDtype, IdxValues } from './data/idx.js';
 export { mnistFromIdx } from './data/mnist.js';
+// Calibration inputs for pruneOneShot: .npy (float32/float64) or IDX files (docs/oneshot.md).
+export { loadCalibration } from './node/index.js';
+export type { CalibrationArray } from './node/index.js';
+export { parseNpy } from './data/npy.js';
+export type { NpyArray } from './data/npy.js';
 export type { MnistData, MnistSliceOptions } from './data/mnist.js';
 export type { ModelArtifacts } from './model/index.js';
 export { PruneError, ArgumentError, ModelFormatError, ModelIOError, DataFormatError, NaNWeightsError } from './errors.js';
