@@ -11,15 +11,14 @@ import { buildReport } from '../model/report.js';
 import { classify, layerIndexOf } from '../model/select.js';
 import type { TensorPruneReport } from '../model/types.js';
 import { curveCounts, pooledCounts, smallest, type ErrorCurve } from './allocate.js';
-
-// Sparsities at which allocation 'error' measures each layer's error curve.
-const ERROR_GRID = [0.5, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99, 0.995, 1];
 import { rowLength, type Geometry } from './patches.js';
 import { DEFAULT_DAMPING, errorCurve, nmKeep, nmPrunedCount, type OneShotMethod } from './solver.js';
 import type { OneShotConfig, OneShotLayerReport, OneShotReport, Calibration } from './types.js';
 import { collectStats, probeOf, walkLayers, writeLayer, type WalkTarget } from './walk.js';
 
 const FNAME = 'pruneOneShot';
+// Sparsities at which allocation 'error' measures each layer's error curve.
+const ERROR_GRID = [0.5, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99, 0.995, 1];
 const OWN_KEYS = new Set(['method', 'damping', 'batchSize', 'allocation', 'nm']);
 const SUPPORTED = new Set(['Dense', 'Conv2D', 'DepthwiseConv2D']);
 /** Inputs per output beyond which a layer is refused (8192² float64 = 512 MiB per matrix). */
@@ -87,11 +86,17 @@ async function solveAndWrite(
   walkTargets.forEach((t, i) => writeLayer(model, t.layer, kernels[i].kernel, kernels[i].bias));
 
   const byTensor = new Map(targets.map((t, i) => [t.tensor, i]));
+  // Biases are refit by 'reconstruct': their values after are the solved ones.
+  const newValues = new Map<number, Float32Array>();
+  targets.forEach((t, i) => {
+    newValues.set(t.tensor, kernels[i].kernel);
+    if (t.bias !== null && kernels[i].bias !== null) newValues.set(t.bias, kernels[i].bias as Float32Array);
+  });
   const entries: TensorPruneReport[] = tensors.map((t, i) => {
     const d = decisions[i];
     const role = roles[i];
     const ti = byTensor.get(i);
-    const after = ti === undefined ? values[i] : kernels[ti].kernel;
+    const after = newValues.get(i) ?? values[i];
     const zerosBefore = t.dtype === 'float32' ? zeros(values[i]) : 0;
     const zerosAfter = t.dtype === 'float32' ? zeros(after) : 0;
     return {
