@@ -91,6 +91,18 @@ describe('pruneOneShot on LeNet-300-100', () => {
     }
   });
 
+  it("prunes exactly round(s·N) of the pool under scope global, with either allocation", async () => {
+    for (const allocation of ['magnitude', 'error'] as const) {
+      const model = small();
+      const report = await pruneOneShot(model, calib.x.slice(0, 64), { sparsity: 0.85, scope: 'global', allocation });
+      const total = 784 * 24 + 24 * 12 + 12 * 10;
+      const zeros = model.weights.filter((w) => w.shape.length === 2).reduce((a, w) => a + zerosOf(w.read().dataSync()), 0);
+      expect(zeros).toBe(roundHalfEven(0.85 * total));
+      expect(report.layers.reduce((a, l) => a + l.pruned, 0)).toBe(roundHalfEven(0.85 * total));
+      model.dispose();
+    }
+  });
+
   it('gives the same weights from one tensor and from the same rows in batches (sync and async)', async () => {
     const x = calib.x.slice(0, 120);
     const batches = [x.slice(0, 40), x.slice(40, 40), x.slice(80, 40)];
