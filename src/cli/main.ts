@@ -37,6 +37,7 @@ Examples:
   $ tfjs-prune prune models/mobilenet --out pruned --method nm:2:4 --override 'conv_pw_13/*=skip'
   $ tfjs-prune prune models/mnist --out pruned --sparsity 0.9 --override 'fc3/*=0.5' --json > result.json
   $ tfjs-prune prune models/llm --out pruned --sparsity 0.5 --scope global --stream --threads 4 --report r.json
+  $ tfjs-prune prune models/mnist --out pruned --sparsity 0.9 --scope global --calibration train-images-idx3-ubyte
 
 Patterns (--include, --exclude, --override) match whole tensor names: a glob ('*' any run of
 characters, '/' included; '?' one character) or a regular expression written /source/flags.
@@ -124,7 +125,10 @@ ${EXIT_HELP}`,
       .requiredOption('-o, --out <dir>', 'output directory (must not exist, unless --force)')
       .option('-s, --sparsity <fraction>', 'target fraction of zeros, 0.9 or 90% (required for magnitude pruning)')
       .addOption(new Option('--scope <scope>', "'layer': each tensor gets the sparsity; 'global': one threshold across tensors").choices(['layer', 'global']))
-      .option('--method <method>', "'magnitude' (default) or N:M structured, e.g. nm:2:4")
+      .option('--method <method>', "'magnitude' (default) or N:M structured, e.g. nm:2:4; with --calibration: reconstruct (default), activation, magnitude or nm:N:M")
+      .option('--calibration <file>', 'one-shot pruning from example inputs: a .npy (float32, batch first) or IDX file (uint8 scaled to [0, 1]); layers models')
+      .option('--calibration-limit <n>', 'with --calibration: use the first n examples of the file (default 1024)')
+      .option('--damping <fraction>', 'with --calibration: λ = damping · mean(diag XᵀX) (default 0.01)')
       .option('--include <pattern>', 'also prune tensors matching (repeatable)', collect, [])
       .option('--exclude <pattern>', 'never prune tensors matching (repeatable)', collect, [])
       .option('--include-class <class>', 'also prune tensors of this layer class / graph op (repeatable)', collect, [])

@@ -12,6 +12,7 @@ import { configFromFlags, parseConfigFile, type PruneFlags } from './config.js';
 import type { Ctx } from './context.js';
 import { checkOutputDir, checkReportFile, localInput, reportKind, writeOutputDir } from './files.js';
 import { limitOptions, type LimitFlags } from './limits.js';
+import { oneShotCommand } from './oneshot.js';
 import { renderReports, writeReports } from './reports.js';
 import { pruneSummary } from './summary.js';
 
@@ -22,6 +23,10 @@ export interface PruneCommandFlags extends PruneFlags, LimitFlags {
   shardBytes?: string;
   gzip: boolean;
   all?: boolean;
+  /** Example inputs (.npy or IDX): one-shot pruning (src/cli/oneshot.ts). */
+  calibration?: string;
+  calibrationLimit?: string;
+  damping?: string;
   /** true: --stream, false: --no-stream, undefined: by the model's size (streamingRule). */
   stream?: boolean;
   threads?: string;
@@ -37,6 +42,9 @@ export function streamingRule(weightBytes: number, totalMemory = os.totalmem()):
 
 export async function pruneCommand(ctx: Ctx, input: string, flags: PruneCommandFlags): Promise<void> {
   // Arguments first: a typo costs nothing.
+  if (flags.calibration === undefined && (flags.damping !== undefined || flags.calibrationLimit !== undefined)) {
+    throw new ArgumentError(`${flags.damping !== undefined ? '--damping' : '--calibration-limit'} applies to one-shot pruning: give --calibration <file>`);
+  }
   let base: PruneConfig = {};
   if (flags.config !== undefined) {
     const text = await readFile(flags.config, 'utf8').catch((e: NodeJS.ErrnoException) => {
@@ -44,7 +52,8 @@ export async function pruneCommand(ctx: Ctx, input: string, flags: PruneCommandF
     });
     base = parseConfigFile(flags.config, text);
   }
-  const config = configFromFlags(flags, base);
+  // One-shot: --method names reconstruct / activation, which configFromFlags does not know.
+  const config = configFromFlags(flags.calibration === undefined ? flags : { ...flags, method: undefined }, base);
   let shardBytes: number | undefined;
   if (flags.shardBytes !== undefined) {
     shardBytes = Number(flags.shardBytes);
@@ -63,6 +72,9 @@ export async function pruneCommand(ctx: Ctx, input: string, flags: PruneCommandF
   for (const r of reports) reportKind(r);
   await checkOutputDir(out, local, force);
   for (const r of reports) await checkReportFile(r, local, force);
+  if (flags.calibration !== undefined) {
+    return oneShotCommand(ctx, local ?? input, out, config, { calibration: flags.calibration, limit: flags.calibrationLimit, method: flags.method, damping: flags.damping, quantize: flags.quantize, stream: flags.stream }, { force, reports, shardBytes });
+  }
   const html = reports.some((r) => reportKind(r) === 'html');
   if (flags.stream === true && local === null) throw new ArgumentError('--stream reads a model from local files; download it first, or leave --stream out');
   const stream = flags.stream ?? (local !== null && streamingRule(await weightBytesOnDisk(local, limits)));

@@ -86,7 +86,8 @@ export interface TensorPruneReport {
   target: number | null;
   /** Largest pruned magnitude (magnitude pruning; null for N:M and unpruned tensors). */
   threshold: number | null;
-  method: PruneMethod | null;
+  /** 'activation' and 'reconstruct' come from pruneOneShot (docs/oneshot.md). */
+  method: PruneMethod | 'activation' | 'reconstruct' | null;
   /** Why the tensor was or was not pruned: 'Dense kernel', 'bias', 'int32', 'override', ... */
   reason: string;
 }

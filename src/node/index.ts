@@ -12,3 +12,5 @@ export { loadMnist, mnistDataDir, MNIST_FILES } from './mnist.js';
 export type { LoadMnistOptions } from './mnist.js';
 export { pruneDirectory, weightBytesOnDisk } from './prune_directory.js';
 export type { PruneDirectoryOptions, PruneDirectoryResult } from './prune_directory.js';
+export { loadCalibration } from './calibration.js';
+export type { CalibrationArray } from './calibration.js';

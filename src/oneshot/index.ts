@@ -1,0 +1,17 @@
+// One-shot pruning with calibration data (docs/oneshot.md). Owns: calibration statistics
+// (stats.ts; patches.ts cuts Dense rows and Conv2D/DepthwiseConv2D im2col patches), the per-layer
+// solver and its linear algebra (solver.ts, linalg.ts, allocate.ts: no tfjs), and the walk over a
+// live tf.LayersModel (walk.ts, prune_oneshot.ts, types.ts).
+// May import: errors, kernels, model (config, select, report, types) and tfjs-core/-layers.
+// pruneOneShot's code is imported on its first call (lazy.ts), so the tfjs entry stays small.
+export { pruneOneShot } from './lazy.js';
+// The pure parts, for tests and for a future Wasm build to be checked against (not public API).
+export { solveLayer, errorCurve, refitSchedule, keepLargest, nmKeep, nmPrunedCount, relativeError, DEFAULT_DAMPING } from './solver.js';
+export type { NMPattern, OneShotMethod, SolveOptions, SolveResult } from './solver.js';
+export { LayerStats } from './stats.js';
+export { cholesky, choleskySolve, choleskyInverse, inverseDiagonal } from './linalg.js';
+export { pooledCounts, curveCounts, smallest } from './allocate.js';
+export type { ErrorCurve } from './allocate.js';
+export { forEachRows, rowLength } from './patches.js';
+export type { Geometry, DenseGeometry, ConvGeometry, DepthwiseGeometry } from './patches.js';
+export type { Calibration, OneShotConfig, OneShotLayerReport, OneShotReport } from './types.js';
