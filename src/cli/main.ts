@@ -138,7 +138,7 @@ ${EXIT_HELP}`,
       .option('--shard-bytes <n>', 'bytes per weight shard (default 4194304, as tfjs-converter)')
       .option('--no-gzip', 'skip gzip sizes (faster on large models)')
       .option('--all', 'list every tensor in the summary, with the reason it was left alone')
-      .option('--stream', 'stream the shards from disk instead of loading the model (default: when its weights exceed 1/4 of the memory)')
+      .option('--stream', 'stream the shards from disk (the default for a local model without an HTML report: same output, a window of the model in memory)')
       .option('--no-stream', 'load the model into memory whatever its size')
       .option('--threads <n>', 'worker threads when streaming (default: the available cores, at most 8; 0: none)'),
   )

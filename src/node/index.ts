@@ -5,3 +5,4 @@ export { loadMnist, mnistDataDir, MNIST_FILES } from './mnist.js';
 export type { LoadMnistOptions } from './mnist.js';
 export { pruneDirectory, weightBytesOnDisk } from './prune_directory.js';
 export type { PruneDirectoryOptions, PruneDirectoryResult } from './prune_directory.js';
+export { nodeGzipSizes } from './gzip.js';
