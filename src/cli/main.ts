@@ -73,6 +73,7 @@ interface Run {
 function addCommon(cmd: Command): Command {
   return cmd
     .option('--json', 'print one JSON document on stdout instead of tables (no progress bar)')
+    .option('--progress', 'when stderr is not a terminal (a CI log), print one line per stage with its time (also: TFJS_PRUNE_PROGRESS=1)')
     .option('--no-progress', 'never draw the progress bar (it is drawn only when stderr is a terminal)')
     .option('--debug', 'print stack traces of errors');
 }
@@ -87,7 +88,7 @@ export function buildProgram(run: Run, io: { out: (s: string) => void; err: (s: 
       out: (line) => io.out(`${line}\n`),
       note: (line) => io.err(`${line}\n`),
       progress: (stages) => {
-        run.progress = createProgress(stages, { enabled: drawProgress });
+        run.progress = createProgress(stages, { enabled: drawProgress, lines: flags.progress === true || process.env.TFJS_PRUNE_PROGRESS === '1' });
         return run.progress;
       },
       onFailure: (fn) => {

@@ -168,24 +168,26 @@ async function streamCommand(
     await init();
     // The input's gzip size is measured on the thread pool while the pruning runs.
     const sizes = o.gzip ? await directorySizes(input, nodeGzipSizes) : null;
-    let pass: string | null = null;
+    // Stages: 0 selecting, 1 pruning and writing, 2 sizes; `at` is the stage shown.
+    let at = -1;
+    const reach = (stage: number) => {
+      while (at < stage) {
+        progress.next();
+        at++;
+      }
+    };
     const saved = await writeOutputDir(out, (fn) => ctx.onFailure(fn), () => pruneDirectory(input, out, config, {
       overwrite: o.force,
       ...(o.shardBytes === undefined ? {} : { shardBytes: o.shardBytes }),
       ...(o.threads === undefined ? {} : { threads: o.threads }),
       onProgress(p, done, total) {
-        if (p !== pass) {
-          if (pass === null && p === 'prune') progress.next();
-          progress.next();
-          pass = p;
-        }
+        reach(p === 'select' ? 0 : 1);
         progress.update(done, total);
       },
     }));
     const report = saved.report;
     if (sizes !== null) {
-      if (pass === null) progress.next();
-      progress.next();
+      reach(2);
       report.bytes = await sizes.finish(report, saved.modelPath, config.quantize ?? null);
     }
     for (const r of o.reports) ctx.onFailure(() => rm(r, { force: true }));
