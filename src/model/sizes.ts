@@ -11,7 +11,7 @@
 //   same pieces in every stream) and the rest estimated from the ratio of the sampled pieces of the
 //   same kind (float32 or not); the report marks such a figure `estimated: true`.
 import { gzipSync } from 'fflate';
-import { encode } from './codec.js';
+import { encode, encodeU8Slice } from './codec.js';
 import type { TensorEntry } from './manifest.js';
 import type { QuantizeDtype, SizeReport } from './types.js';
 
@@ -21,7 +21,7 @@ export const GZIP_LEVEL = 6;
 export const PIECE_BYTES = 1 << 20;
 /** Models with more weight bytes get estimated gzip sizes, from a sample of about SAMPLE_BYTES. */
 export const SAMPLE_ABOVE = 256 * 1024 * 1024;
-export const SAMPLE_BYTES = 64 * 1024 * 1024;
+export const SAMPLE_BYTES = 32 * 1024 * 1024;
 /** Bytes handed to the compressor at a time (bounds memory when pieces are read from disk). */
 const BATCH_BYTES = 16 * 1024 * 1024;
 
@@ -186,24 +186,16 @@ export async function outputSizes(
     return `in:${i}`;
   };
   const after = await meter.measure(afterKey, (i) => pieceOf(meter, i));
-  // The uint8 estimate: float32 tensors encoded, one at a time, kept while its slices go by.
-  let held = -1;
-  let heldBytes: Uint8Array = new Uint8Array(0);
-  const encoded = async (t: number) => {
-    if (held !== t) {
-      heldBytes = encode(await values(t), 'uint8').bytes;
-      held = t;
-    }
-    return heldBytes;
-  };
+  // The uint8 estimate: float32 tensors encoded (a slice of a large one alone, with the whole
+  // tensor's range; small ones whole).
   const qBytes = async (i: number): Promise<Uint8Array> => {
     const p = pieces[i];
     if (!p.f32) return pieceOf(meter, i);
-    if (p.last === p.first + 1) return (await encoded(p.first)).subarray(p.start / 4, (p.start + p.length) / 4);
+    if (p.last === p.first + 1) return encodeU8Slice(await values(p.first), p.start / 4, (p.start + p.length) / 4);
     const all = new Uint8Array(p.length / 4);
     let off = 0;
     for (let t = p.first; t < p.last; t++) {
-      const b = await encoded(t);
+      const b = encode(await values(t), 'uint8').bytes;
       all.set(b, off);
       off += b.length;
     }

@@ -1,9 +1,14 @@
 /// <reference types="node" />
-// The report's gzip sizes with Node's native zlib (docs/model.md, "Sizes"): each piece compressed
-// on libuv's thread pool (zlib.gzip is asynchronous there), so the pieces of a batch go in
-// parallel on every core the pool has, and the calling thread stays free.
+// The report's gzip sizes with Node's native zlib (docs/model.md, "Sizes"): pieces compressed on
+// libuv's thread pool (zlib.gzip is asynchronous there), as many at a time as there are cores, at
+// most the pool's size less one: the pool also serves file reads and writes (a streamed prune
+// reads its shards through it), which would otherwise wait behind a batch of compression.
+import os from 'node:os';
 import { gzip } from 'node:zlib';
 import { GZIP_LEVEL, type GzipSizes } from '../model/sizes.js';
+
+const POOL = Number(process.env.UV_THREADPOOL_SIZE) || 4;
+const AT_ONCE = Math.max(1, Math.min(os.availableParallelism(), POOL - 1));
 
 const one = (piece: Uint8Array) =>
   new Promise<number>((resolve, reject) => {
@@ -11,4 +16,15 @@ const one = (piece: Uint8Array) =>
   });
 
 /** Gzip sizes (level 6) of pieces of bytes, by native zlib on the thread pool. Pass as pruneArtifacts' `gzipSizes`. */
-export const nodeGzipSizes: GzipSizes = (pieces) => Promise.all(pieces.map(one));
+export const nodeGzipSizes: GzipSizes = async (pieces) => {
+  const sizes = new Array<number>(pieces.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < pieces.length) {
+      const i = next++;
+      sizes[i] = await one(pieces[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(AT_ONCE, pieces.length) }, lane));
+  return sizes;
+};
