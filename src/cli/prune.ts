@@ -165,9 +165,10 @@ async function streamCommand(
     ...(o.gzip ? [{ label: 'gzip sizes of the output', weight: 1 }] : []),
   ]);
   try {
-    await init();
-    // The input's gzip size is measured on the thread pool while the pruning runs.
+    // The input's gzip size is measured on the thread pool from the start, while the Wasm
+    // kernels load and the pruning runs.
     const sizes = o.gzip ? await directorySizes(input, nodeGzipSizes) : null;
+    await init();
     // Stages: 0 selecting, 1 pruning and writing, 2 sizes; `at` is the stage shown.
     let at = -1;
     const reach = (stage: number) => {
