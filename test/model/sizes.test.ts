@@ -12,6 +12,7 @@ import { planPieces, SizeMeter, PIECE_BYTES, type GzipSizes } from '../../src/mo
 import { loadArtifacts, nodeGzipSizes } from '../../src/node.js';
 import { formatReport, pruneArtifacts } from '../../src/tfjs.js';
 import { pruneSummary } from '../../src/cli/summary.js';
+import { renderHtmlReport } from '../../src/cli/html.js';
 import { concatBytes, packageDir } from './support.js';
 
 const HUMAN = path.join(packageDir('@vladmandic/human'), 'models');
@@ -110,6 +111,11 @@ describe('sizes of real models', () => {
     const marked = { ...report, bytes: { ...report.bytes, after: { ...report.bytes.after, estimated: true } } };
     expect(formatReport(marked)).toMatch(/-> [\d.]+ MiB raw, ≈[\d.]+ (MiB|KiB) gzip/);
     expect(pruneSummary(marked, { all: false, quantized: false })).toMatch(/after\s+[\d.]+ MiB\s+≈[\d.]+/);
+    const html = renderHtmlReport({ kind: 'prune', title: 't', facts: [], report: marked, histograms: [], omittedHistograms: 0, generator: 'test' });
+    const plain = renderHtmlReport({ kind: 'prune', title: 't', facts: [], report, histograms: [], omittedHistograms: 0, generator: 'test' });
+    expect(html).toContain('≈');
+    expect(plain).not.toContain('≈');
+    expect(JSON.parse(JSON.stringify(marked)).bytes.after.estimated).toBe(true);
   });
 });
 
