@@ -7,9 +7,10 @@
 //   estimate's pieces of tensors it leaves as they are, take the size already measured;
 // - the compressor is injected (`GzipSizes`): Node's native zlib on its thread pool from
 //   tfjs-prune/node; fflate here, where no native one exists (this file imports no Node built-in);
-// - beyond SAMPLE_ABOVE bytes, only every k-th piece is compressed (about SAMPLE_BYTES in all, the
-//   same pieces in every stream) and the rest estimated from the ratio of the sampled pieces of the
-//   same kind (float32 or not); the report marks such a figure `estimated: true`.
+// - beyond SAMPLE_ABOVE bytes, only one piece in k is compressed (about SAMPLE_BYTES in all, at a
+//   seeded random place in each run of k, the same pieces in every stream) and the rest estimated
+//   from the ratio of the sampled pieces of the same kind (float32 or not); the report marks such a
+//   figure `estimated: true`.
 import { gzipSync } from 'fflate';
 import { encode, encodeU8Slice } from './codec.js';
 import type { TensorEntry } from './manifest.js';
@@ -72,8 +73,10 @@ export function planPieces(lengths: readonly number[], isF32: (i: number) => boo
  */
 export class SizeMeter {
   private readonly memo = new Map<string, number>();
-  /** Every `stride`-th piece is compressed (1: all, exact figures). */
+  /** One piece in every `stride` is compressed (1: all, exact figures). */
   readonly stride: number;
+  /** The pieces compressed: one at a seeded random place in each run of `stride` (not every k-th, which could alias with a periodic layout: always the first slice of a kernel, say). */
+  readonly sampled: number[];
 
   constructor(
     private readonly gzipSizes: GzipSizes,
@@ -82,6 +85,15 @@ export class SizeMeter {
     sample: { above: number; bytes: number } = { above: SAMPLE_ABOVE, bytes: SAMPLE_BYTES },
   ) {
     this.stride = totalBytes > sample.above ? Math.max(1, Math.ceil(totalBytes / sample.bytes)) : 1;
+    this.sampled = [];
+    let seed = 0x9e3779b9;
+    for (let b = 0; b < pieces.length; b += this.stride) {
+      // xorshift32: the same pieces for every figure and every run.
+      seed ^= seed << 13;
+      seed ^= seed >>> 17;
+      seed ^= seed << 5;
+      this.sampled.push(this.stride === 1 ? b : b + ((seed >>> 0) % Math.min(this.stride, pieces.length - b)));
+    }
   }
 
   /**
@@ -104,7 +116,7 @@ export class SizeMeter {
       pending = this.gzipSizes(b.map((x) => x.bytes)).then((sizes) => b.forEach((x, j) => this.memo.set(x.key, sizes[j])));
     };
     const queued = new Set<string>();
-    for (let i = 0; i < n; i += this.stride) {
+    for (const i of this.sampled) {
       const key = keyOf(i);
       keys.push(key);
       if (this.memo.has(key) || queued.has(key)) continue;
@@ -126,7 +138,7 @@ export class SizeMeter {
     const total = [0, 0];
     for (let i = 0; i < n; i++) total[this.pieces[i].f32 ? 1 : 0] += lengthOf(i);
     keys.forEach((k, j) => {
-      const i = j * this.stride;
+      const i = this.sampled[j];
       const c = this.pieces[i].f32 ? 1 : 0;
       sampled[c] += lengthOf(i);
       sampledGz[c] += this.memo.get(k) as number;
