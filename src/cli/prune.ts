@@ -5,8 +5,7 @@
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { init } from '../index.js';
-import { ArgumentError, loadArtifacts, ModelIOError, nodeGzipSizes, pruneDirectory, saveArtifacts } from '../node.js';
-import { directorySizes } from '../node/dir_sizes.js';
+import { ArgumentError, directorySizes, loadArtifacts, ModelIOError, nodeGzipSizes, pruneDirectory, saveArtifacts } from '../node.js';
 import { pruneArtifacts, type PruneConfig } from '../tfjs.js';
 import { configFromFlags, parseConfigFile, type PruneFlags } from './config.js';
 import type { Ctx } from './context.js';

@@ -6,3 +6,5 @@ export type { LoadMnistOptions } from './mnist.js';
 export { pruneDirectory, weightBytesOnDisk } from './prune_directory.js';
 export type { PruneDirectoryOptions, PruneDirectoryResult } from './prune_directory.js';
 export { nodeGzipSizes } from './gzip.js';
+export { directorySizes } from './dir_sizes.js';
+export type { DirectorySizes } from './dir_sizes.js';
