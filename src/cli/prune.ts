@@ -176,6 +176,7 @@ async function streamCommand(
         at++;
       }
     };
+    ctx.onFailure(async () => sizes?.cancel());
     const saved = await writeOutputDir(out, (fn) => ctx.onFailure(fn), () => pruneDirectory(input, out, config, {
       overwrite: o.force,
       ...(o.shardBytes === undefined ? {} : { shardBytes: o.shardBytes }),

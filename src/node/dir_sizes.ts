@@ -17,6 +17,8 @@ export interface DirectorySizes {
   before: Promise<SizeReport>;
   /** The output's sizes, once `outModel` (the written model.json) exists. */
   finish(report: ModelPruneReport, outModel: string, exportQ: QuantizeDtype | null): Promise<ModelPruneReport['bytes']>;
+  /** Stops reading the input (the prune failed): `before` then rejects, and nothing is left running. */
+  cancel(): void;
 }
 
 /** Starts measuring the model at `input` (a directory or model.json, checked as pruneDirectory checks it). */
@@ -24,7 +26,13 @@ export async function directorySizes(input: string, gzipSizes: GzipSizes, fname 
   const { entries, inputFiles } = await openModel(input, fname);
   const total = inputFiles.reduce((a, f) => a + f.size, 0);
   const meter: SizeMeter | null = sizeMeter(gzipSizes, entries, total);
-  const before = withFiles(inputFiles, fname, (read) => inputSize(meter, entries, total, read));
+  let cancelled = false;
+  const before = withFiles(inputFiles, fname, (read) =>
+    inputSize(meter, entries, total, (off, len) => {
+      if (cancelled) throw new ModelIOError('IO_ERROR', `${fname}: gzip sizes cancelled`, input);
+      return read(off, len);
+    }),
+  );
   before.catch(() => undefined); // awaited by finish; a failure there is reported there
   return {
     before,
@@ -36,6 +44,9 @@ export async function directorySizes(input: string, gzipSizes: GzipSizes, fname 
         outputSizes(meter, gzipSizes, out.entries, outTotal, (t) => report.tensors[t].method !== null, exportQ, read, async (t) => floats(await read(out.entries[t].byteOffset, out.entries[t].byteLength), out.entries[t])),
       );
       return { before: b, after: sizes.after, quantized: sizes.quantized };
+    },
+    cancel() {
+      cancelled = true;
     },
   };
 }
