@@ -7,7 +7,8 @@ import os from 'node:os';
 import { gzip } from 'node:zlib';
 import { GZIP_LEVEL, type GzipSizes } from '../model/sizes.js';
 
-const POOL = Number(process.env.UV_THREADPOOL_SIZE) || 4;
+// libuv's default pool has 4 threads (UV_THREADPOOL_SIZE; only src/cli reads the environment).
+const POOL = 4;
 const AT_ONCE = Math.max(1, Math.min(os.availableParallelism(), POOL - 1));
 
 const one = (piece: Uint8Array) =>
