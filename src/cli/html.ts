@@ -92,7 +92,9 @@ export function renderHtmlReport(input: HtmlReportInput): string {
   parts.push(`<h1>${esc(input.title)}</h1>`);
   parts.push(`<dl class="facts">${input.facts.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join('')}</dl>`);
 
-  const sizeGzip = (s: { raw: number; gzip: number | null }) => (s.gzip === null ? bytes(s.raw) : `${bytes(s.raw)} (gzip ${bytes(s.gzip)})`);
+  // A gzip figure estimated from a sample of a large model's bytes is written ≈.
+  const gz = (s: { raw: number; gzip: number | null; estimated?: boolean }) => (s.gzip === null ? bytes(s.raw) : `${s.estimated ? '≈' : ''}${bytes(s.gzip)}`);
+  const sizeGzip = (s: { raw: number; gzip: number | null; estimated?: boolean }) => (s.gzip === null ? bytes(s.raw) : `${bytes(s.raw)} (gzip ${gz(s)})`);
   parts.push(
     cards(
       inspect
@@ -101,8 +103,8 @@ export function renderHtmlReport(input: HtmlReportInput): string {
             ['sparsity (whole model)', pct(r.totals.sparsity, 2)],
             ['sparsity (prunable tensors)', pct(r.totals.prunedSparsity, 2)],
             ['weight bytes', bytes(b.after.raw)],
-            ...(b.after.gzip === null ? [] : ([['gzip', bytes(b.after.gzip)]] as [string, string][])),
-            [`as ${b.quantized.dtype}${b.quantized.gzip === null ? '' : ', gzip'}`, bytes(b.quantized.gzip ?? b.quantized.raw)],
+            ...(b.after.gzip === null ? [] : ([['gzip', gz(b.after)]] as [string, string][])),
+            [`as ${b.quantized.dtype}${b.quantized.gzip === null ? '' : ', gzip'}`, gz(b.quantized)],
           ]
         : [
             ['parameters', int(r.totals.params)],
@@ -110,10 +112,10 @@ export function renderHtmlReport(input: HtmlReportInput): string {
             ['sparsity (pruned tensors)', pct(r.totals.prunedSparsity, 2)],
             [
               b.before.gzip === null || b.after.gzip === null ? 'weight bytes' : 'weight bytes, gzip',
-              b.before.gzip === null || b.after.gzip === null ? `${bytes(b.before.raw)} → ${bytes(b.after.raw)}` : `${bytes(b.before.gzip)} → ${bytes(b.after.gzip)}`,
+              b.before.gzip === null || b.after.gzip === null ? `${bytes(b.before.raw)} → ${bytes(b.after.raw)}` : `${gz(b.before)} → ${gz(b.after)}`,
             ],
             ...(input.config?.quantize === undefined
-              ? ([[`as ${b.quantized.dtype}${b.quantized.gzip === null ? '' : ', gzip'} (estimate)`, bytes(b.quantized.gzip ?? b.quantized.raw)]] as [string, string][])
+              ? ([[`as ${b.quantized.dtype}${b.quantized.gzip === null ? '' : ', gzip'} (estimate)`, gz(b.quantized)]] as [string, string][])
               : []),
           ],
     ),
@@ -177,17 +179,17 @@ export function renderHtmlReport(input: HtmlReportInput): string {
       ['', 'raw', 'gzip'],
       inspect
         ? [
-            ['as stored', sizeGzip({ raw: b.after.raw, gzip: null }), b.after.gzip === null ? '-' : bytes(b.after.gzip)],
-            [`as ${b.quantized.dtype} (estimate)`, bytes(b.quantized.raw), b.quantized.gzip === null ? '-' : bytes(b.quantized.gzip)],
+            ['as stored', sizeGzip({ raw: b.after.raw, gzip: null }), b.after.gzip === null ? '-' : gz(b.after)],
+            [`as ${b.quantized.dtype} (estimate)`, bytes(b.quantized.raw), b.quantized.gzip === null ? '-' : gz(b.quantized)],
           ]
         : [
-            ['before', bytes(b.before.raw), b.before.gzip === null ? '-' : bytes(b.before.gzip)],
+            ['before', bytes(b.before.raw), b.before.gzip === null ? '-' : gz(b.before)],
             ...(input.config?.quantize === undefined
               ? [
-                  ['after', bytes(b.after.raw), b.after.gzip === null ? '-' : bytes(b.after.gzip)],
-                  [`after, as ${b.quantized.dtype} (estimate)`, bytes(b.quantized.raw), b.quantized.gzip === null ? '-' : bytes(b.quantized.gzip)],
+                  ['after', bytes(b.after.raw), b.after.gzip === null ? '-' : gz(b.after)],
+                  [`after, as ${b.quantized.dtype} (estimate)`, bytes(b.quantized.raw), b.quantized.gzip === null ? '-' : gz(b.quantized)],
                 ]
-              : [[`after (${b.quantized.dtype})`, bytes(b.after.raw), b.after.gzip === null ? '-' : bytes(b.after.gzip)]]),
+              : [[`after (${b.quantized.dtype})`, bytes(b.after.raw), b.after.gzip === null ? '-' : gz(b.after)]]),
           ],
       new Set([1, 2]),
     ),

@@ -6,7 +6,7 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { init } from '../index.js';
-import { loadArtifacts } from '../node.js';
+import { loadArtifacts, nodeGzipSizes } from '../node.js';
 import { pruneArtifacts } from '../tfjs.js';
 import type { Ctx } from './context.js';
 import { checkReportFile, localInput, reportKind } from './files.js';
@@ -39,7 +39,7 @@ export async function inspectCommand(ctx: Ctx, input: string, flags: InspectFlag
     await init();
     const artifacts = await loadArtifacts(local ?? input, limits);
     progress.next();
-    const { report } = await pruneArtifacts(artifacts, { sparsity: 0 }, { gzip: flags.gzip });
+    const { report } = await pruneArtifacts(artifacts, { sparsity: 0 }, { gzip: flags.gzip, gzipSizes: nodeGzipSizes });
     if (reports.length > 0) {
       progress.next();
       const rendered = renderReports(

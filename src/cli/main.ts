@@ -75,6 +75,7 @@ interface Run {
 function addCommon(cmd: Command): Command {
   return cmd
     .option('--json', 'print one JSON document on stdout instead of tables (no progress bar)')
+    .option('--progress', 'when stderr is not a terminal (a CI log), print one line per stage with its time (also: TFJS_PRUNE_PROGRESS=1)')
     .option('--no-progress', 'never draw the progress bar (it is drawn only when stderr is a terminal)')
     .option('--debug', 'print stack traces of errors');
 }
@@ -89,7 +90,7 @@ export function buildProgram(run: Run, io: { out: (s: string) => void; err: (s: 
       out: (line) => io.out(`${line}\n`),
       note: (line) => io.err(`${line}\n`),
       progress: (stages) => {
-        run.progress = createProgress(stages, { enabled: drawProgress });
+        run.progress = createProgress(stages, { enabled: drawProgress, lines: flags.progress === true || process.env.TFJS_PRUNE_PROGRESS === '1' });
         return run.progress;
       },
       onFailure: (fn) => {
@@ -143,7 +144,7 @@ ${EXIT_HELP}`,
       .option('--shard-bytes <n>', 'bytes per weight shard (default 4194304, as tfjs-converter)')
       .option('--no-gzip', 'skip gzip sizes (faster on large models)')
       .option('--all', 'list every tensor in the summary, with the reason it was left alone')
-      .option('--stream', 'stream the shards from disk instead of loading the model (default: when its weights exceed 1/4 of the memory)')
+      .option('--stream', 'stream the shards from disk (the default for a local model without an HTML report: same output, a window of the model in memory)')
       .option('--no-stream', 'load the model into memory whatever its size')
       .option('--threads <n>', 'worker threads when streaming (default: the available cores, at most 8; 0: none)')
       .option('--allow-outside-paths', "read weight shards outside the model's directory (URLs: on another origin); refused by default")

@@ -5,7 +5,7 @@
 // table. Everything is checked and computed before the output directory is written.
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ArgumentError, loadArtifacts, loadCalibration, saveArtifacts } from '../node.js';
+import { ArgumentError, loadArtifacts, loadCalibration, saveArtifacts, type LoadArtifactsOptions } from '../node.js';
 import { pruneOneShot, type ModelArtifacts, type OneShotConfig, type OneShotMethod, type OneShotReport, type PruneConfig } from '../tfjs.js';
 import type { Ctx } from './context.js';
 import { loadTf } from './demo.js';
@@ -35,7 +35,7 @@ export async function oneShotCommand(
   out: string,
   config: PruneConfig,
   flags: OneShotFlags,
-  o: { force: boolean; reports: string[]; shardBytes: number | undefined },
+  o: { force: boolean; reports: string[]; shardBytes: number | undefined; limits?: LoadArtifactsOptions },
 ): Promise<void> {
   if (flags.quantize !== undefined) throw new ArgumentError('--quantize is not available with --calibration yet; prune, then run prune --quantize on the result with --sparsity 0');
   if (flags.stream === true) throw new ArgumentError('--stream does not apply to --calibration: one-shot pruning runs the model in memory');
@@ -59,7 +59,7 @@ export async function oneShotCommand(
   try {
     progress.next();
     const calibration = await loadCalibration(flags.calibration);
-    const artifacts = await loadArtifacts(input);
+    const artifacts = await loadArtifacts(input, o.limits);
     if (artifacts.format !== 'layers-model' || artifacts.modelTopology === undefined) {
       throw new ArgumentError(`--calibration: ${input} is a ${artifacts.format ?? 'bare weights'} model; one-shot pruning runs layers models (graph models are not supported yet)`);
     }

@@ -1,6 +1,8 @@
 /// <reference types="node" />
 // A progress bar on stderr for the stages of a run (loading shards, pruning, sizes, writing), drawn
-// only on a terminal: never under --json, never when stderr is a pipe or a file.
+// only on a terminal: never under --json, never when stderr is a pipe or a file. There, `lines`
+// (--progress, or TFJS_PRUNE_PROGRESS=1) writes one line per stage instead, with the time the
+// previous stage took, so a CI log shows where the time went.
 //
 // The library calls (loadArtifacts, pruneArtifacts, saveArtifacts) report no progress of their
 // own, so the bar advances by stage, weighted by a rough cost, and names the stage it is in; the
@@ -25,9 +27,11 @@ export interface Progress {
 
 const SILENT: Progress = { next() {}, update() {}, stop() {} };
 
-export function createProgress(stages: Stage[], options: { enabled: boolean; stream?: NodeJS.WriteStream }): Progress {
+export function createProgress(stages: Stage[], options: { enabled: boolean; lines?: boolean; stream?: NodeJS.WriteStream }): Progress {
   const stream = options.stream ?? process.stderr;
-  if (!options.enabled || !stream.isTTY || stages.length === 0) return SILENT;
+  if (stages.length === 0) return SILENT;
+  if (!stream.isTTY) return options.lines ? lineProgress(stages, stream) : SILENT;
+  if (!options.enabled) return SILENT;
   const weights = stages.map((s) => s.weight ?? 1);
   const total = weights.reduce((a, b) => a + b, 0);
   const bar = new cliProgress.SingleBar(
@@ -61,6 +65,34 @@ export function createProgress(stages: Stage[], options: { enabled: boolean; str
       stopped = true;
       bar.update(total);
       bar.stop();
+    },
+  };
+}
+
+/** One line per stage: `tfjs-prune: 2/3 pruning (previous stage 0.84 s, 1.20 s in all)`, then `done`. */
+function lineProgress(stages: Stage[], stream: NodeJS.WritableStream): Progress {
+  const start = performance.now();
+  let last = start;
+  let index = -1;
+  let stopped = false;
+  const line = (what: string) => {
+    const now = performance.now();
+    const took = index < 0 ? '' : `previous stage ${((now - last) / 1000).toFixed(2)} s, `;
+    stream.write(`tfjs-prune: ${what} (${took}${((now - start) / 1000).toFixed(2)} s in all)\n`);
+    last = now;
+  };
+  return {
+    next(detail) {
+      if (index >= stages.length - 1 || stopped) return;
+      const i = index + 1;
+      line(`${i + 1}/${stages.length} ${stages[i].label}${detail ? ` ${detail}` : ''}`);
+      index = i;
+    },
+    update() {},
+    stop() {
+      if (stopped || index < 0) return;
+      stopped = true;
+      line('done');
     },
   };
 }

@@ -3,10 +3,9 @@
 // rendered before the first byte is written; the model directory is written atomically by
 // saveArtifacts, and a failure after it (a report that cannot be written) removes it again.
 import { readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { init } from '../index.js';
-import { ArgumentError, loadArtifacts, ModelIOError, pruneDirectory, saveArtifacts, weightBytesOnDisk, type LoadArtifactsOptions } from '../node.js';
+import { ArgumentError, directorySizes, loadArtifacts, ModelIOError, nodeGzipSizes, pruneDirectory, saveArtifacts, type LoadArtifactsOptions } from '../node.js';
 import { pruneArtifacts, type PruneConfig } from '../tfjs.js';
 import { configFromFlags, parseConfigFile, type PruneFlags } from './config.js';
 import type { Ctx } from './context.js';
@@ -27,17 +26,32 @@ export interface PruneCommandFlags extends PruneFlags, LimitFlags {
   calibration?: string;
   calibrationLimit?: string;
   damping?: string;
-  /** true: --stream, false: --no-stream, undefined: by the model's size (streamingRule). */
+  /** true: --stream, false: --no-stream, undefined: streamed wherever possible (prunePath). */
   stream?: boolean;
   threads?: string;
 }
 
+/** Which path a prune takes, and why (printed with the result). */
+export interface PrunePath {
+  stream: boolean;
+  why: string;
+}
+
 /**
- * The prune command streams (pruneDirectory) a local model whose weight bytes exceed a quarter of
- * the machine's memory: the in-memory path holds the weights about twice (input and output).
+ * The prune command streams (pruneDirectory: memory holds a window of the model, whatever its
+ * size) wherever that writes the same bytes as loading the model, which is everywhere the input
+ * is local. It loads the model into memory for a URL, for an HTML report (it draws histograms of
+ * every weight before and after) and with --no-stream.
  */
-export function streamingRule(weightBytes: number, totalMemory = os.totalmem()): boolean {
-  return weightBytes > totalMemory / 4;
+export function prunePath(flag: boolean | undefined, local: string | null, html: boolean): PrunePath {
+  if (flag === true) {
+    if (local === null) throw new ArgumentError('--stream reads a model from local files; download it first, or leave --stream out');
+    if (html) throw new ArgumentError('an HTML report draws the weights\' histograms and needs the model in memory, which --stream avoids; write a .json report, or leave --stream out');
+  }
+  if (flag === false) return { stream: false, why: '--no-stream' };
+  if (local === null) return { stream: false, why: 'a URL is read into memory' };
+  if (html) return { stream: false, why: 'the HTML report draws every weight' };
+  return { stream: true, why: 'a window of the model at a time' };
 }
 
 export async function pruneCommand(ctx: Ctx, input: string, flags: PruneCommandFlags): Promise<void> {
@@ -73,20 +87,11 @@ export async function pruneCommand(ctx: Ctx, input: string, flags: PruneCommandF
   await checkOutputDir(out, local, force);
   for (const r of reports) await checkReportFile(r, local, force);
   if (flags.calibration !== undefined) {
-    return oneShotCommand(ctx, local ?? input, out, config, { calibration: flags.calibration, limit: flags.calibrationLimit, method: flags.method, damping: flags.damping, quantize: flags.quantize, stream: flags.stream }, { force, reports, shardBytes });
+    return oneShotCommand(ctx, local ?? input, out, config, { calibration: flags.calibration, limit: flags.calibrationLimit, method: flags.method, damping: flags.damping, quantize: flags.quantize, stream: flags.stream }, { force, reports, shardBytes, limits });
   }
   const html = reports.some((r) => reportKind(r) === 'html');
-  if (flags.stream === true && local === null) throw new ArgumentError('--stream reads a model from local files; download it first, or leave --stream out');
-  const stream = flags.stream ?? (local !== null && streamingRule(await weightBytesOnDisk(local, limits)));
-  if (stream) {
-    if (html) {
-      throw new ArgumentError(
-        `an HTML report draws the weights' histograms and needs the model in memory, which ${flags.stream === true ? '--stream' : 'this model (over a quarter of the memory) streams'} avoids; ` +
-          'write a .json report, or pass --no-stream',
-      );
-    }
-    return streamCommand(ctx, local as string, out, config, { force, reports, shardBytes, threads, all: flags.all === true, limits });
-  }
+  const how = prunePath(flags.stream, local, html);
+  if (how.stream) return streamCommand(ctx, local as string, out, config, { force, reports, shardBytes, threads, all: flags.all === true, gzip: flags.gzip, why: how.why, limits });
 
   const progress = ctx.progress([
     { label: 'loading shards', weight: 2 },
@@ -100,7 +105,7 @@ export async function pruneCommand(ctx: Ctx, input: string, flags: PruneCommandF
     const artifacts = await loadArtifacts(local ?? input, limits);
     progress.next();
     // Without an HTML report nobody needs the weights as loaded: prune them where they are.
-    const { artifacts: pruned, report } = await pruneArtifacts(artifacts, config, { gzip: flags.gzip, inPlace: !html });
+    const { artifacts: pruned, report } = await pruneArtifacts(artifacts, config, { gzip: flags.gzip, gzipSizes: nodeGzipSizes, inPlace: !html });
     let rendered: { file: string; text: string }[] = [];
     if (reports.length > 0) {
       progress.next();
@@ -121,7 +126,7 @@ export async function pruneCommand(ctx: Ctx, input: string, flags: PruneCommandF
           before: artifacts,
           after: pruned,
           generator: ctx.generator,
-          json: { input: local ?? input, output: out },
+          json: { input: local ?? input, output: out, streamed: false },
         },
         (d, n) => progress.update(d, n),
       );
@@ -139,6 +144,8 @@ export async function pruneCommand(ctx: Ctx, input: string, flags: PruneCommandF
         JSON.stringify({
           command: 'prune',
           input: local ?? input,
+          streamed: false,
+          path: `in memory (${how.why})`,
           output: { dir: out, modelPath: saved.modelPath, shardPaths: saved.shardPaths, weightBytes: saved.weightBytes },
           reports,
           config,
@@ -150,7 +157,7 @@ export async function pruneCommand(ctx: Ctx, input: string, flags: PruneCommandF
     ctx.out(pruneSummary(report, { all: flags.all === true, quantized: config.quantize !== undefined }));
     ctx.out('');
     const rel = (p: string) => (path.relative(process.cwd(), p).startsWith('..') ? p : path.relative(process.cwd(), p) || '.');
-    ctx.out(`wrote ${rel(out)}/ (${path.basename(saved.modelPath)}, ${saved.shardPaths.length} shard${saved.shardPaths.length === 1 ? '' : 's'})`);
+    ctx.out(`wrote ${rel(out)}/ (${path.basename(saved.modelPath)}, ${saved.shardPaths.length} shard${saved.shardPaths.length === 1 ? '' : 's'}; in memory: ${how.why})`);
     for (const r of reports) ctx.out(`wrote ${rel(r)}`);
   } finally {
     progress.stop();
@@ -163,30 +170,42 @@ async function streamCommand(
   input: string,
   out: string,
   config: PruneConfig,
-  o: { force: boolean; reports: string[]; shardBytes: number | undefined; threads: number | undefined; all: boolean; limits: LoadArtifactsOptions },
+  o: { force: boolean; reports: string[]; shardBytes: number | undefined; threads: number | undefined; all: boolean; gzip: boolean; why: string; limits: LoadArtifactsOptions },
 ): Promise<void> {
   const progress = ctx.progress([
     { label: 'selecting the threshold', weight: 2 },
     { label: 'pruning and writing', weight: 3 },
+    ...(o.gzip ? [{ label: 'gzip sizes of the output', weight: 1 }] : []),
   ]);
   try {
+    // The input's gzip size is measured on the thread pool from the start, while the Wasm
+    // kernels load and the pruning runs.
+    const sizes = o.gzip ? await directorySizes(input, nodeGzipSizes, 'prune', o.limits) : null;
     await init();
-    let pass: string | null = null;
+    // Stages: 0 selecting, 1 pruning and writing, 2 sizes; `at` is the stage shown.
+    let at = -1;
+    const reach = (stage: number) => {
+      while (at < stage) {
+        progress.next();
+        at++;
+      }
+    };
+    ctx.onFailure(async () => sizes?.cancel());
     const saved = await writeOutputDir(out, (fn) => ctx.onFailure(fn), () => pruneDirectory(input, out, config, {
       overwrite: o.force,
       ...o.limits,
       ...(o.shardBytes === undefined ? {} : { shardBytes: o.shardBytes }),
       ...(o.threads === undefined ? {} : { threads: o.threads }),
       onProgress(p, done, total) {
-        if (p !== pass) {
-          if (pass === null && p === 'prune') progress.next();
-          progress.next();
-          pass = p;
-        }
+        reach(p === 'select' ? 0 : 1);
         progress.update(done, total);
       },
     }));
     const report = saved.report;
+    if (sizes !== null) {
+      reach(2);
+      report.bytes = await sizes.finish(report, saved.modelPath, config.quantize ?? null);
+    }
     for (const r of o.reports) ctx.onFailure(() => rm(r, { force: true }));
     const rendered = renderReports(o.reports, {
       kind: 'prune',
@@ -207,6 +226,7 @@ async function streamCommand(
           command: 'prune',
           input,
           streamed: true,
+          path: `streamed (${o.why})`,
           output: { dir: out, modelPath: saved.modelPath, shardPaths: saved.shardPaths, weightBytes: saved.weightBytes },
           reports: o.reports,
           config,
@@ -218,7 +238,7 @@ async function streamCommand(
     ctx.out(pruneSummary(report, { all: o.all, quantized: config.quantize !== undefined }));
     ctx.out('');
     const rel = (p: string) => (path.relative(process.cwd(), p).startsWith('..') ? p : path.relative(process.cwd(), p) || '.');
-    ctx.out(`wrote ${rel(out)}/ (${path.basename(saved.modelPath)}, ${saved.shardPaths.length} shard${saved.shardPaths.length === 1 ? '' : 's'}; streamed, no gzip sizes)`);
+    ctx.out(`wrote ${rel(out)}/ (${path.basename(saved.modelPath)}, ${saved.shardPaths.length} shard${saved.shardPaths.length === 1 ? '' : 's'}; streamed: ${o.why})`);
     for (const r of o.reports) ctx.out(`wrote ${rel(r)}`);
   } finally {
     progress.stop();

@@ -29,7 +29,7 @@ function sizeRows(label: string, s: SizeReport, base: SizeReport | null): string
   return [
     label,
     bytes(s.raw),
-    s.gzip === null ? '-' : bytes(s.gzip),
+    s.gzip === null ? '-' : `${s.estimated ? '≈' : ''}${bytes(s.gzip)}`,
     base === null ? '' : base.gzip !== null && s.gzip !== null ? change(base.gzip, s.gzip) : change(base.raw, s.raw),
   ];
 }

@@ -7,9 +7,10 @@ import { codePick, codeZeros, encode, otherZeros, pruneCodes, readCoded, readFlo
 import { normalizeConfig } from './config.js';
 import { runPlan, type Access, type Stored } from './engine.js';
 import type { CodedInput } from '../kernels/index.js';
-import { buildReport, GzipCounter } from './report.js';
+import { buildReport } from './report.js';
+import { fflateGzipSizes, inputSize, outputSizes, sizeMeter, type GzipSizes } from './sizes.js';
 import { classify, layersIndex } from './select.js';
-import type { ModelArtifacts, PruneArtifactsOptions, PruneArtifactsResult, PruneConfig, QuantizeDtype, SizeReport, WeightSpec } from './types.js';
+import type { ModelArtifacts, PruneArtifactsOptions, PruneArtifactsResult, PruneConfig, WeightSpec } from './types.js';
 
 const FNAME = 'pruneArtifacts';
 
@@ -27,7 +28,10 @@ export async function pruneArtifacts(artifacts: ModelArtifacts, config: PruneCon
   const roles = classify(entries, artifacts.modelTopology);
   const format = artifacts.format ?? guessFormat(artifacts.modelTopology);
 
-  const before = opts.gzip ? gzipStore(store) : { raw: store.byteLength, gzip: null };
+  // Sizes before anything is written (in place, the input's bytes are about to change).
+  const sizer = opts.gzip ? (opts.gzipSizes ?? fflateGzipSizes) : null;
+  const meter = sizeMeter(sizer, entries, store.byteLength);
+  const before = await inputSize(meter, entries, store.byteLength, (off, len) => store.bytes(off, len));
 
   // Output layout: the same as the input unless float32 tensors are quantized on the way out.
   const exportQ = cfg.quantize;
@@ -122,8 +126,16 @@ export async function pruneArtifacts(artifacts: ModelArtifacts, config: PruneCon
     scale: specs[i].quantization?.scale ?? 0,
     min: specs[i].quantization?.min ?? 0,
   }));
-  const after = opts.gzip ? gzipStore(out) : { raw: out.byteLength, gzip: null };
-  const quantized = exportQ !== null ? { dtype: exportQ, ...after } : quantizedEstimate(out, outEntries, opts.gzip);
+  const { after, quantized } = await outputSizes(
+    meter,
+    sizer,
+    outEntries,
+    out.byteLength,
+    (t) => tensors[t].method !== null,
+    exportQ,
+    (off, len) => out.bytes(off, len),
+    (t) => readFloat(out, outEntries[t]).values,
+  );
   const report = buildReport(format, cfg.scope, cfg.method, cfg.sparsity, tensors, { before, after, quantized });
 
   const result: ModelArtifacts = { ...artifacts, weightSpecs: specs, weightData: out.data };
@@ -146,15 +158,16 @@ export function readArtifacts(artifacts: ModelArtifacts, fname = FNAME): { entri
   return { entries, store };
 }
 
-function checkOptions(options: PruneArtifactsOptions): Required<PruneArtifactsOptions> {
+function checkOptions(options: PruneArtifactsOptions): { gzip: boolean; inPlace: boolean; gzipSizes: GzipSizes | undefined } {
   if (options === null || typeof options !== 'object') throw new ArgumentError(`${FNAME}: options must be an object`);
   for (const key of Object.keys(options)) {
-    if (key !== 'gzip' && key !== 'inPlace') throw new ArgumentError(`${FNAME}: unknown option '${key}' (known: gzip, inPlace)`);
+    if (key !== 'gzip' && key !== 'inPlace' && key !== 'gzipSizes') throw new ArgumentError(`${FNAME}: unknown option '${key}' (known: gzip, inPlace, gzipSizes)`);
   }
   const gzip = options.gzip ?? true;
   const inPlace = options.inPlace ?? false;
   if (typeof gzip !== 'boolean' || typeof inPlace !== 'boolean') throw new ArgumentError(`${FNAME}: options gzip and inPlace must be booleans`);
-  return { gzip, inPlace };
+  if (options.gzipSizes !== undefined && typeof options.gzipSizes !== 'function') throw new ArgumentError(`${FNAME}: option gzipSizes must be a function`);
+  return { gzip, inPlace, gzipSizes: options.gzipSizes };
 }
 
 export function guessFormat(topology: unknown): string {
@@ -170,22 +183,3 @@ function copySpec(spec: WeightSpec): WeightSpec {
   return s;
 }
 
-function gzipStore(store: WeightStore): SizeReport {
-  const g = new GzipCounter();
-  for (const b of store.buffers) g.push(new Uint8Array(b));
-  return g.finish();
-}
-
-/** What the output takes with its float32 tensors quantized to uint8 (zero-preserving). */
-function quantizedEstimate(out: WeightStore, entries: TensorEntry[], gzip: boolean): SizeReport & { dtype: QuantizeDtype } {
-  let raw = 0;
-  const g = gzip ? new GzipCounter() : null;
-  for (const e of entries) {
-    const isF32 = e.dtype === 'float32' && e.quant === null;
-    raw += isF32 ? e.size : e.byteLength;
-    if (g === null) continue;
-    if (isF32) g.push(encode(readFloat(out, e).values, 'uint8').bytes);
-    else g.push(out.bytes(e.byteOffset, e.byteLength));
-  }
-  return { dtype: 'uint8', raw, gzip: g === null ? null : (g.finish().gzip as number) };
-}

@@ -1,6 +1,8 @@
-// Report totals, gzip sizes and the text rendering.
+// Report totals and the text rendering (an estimated gzip size is written `≈`), and the
+// single-stream gzip counter of pruneModel and gzipSize (pruneArtifacts measures in pieces:
+// sizes.ts).
 //
-// Gzip sizes come from fflate (pure JS, so Node and browsers agree byte for byte): level 6,
+// Gzip sizes here come from fflate (pure JS, so Node and browsers agree byte for byte): level 6,
 // mtime 0, over the weight bytes in manifest order fed in 1 MiB blocks whatever the tensor or
 // shard boundaries, so a size depends on the bytes alone.
 import { Gzip } from 'fflate';
@@ -149,5 +151,5 @@ function bytes(n: number): string {
 }
 
 function size(s: SizeReport): string {
-  return s.gzip === null ? `${bytes(s.raw)} raw` : `${bytes(s.raw)} raw, ${bytes(s.gzip)} gzip`;
+  return s.gzip === null ? `${bytes(s.raw)} raw` : `${bytes(s.raw)} raw, ${s.estimated ? '≈' : ''}${bytes(s.gzip)} gzip`;
 }

@@ -3,7 +3,9 @@
 //   SeparableConv1D/2D (depthwise and pointwise) and the embeddings of Embedding, found through
 //   the layer classes in the topology;
 // - graph models: float tensors of rank >= 2 that a MatMul / Conv / DepthwiseConv / Gather op reads
-//   as its weight operand, and that are not normalization parameters;
+//   as its weight operand, whatever their names (real models name whole blocks
+//   `conv_bn_activation`); normalization parameters there are the tensors a FusedBatchNorm* op
+//   reads, or a Mul/Add fed by one (folded batch norm), never found by name;
 // - weights without a topology: float tensors of rank >= 2 not named like normalization.
 // Biases, normalization parameters, optimizer state and int32, bool, string and complex tensors
 // never are.
@@ -56,6 +58,8 @@ const LAYER_RULES: Record<string, Record<string, Kind>> = {
 const NORM_LAYERS = /Normalization$|^BatchNorm/;
 const NORM_NAME = /(batch|layer|group|instance)_?norm|batchnorm|moving_(mean|variance)|(^|\/)(bn|norm)(\/|_|$)|_bn(_|\/|$)/i;
 const NORM_OPS = new Set(['FusedBatchNorm', 'FusedBatchNormV2', 'FusedBatchNormV3', '_FusedBatchNormEx', 'BatchNormWithGlobalNormalization']);
+// Element-wise ops that, fed by a batch norm's output, apply its folded scale or offset.
+const FOLDED_NORM_OPS = new Set(['Mul', 'Add', 'AddV2', 'Sub', 'BiasAdd']);
 
 // Graph ops that read a weight, the input positions of the weight operand, and its layout.
 const WEIGHT_OPS: Record<string, { inputs: number[]; kind: Kind }> = {
@@ -132,6 +136,8 @@ interface GraphNode {
 interface GraphIndex {
   /** Data consumers of each node: the consuming node and the input position. */
   consumers: Map<string, { node: GraphNode; pos: number }[]>;
+  /** Op of each node, by name. */
+  ops: Map<string, string>;
   /** Topological position of each node. */
   order: Map<string, number>;
 }
@@ -141,9 +147,11 @@ function graphIndex(topology: unknown): GraphIndex | null {
   const nodes = (topology as { node?: unknown }).node;
   if (!Array.isArray(nodes)) return null;
   const consumers = new Map<string, { node: GraphNode; pos: number }[]>();
+  const ops = new Map<string, string>();
   const indeg = new Map<string, number>();
   for (const node of nodes as GraphNode[]) {
     if (node === null || typeof node !== 'object' || typeof node.name !== 'string') continue;
+    ops.set(node.name, node.op);
     let d = indeg.get(node.name) ?? 0;
     let pos = 0;
     const inputs = node.input;
@@ -176,7 +184,7 @@ function graphIndex(topology: unknown): GraphIndex | null {
       if (d === 0) queue.push(c.node.name);
     }
   }
-  return { consumers, order };
+  return { consumers, ops, order };
 }
 
 /** The node an input names, or the variable a weight name ends in: 'x:1' (an output index) is 'x'. */
@@ -205,6 +213,18 @@ function weightUses(g: GraphIndex, name: string): { node: GraphNode; pos: number
     }
   }
   return out;
+}
+
+/** A use that reads batch-norm parameters: a FusedBatchNorm* op, or a Mul/Add with a batch norm's output as another input. */
+function isNormUse(g: GraphIndex, u: { node: GraphNode; pos: number }): boolean {
+  if (NORM_OPS.has(u.node.op)) return true;
+  if (!FOLDED_NORM_OPS.has(u.node.op)) return false;
+  let pos = 0;
+  for (const raw of u.node.input ?? []) {
+    if (typeof raw !== 'string' || raw.startsWith('^')) continue;
+    if (pos++ !== u.pos && NORM_OPS.has(g.ops.get(outputOf(raw)) ?? '')) return true;
+  }
+  return false;
 }
 
 function baseReason(t: TensorLike): string | null {
@@ -248,18 +268,18 @@ export function classify(tensors: readonly TensorLike[], topology: unknown, laye
       if (cls && NORM_LAYERS.test(cls)) return r(false, 'normalization');
       return r(false, cls === null ? 'layer not in the topology' : `${cls} ${varName} (not in the default rule)`);
     }
-    const normName = NORM_NAME.test(t.name);
     if (graph !== null && (graph.consumers.has(t.name) || graph.order.has(t.name))) {
       const uses = weightUses(graph, t.name);
-      // The first use as a weight operand, the earliest use in graph order, any normalization op.
+      // The first use as a weight operand, the earliest use in graph order, any normalization use.
+      // A weight operand wins over everything else: names do not count in a graph.
       let weightUse: { node: GraphNode; pos: number } | undefined;
       let first = Infinity;
-      let normOp = false;
+      let normUse = false;
       for (const u of uses) {
         if (weightUse === undefined && WEIGHT_OPS[u.node.op]?.inputs.includes(u.pos)) weightUse = u;
         const o = graph.order.get(u.node.name);
         if (o !== undefined && o < first) first = o;
-        if (NORM_OPS.has(u.node.op)) normOp = true;
+        if (isNormUse(graph, u)) normUse = true;
       }
       let layout: NMLayout;
       if (weightUse) {
@@ -270,11 +290,12 @@ export function classify(tensors: readonly TensorLike[], topology: unknown, laye
       const r = (prunable: boolean, reason: string) =>
         role(scopeOf(t.name), weightUse?.node.op ?? uses[0]?.node.op ?? null, layout, Number.isFinite(first) ? first : Number.MAX_SAFE_INTEGER - tensors.length + i, prunable, reason);
       if (base !== null) return r(false, base);
-      if (rank < 2) return r(false, normName || normOp ? 'normalization' : 'rank < 2');
-      if (normName || normOp) return r(false, 'normalization');
-      if (!weightUse) return r(false, uses.length === 0 ? 'unused in the graph' : `read by ${[...new Set(uses.map((u) => u.node.op))].join(', ')} (not a weight operand)`);
-      return r(true, `${weightUse.node.op} weight`);
+      if (weightUse && rank >= 2) return r(true, `${weightUse.node.op} weight`);
+      if (normUse) return r(false, 'normalization');
+      if (rank < 2) return r(false, 'rank < 2');
+      return r(false, uses.length === 0 ? 'unused in the graph' : `read by ${[...new Set(uses.map((u) => u.node.op))].join(', ')} (not a weight operand)`);
     }
+    const normName = NORM_NAME.test(t.name);
     const r = (prunable: boolean, reason: string) => role(scopeOf(t.name), null, fallbackLayout(), i, prunable, reason);
     if (base !== null) return r(false, base);
     if (rank < 2) return r(false, /bias/i.test(t.name) ? 'bias' : normName ? 'normalization' : 'rank < 2');

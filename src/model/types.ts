@@ -52,8 +52,17 @@ export interface PruneConfig {
 }
 
 export interface PruneArtifactsOptions {
-  /** Compute gzip sizes for the report (fflate, level 6). Default true; costly on very large models. */
+  /**
+   * Compute gzip sizes for the report (level 6, in pieces of at most 1 MiB; estimated from a sample
+   * beyond 256 MiB of weights: docs/model.md, "Sizes"). Default true.
+   */
   gzip?: boolean;
+  /**
+   * The compressor behind the gzip sizes: pieces in, their gzip sizes (level 6) out. Default:
+   * fflate in the calling thread; tfjs-prune/node's `nodeGzipSizes` uses Node's native zlib on
+   * its thread pool (several times faster).
+   */
+  gzipSizes?: (pieces: Uint8Array[]) => Promise<number[]>;
   /**
    * Overwrite the input's weight buffers instead of copying them (peak memory about 1x the weight
    * bytes instead of 2x). Only for artifacts you own, e.g. fresh from loadArtifacts. Everything
@@ -96,6 +105,8 @@ export interface SizeReport {
   raw: number;
   /** null when gzip sizes were not requested. */
   gzip: number | null;
+  /** true when `gzip` is estimated from a sample of the bytes (large models), not measured on all of them. */
+  estimated?: boolean;
 }
 
 export interface ModelPruneReport {

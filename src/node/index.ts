@@ -14,3 +14,6 @@ export { pruneDirectory, weightBytesOnDisk } from './prune_directory.js';
 export type { PruneDirectoryOptions, PruneDirectoryResult } from './prune_directory.js';
 export { loadCalibration } from './calibration.js';
 export type { CalibrationArray } from './calibration.js';
+export { nodeGzipSizes } from './gzip.js';
+export { directorySizes } from './dir_sizes.js';
+export type { DirectorySizes } from './dir_sizes.js';

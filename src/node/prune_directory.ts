@@ -53,7 +53,7 @@ export interface PruneDirectoryOptions extends LoadArtifactsOptions {
 }
 
 export interface PruneDirectoryResult {
-  /** As pruneArtifacts' report; gzip sizes are not computed (null). */
+  /** As pruneArtifacts' report; gzip sizes are not computed (null; the CLI measures them with src/node/dir_sizes.ts). */
   report: ModelPruneReport;
   /** Absolute path of the JSON file written. */
   modelPath: string;

@@ -1,15 +1,18 @@
-// `tfjs-prune prune --stream` (and the automatic choice, streamingRule): the same directory as the
-// in-memory path, a .json report, and a clear error for an HTML report it cannot draw.
+// `tfjs-prune prune`: streamed by default (prunePath), the same directory and the same report (gzip
+// sizes included) as the in-memory path (--no-stream) on real models, a .json report, and a clear
+// error for an HTML report --stream cannot draw.
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { streamingRule } from '../../src/cli/prune.js';
+import { prunePath } from '../../src/cli/prune.js';
 // @ts-expect-error: a plain .mjs script without types
 import { synthModel } from '../../scripts/synth-model.mjs';
 import { cli } from '../cli/support.js';
 import { expectSameDir } from './support.js';
+import { packageDir } from '../model/support.js';
+import { EXAMPLE } from '../cli/support.js';
 
 let root: string;
 let model: string;
@@ -29,7 +32,7 @@ describe('tfjs-prune prune --stream', () => {
     const a = await cli(['prune', model, '--out', 'streamed', '--stream', '--threads', '2', '--report', 'r.json', ...args], root);
     expect(a.stderr).toBe('');
     expect(a.code).toBe(0);
-    expect(a.stdout).toMatch(/streamed, no gzip sizes/);
+    expect(a.stdout).toMatch(/streamed: a window of the model at a time/);
     const b = await cli(['prune', model, '--out', 'loaded', '--no-stream', '--no-gzip', ...args], root);
     expect(b.code).toBe(0);
     await expectSameDir(path.join(root, 'loaded'), path.join(root, 'streamed'));
@@ -50,8 +53,42 @@ describe('tfjs-prune prune --stream', () => {
     expect((await cli(['prune', model, '--out', 't', '--threads', 'x', '--sparsity', '0.5'], root)).stderr).toMatch(/--threads must be an integer/);
   });
 
-  it('streams by itself above a quarter of the memory', () => {
-    expect(streamingRule(4 * 2 ** 30, 16 * 2 ** 30)).toBe(false);
-    expect(streamingRule(4 * 2 ** 30 + 1, 16 * 2 ** 30)).toBe(true);
+  it('streams wherever the input is local and no HTML report is asked for', () => {
+    expect(prunePath(undefined, '/m', false)).toEqual({ stream: true, why: 'a window of the model at a time' });
+    expect(prunePath(undefined, null, false).stream).toBe(false);
+    expect(prunePath(undefined, '/m', true).stream).toBe(false);
+    expect(prunePath(false, '/m', false)).toEqual({ stream: false, why: '--no-stream' });
+  });
+});
+
+const HUMAN = path.join(packageDir('@vladmandic/human'), 'models');
+const FACE_API = path.join(packageDir('@vladmandic/face-api'), 'model');
+
+describe('the default (streamed) path and --no-stream write the same bytes and report the same sizes', () => {
+  const cases: [string, string, string[]][] = [
+    ['float32 layers model (examples/mnist-mlp), layer scope', EXAMPLE, ['--sparsity', '0.8']],
+    ['float32 layers model (examples/mnist-mlp), global scope, quantize uint8', EXAMPLE, ['--sparsity', '0.8', '--scope', 'global', '--quantize', 'uint8']],
+    ['float32 graph model (human blazeface), global scope', path.join(HUMAN, 'blazeface.json'), ['--sparsity', '0.9', '--scope', 'global']],
+    ['float16 graph model (human faceres), global scope', path.join(HUMAN, 'faceres.json'), ['--sparsity', '0.9', '--scope', 'global']],
+    ['float16 graph model (human faceres), layer scope', path.join(HUMAN, 'faceres.json'), ['--sparsity', '0.7']],
+    ['uint8 weights manifest (face-api ssd_mobilenetv1), layer scope', path.join(FACE_API, 'ssd_mobilenetv1_model-weights_manifest.json'), ['--sparsity', '0.6']],
+    ['uint8 graph model (human handtrack), global scope', path.join(HUMAN, 'handtrack.json'), ['--sparsity', '0.5', '--scope', 'global']],
+  ];
+  it.each(cases)('%s', async (_, input, args) => {
+    const tag = `paths-${cases.findIndex((c) => c[1] === input && c[2] === args)}`;
+    const a = await cli(['prune', input, '--out', `${tag}-s`, '--report', `${tag}-s.json`, ...args], root);
+    expect(a.stderr).toBe('');
+    expect(a.code).toBe(0);
+    expect(a.stdout).toMatch(/streamed: a window of the model at a time/);
+    const b = await cli(['prune', input, '--out', `${tag}-m`, '--report', `${tag}-m.json`, '--no-stream', ...args], root);
+    expect(b.code).toBe(0);
+    expect(b.stdout).toMatch(/in memory: --no-stream/);
+    await expectSameDir(path.join(root, `${tag}-m`), path.join(root, `${tag}-s`));
+    const rs = JSON.parse(await readFile(path.join(root, `${tag}-s.json`), 'utf8'));
+    const rm_ = JSON.parse(await readFile(path.join(root, `${tag}-m.json`), 'utf8'));
+    expect(rs.streamed).toBe(true);
+    expect(rm_.streamed).toBe(false);
+    expect(rs.report.bytes.before.gzip).toBeGreaterThan(0);
+    expect(rs.report).toEqual(rm_.report);
   });
 });
