@@ -1,0 +1,269 @@
+// Sparse inference kernels: y = act(x · W + bias) with W pruned and held in the compressed form
+// src/sparse/format.ts describes (per output unit: a count, then, over all units, the input
+// indices — u16, or u32 when the input size exceeds 65536 — and the float32 values, each unit's
+// pairs in ascending input index).
+//
+// A module of its own (asconfig.json `sparse-*` targets), built like tensor.ts with
+// `--importMemory --noExportMemory`: no data segments, no start function, no allocation, so one
+// instance sits on tfjs-backend-wasm's memory and reads tensors where they live.
+//
+// Summation order is the contract: every output starts from its bias (or +0) and adds
+// value·x[index] over its pairs in ascending input index, one rounding per multiply and per add,
+// exactly as XNNPACK's dense GEMM (which tfjs-backend-wasm runs) adds value·x over every input
+// index. A pruned weight adds 0·x = ±0, which leaves a sum unchanged unless x is ±Infinity or NaN,
+// so the outputs equal the dense product bit for bit on finite inputs. The SIMD build, the scalar
+// build and the pure-JS one (src/sparse/spmm_js.ts) vectorize across outputs or batch rows, never
+// within one sum, and agree bit for bit.
+//
+// relu / relu6 clamp as XNNPACK's minmax kernels do: acc = lo < acc ? acc : lo, then
+// acc < hi ? acc : hi (so a NaN sum becomes lo). `act`: 0 linear (no clamp), 1 relu, 2 relu6.
+
+export function isSimd(): i32 {
+  return ASC_FEATURE_SIMD ? 1 : 0;
+}
+
+// @ts-ignore: decorator
+@inline function clampLo(a: f32, act: u32): f32 {
+  return act == 0 ? a : (<f32>0 < a ? a : <f32>0);
+}
+
+// @ts-ignore: decorator
+@inline function clamp(a: f32, act: u32): f32 {
+  const b = clampLo(a, act);
+  return act == 2 ? (b < <f32>6 ? b : <f32>6) : b;
+}
+
+/**
+ * y[r, :] for rows r < rows of x ([rows, k] row-major) — the kernel for batch 1 (and 2, 3).
+ * Four output units at a time, each its own sequential sum, so four independent add chains run
+ * side by side; their common prefix of pairs in lock step, then each unit's tail.
+ *   countsPtr: u32[n]  idxPtr: u16|u32[nnz]  valPtr: f32[nnz]  biasPtr: f32[n] (hasBias)  yPtr: f32[rows, n]
+ */
+export function spmmRows(xPtr: usize, rows: u32, k: u32, n: u32, countsPtr: usize, idxPtr: usize, wide: u32,
+  valPtr: usize, biasPtr: usize, hasBias: u32, yPtr: usize, act: u32): void {
+  if (wide != 0) rowsT<u32>(xPtr, rows, k, n, countsPtr, idxPtr, valPtr, biasPtr, hasBias, yPtr, act);
+  else rowsT<u16>(xPtr, rows, k, n, countsPtr, idxPtr, valPtr, biasPtr, hasBias, yPtr, act);
+}
+
+// @ts-ignore: decorator
+@inline function dot<I>(x: usize, p: usize, c: u32, idxPtr: usize, valPtr: usize, a: f32): f32 {
+  for (let j: u32 = 0; j < c; j++) {
+    const q = p + j;
+    const i = <usize>load<I>(idxPtr + q * sizeof<I>());
+    a += load<f32>(valPtr + (q << 2)) * load<f32>(x + (i << 2));
+  }
+  return a;
+}
+
+function rowsT<I>(xPtr: usize, rows: u32, k: u32, n: u32, countsPtr: usize, idxPtr: usize,
+  valPtr: usize, biasPtr: usize, hasBias: u32, yPtr: usize, act: u32): void {
+  for (let r: u32 = 0; r < rows; r++) {
+    const x = xPtr + ((<usize>r * k) << 2);
+    const y = yPtr + ((<usize>r * n) << 2);
+    let p: usize = 0;
+    let u: u32 = 0;
+    for (; u + 4 <= n; u += 4) {
+      const c0 = load<u32>(countsPtr + (<usize>u << 2));
+      const c1 = load<u32>(countsPtr + (<usize>u << 2), 4);
+      const c2 = load<u32>(countsPtr + (<usize>u << 2), 8);
+      const c3 = load<u32>(countsPtr + (<usize>u << 2), 12);
+      const p0 = p, p1 = p0 + c0, p2 = p1 + c1, p3 = p2 + c2;
+      p = p3 + c3;
+      let a0: f32 = 0, a1: f32 = 0, a2: f32 = 0, a3: f32 = 0;
+      if (hasBias != 0) {
+        a0 = load<f32>(biasPtr + (<usize>u << 2));
+        a1 = load<f32>(biasPtr + (<usize>u << 2), 4);
+        a2 = load<f32>(biasPtr + (<usize>u << 2), 8);
+        a3 = load<f32>(biasPtr + (<usize>u << 2), 12);
+      }
+      const m = min(min(c0, c1), min(c2, c3));
+      for (let j: u32 = 0; j < m; j++) {
+        const i0 = <usize>load<I>(idxPtr + (p0 + j) * sizeof<I>());
+        const i1 = <usize>load<I>(idxPtr + (p1 + j) * sizeof<I>());
+        const i2 = <usize>load<I>(idxPtr + (p2 + j) * sizeof<I>());
+        const i3 = <usize>load<I>(idxPtr + (p3 + j) * sizeof<I>());
+        a0 += load<f32>(valPtr + ((p0 + j) << 2)) * load<f32>(x + (i0 << 2));
+        a1 += load<f32>(valPtr + ((p1 + j) << 2)) * load<f32>(x + (i1 << 2));
+        a2 += load<f32>(valPtr + ((p2 + j) << 2)) * load<f32>(x + (i2 << 2));
+        a3 += load<f32>(valPtr + ((p3 + j) << 2)) * load<f32>(x + (i3 << 2));
+      }
+      a0 = dot<I>(x, p0 + m, c0 - m, idxPtr, valPtr, a0);
+      a1 = dot<I>(x, p1 + m, c1 - m, idxPtr, valPtr, a1);
+      a2 = dot<I>(x, p2 + m, c2 - m, idxPtr, valPtr, a2);
+      a3 = dot<I>(x, p3 + m, c3 - m, idxPtr, valPtr, a3);
+      store<f32>(y + (<usize>u << 2), clamp(a0, act));
+      store<f32>(y + (<usize>u << 2), clamp(a1, act), 4);
+      store<f32>(y + (<usize>u << 2), clamp(a2, act), 8);
+      store<f32>(y + (<usize>u << 2), clamp(a3, act), 12);
+    }
+    for (; u < n; u++) {
+      const c = load<u32>(countsPtr + (<usize>u << 2));
+      const a = dot<I>(x, p, c, idxPtr, valPtr, hasBias != 0 ? load<f32>(biasPtr + (<usize>u << 2)) : 0);
+      p += c;
+      store<f32>(y + (<usize>u << 2), clamp(a, act));
+    }
+  }
+}
+
+/**
+ * The panel width for the batch lanes starting at `t` of `lanes` (a multiple of 4): 16 while
+ * 16 fit, then 8, then 4.
+ */
+// @ts-ignore: decorator
+@inline function panelWidth(t: u32, lanes: u32): u32 {
+  const left = lanes - t;
+  return left >= 16 ? 16 : left >= 8 ? 8 : 4;
+}
+
+/**
+ * xt = x transposed into panels, the layout spmmPanels reads. x is [rows, k] row-major; the
+ * batch is padded with zeros to lanes = rows rounded up to a multiple of 4 and cut into panels of
+ * 16, 8 or 4 lanes. The panel of lanes [t, t + w) starts at float t·k and holds, for each input
+ * index i, the w batch values x[t..t+w, i] side by side:
+ *
+ *   panel t:  i=0: x[t,0] x[t+1,0] … x[t+w-1,0] | i=1: x[t,1] … | … | i=k-1 …
+ *
+ * so a nonzero weight's input row is one 16/32/64-byte load per 4 lanes. xtPtr: f32[lanes · k].
+ */
+export function transposePanels(xPtr: usize, rows: u32, k: u32, xtPtr: usize): void {
+  const lanes = (rows + 3) & ~3;
+  for (let t: u32 = 0; t < lanes;) {
+    const w = panelWidth(t, lanes);
+    const base = xtPtr + ((<usize>t * k) << 2);
+    for (let l: u32 = 0; l < w; l++) {
+      const r = t + l;
+      const dst = base + (<usize>l << 2);
+      const wb = <usize>w << 2;
+      if (r < rows) {
+        const src = xPtr + ((<usize>r * k) << 2);
+        for (let i: u32 = 0; i < k; i++) store<f32>(dst + <usize>i * wb, load<f32>(src + (<usize>i << 2)));
+      } else {
+        for (let i: u32 = 0; i < k; i++) store<f32>(dst + <usize>i * wb, 0);
+      }
+    }
+    t += w;
+  }
+}
+
+/**
+ * y = act(x · W + bias) for a batch of `rows` (the batch ≥ 4 kernel), x given as transposePanels
+ * wrote it. As XNNPACK's f32-spmm: each nonzero weight is splatted and multiply-added against
+ * the v128s of its input row in the panel, one accumulator per batch lane (16, 8 or 4 lanes per
+ * pass). Panels outer, output units inner: a panel (k · 64 bytes at most) stays in cache while
+ * every unit's pairs stream past it. yPtr: f32[rows, n] row-major; padding lanes are not stored.
+ */
+export function spmmPanels(xtPtr: usize, rows: u32, k: u32, n: u32, countsPtr: usize, idxPtr: usize, wide: u32,
+  valPtr: usize, biasPtr: usize, hasBias: u32, yPtr: usize, act: u32): void {
+  if (wide != 0) panelsT<u32>(xtPtr, rows, k, n, countsPtr, idxPtr, valPtr, biasPtr, hasBias, yPtr, act);
+  else panelsT<u16>(xtPtr, rows, k, n, countsPtr, idxPtr, valPtr, biasPtr, hasBias, yPtr, act);
+}
+
+function panelsT<I>(xtPtr: usize, rows: u32, k: u32, n: u32, countsPtr: usize, idxPtr: usize,
+  valPtr: usize, biasPtr: usize, hasBias: u32, yPtr: usize, act: u32): void {
+  const lanes = (rows + 3) & ~3;
+  for (let t: u32 = 0; t < lanes;) {
+    const w = panelWidth(t, lanes);
+    const panel = xtPtr + ((<usize>t * k) << 2);
+    // Groups of 4 lanes of this panel handled per pass over a unit's pairs: all of them (SIMD),
+    // or one (scalar build: four scalar sums).
+    if (ASC_FEATURE_SIMD) {
+      if (w == 16) panelSimd16<I>(panel, t, rows, n, countsPtr, idxPtr, valPtr, biasPtr, hasBias, yPtr, act);
+      else for (let g: u32 = 0; g < w; g += 4) panelSimd4<I>(panel, w, g, t, rows, n, countsPtr, idxPtr, valPtr, biasPtr, hasBias, yPtr, act);
+    } else {
+      for (let g: u32 = 0; g < w; g += 4) panelScalar4<I>(panel, w, g, t, rows, n, countsPtr, idxPtr, valPtr, biasPtr, hasBias, yPtr, act);
+    }
+    t += w;
+  }
+}
+
+// @ts-ignore: decorator
+@inline function clampV(a: v128, act: u32): v128 {
+  if (act == 0) return a;
+  const b = f32x4.pmax(f32x4.splat(0), a);
+  return act == 2 ? f32x4.pmin(f32x4.splat(6), b) : b;
+}
+
+// Stores the 4 lanes of `a` as y[r, u] for r = r0..r0+3 below `rows`.
+// @ts-ignore: decorator
+@inline function storeLanes(a: v128, y: usize, r0: u32, rows: u32, n: u32, u: u32): void {
+  const s = <usize>n << 2;
+  const p = y + ((<usize>r0 * n + u) << 2);
+  if (r0 + 4 <= rows) {
+    store<f32>(p, f32x4.extract_lane(a, 0));
+    store<f32>(p + s, f32x4.extract_lane(a, 1));
+    store<f32>(p + 2 * s, f32x4.extract_lane(a, 2));
+    store<f32>(p + 3 * s, f32x4.extract_lane(a, 3));
+  } else {
+    if (r0 < rows) store<f32>(p, f32x4.extract_lane(a, 0));
+    if (r0 + 1 < rows) store<f32>(p + s, f32x4.extract_lane(a, 1));
+    if (r0 + 2 < rows) store<f32>(p + 2 * s, f32x4.extract_lane(a, 2));
+  }
+}
+
+function panelSimd16<I>(panel: usize, t: u32, rows: u32, n: u32, countsPtr: usize, idxPtr: usize,
+  valPtr: usize, biasPtr: usize, hasBias: u32, yPtr: usize, act: u32): void {
+  let p: usize = 0;
+  for (let u: u32 = 0; u < n; u++) {
+    const c = load<u32>(countsPtr + (<usize>u << 2));
+    const b = f32x4.splat(hasBias != 0 ? load<f32>(biasPtr + (<usize>u << 2)) : 0);
+    let a0 = b, a1 = b, a2 = b, a3 = b;
+    const end = p + c;
+    for (; p < end; p++) {
+      const row = panel + (<usize>load<I>(idxPtr + p * sizeof<I>()) << 6);
+      const v = v128.load32_splat(valPtr + (p << 2));
+      a0 = f32x4.add(a0, f32x4.mul(v, v128.load(row)));
+      a1 = f32x4.add(a1, f32x4.mul(v, v128.load(row, 16)));
+      a2 = f32x4.add(a2, f32x4.mul(v, v128.load(row, 32)));
+      a3 = f32x4.add(a3, f32x4.mul(v, v128.load(row, 48)));
+    }
+    storeLanes(clampV(a0, act), yPtr, t, rows, n, u);
+    storeLanes(clampV(a1, act), yPtr, t + 4, rows, n, u);
+    storeLanes(clampV(a2, act), yPtr, t + 8, rows, n, u);
+    storeLanes(clampV(a3, act), yPtr, t + 12, rows, n, u);
+  }
+}
+
+function panelSimd4<I>(panel: usize, w: u32, g: u32, t: u32, rows: u32, n: u32, countsPtr: usize, idxPtr: usize,
+  valPtr: usize, biasPtr: usize, hasBias: u32, yPtr: usize, act: u32): void {
+  let p: usize = 0;
+  const stride = <usize>w << 2;
+  const lane = panel + (<usize>g << 2);
+  for (let u: u32 = 0; u < n; u++) {
+    const c = load<u32>(countsPtr + (<usize>u << 2));
+    let a = f32x4.splat(hasBias != 0 ? load<f32>(biasPtr + (<usize>u << 2)) : 0);
+    const end = p + c;
+    for (; p < end; p++) {
+      const row = lane + <usize>load<I>(idxPtr + p * sizeof<I>()) * stride;
+      a = f32x4.add(a, f32x4.mul(v128.load32_splat(valPtr + (p << 2)), v128.load(row)));
+    }
+    storeLanes(clampV(a, act), yPtr, t + g, rows, n, u);
+  }
+}
+
+function panelScalar4<I>(panel: usize, w: u32, g: u32, t: u32, rows: u32, n: u32, countsPtr: usize, idxPtr: usize,
+  valPtr: usize, biasPtr: usize, hasBias: u32, yPtr: usize, act: u32): void {
+  let p: usize = 0;
+  const stride = <usize>w << 2;
+  const lane = panel + (<usize>g << 2);
+  const s = <usize>n << 2;
+  const r0 = t + g;
+  for (let u: u32 = 0; u < n; u++) {
+    const c = load<u32>(countsPtr + (<usize>u << 2));
+    const b: f32 = hasBias != 0 ? load<f32>(biasPtr + (<usize>u << 2)) : 0;
+    let a0 = b, a1 = b, a2 = b, a3 = b;
+    const end = p + c;
+    for (; p < end; p++) {
+      const row = lane + <usize>load<I>(idxPtr + p * sizeof<I>()) * stride;
+      const v = load<f32>(valPtr + (p << 2));
+      a0 += v * load<f32>(row);
+      a1 += v * load<f32>(row, 4);
+      a2 += v * load<f32>(row, 8);
+      a3 += v * load<f32>(row, 12);
+    }
+    const y = yPtr + ((<usize>r0 * n + u) << 2);
+    if (r0 < rows) store<f32>(y, clamp(a0, act));
+    if (r0 + 1 < rows) store<f32>(y + s, clamp(a1, act));
+    if (r0 + 2 < rows) store<f32>(y + 2 * s, clamp(a2, act));
+    if (r0 + 3 < rows) store<f32>(y + 3 * s, clamp(a3, act));
+  }
+}
