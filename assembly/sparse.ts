@@ -55,6 +55,26 @@ export function spmmRows(xPtr: usize, rows: u32, k: u32, n: u32, countsPtr: usiz
   return a;
 }
 
+// value·x[index] for the four (u16) pairs from pair q, as one v128.
+// @ts-ignore: decorator
+@inline function mul4(x: usize, idxPtr: usize, valPtr: usize, q: usize): v128 {
+  const ii = load<u64>(idxPtr + (q << 1));
+  let xv = v128.load32_zero(x + (<usize>(ii & 0xffff) << 2));
+  xv = v128.load32_lane(x + (<usize>((ii >> 16) & 0xffff) << 2), xv, 1);
+  xv = v128.load32_lane(x + (<usize>((ii >> 32) & 0xffff) << 2), xv, 2);
+  xv = v128.load32_lane(x + (<usize>(ii >> 48) << 2), xv, 3);
+  return f32x4.mul(v128.load(valPtr + (q << 2)), xv);
+}
+
+// a + p0 + p1 + p2 + p3, added left to right.
+// @ts-ignore: decorator
+@inline function add4(a: f32, p: v128): f32 {
+  a += f32x4.extract_lane(p, 0);
+  a += f32x4.extract_lane(p, 1);
+  a += f32x4.extract_lane(p, 2);
+  return a + f32x4.extract_lane(p, 3);
+}
+
 function rowsT<I>(xPtr: usize, rows: u32, k: u32, n: u32, countsPtr: usize, idxPtr: usize,
   valPtr: usize, biasPtr: usize, hasBias: u32, yPtr: usize, act: u32): void {
   for (let r: u32 = 0; r < rows; r++) {
@@ -77,7 +97,18 @@ function rowsT<I>(xPtr: usize, rows: u32, k: u32, n: u32, countsPtr: usize, idxP
         a3 = load<f32>(biasPtr + (<usize>u << 2), 12);
       }
       const m = min(min(c0, c1), min(c2, c3));
-      for (let j: u32 = 0; j < m; j++) {
+      let j: u32 = 0;
+      if (ASC_FEATURE_SIMD && sizeof<I>() == 2) {
+        // Four pairs of each unit per step: their indices in one 8-byte load, their values in
+        // one v128, the four products in one multiply; the sums still add them one by one.
+        for (; j + 4 <= m; j += 4) {
+          a0 = add4(a0, mul4(x, idxPtr, valPtr, p0 + j));
+          a1 = add4(a1, mul4(x, idxPtr, valPtr, p1 + j));
+          a2 = add4(a2, mul4(x, idxPtr, valPtr, p2 + j));
+          a3 = add4(a3, mul4(x, idxPtr, valPtr, p3 + j));
+        }
+      }
+      for (; j < m; j++) {
         const i0 = <usize>load<I>(idxPtr + (p0 + j) * sizeof<I>());
         const i1 = <usize>load<I>(idxPtr + (p1 + j) * sizeof<I>());
         const i2 = <usize>load<I>(idxPtr + (p2 + j) * sizeof<I>());
@@ -146,31 +177,54 @@ export function transposePanels(xPtr: usize, rows: u32, k: u32, xtPtr: usize): v
 }
 
 /**
- * y = act(x · W + bias) for a batch of `rows` (the batch ≥ 4 kernel), x given as transposePanels
- * wrote it. As XNNPACK's f32-spmm: each nonzero weight is splatted and multiply-added against
- * the v128s of its input row in the panel, one accumulator per batch lane (16, 8 or 4 lanes per
- * pass). Panels outer, output units inner: a panel (k · 64 bytes at most) stays in cache while
- * every unit's pairs stream past it. yPtr: f32[rows, n] row-major; padding lanes are not stored.
+ * The inverse of transposePanels for the output: y[r, u] = yt at panel t, unit u, lane r - t,
+ * where yt holds, per panel of w lanes starting at float t·n, each unit's w lanes side by side.
+ * Padding lanes are not copied. yPtr: f32[rows, n] row-major.
+ */
+export function untransposePanels(ytPtr: usize, rows: u32, n: u32, yPtr: usize): void {
+  const lanes = (rows + 3) & ~3;
+  for (let t: u32 = 0; t < lanes;) {
+    const w = panelWidth(t, lanes);
+    const base = ytPtr + ((<usize>t * n) << 2);
+    const wb = <usize>w << 2;
+    for (let l: u32 = 0; l < w && t + l < rows; l++) {
+      const src = base + (<usize>l << 2);
+      const dst = yPtr + ((<usize>(t + l) * n) << 2);
+      for (let u: u32 = 0; u < n; u++) store<f32>(dst + (<usize>u << 2), load<f32>(src + <usize>u * wb));
+    }
+    t += w;
+  }
+}
+
+/**
+ * act(x · W + bias) for a batch of `rows` (the batch ≥ 4 kernel), x given as transposePanels
+ * wrote it, the result written in the same panel layout (untransposePanels makes it [rows, n]).
+ * As XNNPACK's f32-spmm: each nonzero weight is splatted and multiply-added against the v128s of
+ * its input row in the panel, one accumulator per batch lane (16, 8 or 4 lanes per pass), and
+ * each unit's lanes are stored side by side (whole v128 stores). Panels outer, output units
+ * inner: a panel (k · 64 bytes at most) stays in cache while every unit's pairs stream past it.
+ * ytPtr: f32[lanes · n].
  */
 export function spmmPanels(xtPtr: usize, rows: u32, k: u32, n: u32, countsPtr: usize, idxPtr: usize, wide: u32,
-  valPtr: usize, biasPtr: usize, hasBias: u32, yPtr: usize, act: u32): void {
-  if (wide != 0) panelsT<u32>(xtPtr, rows, k, n, countsPtr, idxPtr, valPtr, biasPtr, hasBias, yPtr, act);
-  else panelsT<u16>(xtPtr, rows, k, n, countsPtr, idxPtr, valPtr, biasPtr, hasBias, yPtr, act);
+  valPtr: usize, biasPtr: usize, hasBias: u32, ytPtr: usize, act: u32): void {
+  if (wide != 0) panelsT<u32>(xtPtr, rows, k, n, countsPtr, idxPtr, valPtr, biasPtr, hasBias, ytPtr, act);
+  else panelsT<u16>(xtPtr, rows, k, n, countsPtr, idxPtr, valPtr, biasPtr, hasBias, ytPtr, act);
 }
 
 function panelsT<I>(xtPtr: usize, rows: u32, k: u32, n: u32, countsPtr: usize, idxPtr: usize,
-  valPtr: usize, biasPtr: usize, hasBias: u32, yPtr: usize, act: u32): void {
+  valPtr: usize, biasPtr: usize, hasBias: u32, ytPtr: usize, act: u32): void {
   const lanes = (rows + 3) & ~3;
   for (let t: u32 = 0; t < lanes;) {
     const w = panelWidth(t, lanes);
     const panel = xtPtr + ((<usize>t * k) << 2);
-    // Groups of 4 lanes of this panel handled per pass over a unit's pairs: all of them (SIMD),
-    // or one (scalar build: four scalar sums).
+    const out = ytPtr + ((<usize>t * n) << 2);
+    // Groups of 4 lanes of this panel handled per pass over a unit's pairs: all 16 (SIMD), or
+    // one group of 4 (SIMD: one v128; scalar build: four scalar sums).
     if (ASC_FEATURE_SIMD) {
-      if (w == 16) panelSimd16<I>(panel, t, rows, n, countsPtr, idxPtr, valPtr, biasPtr, hasBias, yPtr, act);
-      else for (let g: u32 = 0; g < w; g += 4) panelSimd4<I>(panel, w, g, t, rows, n, countsPtr, idxPtr, valPtr, biasPtr, hasBias, yPtr, act);
+      if (w == 16) panelSimd16<I>(panel, out, n, countsPtr, idxPtr, valPtr, biasPtr, hasBias, act);
+      else for (let g: u32 = 0; g < w; g += 4) panelSimd4<I>(panel, out, w, g, n, countsPtr, idxPtr, valPtr, biasPtr, hasBias, act);
     } else {
-      for (let g: u32 = 0; g < w; g += 4) panelScalar4<I>(panel, w, g, t, rows, n, countsPtr, idxPtr, valPtr, biasPtr, hasBias, yPtr, act);
+      for (let g: u32 = 0; g < w; g += 4) panelScalar4<I>(panel, out, w, g, n, countsPtr, idxPtr, valPtr, biasPtr, hasBias, act);
     }
     t += w;
   }
@@ -183,25 +237,8 @@ function panelsT<I>(xtPtr: usize, rows: u32, k: u32, n: u32, countsPtr: usize, i
   return act == 2 ? f32x4.pmin(f32x4.splat(6), b) : b;
 }
 
-// Stores the 4 lanes of `a` as y[r, u] for r = r0..r0+3 below `rows`.
-// @ts-ignore: decorator
-@inline function storeLanes(a: v128, y: usize, r0: u32, rows: u32, n: u32, u: u32): void {
-  const s = <usize>n << 2;
-  const p = y + ((<usize>r0 * n + u) << 2);
-  if (r0 + 4 <= rows) {
-    store<f32>(p, f32x4.extract_lane(a, 0));
-    store<f32>(p + s, f32x4.extract_lane(a, 1));
-    store<f32>(p + 2 * s, f32x4.extract_lane(a, 2));
-    store<f32>(p + 3 * s, f32x4.extract_lane(a, 3));
-  } else {
-    if (r0 < rows) store<f32>(p, f32x4.extract_lane(a, 0));
-    if (r0 + 1 < rows) store<f32>(p + s, f32x4.extract_lane(a, 1));
-    if (r0 + 2 < rows) store<f32>(p + 2 * s, f32x4.extract_lane(a, 2));
-  }
-}
-
-function panelSimd16<I>(panel: usize, t: u32, rows: u32, n: u32, countsPtr: usize, idxPtr: usize,
-  valPtr: usize, biasPtr: usize, hasBias: u32, yPtr: usize, act: u32): void {
+function panelSimd16<I>(panel: usize, out: usize, n: u32, countsPtr: usize, idxPtr: usize,
+  valPtr: usize, biasPtr: usize, hasBias: u32, act: u32): void {
   let p: usize = 0;
   for (let u: u32 = 0; u < n; u++) {
     const c = load<u32>(countsPtr + (<usize>u << 2));
@@ -216,18 +253,20 @@ function panelSimd16<I>(panel: usize, t: u32, rows: u32, n: u32, countsPtr: usiz
       a2 = f32x4.add(a2, f32x4.mul(v, v128.load(row, 32)));
       a3 = f32x4.add(a3, f32x4.mul(v, v128.load(row, 48)));
     }
-    storeLanes(clampV(a0, act), yPtr, t, rows, n, u);
-    storeLanes(clampV(a1, act), yPtr, t + 4, rows, n, u);
-    storeLanes(clampV(a2, act), yPtr, t + 8, rows, n, u);
-    storeLanes(clampV(a3, act), yPtr, t + 12, rows, n, u);
+    const o = out + (<usize>u << 6);
+    v128.store(o, clampV(a0, act));
+    v128.store(o, clampV(a1, act), 16);
+    v128.store(o, clampV(a2, act), 32);
+    v128.store(o, clampV(a3, act), 48);
   }
 }
 
-function panelSimd4<I>(panel: usize, w: u32, g: u32, t: u32, rows: u32, n: u32, countsPtr: usize, idxPtr: usize,
-  valPtr: usize, biasPtr: usize, hasBias: u32, yPtr: usize, act: u32): void {
+function panelSimd4<I>(panel: usize, out: usize, w: u32, g: u32, n: u32, countsPtr: usize, idxPtr: usize,
+  valPtr: usize, biasPtr: usize, hasBias: u32, act: u32): void {
   let p: usize = 0;
   const stride = <usize>w << 2;
   const lane = panel + (<usize>g << 2);
+  const o = out + (<usize>g << 2);
   for (let u: u32 = 0; u < n; u++) {
     const c = load<u32>(countsPtr + (<usize>u << 2));
     let a = f32x4.splat(hasBias != 0 ? load<f32>(biasPtr + (<usize>u << 2)) : 0);
@@ -236,17 +275,16 @@ function panelSimd4<I>(panel: usize, w: u32, g: u32, t: u32, rows: u32, n: u32, 
       const row = lane + <usize>load<I>(idxPtr + p * sizeof<I>()) * stride;
       a = f32x4.add(a, f32x4.mul(v128.load32_splat(valPtr + (p << 2)), v128.load(row)));
     }
-    storeLanes(clampV(a, act), yPtr, t + g, rows, n, u);
+    v128.store(o + <usize>u * stride, clampV(a, act));
   }
 }
 
-function panelScalar4<I>(panel: usize, w: u32, g: u32, t: u32, rows: u32, n: u32, countsPtr: usize, idxPtr: usize,
-  valPtr: usize, biasPtr: usize, hasBias: u32, yPtr: usize, act: u32): void {
+function panelScalar4<I>(panel: usize, out: usize, w: u32, g: u32, n: u32, countsPtr: usize, idxPtr: usize,
+  valPtr: usize, biasPtr: usize, hasBias: u32, act: u32): void {
   let p: usize = 0;
   const stride = <usize>w << 2;
   const lane = panel + (<usize>g << 2);
-  const s = <usize>n << 2;
-  const r0 = t + g;
+  const o = out + (<usize>g << 2);
   for (let u: u32 = 0; u < n; u++) {
     const c = load<u32>(countsPtr + (<usize>u << 2));
     const b: f32 = hasBias != 0 ? load<f32>(biasPtr + (<usize>u << 2)) : 0;
@@ -260,10 +298,10 @@ function panelScalar4<I>(panel: usize, w: u32, g: u32, t: u32, rows: u32, n: u32
       a2 += v * load<f32>(row, 8);
       a3 += v * load<f32>(row, 12);
     }
-    const y = yPtr + ((<usize>r0 * n + u) << 2);
-    if (r0 < rows) store<f32>(y, clamp(a0, act));
-    if (r0 + 1 < rows) store<f32>(y + s, clamp(a1, act));
-    if (r0 + 2 < rows) store<f32>(y + 2 * s, clamp(a2, act));
-    if (r0 + 3 < rows) store<f32>(y + 3 * s, clamp(a3, act));
+    const y = o + <usize>u * stride;
+    store<f32>(y, clamp(a0, act));
+    store<f32>(y, clamp(a1, act), 4);
+    store<f32>(y, clamp(a2, act), 8);
+    store<f32>(y, clamp(a3, act), 12);
   }
 }

@@ -161,11 +161,14 @@ function runOnMemory(side: WasmSide, o: Operands): void {
     ex.spmmRows(o.x, o.rows, o.k, o.n, counts, idx, wide, vals, bias, hasBias, o.y, act);
     return;
   }
+  // Scratch: the input and the output in panels (assembly/sparse.ts, transposePanels).
   const lanes = (o.rows + 3) & ~3;
-  const xt = side.malloc(lanes * o.k * 4);
+  const xt = side.malloc(lanes * (o.k + o.n) * 4);
+  const yt = xt + lanes * o.k * 4;
   try {
     ex.transposePanels(o.x, o.rows, o.k, xt);
-    ex.spmmPanels(xt, o.rows, o.k, o.n, counts, idx, wide, vals, bias, hasBias, o.y, act);
+    ex.spmmPanels(xt, o.rows, o.k, o.n, counts, idx, wide, vals, bias, hasBias, yt, act);
+    ex.untransposePanels(yt, o.rows, o.n, o.y);
   } finally {
     side.free(xt);
   }

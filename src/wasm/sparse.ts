@@ -16,12 +16,13 @@ export interface SparseKernelExports {
     valPtr: number, biasPtr: number, hasBias: number, yPtr: number, act: number): void;
   transposePanels(xPtr: number, rows: number, k: number, xtPtr: number): void;
   spmmPanels(xtPtr: number, rows: number, k: number, n: number, countsPtr: number, idxPtr: number, wide: number,
-    valPtr: number, biasPtr: number, hasBias: number, yPtr: number, act: number): void;
+    valPtr: number, biasPtr: number, hasBias: number, ytPtr: number, act: number): void;
+  untransposePanels(ytPtr: number, rows: number, n: number, yPtr: number): void;
 }
 
 export type SparseBuild = 'simd' | 'scalar';
 
-const EXPORTS: readonly (keyof SparseKernelExports)[] = ['isSimd', 'spmmRows', 'transposePanels', 'spmmPanels'];
+const EXPORTS: readonly (keyof SparseKernelExports)[] = ['isSimd', 'spmmRows', 'transposePanels', 'spmmPanels', 'untransposePanels'];
 
 const compiled = new Map<SparseBuild, Promise<WebAssembly.Module>>();
 let chosen: { module: WebAssembly.Module; build: SparseBuild } | null = null;
