@@ -8,6 +8,8 @@ export {
   SparseWeights,
   sparseMatMul,
   registerSparseKernels,
+  SparseDense,
+  toSparseModel,
   PruneSparseMatMul,
 } from './sparse/index.js';
 export type {
@@ -18,5 +20,10 @@ export type {
   SparseKernelBuild,
   PruneSparseMatMulAttrs,
   PruneSparseMatMulInputs,
+  SparseDenseArgs,
+  ToSparseModelOptions,
+  ToSparseModelReport,
+  SparseLayerReport,
+  SparseLayerTiming,
 } from './sparse/index.js';
 export { ArgumentError, NaNWeightsError, WasmError, PruneError } from './errors.js';

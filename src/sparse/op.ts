@@ -58,25 +58,38 @@ export interface SparseMatMulOptions {
  * Inference only: no gradient is registered, so tf.grad through it throws.
  */
 export function sparseMatMul(x: Tensor, weights: SparseWeights, options: SparseMatMulOptions = {}): Tensor {
+  if (!(weights instanceof SparseWeights)) throw new ArgumentError('sparseMatMul: weights must be a SparseWeights (packSparse, then new SparseWeights)');
+  if (weights.tensor.isDisposed) throw new ArgumentError('sparseMatMul: weights have been disposed');
+  return sparseMatMulPacked(x, weights.tensor, weights, options);
+}
+
+/** The header of a packed matrix held in an int32 tensor. */
+export interface PackedHeader {
+  k: number;
+  n: number;
+  nnz: number;
+  wide: boolean;
+}
+
+/** sparseMatMul on a packed int32 tensor the caller has checked (SparseWeights, SparseDense). */
+export function sparseMatMulPacked(x: Tensor, packed: Tensor, h: PackedHeader, options: SparseMatMulOptions = {}): Tensor {
   const fname = 'sparseMatMul';
   if (!(x instanceof Tensor)) throw new ArgumentError(`${fname}: x must be a Tensor`);
-  if (!(weights instanceof SparseWeights)) throw new ArgumentError(`${fname}: weights must be a SparseWeights (packSparse, then new SparseWeights)`);
-  if (weights.tensor.isDisposed) throw new ArgumentError(`${fname}: weights have been disposed`);
   if (x.dtype !== 'float32' || x.rank !== 2) throw new ArgumentError(`${fname}: ${describeTensor('x', x)} must be float32 of rank 2`);
-  if (x.shape[1] !== weights.k) {
-    throw new ArgumentError(`${fname}: ${describeTensor('x', x)} has ${x.shape[1]} inputs, the weights expect ${weights.k} ([${weights.k}, ${weights.n}])`);
+  if (x.shape[1] !== h.k) {
+    throw new ArgumentError(`${fname}: ${describeTensor('x', x)} has ${x.shape[1]} inputs, the weights expect ${h.k} ([${h.k}, ${h.n}])`);
   }
   const { bias = null, activation = 'linear' } = options;
   if (!ACTIVATIONS.includes(activation)) throw new ArgumentError(`${fname}: activation must be one of ${ACTIVATIONS.join(', ')}, got ${String(activation)}`);
-  const inputs: Record<string, Tensor> = { x, weights: weights.tensor };
+  const inputs: Record<string, Tensor> = { x, weights: packed };
   if (bias !== null) {
-    if (!(bias instanceof Tensor) || bias.dtype !== 'float32' || bias.rank !== 1 || bias.shape[0] !== weights.n) {
-      throw new ArgumentError(`${fname}: bias must be a float32 tensor of shape [${weights.n}], got ${bias instanceof Tensor ? describeTensor('bias', bias) : typeof bias}`);
+    if (!(bias instanceof Tensor) || bias.dtype !== 'float32' || bias.rank !== 1 || bias.shape[0] !== h.n) {
+      throw new ArgumentError(`${fname}: bias must be a float32 tensor of shape [${h.n}], got ${bias instanceof Tensor ? describeTensor('bias', bias) : typeof bias}`);
     }
     inputs.bias = bias;
   }
   if (kernelBuild() === null) throw new WasmError('WASM_NOT_INITIALIZED', `${fname}: the sparse kernels are not registered; await registerSparseKernels() first`);
   registerSparseKernelFor(engine().backendName);
-  const attrs: PruneSparseMatMulAttrs = { k: weights.k, n: weights.n, nnz: weights.nnz, wide: weights.wide, activation };
+  const attrs: PruneSparseMatMulAttrs = { k: h.k, n: h.n, nnz: h.nnz, wide: h.wide, activation };
   return engine().runKernel(PruneSparseMatMul, inputs as NamedTensorMap, attrs as unknown as Record<string, never>) as Tensor;
 }

@@ -3,6 +3,7 @@ import { engine, getKernel, registerKernel } from '@tensorflow/tfjs-core';
 import { WasmError } from '../errors.js';
 import { loadSparseKernels } from '../wasm/sparse.js';
 import { PruneSparseMatMul } from './kernel_names.js';
+import { registerSparseDense } from './layer.js';
 import { kernelBuild, readSyncKernel, setKernelBuild, wasmSparseKernel, type SparseKernelBuild } from './kernels.js';
 
 export interface RegisterSparseOptions {
@@ -21,6 +22,7 @@ export interface RegisterSparseOptions {
  * the PruneSparseMatMul kernel for the wasm backend (zero copy on its memory), the cpu backend
  * (pure JS on its arrays) and every other backend known now (readSync, then pure JS). Idempotent;
  * calling it again with another `build` switches the implementation. No gradient is registered.
+ * Also registers the SparseDense layer class with tfjs' serialization (toSparseModel's models).
  */
 export async function registerSparseKernels(options: RegisterSparseOptions = {}): Promise<SparseKernelBuild> {
   const want = options.build ?? 'auto';
@@ -30,6 +32,7 @@ export async function registerSparseKernels(options: RegisterSparseOptions = {})
   else b = await loadSparseKernels(undefined, want === 'scalar');
   if (want === 'simd' && b !== 'simd') throw new WasmError('WASM_UNSUPPORTED', 'registerSparseKernels: this runtime has no Wasm SIMD; pass build: \'auto\' or \'scalar\'');
   setKernelBuild(b);
+  registerSparseDense();
   for (const backendName of new Set(['wasm', 'cpu', ...engine().backendNames()])) registerSparseKernelFor(backendName);
   return b;
 }

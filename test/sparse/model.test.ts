@@ -1,0 +1,115 @@
+// toSparseModel on the bundled LeNet-300-100 (examples/mnist-mlp), pruned to 92% per layer: the
+// sparse model's predictions on MNIST equal the dense model's bit for bit on the wasm backend, it
+// saves and loads as a LayersModel with SparseDense layers, and its kernel bytes drop.
+import { readFileSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ArgumentError } from '../../src/errors.js';
+import { registerSparseKernels, toSparseModel } from '../../src/sparse/index.js';
+import { mnist } from '../model/support.js';
+
+const DIR = new URL('../../examples/mnist-mlp/', import.meta.url);
+
+async function lenet(): Promise<tf.LayersModel> {
+  const json = JSON.parse(readFileSync(new URL('model.json', DIR), 'utf8'));
+  const bin = readFileSync(new URL('group1-shard1of1.bin', DIR));
+  const weightSpecs = json.weightsManifest.flatMap((g: { weights: tf.io.WeightsManifestEntry[] }) => g.weights);
+  return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs, weightData: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength) }));
+}
+
+/** Each Dense kernel's smallest |w| set to 0 until `sparsity` of it is zero. */
+function prune(model: tf.LayersModel, sparsity: number): void {
+  for (const layer of model.layers) {
+    if (layer.getClassName() !== 'Dense') continue;
+    const [k, b] = layer.getWeights();
+    const w = (k.dataSync() as Float32Array).slice();
+    const order = Array.from(w.keys()).sort((i, j) => Math.abs(w[i]) - Math.abs(w[j]));
+    for (let i = 0; i < Math.round(sparsity * w.length); i++) w[order[i]] = 0;
+    layer.setWeights([tf.tensor(w, k.shape), b]);
+  }
+}
+
+function bitsEqual(a: tf.Tensor, b: tf.Tensor): boolean {
+  const x = new Uint32Array((a.dataSync() as Float32Array).buffer);
+  const y = new Uint32Array((b.dataSync() as Float32Array).buffer);
+  return x.length === y.length && x.every((v, i) => v === y[i]);
+}
+
+async function roundTrip(model: tf.LayersModel): Promise<tf.LayersModel> {
+  let saved: tf.io.ModelArtifacts | null = null;
+  await model.save(tf.io.withSaveHandler(async (a) => {
+    saved = a;
+    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+  }));
+  return tf.loadLayersModel(tf.io.fromMemory(saved!));
+}
+
+describe.each(['simd', 'js'] as const)('toSparseModel, LeNet-300-100 at 92%% (%s build)', (build) => {
+  let dense: tf.LayersModel;
+  beforeAll(async () => {
+    await tf.setBackend('wasm');
+    await registerSparseKernels({ build });
+    dense = await lenet();
+    prune(dense, 0.92);
+  });
+
+  it('forced sparse: predictions equal the dense model bit for bit, batch 1, 7 and 64; bytes drop below 0.2×', async () => {
+    const { model, report } = await toSparseModel(dense, { overrides: { fc1: 'sparse', fc2: 'sparse', fc3: 'sparse' } });
+    expect(model.layers.map((l) => l.getClassName())).toEqual(['SparseDense', 'SparseDense', 'SparseDense']);
+    expect(report.layers.map((l) => [l.name, l.decision, l.reason])).toEqual([['fc1', 'sparse', 'override'], ['fc2', 'sparse', 'override'], ['fc3', 'sparse', 'override']]);
+    expect(report.afterBytes / report.denseBytes).toBeLessThan(0.2);
+    expect(report.layers[0].sparsity).toBeCloseTo(0.92, 6);
+    const { x } = mnist('test', 64);
+    for (const n of [1, 7, 64]) {
+      const xs = x.slice(0, n);
+      const a = dense.predict(xs, { batchSize: n }) as tf.Tensor;
+      const b = model.predict(xs, { batchSize: n }) as tf.Tensor;
+      expect(bitsEqual(a, b), `batch ${n}`).toBe(true);
+      tf.dispose([xs, a, b]);
+    }
+    // Saved and loaded: the same layers, the same outputs.
+    const back = await roundTrip(model);
+    expect(back.layers.map((l) => l.getClassName())).toEqual(['SparseDense', 'SparseDense', 'SparseDense']);
+    expect(bitsEqual(dense.predict(x) as tf.Tensor, back.predict(x) as tf.Tensor)).toBe(true);
+    // The new model holds only packed kernels (int32) and biases.
+    expect(model.weights.map((w) => `${w.originalName}:${w.dtype}`)).toEqual(['fc1/packed:int32', 'fc1/bias:float32', 'fc2/packed:int32', 'fc2/bias:float32', 'fc3/packed:int32', 'fc3/bias:float32']);
+    tf.dispose(x);
+    model.dispose();
+    back.dispose();
+  });
+
+  it('measured: every decision follows its timings; overrides win; the input model is untouched', async () => {
+    const before = (dense.layers[0].getWeights()[0].dataSync() as Float32Array).slice();
+    const { model, report } = await toSparseModel(dense, { batchSizes: [1, 8], reps: 3, overrides: { fc3: 'dense' } });
+    for (const l of report.layers.filter((r) => r.reason === 'measured')) {
+      expect(l.timings.map((t) => t.batch)).toEqual([1, 8]);
+      expect(l.decision).toBe(l.timings.every((t) => t.sparseMs < t.denseMs) ? 'sparse' : 'dense');
+    }
+    expect(report.layers[2]).toMatchObject({ name: 'fc3', decision: 'dense', reason: 'override' });
+    expect(model.layers[2].getClassName()).toBe('Dense');
+    expect(model.layers.map((l) => l.getClassName())).toEqual(report.layers.map((l) => (l.decision === 'sparse' ? 'SparseDense' : 'Dense')));
+    expect(dense.layers[0].getWeights()[0].dataSync()).toEqual(before);
+    model.dispose();
+  });
+
+  it('leaves a layer below minSparsity dense without timing it, and rejects bad options', async () => {
+    const { model, report } = await toSparseModel(dense, { minSparsity: 0.95 });
+    expect(report.layers.every((l) => l.decision === 'dense' && l.reason === 'below minSparsity' && l.timings.length === 0)).toBe(true);
+    model.dispose();
+    await expect(toSparseModel(dense, { overrides: { nope: 'sparse' } })).rejects.toThrow(ArgumentError);
+    await expect(toSparseModel(dense, { batchSizes: [0] })).rejects.toThrow(/batchSizes/);
+  });
+
+  it('rejects corrupt packed weights at load, before the kernel reads them', async () => {
+    const { model } = await toSparseModel(dense, { overrides: { fc2: 'sparse' } });
+    const layer = model.getLayer('fc2');
+    const [packed, bias] = layer.getWeights();
+    const bad = (packed.dataSync() as Int32Array).slice();
+    bad[0] += 5; // unit 0 claims pairs it does not have
+    layer.setWeights([tf.tensor1d(bad, 'int32'), bias]);
+    const x = tf.zeros([1, 784]);
+    expect(() => model.predict(x)).toThrow(/counts|ascending|out of range/);
+    model.dispose();
+  });
+});
