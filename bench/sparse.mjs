@@ -2,6 +2,7 @@
 // against tfjs-backend-wasm's dense matMul (XNNPACK GEMM) on the same weights, same run.
 //   node bench/sparse.mjs [--shapes=784x300,1024x1024] [--sparsities=0.5,0.9] [--batches=1,64]
 //                         [--rounds=3] [--time=MS] [--build=simd|scalar|js]
+// Dense and every sparsity's sparse op take turns call by call, ROUNDS rounds of TIME ms each.
 // Prints a markdown table (median ms per call, dense / sparse ratio) and the crossover: the
 // lowest sparsity at which sparse wins for each shape and batch. Writes bench/.tmp/sparse-latest.json.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -21,18 +22,29 @@ const BUILD = opt('build', 'auto');
 await tf.setBackend('wasm');
 const build = await registerSparseKernels({ build: BUILD });
 
-/** Median ms of `fn` over calls for at least TIME ms (at least 3 calls), after 2 warm-up calls. */
-function time(fn) {
-  for (let i = 0; i < 2; i++) tf.dispose(fn());
-  const ts = [];
-  const start = performance.now();
-  while (ts.length < 3 || performance.now() - start < TIME) {
+/**
+ * Median ms per call of each fn, the fns taking turns call by call (a load spike on this shared
+ * machine lands on all of them), for at least TIME ms per fn in each of ROUNDS rounds.
+ */
+function timeAll(fns) {
+  const run = (fn) => {
     const t0 = performance.now();
     const y = fn(); // the wasm backend runs kernels synchronously
-    ts.push(performance.now() - t0);
+    const dt = performance.now() - t0;
     y.dispose();
+    return dt;
+  };
+  for (let i = 0; i < 2; i++) fns.forEach(run);
+  const ts = fns.map(() => []);
+  for (let r = 0; r < ROUNDS; r++) {
+    const start = performance.now();
+    let calls = 0;
+    while (calls < 3 || performance.now() - start < TIME * fns.length) {
+      fns.forEach((f, i) => ts[i].push(run(f)));
+      calls++;
+    }
   }
-  return median(ts);
+  return ts.map(median);
 }
 
 /** |w| at or under the s-quantile (from a sample of 2^17 magnitudes) set to 0. */
@@ -59,22 +71,14 @@ for (const [k, n] of SHAPES) {
   });
   for (const batch of BATCHES) {
     const x = tf.tensor2d(normalWeights(batch * k, 7), [batch, k]);
-    const dense = [];
-    const sparse = layers.map(() => []);
-    for (let r = 0; r < ROUNDS; r++) {
-      // Dense time does not depend on the zeros; timed on each sparsity's own weights anyway.
-      layers.forEach((l, i) => {
-        dense.push(time(() => tf.matMul(x, l.dense)));
-        sparse[i].push(time(() => sparseMatMul(x, l.sparse)));
-      });
-    }
-    const d = median(dense);
+    // Dense time does not depend on the zeros: timed once, on the first sparsity's weights.
+    const [d, ...sparse] = timeAll([() => tf.matMul(x, layers[0].dense), ...layers.map((l) => () => sparseMatMul(x, l.sparse))]);
     layers.forEach((l, i) => {
-      const sp = median(sparse[i]);
+      const sp = sparse[i];
       results.push({ k, n, batch, sparsity: l.s, actual: l.actual, denseMs: d, sparseMs: sp, ratio: d / sp, bytesRatio: l.bytes / (4 * k * n) });
     });
     x.dispose();
-    process.stderr.write(`${k}x${n} batch ${batch}: dense ${d.toFixed(3)} ms; sparse ${layers.map((l, i) => `${l.s}: ${median(sparse[i]).toFixed(3)}`).join(', ')}\n`);
+    process.stderr.write(`${k}x${n} batch ${batch}: dense ${d.toFixed(3)} ms; sparse ${layers.map((l, i) => `${l.s}: ${sparse[i].toFixed(3)}`).join(', ')}\n`);
   }
   for (const l of layers) {
     l.dense.dispose();
