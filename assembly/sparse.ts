@@ -1,7 +1,8 @@
 // Sparse inference kernels: y = act(x · W + bias) with W pruned and held in the compressed form
 // src/sparse/format.ts describes (per output unit: a count, then, over all units, the input
-// indices — u16, or u32 when the input size exceeds 65536 — and the float32 values, each unit's
-// pairs in ascending input index).
+// indices — u16, or u32 when the input size exceeds 65536 — and the float32 values; units in
+// blocks of four whose first min-count pairs are interleaved step by step, then each unit's tail;
+// each unit's pairs in ascending input index).
 //
 // A module of its own (asconfig.json `sparse-*` targets), built like tensor.ts with
 // `--importMemory --noExportMemory`: no data segments, no start function, no allocation, so one
@@ -35,8 +36,9 @@ export function isSimd(): i32 {
 
 /**
  * y[r, :] for rows r < rows of x ([rows, k] row-major) — the kernel for batch 1 (and 2, 3).
- * Four output units at a time, each its own sequential sum, so four independent add chains run
- * side by side; their common prefix of pairs in lock step, then each unit's tail.
+ * A block of four units keeps their four sums in the lanes of one accumulator through the
+ * interleaved steps (SIMD: one v128 load of four values, four x gathered by lane loads, one
+ * multiply and one add per step; scalar: four independent add chains), then adds each unit's tail.
  *   countsPtr: u32[n]  idxPtr: u16|u32[nnz]  valPtr: f32[nnz]  biasPtr: f32[n] (hasBias)  yPtr: f32[rows, n]
  */
 export function spmmRows(xPtr: usize, rows: u32, k: u32, n: u32, countsPtr: usize, idxPtr: usize, wide: u32,
@@ -55,24 +57,21 @@ export function spmmRows(xPtr: usize, rows: u32, k: u32, n: u32, countsPtr: usiz
   return a;
 }
 
-// value·x[index] for the four (u16) pairs from pair q, as one v128.
+// x at the four indices of pairs q … q+3, as one v128.
 // @ts-ignore: decorator
-@inline function mul4(x: usize, idxPtr: usize, valPtr: usize, q: usize): v128 {
-  const ii = load<u64>(idxPtr + (q << 1));
-  let xv = v128.load32_zero(x + (<usize>(ii & 0xffff) << 2));
-  xv = v128.load32_lane(x + (<usize>((ii >> 16) & 0xffff) << 2), xv, 1);
-  xv = v128.load32_lane(x + (<usize>((ii >> 32) & 0xffff) << 2), xv, 2);
-  xv = v128.load32_lane(x + (<usize>(ii >> 48) << 2), xv, 3);
-  return f32x4.mul(v128.load(valPtr + (q << 2)), xv);
-}
-
-// a + p0 + p1 + p2 + p3, added left to right.
-// @ts-ignore: decorator
-@inline function add4(a: f32, p: v128): f32 {
-  a += f32x4.extract_lane(p, 0);
-  a += f32x4.extract_lane(p, 1);
-  a += f32x4.extract_lane(p, 2);
-  return a + f32x4.extract_lane(p, 3);
+@inline function gather4<I>(x: usize, idxPtr: usize, q: usize): v128 {
+  if (sizeof<I>() == 2) {
+    const ii = load<u64>(idxPtr + (q << 1));
+    let xv = v128.load32_zero(x + (<usize>(ii & 0xffff) << 2));
+    xv = v128.load32_lane(x + (<usize>((ii >> 16) & 0xffff) << 2), xv, 1);
+    xv = v128.load32_lane(x + (<usize>((ii >> 32) & 0xffff) << 2), xv, 2);
+    return v128.load32_lane(x + (<usize>(ii >> 48) << 2), xv, 3);
+  }
+  const b = idxPtr + (q << 2);
+  let xv = v128.load32_zero(x + (<usize>load<u32>(b) << 2));
+  xv = v128.load32_lane(x + (<usize>load<u32>(b, 4) << 2), xv, 1);
+  xv = v128.load32_lane(x + (<usize>load<u32>(b, 8) << 2), xv, 2);
+  return v128.load32_lane(x + (<usize>load<u32>(b, 12) << 2), xv, 3);
 }
 
 function rowsT<I>(xPtr: usize, rows: u32, k: u32, n: u32, countsPtr: usize, idxPtr: usize,
@@ -87,8 +86,7 @@ function rowsT<I>(xPtr: usize, rows: u32, k: u32, n: u32, countsPtr: usize, idxP
       const c1 = load<u32>(countsPtr + (<usize>u << 2), 4);
       const c2 = load<u32>(countsPtr + (<usize>u << 2), 8);
       const c3 = load<u32>(countsPtr + (<usize>u << 2), 12);
-      const p0 = p, p1 = p0 + c0, p2 = p1 + c1, p3 = p2 + c2;
-      p = p3 + c3;
+      const m = min(min(c0, c1), min(c2, c3));
       let a0: f32 = 0, a1: f32 = 0, a2: f32 = 0, a3: f32 = 0;
       if (hasBias != 0) {
         a0 = load<f32>(biasPtr + (<usize>u << 2));
@@ -96,32 +94,31 @@ function rowsT<I>(xPtr: usize, rows: u32, k: u32, n: u32, countsPtr: usize, idxP
         a2 = load<f32>(biasPtr + (<usize>u << 2), 8);
         a3 = load<f32>(biasPtr + (<usize>u << 2), 12);
       }
-      const m = min(min(c0, c1), min(c2, c3));
-      let j: u32 = 0;
-      if (ASC_FEATURE_SIMD && sizeof<I>() == 2) {
-        // Four pairs of each unit per step: their indices in one 8-byte load, their values in
-        // one v128, the four products in one multiply; the sums still add them one by one.
-        for (; j + 4 <= m; j += 4) {
-          a0 = add4(a0, mul4(x, idxPtr, valPtr, p0 + j));
-          a1 = add4(a1, mul4(x, idxPtr, valPtr, p1 + j));
-          a2 = add4(a2, mul4(x, idxPtr, valPtr, p2 + j));
-          a3 = add4(a3, mul4(x, idxPtr, valPtr, p3 + j));
+      const end = p + (<usize>m << 2);
+      if (ASC_FEATURE_SIMD) {
+        let a = f32x4.replace_lane(f32x4.replace_lane(f32x4.replace_lane(f32x4.splat(a0), 1, a1), 2, a2), 3, a3);
+        for (let q = p; q < end; q += 4) a = f32x4.add(a, f32x4.mul(v128.load(valPtr + (q << 2)), gather4<I>(x, idxPtr, q)));
+        a0 = f32x4.extract_lane(a, 0);
+        a1 = f32x4.extract_lane(a, 1);
+        a2 = f32x4.extract_lane(a, 2);
+        a3 = f32x4.extract_lane(a, 3);
+      } else {
+        for (let q = p; q < end; q += 4) {
+          a0 += load<f32>(valPtr + (q << 2)) * load<f32>(x + (<usize>load<I>(idxPtr + q * sizeof<I>()) << 2));
+          a1 += load<f32>(valPtr + (q << 2), 4) * load<f32>(x + (<usize>load<I>(idxPtr + (q + 1) * sizeof<I>()) << 2));
+          a2 += load<f32>(valPtr + (q << 2), 8) * load<f32>(x + (<usize>load<I>(idxPtr + (q + 2) * sizeof<I>()) << 2));
+          a3 += load<f32>(valPtr + (q << 2), 12) * load<f32>(x + (<usize>load<I>(idxPtr + (q + 3) * sizeof<I>()) << 2));
         }
       }
-      for (; j < m; j++) {
-        const i0 = <usize>load<I>(idxPtr + (p0 + j) * sizeof<I>());
-        const i1 = <usize>load<I>(idxPtr + (p1 + j) * sizeof<I>());
-        const i2 = <usize>load<I>(idxPtr + (p2 + j) * sizeof<I>());
-        const i3 = <usize>load<I>(idxPtr + (p3 + j) * sizeof<I>());
-        a0 += load<f32>(valPtr + ((p0 + j) << 2)) * load<f32>(x + (i0 << 2));
-        a1 += load<f32>(valPtr + ((p1 + j) << 2)) * load<f32>(x + (i1 << 2));
-        a2 += load<f32>(valPtr + ((p2 + j) << 2)) * load<f32>(x + (i2 << 2));
-        a3 += load<f32>(valPtr + ((p3 + j) << 2)) * load<f32>(x + (i3 << 2));
-      }
-      a0 = dot<I>(x, p0 + m, c0 - m, idxPtr, valPtr, a0);
-      a1 = dot<I>(x, p1 + m, c1 - m, idxPtr, valPtr, a1);
-      a2 = dot<I>(x, p2 + m, c2 - m, idxPtr, valPtr, a2);
-      a3 = dot<I>(x, p3 + m, c3 - m, idxPtr, valPtr, a3);
+      p = end;
+      a0 = dot<I>(x, p, c0 - m, idxPtr, valPtr, a0);
+      p += c0 - m;
+      a1 = dot<I>(x, p, c1 - m, idxPtr, valPtr, a1);
+      p += c1 - m;
+      a2 = dot<I>(x, p, c2 - m, idxPtr, valPtr, a2);
+      p += c2 - m;
+      a3 = dot<I>(x, p, c3 - m, idxPtr, valPtr, a3);
+      p += c3 - m;
       store<f32>(y + (<usize>u << 2), clamp(a0, act));
       store<f32>(y + (<usize>u << 2), clamp(a1, act), 4);
       store<f32>(y + (<usize>u << 2), clamp(a2, act), 8);
@@ -230,6 +227,10 @@ function panelsT<I>(xtPtr: usize, rows: u32, k: u32, n: u32, countsPtr: usize, i
   }
 }
 
+// Walking the units of the panel kernels: for unit u, its s-th pair (s < count) is at
+// s < lock ? lockBase + 4s : tailBase + s - lock (format.ts, "Pair order"). A block's state is
+// refreshed at its first unit; `next` is the pair after everything walked so far.
+
 // @ts-ignore: decorator
 @inline function clampV(a: v128, act: u32): v128 {
   if (act == 0) return a;
@@ -239,13 +240,27 @@ function panelsT<I>(xtPtr: usize, rows: u32, k: u32, n: u32, countsPtr: usize, i
 
 function panelSimd16<I>(panel: usize, out: usize, n: u32, countsPtr: usize, idxPtr: usize,
   valPtr: usize, biasPtr: usize, hasBias: u32, act: u32): void {
-  let p: usize = 0;
+  let next: usize = 0, lockBase: usize = 0, tail: usize = 0, lock: u32 = 0;
+  const blocks = n & ~3;
   for (let u: u32 = 0; u < n; u++) {
     const c = load<u32>(countsPtr + (<usize>u << 2));
+    if (u < blocks) {
+      if ((u & 3) == 0) {
+        const cp = countsPtr + (<usize>u << 2);
+        lock = min(min(c, load<u32>(cp, 4)), min(load<u32>(cp, 8), load<u32>(cp, 12)));
+        lockBase = next;
+        tail = next + (<usize>lock << 2);
+      }
+    } else {
+      lock = 0;
+      tail = next;
+    }
+    const lb = lockBase + (u & 3);
+    const tb = tail - lock;
     const b = f32x4.splat(hasBias != 0 ? load<f32>(biasPtr + (<usize>u << 2)) : 0);
     let a0 = b, a1 = b, a2 = b, a3 = b;
-    const end = p + c;
-    for (; p < end; p++) {
+    for (let s: u32 = 0; s < c; s++) {
+      const p: usize = s < lock ? lb + (<usize>s << 2) : tb + s;
       const row = panel + (<usize>load<I>(idxPtr + p * sizeof<I>()) << 6);
       const v = v128.load32_splat(valPtr + (p << 2));
       a0 = f32x4.add(a0, f32x4.mul(v, v128.load(row)));
@@ -253,6 +268,8 @@ function panelSimd16<I>(panel: usize, out: usize, n: u32, countsPtr: usize, idxP
       a2 = f32x4.add(a2, f32x4.mul(v, v128.load(row, 32)));
       a3 = f32x4.add(a3, f32x4.mul(v, v128.load(row, 48)));
     }
+    tail += c - lock;
+    if (u >= blocks || (u & 3) == 3) next = tail;
     const o = out + (<usize>u << 6);
     v128.store(o, clampV(a0, act));
     v128.store(o, clampV(a1, act), 16);
@@ -263,34 +280,64 @@ function panelSimd16<I>(panel: usize, out: usize, n: u32, countsPtr: usize, idxP
 
 function panelSimd4<I>(panel: usize, out: usize, w: u32, g: u32, n: u32, countsPtr: usize, idxPtr: usize,
   valPtr: usize, biasPtr: usize, hasBias: u32, act: u32): void {
-  let p: usize = 0;
   const stride = <usize>w << 2;
   const lane = panel + (<usize>g << 2);
   const o = out + (<usize>g << 2);
+  let next: usize = 0, lockBase: usize = 0, tail: usize = 0, lock: u32 = 0;
+  const blocks = n & ~3;
   for (let u: u32 = 0; u < n; u++) {
     const c = load<u32>(countsPtr + (<usize>u << 2));
+    if (u < blocks) {
+      if ((u & 3) == 0) {
+        const cp = countsPtr + (<usize>u << 2);
+        lock = min(min(c, load<u32>(cp, 4)), min(load<u32>(cp, 8), load<u32>(cp, 12)));
+        lockBase = next;
+        tail = next + (<usize>lock << 2);
+      }
+    } else {
+      lock = 0;
+      tail = next;
+    }
+    const lb = lockBase + (u & 3);
+    const tb = tail - lock;
     let a = f32x4.splat(hasBias != 0 ? load<f32>(biasPtr + (<usize>u << 2)) : 0);
-    const end = p + c;
-    for (; p < end; p++) {
+    for (let s: u32 = 0; s < c; s++) {
+      const p: usize = s < lock ? lb + (<usize>s << 2) : tb + s;
       const row = lane + <usize>load<I>(idxPtr + p * sizeof<I>()) * stride;
       a = f32x4.add(a, f32x4.mul(v128.load32_splat(valPtr + (p << 2)), v128.load(row)));
     }
+    tail += c - lock;
+    if (u >= blocks || (u & 3) == 3) next = tail;
     v128.store(o + <usize>u * stride, clampV(a, act));
   }
 }
 
 function panelScalar4<I>(panel: usize, out: usize, w: u32, g: u32, n: u32, countsPtr: usize, idxPtr: usize,
   valPtr: usize, biasPtr: usize, hasBias: u32, act: u32): void {
-  let p: usize = 0;
   const stride = <usize>w << 2;
   const lane = panel + (<usize>g << 2);
   const o = out + (<usize>g << 2);
+  let next: usize = 0, lockBase: usize = 0, tail: usize = 0, lock: u32 = 0;
+  const blocks = n & ~3;
   for (let u: u32 = 0; u < n; u++) {
     const c = load<u32>(countsPtr + (<usize>u << 2));
+    if (u < blocks) {
+      if ((u & 3) == 0) {
+        const cp = countsPtr + (<usize>u << 2);
+        lock = min(min(c, load<u32>(cp, 4)), min(load<u32>(cp, 8), load<u32>(cp, 12)));
+        lockBase = next;
+        tail = next + (<usize>lock << 2);
+      }
+    } else {
+      lock = 0;
+      tail = next;
+    }
+    const lb = lockBase + (u & 3);
+    const tb = tail - lock;
     const b: f32 = hasBias != 0 ? load<f32>(biasPtr + (<usize>u << 2)) : 0;
     let a0 = b, a1 = b, a2 = b, a3 = b;
-    const end = p + c;
-    for (; p < end; p++) {
+    for (let s: u32 = 0; s < c; s++) {
+      const p: usize = s < lock ? lb + (<usize>s << 2) : tb + s;
       const row = lane + <usize>load<I>(idxPtr + p * sizeof<I>()) * stride;
       const v = load<f32>(valPtr + (p << 2));
       a0 += v * load<f32>(row);
@@ -298,6 +345,8 @@ function panelScalar4<I>(panel: usize, out: usize, w: u32, g: u32, n: u32, count
       a2 += v * load<f32>(row, 8);
       a3 += v * load<f32>(row, 12);
     }
+    tail += c - lock;
+    if (u >= blocks || (u & 3) == 3) next = tail;
     const y = o + <usize>u * stride;
     store<f32>(y, clamp(a0, act));
     store<f32>(y, clamp(a1, act), 4);

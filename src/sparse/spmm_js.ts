@@ -4,6 +4,7 @@
 // agree bit for bit. A binary64 sum or product of two float32 rounded once more to float32 is the
 // correctly rounded float32 result (53 ≥ 2·24 + 2), so no double rounding creeps in. Runs the
 // cpu backend's kernel (on the tensors' own arrays) and stands in where Wasm is missing.
+import { pairAt, unitLayout } from './format.js';
 import type { Activation } from './kernel_names.js';
 
 export interface SpmmArrays {
@@ -27,9 +28,11 @@ export function spmmJs(a: SpmmArrays): void {
   const { x, xOff, rows, k, n, counts, indices, values, bias, y, yOff } = a;
   const act = a.act === 'relu' ? 1 : a.act === 'relu6' ? 2 : 0;
   const acc = new Float32Array(rows);
-  for (let u = 0, p = 0; u < n; u++) {
+  const l = unitLayout(counts, n);
+  for (let u = 0; u < n; u++) {
     acc.fill(bias === null ? 0 : bias[u]);
-    for (let end = p + counts[u]; p < end; p++) {
+    for (let s = 0; s < counts[u]; s++) {
+      const p = pairAt(l, u, s);
       const v = values[p];
       const xi = xOff + indices[p];
       for (let r = 0; r < rows; r++) acc[r] += Math.fround(v * x[xi + r * k]);

@@ -5,7 +5,7 @@ import { ArgumentError, NaNWeightsError } from '../../src/errors.js';
 import { checkSparse, layoutOf, packSparse, sparseBytes, unpackSparse } from '../../src/sparse/index.js';
 
 describe('packSparse', () => {
-  it('keeps nonzeros per output unit in ascending input index, and unpacks to the same weights', () => {
+  it('keeps nonzeros per output unit in ascending input index (a block of 4 units interleaved for its shortest count, then tails), and unpacks to the same weights', () => {
     // k=3, n=4: W[i, u] at i*4+u.
     const w = new Float32Array([0, 1.5, -0, 2, 3, 0, 0, -4, 0, 5, Infinity, 6]);
     const copy = w.slice();
@@ -15,12 +15,24 @@ describe('packSparse', () => {
     expect(m.wide).toBe(false);
     const lay = layoutOf(4, 7, false);
     expect(Array.from(new Uint32Array(m.data.buffer, 0, 4))).toEqual([1, 2, 1, 3]);
-    expect(Array.from(new Uint16Array(m.data.buffer, lay.indicesByte, 7))).toEqual([1, 0, 2, 2, 0, 1, 2]);
-    expect(Array.from(new Float32Array(m.data.buffer, lay.valuesByte, 7))).toEqual([3, 1.5, 5, Infinity, 2, -4, 6]);
+    expect(Array.from(new Uint16Array(m.data.buffer, lay.indicesByte, 7))).toEqual([1, 0, 2, 0, 2, 1, 2]); // step 0 of units 0-3, then unit 1's and unit 3's tails
+    expect(Array.from(new Float32Array(m.data.buffer, lay.valuesByte, 7))).toEqual([3, 1.5, Infinity, 2, 5, -4, 6]);
     expect(m.data.length).toBe(4 + 4 + 7); // 7 u16 indices padded to 4 words
     const back = unpackSparse(m);
     expect(Array.from(back)).toEqual(Array.from(w).map((v) => (v === 0 ? 0 : v)));
     expect(Object.is(back[2], 0)).toBe(true); // -0 dropped, +0 back
+  });
+
+  it('round-trips ragged shapes (n not a multiple of 4, empty units, all zero)', () => {
+    let seed = 5;
+    const r = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    for (const [k, n, s] of [[7, 1, 0.5], [13, 6, 0.7], [40, 9, 0.9], [5, 8, 1], [64, 4, 0]] as const) {
+      const w = Float32Array.from({ length: k * n }, () => (r() < s ? 0 : r() - 0.5));
+      for (let i = 0; i < k; i++) w[i * n] = 0; // unit 0 empty
+      const m = packSparse(w, k, n);
+      checkSparse(m, 'test');
+      expect(unpackSparse(m)).toEqual(w.map((v) => (v === 0 ? 0 : v)));
+    }
   });
 
   it('uses u32 indices beyond 65536 inputs', () => {
