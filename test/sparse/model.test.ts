@@ -113,3 +113,23 @@ describe.each(['simd', 'js'] as const)('toSparseModel, LeNet-300-100 at 92%% (%s
     model.dispose();
   });
 });
+
+describe('toSparseModel on the cpu backend', () => {
+  it('predicts within float rounding of the dense model (the bias is added first, not last)', async () => {
+    await tf.setBackend('cpu');
+    await registerSparseKernels();
+    const dense = await lenet();
+    prune(dense, 0.92);
+    const { model } = await toSparseModel(dense, { overrides: { fc1: 'sparse', fc2: 'sparse', fc3: 'sparse' } });
+    const { x } = mnist('test', 32);
+    const a = (dense.predict(x) as tf.Tensor).dataSync();
+    const b = (model.predict(x) as tf.Tensor).dataSync();
+    let worst = 0;
+    for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
+    expect(worst).toBeLessThan(1e-5);
+    // and the same classes
+    expect(tf.argMax(tf.tensor2d(a, [32, 10]), 1).dataSync()).toEqual(tf.argMax(tf.tensor2d(b, [32, 10]), 1).dataSync());
+    model.dispose();
+    dense.dispose();
+  });
+});
