@@ -1,7 +1,8 @@
-// toSparseModel: a new LayersModel in which each Dense layer that runs faster sparse — measured
-// here, on the current backend, for the caller's batch sizes — is a SparseDense layer. The rest of
-// the model, and the input model, are left as they are.
-import { engine, fused, io, tensor2d, tidy, type Tensor } from '@tensorflow/tfjs-core';
+// toSparseModel: a new LayersModel in which each Dense layer (and each Conv2D 1×1 with stride 1,
+// channels last: a Dense over the last axis) that runs faster sparse — measured here, on the
+// current backend, for the caller's batch sizes — is a SparseDense layer. The rest of the model,
+// and the input model, are left as they are.
+import { engine, fused, io, tensor2d, tensor4d, tidy, type Tensor } from '@tensorflow/tfjs-core';
 import { loadLayersModel, type LayersModel } from '@tensorflow/tfjs-layers';
 import { ArgumentError } from '../errors.js';
 import { layoutOf, packSparse, type SparseMatrix } from './format.js';
@@ -20,6 +21,7 @@ export interface ToSparseModelOptions {
 }
 
 export interface SparseLayerTiming {
+  /** The model's batch size (a 1×1 convolution multiplies batch · height · width rows). */
   batch: number;
   denseMs: number;
   sparseMs: number;
@@ -27,7 +29,9 @@ export interface SparseLayerTiming {
 
 export interface SparseLayerReport {
   name: string;
-  /** Kernel shape [k, n]. */
+  /** 'Dense' or 'Conv2D' (1×1). */
+  className: string;
+  /** Kernel shape [k, n] (for a 1×1 convolution: [input channels, filters]). */
   shape: [number, number];
   sparsity: number;
   decision: 'sparse' | 'dense';
@@ -52,7 +56,23 @@ interface DenseLike {
   getClassName(): string;
   getWeights(): Tensor[];
   weights: { originalName: string; shape: number[]; dtype: string; read(): Tensor }[];
-  getConfig(): { activation?: unknown; useBias?: unknown };
+  getConfig(): { strides?: unknown; dataFormat?: unknown; kernelSize?: unknown };
+  inputShape: unknown;
+}
+
+/** [k, n] and, for a 1×1 convolution, its [height, width], when `layer` can become SparseDense. */
+function candidate(layer: DenseLike, kernel: Tensor | undefined): { k: number; n: number; spatial: [number, number] | null } | null {
+  if (kernel === undefined || kernel.dtype !== 'float32') return null;
+  const cls = layer.getClassName();
+  const ks = kernel.shape as number[];
+  if (cls === 'Dense' && ks.length === 2) return { k: ks[0], n: ks[1], spatial: null };
+  if (cls !== 'Conv2D' || ks.length !== 4 || ks[0] !== 1 || ks[1] !== 1) return null;
+  const c = layer.getConfig();
+  const strides = Array.isArray(c.strides) ? c.strides : [c.strides, c.strides];
+  if (c.dataFormat !== 'channelsLast' || strides.some((v) => v !== 1)) return null;
+  const shape = layer.inputShape as (number | null)[];
+  const hw: [number, number] = [typeof shape?.[1] === 'number' ? shape[1] : 1, typeof shape?.[2] === 'number' ? shape[2] : 1];
+  return { k: ks[2], n: ks[3], spatial: hw };
 }
 
 interface LayerJson {
@@ -61,7 +81,8 @@ interface LayerJson {
 }
 
 /**
- * Returns a new LayersModel and a report. Each Dense layer (2-D kernel, float32) whose sparsity
+ * Returns a new LayersModel and a report. Each Dense layer (2-D kernel, float32) — and each
+ * Conv2D with a 1×1 kernel, stride 1, channels last, which is a Dense over the last axis — whose sparsity
  * reaches `minSparsity` is timed dense (tf.fused.matMul with its bias) and sparse (sparseMatMul)
  * at every batch size in `batchSizes` on the current backend; it becomes a SparseDense layer when
  * sparse is faster at all of them, or when `overrides` says so. The new model holds no dense copy
@@ -83,17 +104,18 @@ export async function toSparseModel(model: LayersModel, options: ToSparseModelOp
   const overrides = options.overrides ?? {};
   const layers = model.layers as unknown as DenseLike[];
   for (const name of Object.keys(overrides)) {
-    if (!layers.some((l) => l.name === name && l.getClassName() === 'Dense')) throw new ArgumentError(`${fname}: overrides names '${name}', which is not a Dense layer of the model`);
+    const l = layers.find((x) => x.name === name);
+    if (l === undefined || candidate(l, l.getWeights()[0]) === null) throw new ArgumentError(`${fname}: overrides names '${name}', which is not a Dense (or Conv2D 1×1, stride 1, channels last) layer of the model`);
     if (overrides[name] !== 'sparse' && overrides[name] !== 'dense') throw new ArgumentError(`${fname}: overrides['${name}'] must be 'sparse' or 'dense'`);
   }
 
   const reports: SparseLayerReport[] = [];
   const packedOf = new Map<string, SparseMatrix>();
   for (const layer of layers) {
-    if (layer.getClassName() !== 'Dense') continue;
     const [kernel, bias] = layer.getWeights();
-    if (kernel.rank !== 2 || kernel.dtype !== 'float32') continue;
-    const [k, n] = kernel.shape as [number, number];
+    const cand = candidate(layer, kernel);
+    if (cand === null) continue;
+    const { k, n } = cand;
     const m = packSparse(kernel.dataSync() as Float32Array, k, n, `${layer.name}/kernel`);
     const sparsity = 1 - m.nnz / (k * n);
     const forced = overrides[layer.name];
@@ -107,12 +129,12 @@ export async function toSparseModel(model: LayersModel, options: ToSparseModelOp
       decision = 'dense';
       reason = 'below minSparsity';
     } else {
-      timings = timeLayer(kernel, bias ?? null, m, batchSizes, options.reps ?? 15);
+      timings = timeLayer(kernel, bias ?? null, m, cand.spatial, batchSizes, options.reps ?? 15);
       decision = timings.every((t) => t.sparseMs < t.denseMs) ? 'sparse' : 'dense';
       reason = 'measured';
     }
     if (decision === 'sparse') packedOf.set(layer.name, m);
-    reports.push({ name: layer.name, shape: [k, n], sparsity, decision, reason, timings, denseBytes: 4 * k * n, sparseBytes: m.data.byteLength });
+    reports.push({ name: layer.name, className: layer.getClassName(), shape: [k, n], sparsity, decision, reason, timings, denseBytes: 4 * k * n, sparseBytes: m.data.byteLength });
   }
 
   const sparse = await rebuild(model, layers, packedOf);
@@ -128,15 +150,23 @@ export async function toSparseModel(model: LayersModel, options: ToSparseModelOp
 
 // Median ms of dense and sparse at each batch size, the two interleaved call by call so that a
 // load spike on a shared machine lands on both.
-function timeLayer(kernel: Tensor, bias: Tensor | null, m: SparseMatrix, batchSizes: number[], reps: number): SparseLayerTiming[] {
+// A 1×1 convolution is timed as tf.fused.conv2d on [batch, h, w, c] against the sparse product
+// of its batch·h·w rows.
+function timeLayer(kernel: Tensor, bias: Tensor | null, m: SparseMatrix, spatial: [number, number] | null, batchSizes: number[], reps: number): SparseLayerTiming[] {
   const sw = new SparseWeights(m);
   try {
     return batchSizes.map((batch) => {
-      const [k] = kernel.shape;
-      const x = tidy(() => tensor2d(new Float32Array(batch * k).map((_, i) => Math.sin(i)), [batch, k]));
+      const k = m.k;
+      const rows = spatial === null ? batch : batch * spatial[0] * spatial[1];
+      const x = tidy(() => tensor2d(new Float32Array(rows * k).map((_, i) => Math.sin(i)), [rows, k]));
+      const x4 = spatial === null ? null : tensor4d(x.dataSync() as Float32Array, [batch, spatial[0], spatial[1], k]);
       const run = (sparse: boolean) => {
         const t0 = performance.now();
-        const y = sparse ? sparseMatMul(x, sw, { bias }) : fused.matMul({ a: x, b: kernel as never, bias: bias ?? undefined });
+        const y = sparse
+          ? sparseMatMul(x, sw, { bias })
+          : x4 === null
+            ? fused.matMul({ a: x, b: kernel as never, bias: bias ?? undefined })
+            : fused.conv2d({ x: x4 as never, filter: kernel as never, strides: 1, pad: 'valid', bias: bias ?? undefined });
         y.dataSync(); // backends that run asynchronously (webgl) finish here
         const dt = performance.now() - t0;
         y.dispose();
@@ -153,6 +183,7 @@ function timeLayer(kernel: Tensor, bias: Tensor | null, m: SparseMatrix, batchSi
         s.push(run(true));
       }
       x.dispose();
+      x4?.dispose();
       return { batch, denseMs: median(d), sparseMs: median(s) };
     });
   } finally {
@@ -187,6 +218,7 @@ async function rebuild(model: LayersModel, layers: DenseLike[], packedOf: Map<st
       activation: c.activation ?? 'linear',
       use_bias: c.use_bias ?? true,
     };
+    // (A Conv2D's filters become units; its 1×1 kernel [1, 1, c, f] is packed as [c, f].)
   }
   const specs: io.WeightsManifestEntry[] = [];
   const parts: Uint8Array[] = [];

@@ -133,3 +133,43 @@ describe('toSparseModel on the cpu backend', () => {
     dense.dispose();
   });
 });
+
+describe('toSparseModel, Conv2D 1×1 layers', () => {
+  it('turns 1×1 stride-1 convolutions into SparseDense over the channels, bit for bit on wasm', async () => {
+    await tf.setBackend('wasm');
+    await registerSparseKernels({ build: 'simd' });
+    const m = tf.sequential();
+    m.add(tf.layers.conv2d({ inputShape: [9, 7, 3], filters: 16, kernelSize: 3, padding: 'same', activation: 'relu', name: 'c3' }));
+    m.add(tf.layers.conv2d({ filters: 33, kernelSize: 1, activation: 'relu', name: 'p1' }));
+    m.add(tf.layers.conv2d({ filters: 24, kernelSize: 1, useBias: false, name: 'p2' }));
+    m.add(tf.layers.conv2d({ filters: 20, kernelSize: 1, activation: 'relu6', name: 'p3' }));
+    m.add(tf.layers.conv2d({ filters: 8, kernelSize: 1, strides: 2, name: 's2' })); // stride 2: not a candidate
+    m.add(tf.layers.flatten());
+    m.add(tf.layers.dense({ units: 10, activation: 'softmax', name: 'out' }));
+    prune(m, 0.9); // the Dense layer
+    for (const name of ['p1', 'p2', 'p3']) {
+      const layer = m.getLayer(name);
+      const [k, ...rest] = layer.getWeights();
+      const w = (k.dataSync() as Float32Array).map((v, i) => (i % 10 === 3 ? v : 0));
+      layer.setWeights([tf.tensor(w, k.shape), ...rest]);
+    }
+    await expect(toSparseModel(m, { overrides: { c3: 'sparse' } })).rejects.toThrow(/not a Dense \(or Conv2D 1×1/);
+    await expect(toSparseModel(m, { overrides: { s2: 'sparse' } })).rejects.toThrow(/not a Dense/);
+    const { model, report } = await toSparseModel(m, { overrides: { p1: 'sparse', p2: 'sparse', p3: 'sparse', out: 'sparse' } });
+    expect(model.layers.map((l) => l.getClassName())).toEqual(['Conv2D', 'SparseDense', 'SparseDense', 'SparseDense', 'Conv2D', 'Flatten', 'SparseDense']);
+    expect(report.layers.map((l) => `${l.name}:${l.className}:${l.shape.join('x')}`)).toEqual(['p1:Conv2D:16x33', 'p2:Conv2D:33x24', 'p3:Conv2D:24x20', 'out:Dense:160x10']);
+    const r = (n: number) => tf.tensor4d(Float32Array.from({ length: n * 9 * 7 * 3 }, (_, i) => Math.sin(i * 0.37)), [n, 9, 7, 3]);
+    for (const n of [1, 5]) {
+      const x = r(n);
+      expect(bitsEqual(m.predict(x, { batchSize: n }) as tf.Tensor, model.predict(x, { batchSize: n }) as tf.Tensor), `batch ${n}`).toBe(true);
+    }
+    const back = await roundTrip(model);
+    expect(bitsEqual(m.predict(r(2)) as tf.Tensor, back.predict(r(2)) as tf.Tensor)).toBe(true);
+    // A measured decision times the convolution on [batch, 9, 7, c] (batch · 63 rows).
+    const measured = await toSparseModel(m, { batchSizes: [2], reps: 2 });
+    expect(measured.report.layers.filter((l) => l.className === 'Conv2D').every((l) => l.reason === 'measured' && l.timings.length === 1)).toBe(true);
+    model.dispose();
+    back.dispose();
+    measured.model.dispose();
+  });
+});
