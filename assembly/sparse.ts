@@ -219,6 +219,7 @@ function panelsT<I>(xtPtr: usize, rows: u32, k: u32, n: u32, countsPtr: usize, i
     // one group of 4 (SIMD: one v128; scalar build: four scalar sums).
     if (ASC_FEATURE_SIMD) {
       if (w == 16) panelSimd16<I>(panel, out, n, countsPtr, idxPtr, valPtr, biasPtr, hasBias, act);
+      else if (w == 8) panelSimd8<I>(panel, out, n, countsPtr, idxPtr, valPtr, biasPtr, hasBias, act);
       else for (let g: u32 = 0; g < w; g += 4) panelSimd4<I>(panel, out, w, g, n, countsPtr, idxPtr, valPtr, biasPtr, hasBias, act);
     } else {
       for (let g: u32 = 0; g < w; g += 4) panelScalar4<I>(panel, out, w, g, n, countsPtr, idxPtr, valPtr, biasPtr, hasBias, act);
@@ -275,6 +276,43 @@ function panelSimd16<I>(panel: usize, out: usize, n: u32, countsPtr: usize, idxP
     v128.store(o, clampV(a1, act), 16);
     v128.store(o, clampV(a2, act), 32);
     v128.store(o, clampV(a3, act), 48);
+  }
+}
+
+// panelSimd16 for a panel of 8 lanes: one pass, two accumulators.
+function panelSimd8<I>(panel: usize, out: usize, n: u32, countsPtr: usize, idxPtr: usize,
+  valPtr: usize, biasPtr: usize, hasBias: u32, act: u32): void {
+  let next: usize = 0, lockBase: usize = 0, tail: usize = 0, lock: u32 = 0;
+  const blocks = n & ~3;
+  for (let u: u32 = 0; u < n; u++) {
+    const c = load<u32>(countsPtr + (<usize>u << 2));
+    if (u < blocks) {
+      if ((u & 3) == 0) {
+        const cp = countsPtr + (<usize>u << 2);
+        lock = min(min(c, load<u32>(cp, 4)), min(load<u32>(cp, 8), load<u32>(cp, 12)));
+        lockBase = next;
+        tail = next + (<usize>lock << 2);
+      }
+    } else {
+      lock = 0;
+      tail = next;
+    }
+    const lb = lockBase + (u & 3);
+    const tb = tail - lock;
+    const b = f32x4.splat(hasBias != 0 ? load<f32>(biasPtr + (<usize>u << 2)) : 0);
+    let a0 = b, a1 = b;
+    for (let s: u32 = 0; s < c; s++) {
+      const p: usize = s < lock ? lb + (<usize>s << 2) : tb + s;
+      const row = panel + (<usize>load<I>(idxPtr + p * sizeof<I>()) << 5);
+      const v = v128.load32_splat(valPtr + (p << 2));
+      a0 = f32x4.add(a0, f32x4.mul(v, v128.load(row)));
+      a1 = f32x4.add(a1, f32x4.mul(v, v128.load(row, 16)));
+    }
+    tail += c - lock;
+    if (u >= blocks || (u & 3) == 3) next = tail;
+    const o = out + (<usize>u << 5);
+    v128.store(o, clampV(a0, act));
+    v128.store(o, clampV(a1, act), 16);
   }
 }
 
