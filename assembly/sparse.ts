@@ -260,8 +260,18 @@ function panelSimd16<I>(panel: usize, out: usize, n: u32, countsPtr: usize, idxP
     const tb = tail - lock;
     const b = f32x4.splat(hasBias != 0 ? load<f32>(biasPtr + (<usize>u << 2)) : 0);
     let a0 = b, a1 = b, a2 = b, a3 = b;
-    for (let s: u32 = 0; s < c; s++) {
-      const p: usize = s < lock ? lb + (<usize>s << 2) : tb + s;
+    // The interleaved steps (stride 4), then the tail: two loops, no per-pair select.
+    for (let s: u32 = 0; s < lock; s++) {
+      const p: usize = lb + (<usize>s << 2);
+      const row = panel + (<usize>load<I>(idxPtr + p * sizeof<I>()) << 6);
+      const v = v128.load32_splat(valPtr + (p << 2));
+      a0 = f32x4.add(a0, f32x4.mul(v, v128.load(row)));
+      a1 = f32x4.add(a1, f32x4.mul(v, v128.load(row, 16)));
+      a2 = f32x4.add(a2, f32x4.mul(v, v128.load(row, 32)));
+      a3 = f32x4.add(a3, f32x4.mul(v, v128.load(row, 48)));
+    }
+    for (let s: u32 = lock; s < c; s++) {
+      const p: usize = tb + s;
       const row = panel + (<usize>load<I>(idxPtr + p * sizeof<I>()) << 6);
       const v = v128.load32_splat(valPtr + (p << 2));
       a0 = f32x4.add(a0, f32x4.mul(v, v128.load(row)));
@@ -301,8 +311,16 @@ function panelSimd8<I>(panel: usize, out: usize, n: u32, countsPtr: usize, idxPt
     const tb = tail - lock;
     const b = f32x4.splat(hasBias != 0 ? load<f32>(biasPtr + (<usize>u << 2)) : 0);
     let a0 = b, a1 = b;
-    for (let s: u32 = 0; s < c; s++) {
-      const p: usize = s < lock ? lb + (<usize>s << 2) : tb + s;
+    // The interleaved steps (stride 4), then the tail: two loops, no per-pair select.
+    for (let s: u32 = 0; s < lock; s++) {
+      const p: usize = lb + (<usize>s << 2);
+      const row = panel + (<usize>load<I>(idxPtr + p * sizeof<I>()) << 5);
+      const v = v128.load32_splat(valPtr + (p << 2));
+      a0 = f32x4.add(a0, f32x4.mul(v, v128.load(row)));
+      a1 = f32x4.add(a1, f32x4.mul(v, v128.load(row, 16)));
+    }
+    for (let s: u32 = lock; s < c; s++) {
+      const p: usize = tb + s;
       const row = panel + (<usize>load<I>(idxPtr + p * sizeof<I>()) << 5);
       const v = v128.load32_splat(valPtr + (p << 2));
       a0 = f32x4.add(a0, f32x4.mul(v, v128.load(row)));
@@ -339,8 +357,14 @@ function panelSimd4<I>(panel: usize, out: usize, w: u32, g: u32, n: u32, countsP
     const lb = lockBase + (u & 3);
     const tb = tail - lock;
     let a = f32x4.splat(hasBias != 0 ? load<f32>(biasPtr + (<usize>u << 2)) : 0);
-    for (let s: u32 = 0; s < c; s++) {
-      const p: usize = s < lock ? lb + (<usize>s << 2) : tb + s;
+    // The interleaved steps (stride 4), then the tail: two loops, no per-pair select.
+    for (let s: u32 = 0; s < lock; s++) {
+      const p: usize = lb + (<usize>s << 2);
+      const row = lane + <usize>load<I>(idxPtr + p * sizeof<I>()) * stride;
+      a = f32x4.add(a, f32x4.mul(v128.load32_splat(valPtr + (p << 2)), v128.load(row)));
+    }
+    for (let s: u32 = lock; s < c; s++) {
+      const p: usize = tb + s;
       const row = lane + <usize>load<I>(idxPtr + p * sizeof<I>()) * stride;
       a = f32x4.add(a, f32x4.mul(v128.load32_splat(valPtr + (p << 2)), v128.load(row)));
     }
@@ -374,8 +398,18 @@ function panelScalar4<I>(panel: usize, out: usize, w: u32, g: u32, n: u32, count
     const tb = tail - lock;
     const b: f32 = hasBias != 0 ? load<f32>(biasPtr + (<usize>u << 2)) : 0;
     let a0 = b, a1 = b, a2 = b, a3 = b;
-    for (let s: u32 = 0; s < c; s++) {
-      const p: usize = s < lock ? lb + (<usize>s << 2) : tb + s;
+    // The interleaved steps (stride 4), then the tail: two loops, no per-pair select.
+    for (let s: u32 = 0; s < lock; s++) {
+      const p: usize = lb + (<usize>s << 2);
+      const row = lane + <usize>load<I>(idxPtr + p * sizeof<I>()) * stride;
+      const v = load<f32>(valPtr + (p << 2));
+      a0 += v * load<f32>(row);
+      a1 += v * load<f32>(row, 4);
+      a2 += v * load<f32>(row, 8);
+      a3 += v * load<f32>(row, 12);
+    }
+    for (let s: u32 = lock; s < c; s++) {
+      const p: usize = tb + s;
       const row = lane + <usize>load<I>(idxPtr + p * sizeof<I>()) * stride;
       const v = load<f32>(valPtr + (p << 2));
       a0 += v * load<f32>(row);

@@ -9,7 +9,7 @@
 //   backend.makeOutput, backend.disposeData, backend.readSync
 // feature-detected once per backend and confirmed by a self-test product.
 import { type DataId, type DataType, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
-import { isMemory, sparseKernelsOn, type SparseKernelExports } from '../wasm/sparse.js';
+import { isMemory, putWords, sparseKernelsOn, viewOf, type SparseKernelExports, type SparseMemory } from '../wasm/sparse.js';
 import { layoutOf, packSparse, type SparseMatrix } from './format.js';
 import type { Activation, PruneSparseMatMulAttrs } from './kernel_names.js';
 import { spmmJs } from './spmm_js.js';
@@ -35,7 +35,7 @@ export function lastKernelPath(): 'zero-copy' | 'arrays' | 'readSync' | null {
 }
 
 interface WasmSide {
-  memory: WebAssembly.Memory;
+  memory: SparseMemory;
   ex: SparseKernelExports | null;
   malloc(bytes: number): number;
   free(ptr: number): void;
@@ -108,9 +108,9 @@ function selfTest(side: WasmSide, read: (id: DataId) => unknown): boolean {
     const [x, w, bias] = infos.map((t) => side.offset(t.dataId));
     const yOff = side.offset(y.dataId);
     if (x === null || w === null || bias === null || yOff === null) return false;
-    new Float32Array(side.memory.buffer, x, 4).set([1, 2, -1, 0.5]);
-    new Int32Array(side.memory.buffer, w, m.data.length).set(m.data);
-    new Float32Array(side.memory.buffer, bias, 2).set([0.25, 0]);
+    putWords(side.memory, x, new Float32Array([1, 2, -1, 0.5]));
+    putWords(side.memory, w, m.data);
+    putWords(side.memory, bias, new Float32Array([0.25, 0]));
     runOnMemory(side, { x, rows: 1, k: 4, n: 2, w, nnz: m.nnz, wide: false, bias, y: yOff, act: 'relu' });
     const back = read(y.dataId);
     return back instanceof Float32Array && back.length === 2 && back[0] === 3.25 && back[1] === 5;
@@ -142,14 +142,14 @@ function runOnMemory(side: WasmSide, o: Operands): void {
   const vals = o.w + lay.valuesByte;
   const ex = side.ex;
   if (ex === null) {
-    const buf = side.memory.buffer;
+    const mem = side.memory;
     spmmJs({
-      x: new Float32Array(buf), xOff: o.x >>> 2, rows: o.rows, k: o.k, n: o.n,
-      counts: new Uint32Array(buf, counts, o.n),
-      indices: o.wide ? new Uint32Array(buf, idx, o.nnz) : new Uint16Array(buf, idx, o.nnz),
-      values: new Float32Array(buf, vals, o.nnz),
-      bias: o.bias === null ? null : new Float32Array(buf, o.bias, o.n),
-      y: new Float32Array(buf), yOff: o.y >>> 2, act: o.act,
+      x: viewOf(mem, 'f32') as Float32Array, xOff: o.x >>> 2, rows: o.rows, k: o.k, n: o.n,
+      counts: viewOf(mem, 'u32', counts, o.n) as Uint32Array,
+      indices: viewOf(mem, o.wide ? 'u32' : 'u16', idx, o.nnz) as Uint16Array | Uint32Array,
+      values: viewOf(mem, 'f32', vals, o.nnz) as Float32Array,
+      bias: o.bias === null ? null : (viewOf(mem, 'f32', o.bias, o.n) as Float32Array),
+      y: viewOf(mem, 'f32') as Float32Array, yOff: o.y >>> 2, act: o.act,
     });
     return;
   }

@@ -1,7 +1,7 @@
 // registerSparseKernels: compiles the sparse kernels and registers PruneSparseMatMul with tfjs.
 import { engine, getKernel, registerKernel } from '@tensorflow/tfjs-core';
 import { WasmError } from '../errors.js';
-import { loadSparseKernels } from '../wasm/sparse.js';
+import { loadSparseKernels, type SparseModuleSource } from '../wasm/sparse.js';
 import { PruneSparseMatMul } from './kernel_names.js';
 import { registerSparseDense } from './layer.js';
 import { kernelBuild, readSyncKernel, setKernelBuild, wasmSparseKernel, type SparseKernelBuild } from './kernels.js';
@@ -14,7 +14,7 @@ export interface RegisterSparseOptions {
    */
   build?: 'auto' | SparseKernelBuild;
   /** A precompiled module (or the bytes) of tfjs-prune/wasm/sparse-simd.wasm or sparse-scalar.wasm. */
-  sparseModule?: WebAssembly.Module | ArrayBuffer | ArrayBufferView;
+  sparseModule?: SparseModuleSource;
 }
 
 /**

@@ -22,6 +22,9 @@ export interface SparseKernelExports {
 
 export type SparseBuild = 'simd' | 'scalar';
 
+/** What registerSparseKernels({ sparseModule }) accepts: a sparse build, compiled or as bytes. */
+export type SparseModuleSource = WebAssembly.Module | ArrayBuffer | ArrayBufferView;
+
 const EXPORTS: readonly (keyof SparseKernelExports)[] = ['isSimd', 'spmmRows', 'transposePanels', 'spmmPanels', 'untransposePanels'];
 
 const compiled = new Map<SparseBuild, Promise<WebAssembly.Module>>();
@@ -52,7 +55,7 @@ export function compileSparseBuild(build: SparseBuild): Promise<WebAssembly.Modu
  * precompiled module or the bytes of tfjs-prune/wasm/sparse-simd.wasm / sparse-scalar.wasm), the
  * scalar build otherwise or when `forceScalar`. Returns the build chosen.
  */
-export async function loadSparseKernels(source?: WebAssembly.Module | ArrayBuffer | ArrayBufferView, forceScalar = false): Promise<SparseBuild> {
+export async function loadSparseKernels(source?: SparseModuleSource, forceScalar = false): Promise<SparseBuild> {
   if (typeof WebAssembly !== 'object') throw new WasmError('WASM_UNSUPPORTED', 'registerSparseKernels: this runtime has no WebAssembly');
   if (source !== undefined) {
     const what = "sparseModule (a WebAssembly.Module or the bytes of 'tfjs-prune/wasm/sparse-simd.wasm' or 'sparse-scalar.wasm')";
@@ -106,16 +109,21 @@ function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory): Sp
   return ex;
 }
 
-/** A WebAssembly.Memory of at least `bytes` bytes (for running the kernels on copies). */
-export function newMemory(bytes: number): WebAssembly.Memory {
-  return new WebAssembly.Memory({ initial: Math.max(1, Math.ceil(bytes / 65536)) });
+/** Copies 32-bit words (float32 or int32, bit for bit) into `memory` at byte offset `ptr`. */
+export function putWords(memory: WebAssembly.Memory, ptr: number, words: Float32Array | Int32Array): void {
+  new Int32Array(memory.buffer, ptr, words.length).set(new Int32Array(words.buffer, words.byteOffset, words.length));
 }
 
-/** Grows `memory` to hold at least `bytes` bytes. */
-export function ensureMemory(memory: WebAssembly.Memory, bytes: number): void {
-  const have = memory.buffer.byteLength;
-  if (bytes > have) memory.grow(Math.ceil((bytes - have) / 65536));
+/** Views over `memory` (made now: a later growth detaches them). */
+export function viewOf(memory: WebAssembly.Memory, kind: 'f32' | 'u32' | 'u16', ptr = 0, length?: number): Float32Array | Uint32Array | Uint16Array {
+  const buf = memory.buffer;
+  if (kind === 'f32') return length === undefined ? new Float32Array(buf, ptr) : new Float32Array(buf, ptr, length);
+  if (kind === 'u32') return length === undefined ? new Uint32Array(buf, ptr) : new Uint32Array(buf, ptr, length);
+  return length === undefined ? new Uint16Array(buf, ptr) : new Uint16Array(buf, ptr, length);
 }
+
+/** The sparse kernels' memory: what the wasm kernel needs to know of the backend's. */
+export type SparseMemory = WebAssembly.Memory;
 
 export function isMemory(x: unknown): x is WebAssembly.Memory {
   return typeof WebAssembly === 'object' && x instanceof WebAssembly.Memory;
