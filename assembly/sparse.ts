@@ -158,15 +158,41 @@ export function transposePanels(xPtr: usize, rows: u32, k: u32, xtPtr: usize): v
   for (let t: u32 = 0; t < lanes;) {
     const w = panelWidth(t, lanes);
     const base = xtPtr + ((<usize>t * k) << 2);
-    for (let l: u32 = 0; l < w; l++) {
-      const r = t + l;
-      const dst = base + (<usize>l << 2);
-      const wb = <usize>w << 2;
-      if (r < rows) {
-        const src = xPtr + ((<usize>r * k) << 2);
-        for (let i: u32 = 0; i < k; i++) store<f32>(dst + <usize>i * wb, load<f32>(src + (<usize>i << 2)));
-      } else {
-        for (let i: u32 = 0; i < k; i++) store<f32>(dst + <usize>i * wb, 0);
+    const wb = <usize>w << 2;
+    for (let g: u32 = 0; g < w; g += 4) {
+      const r0 = t + g;
+      const dst = base + (<usize>g << 2);
+      let i: u32 = 0;
+      if (ASC_FEATURE_SIMD && r0 + 4 <= rows) {
+        // Four rows by four inputs at a time: four loads, a 4×4 transpose, four stores.
+        const s0 = xPtr + ((<usize>r0 * k) << 2);
+        const rs = <usize>k << 2;
+        for (; i + 4 <= k; i += 4) {
+          const o = <usize>i << 2;
+          const a = v128.load(s0 + o);
+          const b = v128.load(s0 + rs + o);
+          const c = v128.load(s0 + 2 * rs + o);
+          const d = v128.load(s0 + 3 * rs + o);
+          const ab0 = v128.shuffle<f32>(a, b, 0, 4, 1, 5);
+          const cd0 = v128.shuffle<f32>(c, d, 0, 4, 1, 5);
+          const ab1 = v128.shuffle<f32>(a, b, 2, 6, 3, 7);
+          const cd1 = v128.shuffle<f32>(c, d, 2, 6, 3, 7);
+          const p = dst + <usize>i * wb;
+          v128.store(p, v128.shuffle<f32>(ab0, cd0, 0, 1, 4, 5));
+          v128.store(p + wb, v128.shuffle<f32>(ab0, cd0, 2, 3, 6, 7));
+          v128.store(p + 2 * wb, v128.shuffle<f32>(ab1, cd1, 0, 1, 4, 5));
+          v128.store(p + 3 * wb, v128.shuffle<f32>(ab1, cd1, 2, 3, 6, 7));
+        }
+      }
+      for (let l: u32 = 0; l < 4; l++) {
+        const r = r0 + l;
+        const d = dst + (<usize>l << 2);
+        if (r < rows) {
+          const src = xPtr + ((<usize>r * k) << 2);
+          for (let j = i; j < k; j++) store<f32>(d + <usize>j * wb, load<f32>(src + (<usize>j << 2)));
+        } else {
+          for (let j = i; j < k; j++) store<f32>(d + <usize>j * wb, 0);
+        }
       }
     }
     t += w;
@@ -184,10 +210,36 @@ export function untransposePanels(ytPtr: usize, rows: u32, n: u32, yPtr: usize):
     const w = panelWidth(t, lanes);
     const base = ytPtr + ((<usize>t * n) << 2);
     const wb = <usize>w << 2;
-    for (let l: u32 = 0; l < w && t + l < rows; l++) {
-      const src = base + (<usize>l << 2);
-      const dst = yPtr + ((<usize>(t + l) * n) << 2);
-      for (let u: u32 = 0; u < n; u++) store<f32>(dst + (<usize>u << 2), load<f32>(src + <usize>u * wb));
+    for (let g: u32 = 0; g < w; g += 4) {
+      const r0 = t + g;
+      const src = base + (<usize>g << 2);
+      let u: u32 = 0;
+      if (ASC_FEATURE_SIMD && r0 + 4 <= rows) {
+        // Four units by four rows at a time (the transpose of transposePanels' step).
+        const d0 = yPtr + ((<usize>r0 * n) << 2);
+        const rs = <usize>n << 2;
+        for (; u + 4 <= n; u += 4) {
+          const p = src + <usize>u * wb;
+          const a = v128.load(p);
+          const b = v128.load(p + wb);
+          const c = v128.load(p + 2 * wb);
+          const d = v128.load(p + 3 * wb);
+          const ab0 = v128.shuffle<f32>(a, b, 0, 4, 1, 5);
+          const cd0 = v128.shuffle<f32>(c, d, 0, 4, 1, 5);
+          const ab1 = v128.shuffle<f32>(a, b, 2, 6, 3, 7);
+          const cd1 = v128.shuffle<f32>(c, d, 2, 6, 3, 7);
+          const o = d0 + (<usize>u << 2);
+          v128.store(o, v128.shuffle<f32>(ab0, cd0, 0, 1, 4, 5));
+          v128.store(o + rs, v128.shuffle<f32>(ab0, cd0, 2, 3, 6, 7));
+          v128.store(o + 2 * rs, v128.shuffle<f32>(ab1, cd1, 0, 1, 4, 5));
+          v128.store(o + 3 * rs, v128.shuffle<f32>(ab1, cd1, 2, 3, 6, 7));
+        }
+      }
+      for (let l: u32 = 0; l < 4 && r0 + l < rows; l++) {
+        const sl = src + (<usize>l << 2);
+        const dst = yPtr + ((<usize>(r0 + l) * n) << 2);
+        for (let j = u; j < n; j++) store<f32>(dst + (<usize>j << 2), load<f32>(sl + <usize>j * wb));
+      }
     }
     t += w;
   }
