@@ -173,3 +173,22 @@ describe('toSparseModel, Conv2D 1×1 layers', () => {
     measured.model.dispose();
   });
 });
+
+describe('toSparseModel, a functional model', () => {
+  it('rewrites the Dense layers of a tf.model graph (two branches joined), bit for bit on wasm', async () => {
+    await tf.setBackend('wasm');
+    await registerSparseKernels({ build: 'scalar' });
+    const input = tf.input({ shape: [40] });
+    const a = tf.layers.dense({ units: 24, activation: 'relu', name: 'a' }).apply(input) as tf.SymbolicTensor;
+    const b = tf.layers.dense({ units: 24, activation: 'tanh', name: 'b' }).apply(input) as tf.SymbolicTensor;
+    const j = tf.layers.add().apply([a, b]) as tf.SymbolicTensor;
+    const out = tf.layers.dense({ units: 5, name: 'out' }).apply(j) as tf.SymbolicTensor;
+    const m = tf.model({ inputs: input, outputs: out });
+    prune(m, 0.8);
+    const { model } = await toSparseModel(m, { overrides: { a: 'sparse', b: 'sparse', out: 'sparse' } });
+    expect(model.layers.map((l) => l.getClassName())).toEqual(['InputLayer', 'SparseDense', 'SparseDense', 'Add', 'SparseDense']);
+    const x = tf.tensor2d(Float32Array.from({ length: 3 * 40 }, (_, i) => Math.cos(i)), [3, 40]);
+    expect(bitsEqual(m.predict(x) as tf.Tensor, model.predict(x) as tf.Tensor)).toBe(true);
+    model.dispose();
+  });
+});
