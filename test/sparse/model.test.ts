@@ -81,7 +81,9 @@ describe.each(['simd', 'js'] as const)('toSparseModel, LeNet-300-100 at 92%% (%s
 
   it('measured: every decision follows its timings; overrides win; the input model is untouched', async () => {
     const before = (dense.layers[0].getWeights()[0].dataSync() as Float32Array).slice();
+    const tensors = tf.memory().numTensors;
     const { model, report } = await toSparseModel(dense, { batchSizes: [1, 8], reps: 3, overrides: { fc3: 'dense' } });
+    expect(tf.memory().numTensors - tensors).toBe(model.weights.length); // nothing leaked but the new model's weights
     for (const l of report.layers.filter((r) => r.reason === 'measured')) {
       expect(l.timings.map((t) => t.batch)).toEqual([1, 8]);
       expect(l.decision).toBe(l.timings.every((t) => t.sparseMs < t.denseMs) ? 'sparse' : 'dense');
