@@ -1,3 +1,4 @@
+// (Runs in Node and in headless Chromium: test/tfjs is in both vitest projects.)
 // sparseMatMul against tfjs' own dense product on the same weights: bit for bit on the wasm
 // backend (tf.fused.matMul runs XNNPACK's GEMM there, which sums in the same order), in all three
 // builds; the cpu backend runs the same sums (pure JS) and must equal the wasm result bit for bit.
@@ -6,7 +7,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArgumentError } from '../../src/errors.js';
 import { lastKernelPath, packSparse, registerSparseKernels, sparseMatMul, SparseWeights, type Activation } from '../../src/sparse/index.js';
-import { rng } from '../tfjs/support.js';
+import { rng } from './support.js';
 
 /** A [k, n] weight with about `sparsity` of it zero, some units all zero, some inputs unused. */
 function weights(k: number, n: number, sparsity: number, seed: number, emptyUnits = true): Float32Array {
@@ -70,6 +71,16 @@ describe.each(['simd', 'scalar', 'js'] as const)('sparseMatMul on wasm, %s build
     tf.dispose([w, x, b]);
     sw.dispose();
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('differs from dense only where x is not finite at a pruned weight (documented)', () => {
+    // Input 1 is read by no unit; x[1] = NaN makes every dense output NaN (0·NaN), no sparse one.
+    const sw = new SparseWeights(packSparse(new Float32Array([1, 2, 0, 0, 3, 4]), 3, 2));
+    const x = tf.tensor2d([[1, NaN, 1]]);
+    const dense = tf.matMul(x, tf.tensor2d([[1, 2], [0, 0], [3, 4]]));
+    expect(Array.from(dense.dataSync())).toEqual([NaN, NaN]);
+    expect(Array.from(sparseMatMul(x, sw).dataSync())).toEqual([4, 6]);
+    sw.dispose();
   });
 
   it('has no gradient (inference only)', () => {
