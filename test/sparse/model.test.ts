@@ -59,6 +59,9 @@ describe.each(['simd', 'js'] as const)('toSparseModel, LeNet-300-100 at 92%% (%s
     expect(model.layers.map((l) => l.getClassName())).toEqual(['SparseDense', 'SparseDense', 'SparseDense']);
     expect(report.layers.map((l) => [l.name, l.decision, l.reason])).toEqual([['fc1', 'sparse', 'override'], ['fc2', 'sparse', 'override'], ['fc3', 'sparse', 'override']]);
     expect(report.afterBytes / report.denseBytes).toBeLessThan(0.2);
+    // Whole models, biases included, as tfjs holds them: the weights really take < 0.2× the bytes.
+    const bytes = (m: tf.LayersModel) => m.weights.reduce((a, w) => a + w.read().size * 4, 0);
+    expect(bytes(model) / bytes(dense)).toBeLessThan(0.2);
     expect(report.layers[0].sparsity).toBeCloseTo(0.92, 6);
     const { x } = mnist('test', 64);
     for (const n of [1, 7, 64]) {
