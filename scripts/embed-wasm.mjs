@@ -6,6 +6,8 @@
 //   build/simd.wasm, scalar.wasm           core kernels (assembly/index.ts)
 //   build/tensor-{simd,scalar,shared}.wasm tensor kernels (assembly/tensor.ts, imported memory),
 //                                          used by the tfjs kernels
+//   build/sparse-{simd,scalar}.wasm        sparse inference kernels (assembly/sparse.ts, imported
+//                                          memory), loaded by tfjs-prune/sparse only
 import { writeFileSync, mkdirSync, copyFileSync, readFileSync } from 'node:fs';
 
 mkdirSync('dist/wasm', { recursive: true });
@@ -18,6 +20,8 @@ const BINARIES = [
   // The shared build is not a package export: it only runs on tfjs-backend-wasm's threaded
   // memory, which registerPruneKernels instantiates it on by itself.
   ['tensor-shared', 'tensor-shared', 'tensorSharedBase64', false],
+  ['sparse-simd', 'sparse-simd', 'sparseSimdBase64', true],
+  ['sparse-scalar', 'sparse-scalar', 'sparseScalarBase64', true],
 ];
 for (const [build, module, name, exported] of BINARIES) {
   const bytes = readFileSync(`build/${build}.wasm`);

@@ -1,0 +1,480 @@
+// Sparse inference kernels: y = act(x · W + bias) with W pruned and held in the compressed form
+// src/sparse/format.ts describes (per output unit: a count, then, over all units, the input
+// indices — u16, or u32 when the input size exceeds 65536 — and the float32 values; units in
+// blocks of four whose first min-count pairs are interleaved step by step, then each unit's tail;
+// each unit's pairs in ascending input index).
+//
+// A module of its own (asconfig.json `sparse-*` targets), built like tensor.ts with
+// `--importMemory --noExportMemory`: no data segments, no start function, no allocation, so one
+// instance sits on tfjs-backend-wasm's memory and reads tensors where they live.
+//
+// Summation order is the contract: every output starts from its bias (or +0) and adds
+// value·x[index] over its pairs in ascending input index, one rounding per multiply and per add,
+// exactly as XNNPACK's dense GEMM (which tfjs-backend-wasm runs) adds value·x over every input
+// index. A pruned weight adds 0·x = ±0, which leaves a sum unchanged unless x is ±Infinity or NaN,
+// so the outputs equal the dense product bit for bit on finite inputs. The SIMD build, the scalar
+// build and the pure-JS one (src/sparse/spmm_js.ts) vectorize across outputs or batch rows, never
+// within one sum, and agree bit for bit.
+//
+// relu / relu6 clamp as XNNPACK's minmax kernels do: acc = lo < acc ? acc : lo, then
+// acc < hi ? acc : hi (so a NaN sum becomes lo). `act`: 0 linear (no clamp), 1 relu, 2 relu6.
+
+export function isSimd(): i32 {
+  return ASC_FEATURE_SIMD ? 1 : 0;
+}
+
+// @ts-ignore: decorator
+@inline function clampLo(a: f32, act: u32): f32 {
+  return act == 0 ? a : (<f32>0 < a ? a : <f32>0);
+}
+
+// @ts-ignore: decorator
+@inline function clamp(a: f32, act: u32): f32 {
+  const b = clampLo(a, act);
+  return act == 2 ? (b < <f32>6 ? b : <f32>6) : b;
+}
+
+/**
+ * y[r, :] for rows r < rows of x ([rows, k] row-major) — the kernel for batch 1 (and 2, 3).
+ * A block of four units keeps their four sums in the lanes of one accumulator through the
+ * interleaved steps (SIMD: one v128 load of four values, four x gathered by lane loads, one
+ * multiply and one add per step; scalar: four independent add chains), then adds each unit's tail.
+ *   countsPtr: u32[n]  idxPtr: u16|u32[nnz]  valPtr: f32[nnz]  biasPtr: f32[n] (hasBias)  yPtr: f32[rows, n]
+ */
+export function spmmRows(xPtr: usize, rows: u32, k: u32, n: u32, countsPtr: usize, idxPtr: usize, wide: u32,
+  valPtr: usize, biasPtr: usize, hasBias: u32, yPtr: usize, act: u32): void {
+  if (wide != 0) rowsT<u32>(xPtr, rows, k, n, countsPtr, idxPtr, valPtr, biasPtr, hasBias, yPtr, act);
+  else rowsT<u16>(xPtr, rows, k, n, countsPtr, idxPtr, valPtr, biasPtr, hasBias, yPtr, act);
+}
+
+// @ts-ignore: decorator
+@inline function dot<I>(x: usize, p: usize, c: u32, idxPtr: usize, valPtr: usize, a: f32): f32 {
+  for (let j: u32 = 0; j < c; j++) {
+    const q = p + j;
+    const i = <usize>load<I>(idxPtr + q * sizeof<I>());
+    a += load<f32>(valPtr + (q << 2)) * load<f32>(x + (i << 2));
+  }
+  return a;
+}
+
+// x at the four indices of pairs q … q+3, as one v128.
+// @ts-ignore: decorator
+@inline function gather4<I>(x: usize, idxPtr: usize, q: usize): v128 {
+  if (sizeof<I>() == 2) {
+    const ii = load<u64>(idxPtr + (q << 1));
+    let xv = v128.load32_zero(x + (<usize>(ii & 0xffff) << 2));
+    xv = v128.load32_lane(x + (<usize>((ii >> 16) & 0xffff) << 2), xv, 1);
+    xv = v128.load32_lane(x + (<usize>((ii >> 32) & 0xffff) << 2), xv, 2);
+    return v128.load32_lane(x + (<usize>(ii >> 48) << 2), xv, 3);
+  }
+  const b = idxPtr + (q << 2);
+  let xv = v128.load32_zero(x + (<usize>load<u32>(b) << 2));
+  xv = v128.load32_lane(x + (<usize>load<u32>(b, 4) << 2), xv, 1);
+  xv = v128.load32_lane(x + (<usize>load<u32>(b, 8) << 2), xv, 2);
+  return v128.load32_lane(x + (<usize>load<u32>(b, 12) << 2), xv, 3);
+}
+
+function rowsT<I>(xPtr: usize, rows: u32, k: u32, n: u32, countsPtr: usize, idxPtr: usize,
+  valPtr: usize, biasPtr: usize, hasBias: u32, yPtr: usize, act: u32): void {
+  for (let r: u32 = 0; r < rows; r++) {
+    const x = xPtr + ((<usize>r * k) << 2);
+    const y = yPtr + ((<usize>r * n) << 2);
+    let p: usize = 0;
+    let u: u32 = 0;
+    for (; u + 4 <= n; u += 4) {
+      const c0 = load<u32>(countsPtr + (<usize>u << 2));
+      const c1 = load<u32>(countsPtr + (<usize>u << 2), 4);
+      const c2 = load<u32>(countsPtr + (<usize>u << 2), 8);
+      const c3 = load<u32>(countsPtr + (<usize>u << 2), 12);
+      const m = min(min(c0, c1), min(c2, c3));
+      let a0: f32 = 0, a1: f32 = 0, a2: f32 = 0, a3: f32 = 0;
+      if (hasBias != 0) {
+        a0 = load<f32>(biasPtr + (<usize>u << 2));
+        a1 = load<f32>(biasPtr + (<usize>u << 2), 4);
+        a2 = load<f32>(biasPtr + (<usize>u << 2), 8);
+        a3 = load<f32>(biasPtr + (<usize>u << 2), 12);
+      }
+      const end = p + (<usize>m << 2);
+      if (ASC_FEATURE_SIMD) {
+        let a = f32x4.replace_lane(f32x4.replace_lane(f32x4.replace_lane(f32x4.splat(a0), 1, a1), 2, a2), 3, a3);
+        for (let q = p; q < end; q += 4) a = f32x4.add(a, f32x4.mul(v128.load(valPtr + (q << 2)), gather4<I>(x, idxPtr, q)));
+        a0 = f32x4.extract_lane(a, 0);
+        a1 = f32x4.extract_lane(a, 1);
+        a2 = f32x4.extract_lane(a, 2);
+        a3 = f32x4.extract_lane(a, 3);
+      } else {
+        for (let q = p; q < end; q += 4) {
+          a0 += load<f32>(valPtr + (q << 2)) * load<f32>(x + (<usize>load<I>(idxPtr + q * sizeof<I>()) << 2));
+          a1 += load<f32>(valPtr + (q << 2), 4) * load<f32>(x + (<usize>load<I>(idxPtr + (q + 1) * sizeof<I>()) << 2));
+          a2 += load<f32>(valPtr + (q << 2), 8) * load<f32>(x + (<usize>load<I>(idxPtr + (q + 2) * sizeof<I>()) << 2));
+          a3 += load<f32>(valPtr + (q << 2), 12) * load<f32>(x + (<usize>load<I>(idxPtr + (q + 3) * sizeof<I>()) << 2));
+        }
+      }
+      p = end;
+      a0 = dot<I>(x, p, c0 - m, idxPtr, valPtr, a0);
+      p += c0 - m;
+      a1 = dot<I>(x, p, c1 - m, idxPtr, valPtr, a1);
+      p += c1 - m;
+      a2 = dot<I>(x, p, c2 - m, idxPtr, valPtr, a2);
+      p += c2 - m;
+      a3 = dot<I>(x, p, c3 - m, idxPtr, valPtr, a3);
+      p += c3 - m;
+      store<f32>(y + (<usize>u << 2), clamp(a0, act));
+      store<f32>(y + (<usize>u << 2), clamp(a1, act), 4);
+      store<f32>(y + (<usize>u << 2), clamp(a2, act), 8);
+      store<f32>(y + (<usize>u << 2), clamp(a3, act), 12);
+    }
+    for (; u < n; u++) {
+      const c = load<u32>(countsPtr + (<usize>u << 2));
+      const a = dot<I>(x, p, c, idxPtr, valPtr, hasBias != 0 ? load<f32>(biasPtr + (<usize>u << 2)) : 0);
+      p += c;
+      store<f32>(y + (<usize>u << 2), clamp(a, act));
+    }
+  }
+}
+
+/**
+ * The panel width for the batch lanes starting at `t` of `lanes` (a multiple of 4): 16 while
+ * 16 fit, then 8, then 4.
+ */
+// @ts-ignore: decorator
+@inline function panelWidth(t: u32, lanes: u32): u32 {
+  const left = lanes - t;
+  return left >= 16 ? 16 : left >= 8 ? 8 : 4;
+}
+
+/**
+ * xt = x transposed into panels, the layout spmmPanels reads. x is [rows, k] row-major; the
+ * batch is padded with zeros to lanes = rows rounded up to a multiple of 4 and cut into panels of
+ * 16, 8 or 4 lanes. The panel of lanes [t, t + w) starts at float t·k and holds, for each input
+ * index i, the w batch values x[t..t+w, i] side by side:
+ *
+ *   panel t:  i=0: x[t,0] x[t+1,0] … x[t+w-1,0] | i=1: x[t,1] … | … | i=k-1 …
+ *
+ * so a nonzero weight's input row is one 16/32/64-byte load per 4 lanes. xtPtr: f32[lanes · k].
+ */
+export function transposePanels(xPtr: usize, rows: u32, k: u32, xtPtr: usize): void {
+  const lanes = (rows + 3) & ~3;
+  for (let t: u32 = 0; t < lanes;) {
+    const w = panelWidth(t, lanes);
+    const base = xtPtr + ((<usize>t * k) << 2);
+    const wb = <usize>w << 2;
+    for (let g: u32 = 0; g < w; g += 4) {
+      const r0 = t + g;
+      const dst = base + (<usize>g << 2);
+      let i: u32 = 0;
+      if (ASC_FEATURE_SIMD && r0 + 4 <= rows) {
+        // Four rows by four inputs at a time: four loads, a 4×4 transpose, four stores.
+        const s0 = xPtr + ((<usize>r0 * k) << 2);
+        const rs = <usize>k << 2;
+        for (; i + 4 <= k; i += 4) {
+          const o = <usize>i << 2;
+          const a = v128.load(s0 + o);
+          const b = v128.load(s0 + rs + o);
+          const c = v128.load(s0 + 2 * rs + o);
+          const d = v128.load(s0 + 3 * rs + o);
+          const ab0 = v128.shuffle<f32>(a, b, 0, 4, 1, 5);
+          const cd0 = v128.shuffle<f32>(c, d, 0, 4, 1, 5);
+          const ab1 = v128.shuffle<f32>(a, b, 2, 6, 3, 7);
+          const cd1 = v128.shuffle<f32>(c, d, 2, 6, 3, 7);
+          const p = dst + <usize>i * wb;
+          v128.store(p, v128.shuffle<f32>(ab0, cd0, 0, 1, 4, 5));
+          v128.store(p + wb, v128.shuffle<f32>(ab0, cd0, 2, 3, 6, 7));
+          v128.store(p + 2 * wb, v128.shuffle<f32>(ab1, cd1, 0, 1, 4, 5));
+          v128.store(p + 3 * wb, v128.shuffle<f32>(ab1, cd1, 2, 3, 6, 7));
+        }
+      }
+      for (let l: u32 = 0; l < 4; l++) {
+        const r = r0 + l;
+        const d = dst + (<usize>l << 2);
+        if (r < rows) {
+          const src = xPtr + ((<usize>r * k) << 2);
+          for (let j = i; j < k; j++) store<f32>(d + <usize>j * wb, load<f32>(src + (<usize>j << 2)));
+        } else {
+          for (let j = i; j < k; j++) store<f32>(d + <usize>j * wb, 0);
+        }
+      }
+    }
+    t += w;
+  }
+}
+
+/**
+ * The inverse of transposePanels for the output: y[r, u] = yt at panel t, unit u, lane r - t,
+ * where yt holds, per panel of w lanes starting at float t·n, each unit's w lanes side by side.
+ * Padding lanes are not copied. yPtr: f32[rows, n] row-major.
+ */
+export function untransposePanels(ytPtr: usize, rows: u32, n: u32, yPtr: usize): void {
+  const lanes = (rows + 3) & ~3;
+  for (let t: u32 = 0; t < lanes;) {
+    const w = panelWidth(t, lanes);
+    const base = ytPtr + ((<usize>t * n) << 2);
+    const wb = <usize>w << 2;
+    for (let g: u32 = 0; g < w; g += 4) {
+      const r0 = t + g;
+      const src = base + (<usize>g << 2);
+      let u: u32 = 0;
+      if (ASC_FEATURE_SIMD && r0 + 4 <= rows) {
+        // Four units by four rows at a time (the transpose of transposePanels' step).
+        const d0 = yPtr + ((<usize>r0 * n) << 2);
+        const rs = <usize>n << 2;
+        for (; u + 4 <= n; u += 4) {
+          const p = src + <usize>u * wb;
+          const a = v128.load(p);
+          const b = v128.load(p + wb);
+          const c = v128.load(p + 2 * wb);
+          const d = v128.load(p + 3 * wb);
+          const ab0 = v128.shuffle<f32>(a, b, 0, 4, 1, 5);
+          const cd0 = v128.shuffle<f32>(c, d, 0, 4, 1, 5);
+          const ab1 = v128.shuffle<f32>(a, b, 2, 6, 3, 7);
+          const cd1 = v128.shuffle<f32>(c, d, 2, 6, 3, 7);
+          const o = d0 + (<usize>u << 2);
+          v128.store(o, v128.shuffle<f32>(ab0, cd0, 0, 1, 4, 5));
+          v128.store(o + rs, v128.shuffle<f32>(ab0, cd0, 2, 3, 6, 7));
+          v128.store(o + 2 * rs, v128.shuffle<f32>(ab1, cd1, 0, 1, 4, 5));
+          v128.store(o + 3 * rs, v128.shuffle<f32>(ab1, cd1, 2, 3, 6, 7));
+        }
+      }
+      for (let l: u32 = 0; l < 4 && r0 + l < rows; l++) {
+        const sl = src + (<usize>l << 2);
+        const dst = yPtr + ((<usize>(r0 + l) * n) << 2);
+        for (let j = u; j < n; j++) store<f32>(dst + (<usize>j << 2), load<f32>(sl + <usize>j * wb));
+      }
+    }
+    t += w;
+  }
+}
+
+/**
+ * act(x · W + bias) for a batch of `rows` (the batch ≥ 4 kernel), x given as transposePanels
+ * wrote it, the result written in the same panel layout (untransposePanels makes it [rows, n]).
+ * As XNNPACK's f32-spmm: each nonzero weight is splatted and multiply-added against the v128s of
+ * its input row in the panel, one accumulator per batch lane (16, 8 or 4 lanes per pass), and
+ * each unit's lanes are stored side by side (whole v128 stores). Panels outer, output units
+ * inner: a panel (k · 64 bytes at most) stays in cache while every unit's pairs stream past it.
+ * ytPtr: f32[lanes · n].
+ */
+export function spmmPanels(xtPtr: usize, rows: u32, k: u32, n: u32, countsPtr: usize, idxPtr: usize, wide: u32,
+  valPtr: usize, biasPtr: usize, hasBias: u32, ytPtr: usize, act: u32): void {
+  if (wide != 0) panelsT<u32>(xtPtr, rows, k, n, countsPtr, idxPtr, valPtr, biasPtr, hasBias, ytPtr, act);
+  else panelsT<u16>(xtPtr, rows, k, n, countsPtr, idxPtr, valPtr, biasPtr, hasBias, ytPtr, act);
+}
+
+function panelsT<I>(xtPtr: usize, rows: u32, k: u32, n: u32, countsPtr: usize, idxPtr: usize,
+  valPtr: usize, biasPtr: usize, hasBias: u32, ytPtr: usize, act: u32): void {
+  const lanes = (rows + 3) & ~3;
+  for (let t: u32 = 0; t < lanes;) {
+    const w = panelWidth(t, lanes);
+    const panel = xtPtr + ((<usize>t * k) << 2);
+    const out = ytPtr + ((<usize>t * n) << 2);
+    // Groups of 4 lanes of this panel handled per pass over a unit's pairs: all 16 (SIMD), or
+    // one group of 4 (SIMD: one v128; scalar build: four scalar sums).
+    if (ASC_FEATURE_SIMD) {
+      if (w == 16) panelSimd16<I>(panel, out, n, countsPtr, idxPtr, valPtr, biasPtr, hasBias, act);
+      else if (w == 8) panelSimd8<I>(panel, out, n, countsPtr, idxPtr, valPtr, biasPtr, hasBias, act);
+      else for (let g: u32 = 0; g < w; g += 4) panelSimd4<I>(panel, out, w, g, n, countsPtr, idxPtr, valPtr, biasPtr, hasBias, act);
+    } else {
+      for (let g: u32 = 0; g < w; g += 4) panelScalar4<I>(panel, out, w, g, n, countsPtr, idxPtr, valPtr, biasPtr, hasBias, act);
+    }
+    t += w;
+  }
+}
+
+// Walking the units of the panel kernels: for unit u, its s-th pair (s < count) is at
+// s < lock ? lockBase + 4s : tailBase + s - lock (format.ts, "Pair order"). A block's state is
+// refreshed at its first unit; `next` is the pair after everything walked so far.
+
+// @ts-ignore: decorator
+@inline function clampV(a: v128, act: u32): v128 {
+  if (act == 0) return a;
+  const b = f32x4.pmax(f32x4.splat(0), a);
+  return act == 2 ? f32x4.pmin(f32x4.splat(6), b) : b;
+}
+
+function panelSimd16<I>(panel: usize, out: usize, n: u32, countsPtr: usize, idxPtr: usize,
+  valPtr: usize, biasPtr: usize, hasBias: u32, act: u32): void {
+  let next: usize = 0, lockBase: usize = 0, tail: usize = 0, lock: u32 = 0;
+  const blocks = n & ~3;
+  for (let u: u32 = 0; u < n; u++) {
+    const c = load<u32>(countsPtr + (<usize>u << 2));
+    if (u < blocks) {
+      if ((u & 3) == 0) {
+        const cp = countsPtr + (<usize>u << 2);
+        lock = min(min(c, load<u32>(cp, 4)), min(load<u32>(cp, 8), load<u32>(cp, 12)));
+        lockBase = next;
+        tail = next + (<usize>lock << 2);
+      }
+    } else {
+      lock = 0;
+      tail = next;
+    }
+    const lb = lockBase + (u & 3);
+    const tb = tail - lock;
+    const b = f32x4.splat(hasBias != 0 ? load<f32>(biasPtr + (<usize>u << 2)) : 0);
+    let a0 = b, a1 = b, a2 = b, a3 = b;
+    // The interleaved steps (stride 4), then the tail: two loops, no per-pair select.
+    for (let s: u32 = 0; s < lock; s++) {
+      const p: usize = lb + (<usize>s << 2);
+      const row = panel + (<usize>load<I>(idxPtr + p * sizeof<I>()) << 6);
+      const v = v128.load32_splat(valPtr + (p << 2));
+      a0 = f32x4.add(a0, f32x4.mul(v, v128.load(row)));
+      a1 = f32x4.add(a1, f32x4.mul(v, v128.load(row, 16)));
+      a2 = f32x4.add(a2, f32x4.mul(v, v128.load(row, 32)));
+      a3 = f32x4.add(a3, f32x4.mul(v, v128.load(row, 48)));
+    }
+    for (let s: u32 = lock; s < c; s++) {
+      const p: usize = tb + s;
+      const row = panel + (<usize>load<I>(idxPtr + p * sizeof<I>()) << 6);
+      const v = v128.load32_splat(valPtr + (p << 2));
+      a0 = f32x4.add(a0, f32x4.mul(v, v128.load(row)));
+      a1 = f32x4.add(a1, f32x4.mul(v, v128.load(row, 16)));
+      a2 = f32x4.add(a2, f32x4.mul(v, v128.load(row, 32)));
+      a3 = f32x4.add(a3, f32x4.mul(v, v128.load(row, 48)));
+    }
+    tail += c - lock;
+    if (u >= blocks || (u & 3) == 3) next = tail;
+    const o = out + (<usize>u << 6);
+    v128.store(o, clampV(a0, act));
+    v128.store(o, clampV(a1, act), 16);
+    v128.store(o, clampV(a2, act), 32);
+    v128.store(o, clampV(a3, act), 48);
+  }
+}
+
+// panelSimd16 for a panel of 8 lanes: one pass, two accumulators.
+function panelSimd8<I>(panel: usize, out: usize, n: u32, countsPtr: usize, idxPtr: usize,
+  valPtr: usize, biasPtr: usize, hasBias: u32, act: u32): void {
+  let next: usize = 0, lockBase: usize = 0, tail: usize = 0, lock: u32 = 0;
+  const blocks = n & ~3;
+  for (let u: u32 = 0; u < n; u++) {
+    const c = load<u32>(countsPtr + (<usize>u << 2));
+    if (u < blocks) {
+      if ((u & 3) == 0) {
+        const cp = countsPtr + (<usize>u << 2);
+        lock = min(min(c, load<u32>(cp, 4)), min(load<u32>(cp, 8), load<u32>(cp, 12)));
+        lockBase = next;
+        tail = next + (<usize>lock << 2);
+      }
+    } else {
+      lock = 0;
+      tail = next;
+    }
+    const lb = lockBase + (u & 3);
+    const tb = tail - lock;
+    const b = f32x4.splat(hasBias != 0 ? load<f32>(biasPtr + (<usize>u << 2)) : 0);
+    let a0 = b, a1 = b;
+    // The interleaved steps (stride 4), then the tail: two loops, no per-pair select.
+    for (let s: u32 = 0; s < lock; s++) {
+      const p: usize = lb + (<usize>s << 2);
+      const row = panel + (<usize>load<I>(idxPtr + p * sizeof<I>()) << 5);
+      const v = v128.load32_splat(valPtr + (p << 2));
+      a0 = f32x4.add(a0, f32x4.mul(v, v128.load(row)));
+      a1 = f32x4.add(a1, f32x4.mul(v, v128.load(row, 16)));
+    }
+    for (let s: u32 = lock; s < c; s++) {
+      const p: usize = tb + s;
+      const row = panel + (<usize>load<I>(idxPtr + p * sizeof<I>()) << 5);
+      const v = v128.load32_splat(valPtr + (p << 2));
+      a0 = f32x4.add(a0, f32x4.mul(v, v128.load(row)));
+      a1 = f32x4.add(a1, f32x4.mul(v, v128.load(row, 16)));
+    }
+    tail += c - lock;
+    if (u >= blocks || (u & 3) == 3) next = tail;
+    const o = out + (<usize>u << 5);
+    v128.store(o, clampV(a0, act));
+    v128.store(o, clampV(a1, act), 16);
+  }
+}
+
+function panelSimd4<I>(panel: usize, out: usize, w: u32, g: u32, n: u32, countsPtr: usize, idxPtr: usize,
+  valPtr: usize, biasPtr: usize, hasBias: u32, act: u32): void {
+  const stride = <usize>w << 2;
+  const lane = panel + (<usize>g << 2);
+  const o = out + (<usize>g << 2);
+  let next: usize = 0, lockBase: usize = 0, tail: usize = 0, lock: u32 = 0;
+  const blocks = n & ~3;
+  for (let u: u32 = 0; u < n; u++) {
+    const c = load<u32>(countsPtr + (<usize>u << 2));
+    if (u < blocks) {
+      if ((u & 3) == 0) {
+        const cp = countsPtr + (<usize>u << 2);
+        lock = min(min(c, load<u32>(cp, 4)), min(load<u32>(cp, 8), load<u32>(cp, 12)));
+        lockBase = next;
+        tail = next + (<usize>lock << 2);
+      }
+    } else {
+      lock = 0;
+      tail = next;
+    }
+    const lb = lockBase + (u & 3);
+    const tb = tail - lock;
+    let a = f32x4.splat(hasBias != 0 ? load<f32>(biasPtr + (<usize>u << 2)) : 0);
+    // The interleaved steps (stride 4), then the tail: two loops, no per-pair select.
+    for (let s: u32 = 0; s < lock; s++) {
+      const p: usize = lb + (<usize>s << 2);
+      const row = lane + <usize>load<I>(idxPtr + p * sizeof<I>()) * stride;
+      a = f32x4.add(a, f32x4.mul(v128.load32_splat(valPtr + (p << 2)), v128.load(row)));
+    }
+    for (let s: u32 = lock; s < c; s++) {
+      const p: usize = tb + s;
+      const row = lane + <usize>load<I>(idxPtr + p * sizeof<I>()) * stride;
+      a = f32x4.add(a, f32x4.mul(v128.load32_splat(valPtr + (p << 2)), v128.load(row)));
+    }
+    tail += c - lock;
+    if (u >= blocks || (u & 3) == 3) next = tail;
+    v128.store(o + <usize>u * stride, clampV(a, act));
+  }
+}
+
+function panelScalar4<I>(panel: usize, out: usize, w: u32, g: u32, n: u32, countsPtr: usize, idxPtr: usize,
+  valPtr: usize, biasPtr: usize, hasBias: u32, act: u32): void {
+  const stride = <usize>w << 2;
+  const lane = panel + (<usize>g << 2);
+  const o = out + (<usize>g << 2);
+  let next: usize = 0, lockBase: usize = 0, tail: usize = 0, lock: u32 = 0;
+  const blocks = n & ~3;
+  for (let u: u32 = 0; u < n; u++) {
+    const c = load<u32>(countsPtr + (<usize>u << 2));
+    if (u < blocks) {
+      if ((u & 3) == 0) {
+        const cp = countsPtr + (<usize>u << 2);
+        lock = min(min(c, load<u32>(cp, 4)), min(load<u32>(cp, 8), load<u32>(cp, 12)));
+        lockBase = next;
+        tail = next + (<usize>lock << 2);
+      }
+    } else {
+      lock = 0;
+      tail = next;
+    }
+    const lb = lockBase + (u & 3);
+    const tb = tail - lock;
+    const b: f32 = hasBias != 0 ? load<f32>(biasPtr + (<usize>u << 2)) : 0;
+    let a0 = b, a1 = b, a2 = b, a3 = b;
+    // The interleaved steps (stride 4), then the tail: two loops, no per-pair select.
+    for (let s: u32 = 0; s < lock; s++) {
+      const p: usize = lb + (<usize>s << 2);
+      const row = lane + <usize>load<I>(idxPtr + p * sizeof<I>()) * stride;
+      const v = load<f32>(valPtr + (p << 2));
+      a0 += v * load<f32>(row);
+      a1 += v * load<f32>(row, 4);
+      a2 += v * load<f32>(row, 8);
+      a3 += v * load<f32>(row, 12);
+    }
+    for (let s: u32 = lock; s < c; s++) {
+      const p: usize = tb + s;
+      const row = lane + <usize>load<I>(idxPtr + p * sizeof<I>()) * stride;
+      const v = load<f32>(valPtr + (p << 2));
+      a0 += v * load<f32>(row);
+      a1 += v * load<f32>(row, 4);
+      a2 += v * load<f32>(row, 8);
+      a3 += v * load<f32>(row, 12);
+    }
+    tail += c - lock;
+    if (u >= blocks || (u & 3) == 3) next = tail;
+    const y = o + <usize>u * stride;
+    store<f32>(y, clamp(a0, act));
+    store<f32>(y, clamp(a1, act), 4);
+    store<f32>(y, clamp(a2, act), 8);
+    store<f32>(y, clamp(a3, act), 12);
+  }
+}

@@ -1,0 +1,29 @@
+// tfjs-prune/sparse: sparse inference for pruned models (docs/sparse.md). tfjs-core and
+// tfjs-layers are peer dependencies. Call `await registerSparseKernels()` once before the first op.
+export {
+  packSparse,
+  unpackSparse,
+  checkSparse,
+  sparseBytes,
+  SparseWeights,
+  sparseMatMul,
+  registerSparseKernels,
+  SparseDense,
+  toSparseModel,
+  PruneSparseMatMul,
+} from './sparse/index.js';
+export type {
+  SparseMatrix,
+  SparseMatMulOptions,
+  RegisterSparseOptions,
+  Activation,
+  SparseKernelBuild,
+  PruneSparseMatMulAttrs,
+  PruneSparseMatMulInputs,
+  SparseDenseArgs,
+  ToSparseModelOptions,
+  ToSparseModelReport,
+  SparseLayerReport,
+  SparseLayerTiming,
+} from './sparse/index.js';
+export { ArgumentError, NaNWeightsError, WasmError, PruneError } from './errors.js';

@@ -1,0 +1,19 @@
+// Sparse inference (docs/sparse.md): the packed weight form, the sparseMatMul op and its kernels
+// (wasm backend zero copy, cpu backend pure JS), sparse layers and toSparseModel. May import
+// errors, wasm (the sparse module's loader), tfjs (validation helpers) and tfjs-core/-layers.
+export { packSparse, unpackSparse, checkSparse, sparseBytes, layoutOf } from './format.js';
+export type { SparseMatrix, SparseLayout } from './format.js';
+export { spmmJs } from './spmm_js.js';
+export type { SpmmArrays } from './spmm_js.js';
+export { SparseWeights, sparseMatMul } from './op.js';
+export type { SparseMatMulOptions } from './op.js';
+export { registerSparseKernels } from './register.js';
+export { SparseDense } from './layer.js';
+export type { SparseDenseArgs } from './layer.js';
+export { toSparseModel } from './model.js';
+export type { ToSparseModelOptions, ToSparseModelReport, SparseLayerReport, SparseLayerTiming } from './model.js';
+export type { RegisterSparseOptions } from './register.js';
+export { PruneSparseMatMul, ACTIVATIONS } from './kernel_names.js';
+export type { Activation, PruneSparseMatMulAttrs, PruneSparseMatMulInputs } from './kernel_names.js';
+export { lastKernelPath } from './kernels.js';
+export type { SparseKernelBuild } from './kernels.js';

@@ -1,0 +1,22 @@
+// The sparse op's kernel name, inputs and attributes. The kernel registry is global, so the name
+// starts with `Prune` like the library's other kernels.
+import type { NamedTensorInfoMap } from '@tensorflow/tfjs-core';
+
+/** Activations fused into the sparse product (others are applied after it, by the layer). */
+export type Activation = 'linear' | 'relu' | 'relu6';
+
+export const ACTIVATIONS: readonly Activation[] = ['linear', 'relu', 'relu6'];
+
+/**
+ * y = act(x · W + bias): x float32 [rows, k], `weights` the packed matrix (format.ts) as an int32
+ * tensor of its words, `bias` (optional) float32 [n]. Inference only: no gradient is registered.
+ */
+export const PruneSparseMatMul = 'PruneSparseMatMul';
+export type PruneSparseMatMulInputs = Pick<NamedTensorInfoMap, 'x' | 'weights'> & Partial<Pick<NamedTensorInfoMap, 'bias'>>;
+export interface PruneSparseMatMulAttrs {
+  k: number;
+  n: number;
+  nnz: number;
+  wide: boolean;
+  activation: Activation;
+}

@@ -1,0 +1,237 @@
+// PruneSparseMatMul's kernels: the wasm backend's (zero copy: the Wasm kernels are instantiated
+// on tfjs-backend-wasm's own memory and read x, the packed weights and the bias where the backend
+// keeps them, writing into an output it allocated) and the cpu backend's (the pure-JS kernel on the
+// tensors' own arrays: no copy either). Any other backend, or a wasm backend whose internals are
+// not the expected ones, reads its inputs (readSync) and runs the pure-JS kernel.
+//
+// tfjs-backend-wasm internals used (checked against 4.22, as src/tfjs/kernels/wasm.ts):
+//   backend.wasm.asm.memory, backend.wasm._malloc/_free, backend.dataIdMap.get(id).memoryOffset,
+//   backend.makeOutput, backend.disposeData, backend.readSync
+// feature-detected once per backend and confirmed by a self-test product.
+import { type DataId, type DataType, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
+import { isMemory, putWords, sparseKernelsOn, viewOf, type SparseKernelExports, type SparseMemory } from '../wasm/sparse.js';
+import { layoutOf, packSparse, type SparseMatrix } from './format.js';
+import type { Activation, PruneSparseMatMulAttrs } from './kernel_names.js';
+import { spmmJs } from './spmm_js.js';
+
+/** Which implementation the kernels run: a Wasm build, or the pure-JS one. */
+export type SparseKernelBuild = 'simd' | 'scalar' | 'js';
+
+let build: SparseKernelBuild | null = null;
+
+export function setKernelBuild(b: SparseKernelBuild): void {
+  build = b;
+}
+
+export function kernelBuild(): SparseKernelBuild | null {
+  return build;
+}
+
+let lastPath: 'zero-copy' | 'arrays' | 'readSync' | null = null;
+
+/** How the last kernel call ran (tests check the zero-copy claim with it). */
+export function lastKernelPath(): 'zero-copy' | 'arrays' | 'readSync' | null {
+  return lastPath;
+}
+
+interface WasmSide {
+  memory: SparseMemory;
+  ex: SparseKernelExports | null;
+  malloc(bytes: number): number;
+  free(ptr: number): void;
+  offset(dataId: DataId): number | null;
+  makeOutput(shape: number[], dtype: DataType): TensorInfo;
+  dispose(dataId: DataId): void;
+}
+
+interface BackendWasmInternals {
+  wasm?: { asm?: { memory?: unknown }; _malloc?: (bytes: number) => number; _free?: (ptr: number) => void };
+  dataIdMap?: { get?: (dataId: DataId) => { memoryOffset?: unknown } | undefined };
+  makeOutput?: (shape: number[], dtype: DataType) => TensorInfo;
+  disposeData?: (dataId: DataId, force?: boolean) => boolean;
+  readSync?: (dataId: DataId) => unknown;
+}
+
+const detected = new WeakMap<object, Map<SparseKernelBuild, WasmSide | null>>();
+
+function wasmSide(backend: object): WasmSide | null {
+  if (build === null) return null;
+  let byBuild = detected.get(backend);
+  if (byBuild === undefined) detected.set(backend, (byBuild = new Map()));
+  let side = byBuild.get(build);
+  if (side === undefined) {
+    try {
+      side = detect(backend as BackendWasmInternals, build);
+    } catch {
+      side = null; // a LinkError (the threaded backend's shared memory): no shared build yet
+    }
+    byBuild.set(build, side);
+  }
+  return side;
+}
+
+function detect(b: BackendWasmInternals, which: SparseKernelBuild): WasmSide | null {
+  const w = b.wasm;
+  const memory = w?.asm?.memory;
+  const map = b.dataIdMap;
+  const { makeOutput, disposeData, readSync } = b;
+  if (!isMemory(memory) || typeof w?._malloc !== 'function' || typeof w._free !== 'function' || typeof map?.get !== 'function'
+    || typeof makeOutput !== 'function' || typeof disposeData !== 'function' || typeof readSync !== 'function') {
+    return null;
+  }
+  const { _malloc: malloc, _free: free } = w;
+  const side: WasmSide = {
+    memory,
+    ex: which === 'js' ? null : sparseKernelsOn(memory, 'sparseMatMul'),
+    malloc: (bytes) => {
+      const p = malloc.call(w, bytes) >>> 0;
+      if (p === 0) throw new RangeError(`sparseMatMul: the wasm backend cannot allocate ${bytes} bytes`);
+      return p;
+    },
+    free: (ptr) => free.call(w, ptr),
+    offset(dataId) {
+      const d = map.get!.call(map, dataId);
+      return d !== undefined && typeof d.memoryOffset === 'number' ? d.memoryOffset >>> 0 : null;
+    },
+    makeOutput: (shape, dtype) => makeOutput.call(b, shape, dtype),
+    dispose: (dataId) => void disposeData.call(b, dataId, true),
+  };
+  return selfTest(side, (id) => readSync.call(b, id)) ? side : null;
+}
+
+// [1, 2, -1, 0.5] · [[2, 0], [0, 3], [1, 0], [4, -2]] + [0.25, 0] through relu = [3.25, 5].
+function selfTest(side: WasmSide, read: (id: DataId) => unknown): boolean {
+  const m = packSparse(new Float32Array([2, 0, 0, 3, 1, 0, 4, -2]), 4, 2);
+  const infos = [side.makeOutput([1, 4], 'float32'), side.makeOutput([m.data.length], 'int32'), side.makeOutput([2], 'float32')];
+  const y = side.makeOutput([1, 2], 'float32');
+  try {
+    const [x, w, bias] = infos.map((t) => side.offset(t.dataId));
+    const yOff = side.offset(y.dataId);
+    if (x === null || w === null || bias === null || yOff === null) return false;
+    putWords(side.memory, x, new Float32Array([1, 2, -1, 0.5]));
+    putWords(side.memory, w, m.data);
+    putWords(side.memory, bias, new Float32Array([0.25, 0]));
+    runOnMemory(side, { x, rows: 1, k: 4, n: 2, w, nnz: m.nnz, wide: false, bias, y: yOff, act: 'relu' });
+    const back = read(y.dataId);
+    return back instanceof Float32Array && back.length === 2 && back[0] === 3.25 && back[1] === 5;
+  } finally {
+    for (const t of [...infos, y]) side.dispose(t.dataId);
+  }
+}
+
+interface Operands {
+  x: number;
+  rows: number;
+  k: number;
+  n: number;
+  w: number;
+  nnz: number;
+  wide: boolean;
+  bias: number | null;
+  y: number;
+  act: Activation;
+}
+
+const ACT_CODE: Record<Activation, number> = { linear: 0, relu: 1, relu6: 2 };
+
+/** Runs the product on Wasm memory, all operands given as byte offsets into it. */
+function runOnMemory(side: WasmSide, o: Operands): void {
+  const lay = layoutOf(o.n, o.nnz, o.wide);
+  const counts = o.w + lay.countsByte;
+  const idx = o.w + lay.indicesByte;
+  const vals = o.w + lay.valuesByte;
+  const ex = side.ex;
+  if (ex === null) {
+    const mem = side.memory;
+    spmmJs({
+      x: viewOf(mem, 'f32') as Float32Array, xOff: o.x >>> 2, rows: o.rows, k: o.k, n: o.n,
+      counts: viewOf(mem, 'u32', counts, o.n) as Uint32Array,
+      indices: viewOf(mem, o.wide ? 'u32' : 'u16', idx, o.nnz) as Uint16Array | Uint32Array,
+      values: viewOf(mem, 'f32', vals, o.nnz) as Float32Array,
+      bias: o.bias === null ? null : (viewOf(mem, 'f32', o.bias, o.n) as Float32Array),
+      y: viewOf(mem, 'f32') as Float32Array, yOff: o.y >>> 2, act: o.act,
+    });
+    return;
+  }
+  const wide = o.wide ? 1 : 0;
+  const hasBias = o.bias === null ? 0 : 1;
+  const bias = o.bias ?? 0;
+  const act = ACT_CODE[o.act];
+  if (o.rows < 4) {
+    ex.spmmRows(o.x, o.rows, o.k, o.n, counts, idx, wide, vals, bias, hasBias, o.y, act);
+    return;
+  }
+  // Scratch: the input and the output in panels (assembly/sparse.ts, transposePanels).
+  const lanes = (o.rows + 3) & ~3;
+  const xt = side.malloc(lanes * (o.k + o.n) * 4);
+  const yt = xt + lanes * o.k * 4;
+  try {
+    ex.transposePanels(o.x, o.rows, o.k, xt);
+    ex.spmmPanels(xt, o.rows, o.k, o.n, counts, idx, wide, vals, bias, hasBias, yt, act);
+    ex.untransposePanels(yt, o.rows, o.n, o.y);
+  } finally {
+    side.free(xt);
+  }
+}
+
+export function wasmSparseKernel(): KernelFunc {
+  const fallback = readSyncKernel();
+  return (args) => {
+    const side = wasmSide(args.backend);
+    if (side === null) return fallback(args);
+    const { x, weights, bias } = args.inputs as { x: TensorInfo; weights: TensorInfo; bias?: TensorInfo };
+    const a = args.attrs as unknown as PruneSparseMatMulAttrs;
+    const xo = side.offset(x.dataId);
+    const wo = side.offset(weights.dataId);
+    const bo = bias === undefined ? null : side.offset(bias.dataId);
+    if (xo === null || wo === null || (bias !== undefined && bo === null)) return fallback(args);
+    const rows = x.shape[0];
+    const out = side.makeOutput([rows, a.n], 'float32');
+    try {
+      // An empty output (rows 0) has no memory of its own to write.
+      if (rows > 0) runOnMemory(side, { x: xo, rows, k: a.k, n: a.n, w: wo, nnz: a.nnz, wide: a.wide, bias: bo, y: side.offset(out.dataId) as number, act: a.activation });
+    } catch (e) {
+      side.dispose(out.dataId);
+      throw e;
+    }
+    lastPath = 'zero-copy';
+    return out;
+  };
+}
+
+interface ArrayBackend {
+  readSync(dataId: DataId): unknown;
+  write(values: Float32Array, shape: number[], dtype: DataType): DataId;
+}
+
+/**
+ * The kernel on JS arrays: the cpu backend's (readSync hands over the stored arrays, no copy)
+ * and everyone else's fallback (readSync copies there).
+ */
+export function readSyncKernel(path: 'arrays' | 'readSync' = 'readSync'): KernelFunc {
+  return (args) => {
+    const b = args.backend as unknown as ArrayBackend;
+    const { x, weights, bias } = args.inputs as { x: TensorInfo; weights: TensorInfo; bias?: TensorInfo };
+    const a = args.attrs as unknown as PruneSparseMatMulAttrs;
+    const rows = x.shape[0];
+    const xv = b.readSync(x.dataId) as Float32Array;
+    const wv = b.readSync(weights.dataId) as Int32Array;
+    const bv = bias === undefined ? null : (b.readSync(bias.dataId) as Float32Array);
+    const m: SparseMatrix = { k: a.k, n: a.n, nnz: a.nnz, wide: a.wide, data: wv };
+    const lay = layoutOf(m.n, m.nnz, m.wide);
+    const buf = wv.buffer;
+    const base = wv.byteOffset;
+    const y = new Float32Array(rows * a.n);
+    spmmJs({
+      x: xv, xOff: 0, rows, k: a.k, n: a.n,
+      counts: new Uint32Array(buf, base + lay.countsByte, a.n),
+      indices: a.wide ? new Uint32Array(buf, base + lay.indicesByte, a.nnz) : new Uint16Array(buf, base + lay.indicesByte, a.nnz),
+      values: new Float32Array(buf, base + lay.valuesByte, a.nnz),
+      bias: bv, y, yOff: 0, act: a.activation,
+    });
+    lastPath = path;
+    const shape = [rows, a.n];
+    return { dataId: b.write(y, shape, 'float32'), shape, dtype: 'float32' };
+  };
+}
+

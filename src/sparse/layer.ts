@@ -1,0 +1,127 @@
+// SparseDense: a Dense layer whose kernel is held in the packed sparse form (format.ts) and run
+// by sparseMatMul. Inference only. Serializable (class name 'SparseDense', registered by
+// registerSparseKernels), so a model holding it saves and loads wherever tfjs-prune/sparse is
+// present: its weights are `packed` (int32, the packed words) and `bias` (float32 [units]).
+import { add, serialization, tidy, type Tensor } from '@tensorflow/tfjs-core';
+import { initializers, layers, type LayerVariable } from '@tensorflow/tfjs-layers';
+import { ArgumentError } from '../errors.js';
+import { checkSparse, isWide, layoutOf } from './format.js';
+import type { Activation } from './kernel_names.js';
+
+/** The activations tfjs-layers' Dense fuses into its product (besides elu) and so do we. */
+const FUSED: readonly string[] = ['relu', 'linear'];
+import { sparseMatMulPacked } from './op.js';
+
+export interface SparseDenseArgs {
+  units: number;
+  /** Inputs (the dense kernel's rows). */
+  inputUnits: number;
+  /** Nonzero weights in the packed kernel. */
+  nnz: number;
+  /** Any tfjs activation name; relu and linear are fused into the product (as tfjs' Dense does). */
+  activation?: string;
+  useBias?: boolean;
+  name?: string;
+  trainable?: boolean;
+  dtype?: 'float32';
+  batchInputShape?: (number | null)[];
+  inputShape?: (number | null)[];
+}
+
+type LayerBase = InstanceType<typeof layers.Layer>;
+const Base = layers.Layer as unknown as new (args: object) => LayerBase;
+
+export class SparseDense extends Base {
+  static className = 'SparseDense';
+  readonly units: number;
+  readonly inputUnits: number;
+  readonly nnz: number;
+  readonly activationName: string;
+  readonly useBias: boolean;
+  private packed: LayerVariable | null = null;
+  private biasVar: LayerVariable | null = null;
+  private after: LayerBase | null = null;
+  /** The packed tensor last checked (checkSparse), so loaded or set weights are checked once. */
+  private checkedId: unknown = null;
+
+  constructor(args: SparseDenseArgs) {
+    super(args);
+    for (const [what, v] of [['units', args.units], ['inputUnits', args.inputUnits]] as const) {
+      if (!Number.isSafeInteger(v) || v < 1) throw new ArgumentError(`SparseDense: ${what} must be a positive integer, got ${v}`);
+    }
+    if (!Number.isSafeInteger(args.nnz) || args.nnz < 0 || args.nnz > args.units * args.inputUnits) {
+      throw new ArgumentError(`SparseDense: nnz must be an integer in [0, ${args.units * args.inputUnits}], got ${args.nnz}`);
+    }
+    this.units = args.units;
+    this.inputUnits = args.inputUnits;
+    this.nnz = args.nnz;
+    this.activationName = args.activation ?? 'linear';
+    this.useBias = args.useBias ?? true;
+    if (!FUSED.includes(this.activationName)) {
+      this.after = layers.activation({ activation: this.activationName as 'softmax' }) as unknown as LayerBase;
+    }
+  }
+
+  override build(): void {
+    const words = layoutOf(this.units, this.nnz, isWide(this.inputUnits)).words;
+    this.packed = this.addWeight('packed', [words], 'int32', initializers.zeros(), undefined, false);
+    if (this.useBias) this.biasVar = this.addWeight('bias', [this.units], 'float32', initializers.zeros(), undefined, false);
+    this.built = true;
+  }
+
+  override computeOutputShape(inputShape: (number | null)[]): (number | null)[] {
+    return [...inputShape.slice(0, -1), this.units];
+  }
+
+  override call(inputs: Tensor | Tensor[]): Tensor {
+    return tidy(() => {
+      const x = Array.isArray(inputs) ? inputs[0] : inputs;
+      if (x.shape[x.rank - 1] !== this.inputUnits) {
+        throw new ArgumentError(`SparseDense "${this.name}": input has ${x.shape[x.rank - 1]} features, expected ${this.inputUnits}`);
+      }
+      const packed = (this.packed as LayerVariable).read();
+      this.check(packed);
+      const x2 = x.rank === 2 ? x : x.reshape([-1, this.inputUnits]);
+      const header = { k: this.inputUnits, n: this.units, nnz: this.nnz, wide: isWide(this.inputUnits) };
+      const bias = this.biasVar?.read() ?? null;
+      let y: Tensor;
+      // As tfjs-layers' Dense, so that the outputs match it bit for bit on the wasm backend:
+      // relu, linear and elu take the bias as the sums' start (fused); any other activation
+      // gets the product, then the bias added, then the activation.
+      if (this.after === null) y = sparseMatMulPacked(x2, packed, header, { bias, activation: this.activationName as Activation });
+      else if (this.activationName === 'elu') y = sparseMatMulPacked(x2, packed, header, { bias });
+      else {
+        y = sparseMatMulPacked(x2, packed, header);
+        if (bias !== null) y = add(y, bias);
+      }
+      if (x.rank !== 2) y = y.reshape([...x.shape.slice(0, -1), this.units]);
+      return this.after === null ? y : (this.after.apply(y) as Tensor);
+    });
+  }
+
+  // The kernels trust the packed words (counts, index ranges): weights that came in by
+  // loadLayersModel or setWeights are checked once, before their first use.
+  private check(packed: Tensor): void {
+    const id = (packed as unknown as { dataId: unknown }).dataId;
+    if (id === this.checkedId) return;
+    const data = packed.dataSync() as Int32Array;
+    checkSparse({ k: this.inputUnits, n: this.units, nnz: this.nnz, wide: isWide(this.inputUnits), data }, `SparseDense "${this.name}"`);
+    this.checkedId = id;
+  }
+
+  override getConfig(): serialization.ConfigDict {
+    return {
+      ...super.getConfig(),
+      units: this.units,
+      inputUnits: this.inputUnits,
+      nnz: this.nnz,
+      activation: this.activationName,
+      useBias: this.useBias,
+    };
+  }
+}
+
+/** Registers SparseDense with tfjs' serialization (idempotent). */
+export function registerSparseDense(): void {
+  serialization.registerClass(SparseDense as unknown as serialization.SerializableConstructor<serialization.Serializable>);
+}
