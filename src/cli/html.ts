@@ -86,57 +86,86 @@ function jsonScript(id: string, data: unknown): string {
 
 export function renderHtmlReport(input: HtmlReportInput): string {
   const r = input.report;
-  const inspect = input.kind === 'inspect';
+  const parts = [
+    `<h1>${esc(input.title)}</h1>`,
+    `<dl class="facts">${input.facts.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join('')}</dl>`,
+    summaryCards(input),
+    evaluationSection(input),
+    sparsitySection(input),
+    histogramsSection(input),
+    sizesSection(input),
+    sensitivitySection(input),
+    tensorsSection(input),
+    `<p class="note">${esc(input.generator)}</p>`,
+  ].filter((p) => p !== '');
+  const data = { kind: input.kind, facts: Object.fromEntries(input.facts), config: input.config ?? null, report: r, sensitivity: input.sensitivity ?? null, evaluation: input.evaluation ?? null };
+  return [
+    '<!doctype html>',
+    '<html lang="en"><head><meta charset="utf-8">',
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<title>${esc(input.title)}</title>`,
+    `<style>${CSS}</style>`,
+    '</head><body><main>',
+    ...parts,
+    '</main>',
+    jsonScript('report-data', data),
+    '</body></html>',
+    '',
+  ].join('\n');
+}
+
+type Sized = { raw: number; gzip: number | null; estimated?: boolean };
+/** A gzip figure estimated from a sample of a large model's bytes is written ≈. */
+const gz = (s: Sized) => (s.gzip === null ? bytes(s.raw) : `${s.estimated ? '≈' : ''}${bytes(s.gzip)}`);
+const sizeGzip = (s: Sized) => (s.gzip === null ? bytes(s.raw) : `${bytes(s.raw)} (gzip ${gz(s)})`);
+
+/** The figures at the top: parameters, sparsity, weight bytes. */
+function summaryCards(input: HtmlReportInput): string {
+  const r = input.report;
   const b = r.bytes;
-  const parts: string[] = [];
-  parts.push(`<h1>${esc(input.title)}</h1>`);
-  parts.push(`<dl class="facts">${input.facts.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join('')}</dl>`);
-
-  // A gzip figure estimated from a sample of a large model's bytes is written ≈.
-  const gz = (s: { raw: number; gzip: number | null; estimated?: boolean }) => (s.gzip === null ? bytes(s.raw) : `${s.estimated ? '≈' : ''}${bytes(s.gzip)}`);
-  const sizeGzip = (s: { raw: number; gzip: number | null; estimated?: boolean }) => (s.gzip === null ? bytes(s.raw) : `${bytes(s.raw)} (gzip ${gz(s)})`);
-  parts.push(
-    cards(
-      inspect
-        ? [
-            ['parameters', int(r.totals.params)],
-            ['sparsity (whole model)', pct(r.totals.sparsity, 2)],
-            ['sparsity (prunable tensors)', pct(r.totals.prunedSparsity, 2)],
-            ['weight bytes', bytes(b.after.raw)],
-            ...(b.after.gzip === null ? [] : ([['gzip', gz(b.after)]] as [string, string][])),
-            [`as ${b.quantized.dtype}${b.quantized.gzip === null ? '' : ', gzip'}`, gz(b.quantized)],
-          ]
-        : [
-            ['parameters', int(r.totals.params)],
-            ['sparsity (whole model)', `${pct(r.totals.zerosBefore / Math.max(1, r.totals.params), 1)} → ${pct(r.totals.sparsity, 1)}`],
-            ['sparsity (pruned tensors)', pct(r.totals.prunedSparsity, 2)],
-            [
-              b.before.gzip === null || b.after.gzip === null ? 'weight bytes' : 'weight bytes, gzip',
-              b.before.gzip === null || b.after.gzip === null ? `${bytes(b.before.raw)} → ${bytes(b.after.raw)}` : `${gz(b.before)} → ${gz(b.after)}`,
-            ],
-            ...(input.config?.quantize === undefined
-              ? ([[`as ${b.quantized.dtype}${b.quantized.gzip === null ? '' : ', gzip'} (estimate)`, gz(b.quantized)]] as [string, string][])
-              : []),
-          ],
-    ),
-  );
-
-  if (input.evaluation !== undefined) {
-    const ev = input.evaluation;
-    parts.push(`<section id="evaluation"><h2>${esc(ev.metric[0].toUpperCase() + ev.metric.slice(1))}</h2><p class="note">${esc(ev.note)}</p>`);
-    parts.push(
-      table(
-        ['model', ev.metric, 'sparsity', 'weight bytes', 'gzip'],
-        ev.rows.map((row) => [row.model, pct(row.value, 2), pct(row.sparsity, 1), bytes(row.raw), row.gzip === null ? '-' : bytes(row.gzip)]),
-        new Set([1, 2, 3, 4]),
-      ),
-    );
-    parts.push('</section>');
+  if (input.kind === 'inspect') {
+    return cards([
+      ['parameters', int(r.totals.params)],
+      ['sparsity (whole model)', pct(r.totals.sparsity, 2)],
+      ['sparsity (prunable tensors)', pct(r.totals.prunedSparsity, 2)],
+      ['weight bytes', bytes(b.after.raw)],
+      ...(b.after.gzip === null ? [] : ([['gzip', gz(b.after)]] as [string, string][])),
+      [`as ${b.quantized.dtype}${b.quantized.gzip === null ? '' : ', gzip'}`, gz(b.quantized)],
+    ]);
   }
+  const noGzip = b.before.gzip === null || b.after.gzip === null;
+  return cards([
+    ['parameters', int(r.totals.params)],
+    ['sparsity (whole model)', `${pct(r.totals.zerosBefore / Math.max(1, r.totals.params), 1)} → ${pct(r.totals.sparsity, 1)}`],
+    ['sparsity (pruned tensors)', pct(r.totals.prunedSparsity, 2)],
+    [noGzip ? 'weight bytes' : 'weight bytes, gzip', noGzip ? `${bytes(b.before.raw)} → ${bytes(b.after.raw)}` : `${gz(b.before)} → ${gz(b.after)}`],
+    ...(input.config?.quantize === undefined
+      ? ([[`as ${b.quantized.dtype}${b.quantized.gzip === null ? '' : ', gzip'} (estimate)`, gz(b.quantized)]] as [string, string][])
+      : []),
+  ]);
+}
 
-  // Per-tensor sparsity: the pruned tensors (inspect: the ones the default rule would prune, and any with zeros).
+/** The metric before and after (the demo's accuracy table), where measured. */
+function evaluationSection(input: HtmlReportInput): string {
+  const ev = input.evaluation;
+  if (ev === undefined) return '';
+  return [
+    `<section id="evaluation"><h2>${esc(ev.metric[0].toUpperCase() + ev.metric.slice(1))}</h2><p class="note">${esc(ev.note)}</p>`,
+    table(
+      ['model', ev.metric, 'sparsity', 'weight bytes', 'gzip'],
+      ev.rows.map((row) => [row.model, pct(row.value, 2), pct(row.sparsity, 1), bytes(row.raw), row.gzip === null ? '-' : bytes(row.gzip)]),
+      new Set([1, 2, 3, 4]),
+    ),
+    '</section>',
+  ].join('\n');
+}
+
+/** Per-tensor sparsity: the pruned tensors (inspect: the ones the default rule would prune, and any with zeros). */
+function sparsitySection(input: HtmlReportInput): string {
+  const r = input.report;
+  const inspect = input.kind === 'inspect';
   const shown = r.tensors.filter((t) => (inspect ? t.method !== null || t.zerosAfter > 0 : t.method !== null));
-  parts.push(`<section id="sparsity"><h2>${inspect ? 'Sparsity per tensor' : 'Sparsity per tensor, before and after'}</h2>`);
+  const parts = [`<section id="sparsity"><h2>${inspect ? 'Sparsity per tensor' : 'Sparsity per tensor, before and after'}</h2>`];
   if (shown.length === 0) parts.push('<p class="note">No tensor was pruned.</p>');
   else {
     // Under global scope the target is the pool's, not each tensor's: one line across all rows.
@@ -151,119 +180,110 @@ export function renderHtmlReport(input: HtmlReportInput): string {
     if (rest > 0) parts.push(`<p class="note">${rest} more tensor${rest === 1 ? '' : 's'} ${inspect ? 'without zeros and not prunable by default' : 'not pruned'} (biases, normalization, integer, excluded): see the table below.</p>`);
   }
   parts.push('</section>');
+  return parts.join('\n');
+}
 
-  parts.push(`<section id="histograms"><h2>Weight magnitudes${inspect ? '' : ', before and after'}</h2>`);
-  parts.push(
+/** Histograms of |w| per tensor, before and after, with the threshold. */
+function histogramsSection(input: HtmlReportInput): string {
+  const r = input.report;
+  const inspect = input.kind === 'inspect';
+  const parts = [
+    `<section id="histograms"><h2>Weight magnitudes${inspect ? '' : ', before and after'}</h2>`,
     `<p class="note">Histogram of |w| over the nonzero weights of each tensor (${inspect ? 'grey' : 'grey: before, blue: after, red dashes: the threshold'}); zeros are counted apart, below each chart.</p>`,
-  );
+  ];
   if (input.histograms.length === 0) parts.push('<p class="note">No float tensor to draw.</p>');
   parts.push(`<div class="small-multiples">${input.histograms.map((h) => histogramChart(h.name, h.before, h.after, inspect ? null : (r.tensors.find((t) => t.name === h.name)?.threshold ?? null))).join('')}</div>`);
   if (input.omittedHistograms > 0) parts.push(`<p class="note">${input.omittedHistograms} more tensors not drawn.</p>`);
   parts.push('</section>');
+  return parts.join('\n');
+}
 
-  const bars: SizeBar[] = inspect
-    ? [
-        { label: 'as stored', ...b.after, color: COLORS.after },
-        { label: `as ${b.quantized.dtype}`, raw: b.quantized.raw, gzip: b.quantized.gzip, color: COLORS.quantized },
-      ]
-    : [
-        { label: 'before', ...b.before, color: COLORS.before },
-        { label: input.config?.quantize === undefined ? 'after' : `after (${b.quantized.dtype})`, ...b.after, color: COLORS.after },
-        ...(input.config?.quantize === undefined
-          ? [{ label: `after, as ${b.quantized.dtype}`, raw: b.quantized.raw, gzip: b.quantized.gzip, color: COLORS.quantized }]
-          : []),
-      ];
-  parts.push(`<section id="sizes"><h2>Weight bytes</h2>${sizesChart(bars)}`);
-  parts.push(
-    table(
-      ['', 'raw', 'gzip'],
-      inspect
-        ? [
-            ['as stored', sizeGzip({ raw: b.after.raw, gzip: null }), b.after.gzip === null ? '-' : gz(b.after)],
-            [`as ${b.quantized.dtype} (estimate)`, bytes(b.quantized.raw), b.quantized.gzip === null ? '-' : gz(b.quantized)],
-          ]
-        : [
-            ['before', bytes(b.before.raw), b.before.gzip === null ? '-' : gz(b.before)],
-            ...(input.config?.quantize === undefined
-              ? [
-                  ['after', bytes(b.after.raw), b.after.gzip === null ? '-' : gz(b.after)],
-                  [`after, as ${b.quantized.dtype} (estimate)`, bytes(b.quantized.raw), b.quantized.gzip === null ? '-' : gz(b.quantized)],
-                ]
-              : [[`after (${b.quantized.dtype})`, bytes(b.after.raw), b.after.gzip === null ? '-' : gz(b.after)]]),
-          ],
-      new Set([1, 2]),
-    ),
-  );
-  parts.push('</section>');
-
-  if (input.sensitivity !== undefined && input.sensitivity.curves.length > 0) {
-    const s = input.sensitivity;
-    parts.push(`<section id="sensitivity"><h2>Sensitivity: ${esc(s.metric)} with one layer pruned at a time</h2><p class="note">${esc(s.note)}</p>`);
-    const levels = [...new Set(s.curves.flatMap((c) => c.points.map((p) => p.sparsity)))].sort((x, y) => x - y);
-    // The same chart as the library's sensitivityChart(scan): the curves in a scan's shape.
-    const scanned = levels.filter((l) => l > 0);
-    const at = (c: Curve, l: number) => c.points.find((q) => q.sparsity === l)?.value ?? NaN;
-    const baseline = s.baseline ?? s.curves.map((c) => at(c, 0)).find(Number.isFinite) ?? NaN;
-    parts.push(sensitivityChart({ metric: s.metric, baseline, sparsities: scanned, layers: s.curves.map((c) => ({ name: c.name, metrics: scanned.map((l) => at(c, l)) })) }));
-    parts.push(
-      table(
-        ['tensor', ...levels.map((l) => pct(l, 0))],
-        s.curves.map((c) => [c.name, ...levels.map((l) => {
-          const p = c.points.find((q) => q.sparsity === l);
-          return p === undefined ? '-' : pct(p.value, 2);
-        })]),
-        new Set(levels.map((_, i) => i + 1)),
-      ),
-    );
-    parts.push('</section>');
+/** Weight bytes raw and gzip, before and after (and as quantized), as bars and a table. */
+function sizesSection(input: HtmlReportInput): string {
+  const b = input.report.bytes;
+  const dash = (s: Sized) => (s.gzip === null ? '-' : gz(s));
+  const exported = input.config?.quantize !== undefined;
+  if (input.kind === 'inspect') {
+    const bars: SizeBar[] = [
+      { label: 'as stored', ...b.after, color: COLORS.after },
+      { label: `as ${b.quantized.dtype}`, raw: b.quantized.raw, gzip: b.quantized.gzip, color: COLORS.quantized },
+    ];
+    const rows = [
+      ['as stored', sizeGzip({ raw: b.after.raw, gzip: null }), dash(b.after)],
+      [`as ${b.quantized.dtype} (estimate)`, bytes(b.quantized.raw), dash(b.quantized)],
+    ];
+    return `<section id="sizes"><h2>Weight bytes</h2>${sizesChart(bars)}\n${table(['', 'raw', 'gzip'], rows, new Set([1, 2]))}\n</section>`;
   }
+  const bars: SizeBar[] = [
+    { label: 'before', ...b.before, color: COLORS.before },
+    { label: exported ? `after (${b.quantized.dtype})` : 'after', ...b.after, color: COLORS.after },
+    ...(exported ? [] : [{ label: `after, as ${b.quantized.dtype}`, raw: b.quantized.raw, gzip: b.quantized.gzip, color: COLORS.quantized }]),
+  ];
+  const rows = [
+    ['before', bytes(b.before.raw), dash(b.before)],
+    ...(exported
+      ? [[`after (${b.quantized.dtype})`, bytes(b.after.raw), dash(b.after)]]
+      : [
+          ['after', bytes(b.after.raw), dash(b.after)],
+          [`after, as ${b.quantized.dtype} (estimate)`, bytes(b.quantized.raw), dash(b.quantized)],
+        ]),
+  ];
+  return `<section id="sizes"><h2>Weight bytes</h2>${sizesChart(bars)}\n${table(['', 'raw', 'gzip'], rows, new Set([1, 2]))}\n</section>`;
+}
 
-  parts.push('<section id="tensors"><h2>Tensors</h2>');
-  parts.push(
-    table(
-      inspect
-        ? ['tensor', 'layer class', 'shape', 'dtype', 'params', 'zeros', 'sparsity', 'default rule']
-        : ['tensor', 'layer class', 'shape', 'dtype', 'params', 'zeros before', 'zeros after', 'sparsity', 'target', 'threshold', 'method / reason'],
-      r.tensors.map((t) =>
-        inspect
-          ? [t.name, t.layerClass ?? '-', `[${t.shape.join(', ')}]`, t.dtype, int(t.params), int(t.zerosAfter), pct(t.sparsity, 2), t.method !== null ? `pruned (${t.reason})` : `kept (${t.reason})`]
-          : [
-              t.name,
-              t.layerClass ?? '-',
-              `[${t.shape.join(', ')}]`,
-              t.dtype,
-              int(t.params),
-              int(t.zerosBefore),
-              int(t.zerosAfter),
-              pct(t.sparsity, 2),
-              t.target === null ? '-' : pct(t.target, 2),
-              t.threshold === null ? '-' : t.threshold.toPrecision(4),
-              t.method === null ? `- (${t.reason})` : `${t.method} (${t.reason})`,
-            ],
-      ),
-      inspect ? new Set([4, 5, 6]) : new Set([4, 5, 6, 7, 8, 9]),
-      (i) => (r.tensors[i].method === null && !inspect ? 'skipped' : ''),
-    ),
-  );
-  const tt = r.totals;
-  parts.push(
-    `<p class="note">Totals: ${int(tt.params)} parameters, ${int(tt.zerosAfter)} zeros (${pct(tt.sparsity, 2)}); ${inspect ? 'prunable by default' : 'pruned tensors'}: ${int(tt.prunedParams)} parameters at ${pct(tt.prunedSparsity, 2)}.</p>`,
-  );
-  parts.push('</section>');
-
-  parts.push(`<p class="note">${esc(input.generator)}</p>`);
-  const data = { kind: input.kind, facts: Object.fromEntries(input.facts), config: input.config ?? null, report: r, sensitivity: input.sensitivity ?? null, evaluation: input.evaluation ?? null };
+/** The sensitivity curves and their table, where measured (the demo). */
+function sensitivitySection(input: HtmlReportInput): string {
+  const s = input.sensitivity;
+  if (s === undefined || s.curves.length === 0) return '';
+  const levels = [...new Set(s.curves.flatMap((c) => c.points.map((p) => p.sparsity)))].sort((x, y) => x - y);
+  // The same chart as the library's sensitivityChart(scan): the curves in a scan's shape.
+  const scanned = levels.filter((l) => l > 0);
+  const at = (c: Curve, l: number) => c.points.find((q) => q.sparsity === l)?.value ?? NaN;
+  const baseline = s.baseline ?? s.curves.map((c) => at(c, 0)).find(Number.isFinite) ?? NaN;
   return [
-    '<!doctype html>',
-    '<html lang="en"><head><meta charset="utf-8">',
-    '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    `<title>${esc(input.title)}</title>`,
-    `<style>${CSS}</style>`,
-    '</head><body><main>',
-    ...parts,
-    '</main>',
-    jsonScript('report-data', data),
-    '</body></html>',
-    '',
+    `<section id="sensitivity"><h2>Sensitivity: ${esc(s.metric)} with one layer pruned at a time</h2><p class="note">${esc(s.note)}</p>`,
+    sensitivityChart({ metric: s.metric, baseline, sparsities: scanned, layers: s.curves.map((c) => ({ name: c.name, metrics: scanned.map((l) => at(c, l)) })) }),
+    table(
+      ['tensor', ...levels.map((l) => pct(l, 0))],
+      s.curves.map((c) => [c.name, ...levels.map((l) => {
+        const p = c.points.find((q) => q.sparsity === l);
+        return p === undefined ? '-' : pct(p.value, 2);
+      })]),
+      new Set(levels.map((_, i) => i + 1)),
+    ),
+    '</section>',
+  ].join('\n');
+}
+
+/** Every tensor: shape, dtype, zeros, sparsity, target, threshold, and why it was pruned or not. */
+function tensorsSection(input: HtmlReportInput): string {
+  const r = input.report;
+  const inspect = input.kind === 'inspect';
+  const rows = r.tensors.map((t) =>
+    inspect
+      ? [t.name, t.layerClass ?? '-', `[${t.shape.join(', ')}]`, t.dtype, int(t.params), int(t.zerosAfter), pct(t.sparsity, 2), t.method !== null ? `pruned (${t.reason})` : `kept (${t.reason})`]
+      : [
+          t.name,
+          t.layerClass ?? '-',
+          `[${t.shape.join(', ')}]`,
+          t.dtype,
+          int(t.params),
+          int(t.zerosBefore),
+          int(t.zerosAfter),
+          pct(t.sparsity, 2),
+          t.target === null ? '-' : pct(t.target, 2),
+          t.threshold === null ? '-' : t.threshold.toPrecision(4),
+          t.method === null ? `- (${t.reason})` : `${t.method} (${t.reason})`,
+        ],
+  );
+  const head = inspect
+    ? ['tensor', 'layer class', 'shape', 'dtype', 'params', 'zeros', 'sparsity', 'default rule']
+    : ['tensor', 'layer class', 'shape', 'dtype', 'params', 'zeros before', 'zeros after', 'sparsity', 'target', 'threshold', 'method / reason'];
+  const tt = r.totals;
+  return [
+    '<section id="tensors"><h2>Tensors</h2>',
+    table(head, rows, inspect ? new Set([4, 5, 6]) : new Set([4, 5, 6, 7, 8, 9]), (i) => (r.tensors[i].method === null && !inspect ? 'skipped' : '')),
+    `<p class="note">Totals: ${int(tt.params)} parameters, ${int(tt.zerosAfter)} zeros (${pct(tt.sparsity, 2)}); ${inspect ? 'prunable by default' : 'pruned tensors'}: ${int(tt.prunedParams)} parameters at ${pct(tt.prunedSparsity, 2)}.</p>`,
+    '</section>',
   ].join('\n');
 }
