@@ -10,7 +10,7 @@ import type { CodedInput } from '../kernels/index.js';
 import { buildReport } from './report.js';
 import { fflateGzipSizes, inputSize, outputSizes, sizeMeter, type GzipSizes } from './sizes.js';
 import { classify, layersIndex } from './select.js';
-import type { ModelArtifacts, PruneArtifactsOptions, PruneArtifactsResult, PruneConfig, WeightSpec } from './types.js';
+import type { ModelArtifacts, PruneArtifactsOptions, PruneArtifactsResult, PruneConfig, QuantizeDtype, WeightSpec } from './types.js';
 
 const FNAME = 'pruneArtifacts';
 
@@ -46,9 +46,52 @@ export async function pruneArtifacts(artifacts: ModelArtifacts, config: PruneCon
   const out = sameLayout && opts.inPlace ? store : WeightStore.alloc(total, sameLayout ? store : undefined);
   const specs: WeightSpec[] = entries.map((e) => copySpec(e.spec));
 
-  // Quantized tensors as the global select read them (pruneCodes reuses their code tables).
+  const access = artifactsAccess(artifacts, entries, store, { out, offsets: outOffsets, specs, exportQ });
+
+  const tensors = runPlan(FNAME, entries, roles, cfg, access, opts.inPlace);
+  const outEntries = entries.map((e, i) => ({
+    ...e,
+    byteOffset: outOffsets[i],
+    byteLength: outLength(e),
+    quant: (specs[i].quantization?.dtype ?? null) as TensorEntry['quant'],
+    scale: specs[i].quantization?.scale ?? 0,
+    min: specs[i].quantization?.min ?? 0,
+  }));
+  const { after, quantized } = await outputSizes(
+    meter,
+    sizer,
+    outEntries,
+    out.byteLength,
+    (t) => tensors[t].method !== null,
+    exportQ,
+    (off, len) => out.bytes(off, len),
+    (t) => readFloat(out, outEntries[t]).values,
+  );
+  const report = buildReport(format, cfg.scope, cfg.method, cfg.sparsity, tensors, { before, after, quantized });
+
+  const result: ModelArtifacts = { ...artifacts, weightSpecs: specs, weightData: out.data };
+  delete result.getWeightStream;
+  return { artifacts: result, report };
+}
+
+/** Where the output goes: its store, each tensor's offset in it, its manifest entries, the export quantization. */
+interface Output {
+  out: WeightStore;
+  offsets: number[];
+  specs: WeightSpec[];
+  exportQ: QuantizeDtype | null;
+}
+
+/**
+ * The engine's access to artifacts: values read from the input store, results written to the
+ * output (the same store in place); quantized tensors as the global select read them (pruneCodes
+ * reuses their code tables).
+ */
+function artifactsAccess(artifacts: ModelArtifacts, entries: TensorEntry[], store: WeightStore, o: Output): Access {
+  const { out, offsets: outOffsets, specs, exportQ } = o;
+  const sameLayout = exportQ === null;
   const coded = new Map<number, CodedInput>();
-  const access: Access = {
+  return {
     read: (i) => readFloat(store, entries[i]).values,
     readForSelect(i) {
       const c = readCoded(store, entries[i]);
@@ -116,31 +159,6 @@ export async function pruneArtifacts(artifacts: ModelArtifacts, config: PruneCon
       return locate(artifacts.weightData, e.name, e.byteOffset + element * per);
     },
   };
-
-  const tensors = runPlan(FNAME, entries, roles, cfg, access, opts.inPlace);
-  const outEntries = entries.map((e, i) => ({
-    ...e,
-    byteOffset: outOffsets[i],
-    byteLength: outLength(e),
-    quant: (specs[i].quantization?.dtype ?? null) as TensorEntry['quant'],
-    scale: specs[i].quantization?.scale ?? 0,
-    min: specs[i].quantization?.min ?? 0,
-  }));
-  const { after, quantized } = await outputSizes(
-    meter,
-    sizer,
-    outEntries,
-    out.byteLength,
-    (t) => tensors[t].method !== null,
-    exportQ,
-    (off, len) => out.bytes(off, len),
-    (t) => readFloat(out, outEntries[t]).values,
-  );
-  const report = buildReport(format, cfg.scope, cfg.method, cfg.sparsity, tensors, { before, after, quantized });
-
-  const result: ModelArtifacts = { ...artifacts, weightSpecs: specs, weightData: out.data };
-  delete result.getWeightStream;
-  return { artifacts: result, report };
 }
 
 /** Validates artifacts and lays the manifest over the weight data. */
