@@ -41,8 +41,8 @@ export const curveHeight = (width: number) => Math.round(Math.min(420, Math.max(
  */
 export function curveSvg(points: CurvePoint[], dense: number, latest: CurvePoint | null, width: number, height = curveHeight(width)): string {
   const m = { left: 48, right: 20, top: 12, bottom: 40 };
-  const w = width - m.left - m.right;
-  const h = height - m.top - m.bottom;
+  const w = Math.max(0, width - m.left - m.right);
+  const h = Math.max(0, height - m.top - m.bottom);
   const X = (s: number) => m.left + s * w;
   const Y = (a: number) => m.top + (1 - errorShare(a)) * h;
   const out: string[] = [];
@@ -88,7 +88,8 @@ const BAR = { left: 96, right: 52, top: 6, row: 24, gap: 8 };
  * its own (`perTensorTargets`; under a global target only the summary row carries the tick).
  */
 export function layersSvg(bars: LayerBar[], width: number, perTensorTargets: boolean): string {
-  const w = width - BAR.left - BAR.right;
+  // A box not laid out yet (width 0, e.g. mid-resize) draws empty bars, not negative widths.
+  const w = Math.max(0, width - BAR.left - BAR.right);
   const out: string[] = [];
   bars.forEach((b, i) => {
     const y = BAR.top + i * BAR.row + (b.total ? BAR.gap : 0);
