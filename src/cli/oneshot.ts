@@ -8,7 +8,7 @@ import path from 'node:path';
 import { ArgumentError, loadArtifacts, loadCalibration, saveArtifacts, type LoadArtifactsOptions } from '../node.js';
 import { pruneOneShot, type ModelArtifacts, type OneShotConfig, type OneShotMethod, type OneShotReport, type PruneConfig } from '../tfjs.js';
 import type { Ctx } from './context.js';
-import { loadTf } from './demo.js';
+import { loadTf } from './evaluate.js';
 import { writeOutputDir } from './files.js';
 
 export interface OneShotFlags {
