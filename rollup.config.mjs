@@ -2,7 +2,7 @@ import path from 'node:path';
 import typescript from '@rollup/plugin-typescript';
 import { dts } from 'rollup-plugin-dts';
 
-const entries = { index: 'src/index.ts', slim: 'src/slim.ts', node: 'src/node.ts', tfjs: 'src/tfjs.ts' };
+const entries = { index: 'src/index.ts', slim: 'src/slim.ts', node: 'src/node.ts', tfjs: 'src/tfjs.ts', load: 'src/load.ts' };
 // pruneDirectory's worker threads load this file (dist/stream-worker.mjs) by its path.
 const workerEntries = { 'stream-worker': 'src/node/stream_worker.ts' };
 // Peer dependencies, runtime dependencies and Node built-ins stay imports, never bundled.

@@ -83,6 +83,10 @@ export type {
   SensitivityChartInput,
   SensitivityChartOptions,
 } from './model/index.js';
-export { PruneError, ArgumentError, NaNWeightsError, WasmError, ModelFormatError } from './errors.js';
+// The compact container: encoder, decoder and IOHandler (docs/container.md); the decoder alone is
+// tfjs-prune/load.
+export { compressArtifacts, decompressArtifacts, compressedModel } from './container/index.js';
+export type { CompressOptions, DecompressOptions, CompressedModelOptions } from './container/index.js';
+export { PruneError, ArgumentError, NaNWeightsError, WasmError, ModelFormatError, ContainerFormatError } from './errors.js';
 export type { ModelLocation } from './errors.js';
 export type { PruneErrorCode } from './errors.js';

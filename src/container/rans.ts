@@ -1,0 +1,85 @@
+// The decoding half of the container's entropy coder: byte streams that are raw, one repeated
+// symbol, or static-frequency rANS (after ryg_rans' rans_byte: 32-bit state in [2^23, 2^31),
+// byte-wise renormalisation, frequencies summing to 2^scaleBits). Layout in docs/container.md.
+import { MAX_SCALE_BITS, MIN_SCALE_BITS, RANS_L, STREAM_CONST, STREAM_RANS, STREAM_RAW, type Reader } from './format.js';
+
+/**
+ * Reads one byte stream of `n` symbols, where `n` is either known (`exact`) or at most `max`.
+ * A raw stream is returned as a view into the container (read-only by convention).
+ */
+export function readStream(r: Reader, what: string, exact: number | null, max: number): Uint8Array {
+  const at = r.pos;
+  const mode = r.u8(what);
+  const n = r.varint(`${what}: symbol count`, exact ?? max);
+  if (exact !== null && n !== exact) r.fail(`${what}: ${n} symbols, expected ${exact}`, at);
+  if (mode === STREAM_RAW) return r.take(n, what);
+  if (mode === STREAM_CONST) return new Uint8Array(n).fill(r.u8(what));
+  if (mode !== STREAM_RANS) r.fail(`${what}: unknown stream mode ${mode}`, at);
+  return ransDecode(r, n, what);
+}
+
+/** Symbol, frequency and start of every slot of a frequency table, read from the stream. */
+interface Table {
+  scaleBits: number;
+  slotSym: Uint8Array;
+  freq: Uint32Array;
+  start: Uint32Array;
+}
+
+function readTable(r: Reader, what: string): Table {
+  const scaleBits = r.u8(what);
+  if (scaleBits < MIN_SCALE_BITS || scaleBits > MAX_SCALE_BITS) r.fail(`${what}: scale bits ${scaleBits} outside [${MIN_SCALE_BITS}, ${MAX_SCALE_BITS}]`, r.pos - 1);
+  const total = 1 << scaleBits;
+  const m = r.u8(what) + 1;
+  const syms = new Uint8Array(m);
+  if (m < 32) {
+    for (let i = 0, prev = -1; i < m; i++) {
+      const s = r.u8(what);
+      if (s <= prev) r.fail(`${what}: symbols of the table not increasing`, r.pos - 1);
+      syms[i] = prev = s;
+    }
+  } else {
+    const bitmap = r.take(32, what);
+    let k = 0;
+    for (let s = 0; s < 256; s++) if ((bitmap[s >> 3] >> (s & 7)) & 1 && k++ < m) syms[k - 1] = s;
+    if (k !== m) r.fail(`${what}: table bitmap holds ${k} symbols, header says ${m}`, r.pos - 32);
+  }
+  const freq = new Uint32Array(256);
+  const start = new Uint32Array(256);
+  let sum = 0;
+  for (let i = 0; i < m; i++) {
+    const f = i < m - 1 ? r.varint(what, total) + 1 : total - sum;
+    if (sum + f > total || f < 1) r.fail(`${what}: frequencies exceed ${total}`, r.pos - 1);
+    freq[syms[i]] = f;
+    start[syms[i]] = sum;
+    sum += f;
+  }
+  const slotSym = new Uint8Array(total);
+  for (let i = 0; i < m; i++) slotSym.fill(syms[i], start[syms[i]], start[syms[i]] + freq[syms[i]]);
+  return { scaleBits, slotSym, freq, start };
+}
+
+function ransDecode(r: Reader, n: number, what: string): Uint8Array {
+  const { scaleBits, slotSym, freq, start } = readTable(r, what);
+  const len = r.varint(`${what}: coded length`, r.end - r.pos);
+  if (len < 4) r.fail(`${what}: coded length ${len} is shorter than the 4-byte state`);
+  const base = r.pos;
+  const data = r.take(len, what);
+  let x = (data[0] | (data[1] << 8) | (data[2] << 16) | (data[3] << 24)) >>> 0;
+  if (x < RANS_L || x >= RANS_L * 256) r.fail(`${what}: initial rANS state out of range`, base);
+  const mask = (1 << scaleBits) - 1;
+  const out = new Uint8Array(n);
+  let p = 4;
+  for (let i = 0; i < n; i++) {
+    const slot = x & mask;
+    const s = slotSym[slot];
+    x = freq[s] * (x >>> scaleBits) + slot - start[s];
+    while (x < RANS_L) {
+      if (p >= len) r.fail(`${what}: coded bytes end after ${i} of ${n} symbols`, base + p);
+      x = (x << 8) | data[p++];
+    }
+    out[i] = s;
+  }
+  if (x !== RANS_L || p !== len) r.fail(`${what}: rANS stream does not end in its initial state`, base + p);
+  return out;
+}
