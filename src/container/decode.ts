@@ -218,6 +218,7 @@ function readLive(r: Reader, n: number, what: string): Int32Array {
 
 /** Values of k bytes from k planes, most significant plane first. */
 function joinPlanes(planes: Uint8Array[], n: number): Uint32Array {
+  if (planes.length === 1) return Uint32Array.from(planes[0]);
   const v = new Uint32Array(n);
   for (const p of planes) for (let i = 0; i < n; i++) v[i] = (v[i] << 8) | p[i];
   return v;
@@ -269,14 +270,39 @@ interface LiveMap {
   width: number;
 }
 
+/**
+ * Flat indices of increasing live indices: live index l is live row l / nc, live column l % nc.
+ * Kept incrementally (no division per value).
+ */
+class Walker {
+  #lr = 0;
+  #lc = 0;
+  #l = 0;
+  constructor(readonly map: LiveMap) {}
+  flat(l: number): number {
+    const { rows, cols, width } = this.map;
+    let lc = this.#lc + (l - this.#l);
+    if (lc >= cols.length) {
+      this.#lr += (lc / cols.length) | 0;
+      lc %= cols.length;
+    }
+    this.#lc = lc;
+    this.#l = l;
+    return rows[this.#lr] * width + cols[lc];
+  }
+}
+
 function scatterAll(dst: Uint32Array, vals: Uint32Array, live: number, map: LiveMap | null): void {
-  if (map === null) return dst.set(vals);
+  if (map === null) return dst.set(vals.subarray(0, live));
   const nc = map.cols.length;
-  for (let l = 0; l < live; l++) dst[map.rows[(l / nc) | 0] * map.width + map.cols[l % nc]] = vals[l];
+  for (let lr = 0, l = 0; lr < map.rows.length; lr++) {
+    const row = map.rows[lr] * map.width;
+    for (let lc = 0; lc < nc; lc++) dst[row + map.cols[lc]] = vals[l++];
+  }
 }
 
 function scatterBits(r: Reader, dst: Uint32Array, vals: Uint32Array, sig: Uint8Array, live: number, map: LiveMap | null): void {
-  const nc = map ? map.cols.length : 0;
+  const walk = map && new Walker(map);
   let v = 0;
   for (let i = 0; i < sig.length; i++) {
     let b = sig[i];
@@ -284,14 +310,14 @@ function scatterBits(r: Reader, dst: Uint32Array, vals: Uint32Array, sig: Uint8A
       const l = i * 8 + 31 - Math.clz32(b & -b);
       b &= b - 1;
       if (l >= live || v >= vals.length) r.fail(`significance bits mark more values than the ${vals.length} coded`);
-      dst[map === null ? l : map.rows[(l / nc) | 0] * map.width + map.cols[l % nc]] = vals[v++];
+      dst[walk === null ? l : walk.flat(l)] = vals[v++];
     }
   }
   if (v !== vals.length) r.fail(`significance bits mark ${v} values, ${vals.length} are coded`);
 }
 
 function scatterGaps(r: Reader, dst: Uint32Array, vals: Uint32Array, gaps: Uint8Array, live: number, map: LiveMap | null): void {
-  const nc = map ? map.cols.length : 0;
+  const walk = map && new Walker(map);
   let v = 0;
   let l = 0;
   for (let i = 0; i < gaps.length; i++) {
@@ -299,7 +325,7 @@ function scatterGaps(r: Reader, dst: Uint32Array, vals: Uint32Array, gaps: Uint8
     l += d;
     if (d === 255) continue;
     if (l >= live || v >= vals.length) r.fail(`gaps run past the ${live} live elements or the ${vals.length} values`);
-    dst[map === null ? l : map.rows[(l / nc) | 0] * map.width + map.cols[l % nc]] = vals[v++];
+    dst[walk === null ? l : walk.flat(l)] = vals[v++];
     l++;
   }
   if (v !== vals.length || (gaps.length > 0 && gaps[gaps.length - 1] === 255)) r.fail(`gaps place ${v} of ${vals.length} values`);

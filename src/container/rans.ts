@@ -18,12 +18,12 @@ export function readStream(r: Reader, what: string, exact: number | null, max: n
   return ransDecode(r, n, what);
 }
 
-/** Symbol, frequency and start of every slot of a frequency table, read from the stream. */
+/** Per slot of a frequency table: its symbol, the symbol's frequency, and the slot's offset in it. */
 interface Table {
   scaleBits: number;
-  slotSym: Uint8Array;
-  freq: Uint32Array;
-  start: Uint32Array;
+  sym: Uint8Array;
+  freq: Uint16Array;
+  bias: Uint16Array;
 }
 
 function readTable(r: Reader, what: string): Table {
@@ -44,42 +44,40 @@ function readTable(r: Reader, what: string): Table {
     for (let s = 0; s < 256; s++) if ((bitmap[s >> 3] >> (s & 7)) & 1 && k++ < m) syms[k - 1] = s;
     if (k !== m) r.fail(`${what}: table bitmap holds ${k} symbols, header says ${m}`, r.pos - 32);
   }
-  const freq = new Uint32Array(256);
-  const start = new Uint32Array(256);
-  let sum = 0;
+  const sym = new Uint8Array(total);
+  const freq = new Uint16Array(total);
+  const bias = new Uint16Array(total);
+  let start = 0;
   for (let i = 0; i < m; i++) {
-    const f = i < m - 1 ? r.varint(what, total) + 1 : total - sum;
-    if (sum + f > total || f < 1) r.fail(`${what}: frequencies exceed ${total}`, r.pos - 1);
-    freq[syms[i]] = f;
-    start[syms[i]] = sum;
-    sum += f;
+    const f = i < m - 1 ? r.varint(what, total) + 1 : total - start;
+    if (start + f > total || f < 1) r.fail(`${what}: frequencies exceed ${total}`, r.pos - 1);
+    sym.fill(syms[i], start, start + f);
+    freq.fill(f, start, start + f);
+    for (let j = 0; j < f; j++) bias[start + j] = j;
+    start += f;
   }
-  const slotSym = new Uint8Array(total);
-  for (let i = 0; i < m; i++) slotSym.fill(syms[i], start[syms[i]], start[syms[i]] + freq[syms[i]]);
-  return { scaleBits, slotSym, freq, start };
+  return { scaleBits, sym, freq, bias };
 }
 
 function ransDecode(r: Reader, n: number, what: string): Uint8Array {
-  const { scaleBits, slotSym, freq, start } = readTable(r, what);
+  const { scaleBits, sym, freq, bias } = readTable(r, what);
   const len = r.varint(`${what}: coded length`, r.end - r.pos);
   if (len < 4) r.fail(`${what}: coded length ${len} is shorter than the 4-byte state`);
   const base = r.pos;
   const data = r.take(len, what);
-  let x = (data[0] | (data[1] << 8) | (data[2] << 16) | (data[3] << 24)) >>> 0;
+  let x = data[0] | (data[1] << 8) | (data[2] << 16) | (data[3] << 24);
   if (x < RANS_L || x >= RANS_L * 256) r.fail(`${what}: initial rANS state out of range`, base);
   const mask = (1 << scaleBits) - 1;
   const out = new Uint8Array(n);
   let p = 4;
   for (let i = 0; i < n; i++) {
     const slot = x & mask;
-    const s = slotSym[slot];
-    x = freq[s] * (x >>> scaleBits) + slot - start[s];
-    while (x < RANS_L) {
-      if (p >= len) r.fail(`${what}: coded bytes end after ${i} of ${n} symbols`, base + p);
-      x = (x << 8) | data[p++];
-    }
-    out[i] = s;
+    out[i] = sym[slot];
+    x = freq[slot] * (x >>> scaleBits) + bias[slot];
+    // Past the end, reads give 0 (undefined | 0): a corrupt stream is caught below, after the loop.
+    while (x < RANS_L) x = (x << 8) | data[p++];
+    if (p > len) break;
   }
-  if (x !== RANS_L || p !== len) r.fail(`${what}: rANS stream does not end in its initial state`, base + p);
+  if (x !== RANS_L || p !== len) r.fail(`${what}: rANS stream does not end in its initial state`, base + Math.min(p, len));
   return out;
 }

@@ -24,10 +24,15 @@ export function encodeStream(syms: Uint8Array): Uint8Array {
     return w.finish();
   }
   let best: { scaleBits: number; freq: Uint32Array; bytes: number } | null = null;
+  // The scale by a quick estimate, then the frequencies refined at that scale only.
   for (let scaleBits = MIN_SCALE_BITS; scaleBits <= MAX_SCALE_BITS; scaleBits++) {
-    const freq = normalize(counts, n, scaleBits);
+    const freq = normalize(counts, n, scaleBits, false);
     const bytes = tableBytes(freq, m) + Math.ceil(codeBits(counts, freq, scaleBits) / 8) + 4;
     if (best === null || bytes < best.bytes) best = { scaleBits, freq, bytes };
+  }
+  if (best !== null) {
+    const freq = normalize(counts, n, best.scaleBits);
+    best = { scaleBits: best.scaleBits, freq, bytes: tableBytes(freq, m) + Math.ceil(codeBits(counts, freq, best.scaleBits) / 8) + 4 };
   }
   if (best === null || best.bytes + 4 >= n) {
     w.u8(STREAM_RAW);
@@ -56,22 +61,31 @@ export function encodeStream(syms: Uint8Array): Uint8Array {
  * Frequencies summing to 2^scaleBits, each present symbol at least 1: rounded shares, then the
  * remainder given or taken one at a time where it costs the fewest bits.
  */
-export function normalize(counts: Float64Array, n: number, scaleBits: number): Uint32Array {
+export function normalize(counts: Float64Array, n: number, scaleBits: number, refine = true): Uint32Array {
   const total = 1 << scaleBits;
   const freq = new Uint32Array(256);
+  const present: number[] = [];
   let sum = 0;
+  let largest = -1;
   for (let s = 0; s < 256; s++) {
     if (counts[s] === 0) continue;
+    present.push(s);
     freq[s] = Math.max(1, Math.round((counts[s] * total) / n));
     sum += freq[s];
+    if (largest < 0 || counts[s] > counts[largest]) largest = s;
+  }
+  if (!refine && freq[largest] + total - sum >= 1) {
+    // A quick estimate: the remainder on the commonest symbol.
+    freq[largest] += total - sum;
+    return freq;
   }
   while (sum !== total) {
     const up = sum < total;
     let pick = -1;
     let bestCost = Infinity;
-    for (let s = 0; s < 256; s++) {
+    for (const s of present) {
       const f = freq[s];
-      if (f === 0 || (!up && f === 1)) continue;
+      if (!up && f === 1) continue;
       // Bits added to the stream by the change (negative: saved).
       const cost = up ? -counts[s] * Math.log2((f + 1) / f) : counts[s] * Math.log2(f / (f - 1));
       if (cost < bestCost) {
