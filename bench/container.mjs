@@ -35,12 +35,13 @@ mkdirSync(tmp, { recursive: true });
 
 const gzipDir = (dir) => readdirSync(dir).reduce((t, f) => t + gzipSync(readFileSync(join(dir, f)), { level: 9 }).length, 0);
 
-/** Bits of what stock tfjs decodes, per tensor. */
+/** Bytes (bits) of what stock tfjs decodes, per tensor. */
 function decoded(a) {
   const out = new Map();
   const t = tf.io.decodeWeights(a.weightData, a.weightSpecs);
   for (const [k, v] of Object.entries(t)) {
-    out.set(k, new Uint32Array(v.dataSync().slice().buffer));
+    const d = v.dataSync();
+    out.set(k, new Uint8Array(d.buffer, d.byteOffset, d.byteLength).slice());
     v.dispose();
   }
   return out;

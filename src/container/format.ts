@@ -65,55 +65,42 @@ function makeCrcTable(): Int32Array {
   return t;
 }
 
+/** The unsigned 32-bit little-endian integer at b[i]. */
+export const le32 = (b: Uint8Array, i: number): number => (b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24)) >>> 0;
+
 /** Reads a section of the container; `end` is the section's end, never read past. */
 export class Reader {
   constructor(
     readonly bytes: Uint8Array,
     public pos: number,
     readonly end: number,
-    readonly section: string,
+    public section: string,
   ) {}
 
   fail(message: string, at = this.pos): never {
     throw new ContainerFormatError(`decompressArtifacts: ${message}`, this.section, at);
   }
 
-  need(n: number, what: string): void {
-    if (n > this.end - this.pos) this.fail(`${what} needs ${n} bytes, ${this.end - this.pos} remain`);
+  /** The next n bytes, as a view. */
+  take(n: number): Uint8Array {
+    if (n > this.end - this.pos) this.fail(`truncated: ${n} bytes needed, ${this.end - this.pos} left`);
+    return this.bytes.subarray(this.pos, (this.pos += n));
   }
 
-  u8(what: string): number {
-    this.need(1, what);
-    return this.bytes[this.pos++];
-  }
-
-  u32(what: string): number {
-    this.need(4, what);
-    const b = this.bytes;
-    const p = this.pos;
-    this.pos += 4;
-    return (b[p] | (b[p + 1] << 8) | (b[p + 2] << 16) | (b[p + 3] << 24)) >>> 0;
+  u8(): number {
+    return this.take(1)[0];
   }
 
   /** Unsigned LEB128 of at most 7 bytes (below 2^49), checked against `max`. */
   varint(what: string, max: number): number {
     const at = this.pos;
     let v = 0;
-    for (let i = 0, mul = 1; ; i++, mul *= 128) {
-      if (i === 7) this.fail(`${what}: varint longer than 7 bytes`, at);
-      const b = this.u8(what);
-      v += (b & 0x7f) * mul;
-      if ((b & 0x80) === 0) break;
+    for (let i = 0, mul = 1, b = 128; b & 128; i++, mul *= 128) {
+      if (i === 7) this.fail(`${what}: varint over 7 bytes`, at);
+      b = this.u8();
+      v += (b & 127) * mul;
     }
-    if (v > max) this.fail(`${what} is ${v}, at most ${max} allowed here`, at);
-    return v;
-  }
-
-  /** The next n bytes, as a view. */
-  take(n: number, what: string): Uint8Array {
-    this.need(n, what);
-    const v = this.bytes.subarray(this.pos, this.pos + n);
-    this.pos += n;
+    if (v > max) this.fail(`${what} ${v} > ${max}`, at);
     return v;
   }
 }

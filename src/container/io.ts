@@ -19,13 +19,11 @@ export function compressedModel(source: string | Uint8Array | ArrayBuffer, optio
   return {
     load: async () => {
       if (typeof source !== 'string') return decompressArtifacts(source, options);
-      const f = options.fetch ?? globalThis.fetch;
-      if (typeof f !== 'function') throw new PruneError('IO_ERROR', `compressedModel: no fetch in this runtime to load ${source}; pass the bytes or options.fetch`);
       let res: Response;
       try {
-        res = await f(source, options.requestInit);
+        res = await (options.fetch ?? fetch)(source, options.requestInit);
       } catch (e) {
-        throw new PruneError('IO_ERROR', `compressedModel: fetching ${source} failed: ${(e as Error).message}`);
+        throw new PruneError('IO_ERROR', `compressedModel: fetching ${source} failed: ${e}`);
       }
       if (!res.ok) throw new PruneError('IO_ERROR', `compressedModel: fetching ${source} failed: HTTP ${res.status}`);
       return decompressArtifacts(new Uint8Array(await res.arrayBuffer()), options);

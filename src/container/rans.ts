@@ -1,7 +1,7 @@
 // The decoding half of the container's entropy coder: byte streams that are raw, one repeated
 // symbol, or static-frequency rANS (after ryg_rans' rans_byte: 32-bit state in [2^23, 2^31),
 // byte-wise renormalisation, frequencies summing to 2^scaleBits). Layout in docs/container.md.
-import { MAX_SCALE_BITS, MIN_SCALE_BITS, RANS_L, STREAM_CONST, STREAM_RANS, STREAM_RAW, type Reader } from './format.js';
+import { le32, MAX_SCALE_BITS, MIN_SCALE_BITS, RANS_L, STREAM_CONST, STREAM_RANS, STREAM_RAW, type Reader } from './format.js';
 
 /**
  * Reads one byte stream of `n` symbols, where `n` is either known (`exact`) or at most `max`.
@@ -9,12 +9,12 @@ import { MAX_SCALE_BITS, MIN_SCALE_BITS, RANS_L, STREAM_CONST, STREAM_RANS, STRE
  */
 export function readStream(r: Reader, what: string, exact: number | null, max: number): Uint8Array {
   const at = r.pos;
-  const mode = r.u8(what);
-  const n = r.varint(`${what}: symbol count`, exact ?? max);
-  if (exact !== null && n !== exact) r.fail(`${what}: ${n} symbols, expected ${exact}`, at);
-  if (mode === STREAM_RAW) return r.take(n, what);
-  if (mode === STREAM_CONST) return new Uint8Array(n).fill(r.u8(what));
-  if (mode !== STREAM_RANS) r.fail(`${what}: unknown stream mode ${mode}`, at);
+  const mode = r.u8();
+  const n = r.varint(`${what} count`, exact ?? max);
+  if (exact !== null && n !== exact) r.fail(`${what}: ${n} symbols, not ${exact}`, at);
+  if (mode === STREAM_RAW) return r.take(n);
+  if (mode === STREAM_CONST) return new Uint8Array(n).fill(r.u8());
+  if (mode !== STREAM_RANS) r.fail(`${what}: mode ${mode}`, at);
   return ransDecode(r, n, what);
 }
 
@@ -27,22 +27,22 @@ interface Table {
 }
 
 function readTable(r: Reader, what: string): Table {
-  const scaleBits = r.u8(what);
-  if (scaleBits < MIN_SCALE_BITS || scaleBits > MAX_SCALE_BITS) r.fail(`${what}: scale bits ${scaleBits} outside [${MIN_SCALE_BITS}, ${MAX_SCALE_BITS}]`, r.pos - 1);
+  const scaleBits = r.u8();
+  if (scaleBits < MIN_SCALE_BITS || scaleBits > MAX_SCALE_BITS) r.fail(`${what}: scale bits ${scaleBits}`, r.pos - 1);
   const total = 1 << scaleBits;
-  const m = r.u8(what) + 1;
+  const m = r.u8() + 1;
   const syms = new Uint8Array(m);
   if (m < 32) {
     for (let i = 0, prev = -1; i < m; i++) {
-      const s = r.u8(what);
-      if (s <= prev) r.fail(`${what}: symbols of the table not increasing`, r.pos - 1);
+      const s = r.u8();
+      if (s <= prev) r.fail(`${what}: table symbols not increasing`, r.pos - 1);
       syms[i] = prev = s;
     }
   } else {
-    const bitmap = r.take(32, what);
+    const bitmap = r.take(32);
     let k = 0;
     for (let s = 0; s < 256; s++) if ((bitmap[s >> 3] >> (s & 7)) & 1 && k++ < m) syms[k - 1] = s;
-    if (k !== m) r.fail(`${what}: table bitmap holds ${k} symbols, header says ${m}`, r.pos - 32);
+    if (k !== m) r.fail(`${what}: ${k} symbols in the table bitmap, not ${m}`, r.pos - 32);
   }
   const sym = new Uint8Array(total);
   const freq = new Uint16Array(total);
@@ -50,7 +50,7 @@ function readTable(r: Reader, what: string): Table {
   let start = 0;
   for (let i = 0; i < m; i++) {
     const f = i < m - 1 ? r.varint(what, total) + 1 : total - start;
-    if (start + f > total || f < 1) r.fail(`${what}: frequencies exceed ${total}`, r.pos - 1);
+    if (start + f > total || f < 1) r.fail(`${what}: frequencies over ${total}`, r.pos - 1);
     sym.fill(syms[i], start, start + f);
     freq.fill(f, start, start + f);
     for (let j = 0; j < f; j++) bias[start + j] = j;
@@ -61,12 +61,11 @@ function readTable(r: Reader, what: string): Table {
 
 function ransDecode(r: Reader, n: number, what: string): Uint8Array {
   const { scaleBits, sym, freq, bias } = readTable(r, what);
-  const len = r.varint(`${what}: coded length`, r.end - r.pos);
-  if (len < 4) r.fail(`${what}: coded length ${len} is shorter than the 4-byte state`);
+  const len = r.varint(`${what} length`, r.end - r.pos);
   const base = r.pos;
-  const data = r.take(len, what);
-  let x = data[0] | (data[1] << 8) | (data[2] << 16) | (data[3] << 24);
-  if (x < RANS_L || x >= RANS_L * 256) r.fail(`${what}: initial rANS state out of range`, base);
+  const data = r.take(len);
+  let x = len < 4 ? 0 : le32(data, 0);
+  if (x < RANS_L || x >= RANS_L * 256) r.fail(`${what}: bad rANS state`, base);
   const mask = (1 << scaleBits) - 1;
   const out = new Uint8Array(n);
   let p = 4;
@@ -78,6 +77,6 @@ function ransDecode(r: Reader, n: number, what: string): Uint8Array {
     while (x < RANS_L) x = (x << 8) | data[p++];
     if (p > len) break;
   }
-  if (x !== RANS_L || p !== len) r.fail(`${what}: rANS stream does not end in its initial state`, base + Math.min(p, len));
+  if (x !== RANS_L || p !== len) r.fail(`${what}: rANS stream ends wrong`, base + Math.min(p, len));
   return out;
 }

@@ -19,26 +19,14 @@ const RAW_BYTES: Record<string, number> = { int32: 4, bool: 1, complex64: 8, str
 const MAX_ELEMENTS = 2 ** 40;
 
 export function checkSpecs(value: unknown, r: Reader): Spec[] {
-  if (!Array.isArray(value)) r.fail('the model JSON has no weightSpecs array', r.pos);
-  return value.map((raw: unknown, i: number) => {
-    const where = `weightSpecs[${i}]`;
-    if (raw === null || typeof raw !== 'object') r.fail(`${where} is not an object`, r.pos);
-    const { name, shape, dtype, quantization } = raw as Record<string, unknown>;
-    if (typeof name !== 'string') r.fail(`${where}.name is not a string`, r.pos);
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) r.fail(`${where} (${name}): shape is not a list of sizes`, r.pos);
-    const size = (shape as number[]).reduce((a, b) => a * b, 1);
-    if (size > MAX_ELEMENTS) r.fail(`${where} (${name}): ${size} elements`, r.pos);
-    if (typeof dtype !== 'string') r.fail(`${where} (${name}): dtype is not a string`, r.pos);
-    let q: Spec['quantization'];
-    if (quantization !== undefined) {
-      const qd = (quantization as { dtype?: unknown } | null)?.dtype;
-      const { scale, min } = (quantization ?? {}) as { scale?: unknown; min?: unknown };
-      const affine = qd === 'uint8' || qd === 'uint16';
-      const ok = (qd === 'float16' && dtype === 'float32') || (affine && (dtype === 'float32' || dtype === 'int32') && typeof scale === 'number' && typeof min === 'number');
-      if (!ok) r.fail(`${where} (${name}): unsupported quantization ${JSON.stringify(quantization)} for ${dtype}`, r.pos);
-      q = quantization as Spec['quantization'];
-    } else if (dtype !== 'float32' && !(dtype in RAW_BYTES)) r.fail(`${where} (${name}): unknown dtype ${dtype}`, r.pos);
-    return { name, shape: shape as number[], dtype, quantization: q, size, bytesPer: RAW_BYTES[dtype] ?? 0, raw: raw as io.WeightsManifestEntry };
+  if (!Array.isArray(value)) r.fail('no weightSpecs array');
+  return value.map((raw, i) => {
+    const { name, shape, dtype, quantization: q } = (raw ?? {}) as Record<string, unknown> & { quantization?: Spec['quantization'] };
+    const size = Array.isArray(shape) && shape.every((d) => Number.isSafeInteger(d) && d >= 0) ? shape.reduce((a, b) => a * b, 1) : -1;
+    const affine = (q?.dtype === 'uint8' || q?.dtype === 'uint16') && (dtype === 'float32' || dtype === 'int32') && typeof q.scale === 'number' && typeof q.min === 'number';
+    const ok = typeof name === 'string' && size >= 0 && size <= MAX_ELEMENTS && (q === undefined ? dtype === 'float32' || typeof RAW_BYTES[dtype as string] === 'number' : (q?.dtype === 'float16' && dtype === 'float32') || affine);
+    if (!ok) r.fail(`weightSpecs[${i}] unreadable: ${JSON.stringify(raw)}`.slice(0, 200));
+    return { name: name as string, shape: shape as number[], dtype: dtype as string, quantization: q, size, bytesPer: RAW_BYTES[dtype as string] ?? 0, raw: raw as io.WeightsManifestEntry };
   });
 }
 
