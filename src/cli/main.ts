@@ -9,6 +9,7 @@ import { Command, CommanderError, Option } from 'commander';
 import type { Ctx } from './context.js';
 import { demoCommand, type DemoFlags } from './demo.js';
 import { errorCodeOf, EXIT, exitCodeOf } from './exit.js';
+import { compressCommand, type CompressFlags } from './compress.js';
 import { inspectCommand, type InspectFlags } from './inspect.js';
 import { createProgress, type Progress } from './progress.js';
 import { pruneCommand, type PruneCommandFlags } from './prune.js';
@@ -144,6 +145,17 @@ ${EXIT_HELP}`,
   )
     .addHelpText('after', EXAMPLES.prune)
     .action((model: string, flags: PruneCommandFlags & { json?: boolean; debug?: boolean; progress?: boolean }) => pruneCommand(makeCtx(flags), model, flags));
+
+  addCommon(
+    program
+      .command('compress')
+      .description('write a model as one compact container (.tpz, lossless; read back with tfjs-prune/load)')
+      .argument('<model>', 'model directory, model.json / weights_manifest.json, file: or http(s) URL')
+      .requiredOption('-o, --out <file>', 'container file to write (must not exist, unless --force)')
+      .option('-f, --force', 'replace an existing output file')
+      .option('--raw-json', 'store the model JSON uncompressed (for runtimes without DecompressionStream)'),
+  )
+    .action((model: string, flags: CompressFlags & { json?: boolean; debug?: boolean; progress?: boolean }) => compressCommand(makeCtx(flags), model, flags));
 
   addCommon(
     program
