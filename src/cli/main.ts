@@ -49,6 +49,13 @@ Examples:
   $ tfjs-prune inspect models/mnist-pruned/model.json --all
   $ tfjs-prune inspect https://example.com/model/model.json --report model.html
   $ tfjs-prune inspect models/mnist --json | jq .report.totals`,
+  compress: `
+Examples:
+  $ tfjs-prune compress models/mnist-pruned --out mnist.tpz
+  $ tfjs-prune compress https://example.com/model/model.json --out model.tpz --json
+
+In a page: tf.loadGraphModel(compressedModel('model.tpz')) with compressedModel from
+tfjs-prune/load (docs/container.md).`,
   demo: `
 Examples:
   $ tfjs-prune demo                              # the bundled LeNet-300-100 (npm start in the repository)
@@ -111,6 +118,7 @@ export function buildProgram(run: Run, io: { out: (s: string) => void; err: (s: 
 Examples:
   $ tfjs-prune prune models/mnist --out models/mnist-pruned --sparsity 0.9 --report report.html
   $ tfjs-prune inspect models/mnist-pruned
+  $ tfjs-prune compress models/mnist-pruned --out mnist.tpz
   $ tfjs-prune demo
   $ tfjs-prune help prune
 ${EXIT_HELP}`,
@@ -155,6 +163,7 @@ ${EXIT_HELP}`,
       .option('-f, --force', 'replace an existing output file')
       .option('--raw-json', 'store the model JSON uncompressed (for runtimes without DecompressionStream)'),
   )
+    .addHelpText('after', EXAMPLES.compress)
     .action((model: string, flags: CompressFlags & { json?: boolean; debug?: boolean; progress?: boolean }) => compressCommand(makeCtx(flags), model, flags));
 
   addCommon(

@@ -47,8 +47,8 @@ describe('help and version', () => {
   it('--help lists the commands, examples and exit statuses; each command has examples', async () => {
     const r = await cli(['--help'], dir);
     expect(r.code).toBe(0);
-    for (const s of ['prune', 'inspect', 'demo', 'Examples:', 'Exit status:', 'NaN weights']) expect(r.stdout).toContain(s);
-    for (const cmd of ['prune', 'inspect', 'demo']) {
+    for (const s of ['prune', 'inspect', 'compress', 'demo', 'Examples:', 'Exit status:', 'NaN weights']) expect(r.stdout).toContain(s);
+    for (const cmd of ['prune', 'inspect', 'compress', 'demo']) {
       const h = await cli([cmd, '--help'], dir);
       expect(h.code).toBe(0);
       expect(h.stdout).toContain('Examples:');
