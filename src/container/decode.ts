@@ -70,7 +70,10 @@ async function readModel(r: Reader): Promise<Record<string, unknown>> {
   if (text.length !== length || r.pos !== r.end) r.fail(`JSON length ${text.length}, not ${length}`);
   let model: unknown;
   try {
-    model = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(text));
+    // UTF-8 by decodeURIComponent (throws on malformed input): QuickJS has no TextDecoder.
+    let latin1 = '';
+    for (let i = 0; i < text.length; i += 4096) latin1 += String.fromCharCode(...text.subarray(i, i + 4096));
+    model = JSON.parse(decodeURIComponent(escape(latin1)));
   } catch (e) {
     r.fail(`model JSON: ${(e as Error).message}`);
   }
