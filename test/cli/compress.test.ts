@@ -51,4 +51,18 @@ describe('tfjs-prune compress', () => {
     expect(forced.stdout).toMatch(/^wrote exists\.tpz: [\d.]+ KB \(weights 1041\.4 KB/);
     expect(new TextDecoder().decode(await readFile(out))).toContain('"weightSpecs"');
   });
+
+  it('inspect reads a container: the zeros of the decoded weights, and the container size', async () => {
+    const pruned = path.join(dir, 'pruned');
+    expect((await cli(['prune', EXAMPLE, '--out', pruned, '--sparsity', '0.9', '--scope', 'global', '--quantize', 'uint8'], dir)).code).toBe(0);
+    const out = path.join(dir, 'pruned.tpz');
+    expect((await cli(['compress', pruned, '--out', out], dir)).code).toBe(0);
+    const fromDir = JSON.parse((await cli(['inspect', pruned, '--json', '--no-gzip'], dir)).stdout);
+    const run = await cli(['inspect', out, '--json', '--no-gzip'], dir);
+    expect(run.code).toBe(0);
+    const fromFile = JSON.parse(run.stdout);
+    expect(fromFile.containerBytes).toBe((await readFile(out)).length);
+    expect(fromFile.report.totals).toEqual(fromDir.report.totals);
+    expect(fromFile.report.tensors.map((t: { zeros: number }) => t.zeros)).toEqual(fromDir.report.tensors.map((t: { zeros: number }) => t.zeros));
+  });
 });
