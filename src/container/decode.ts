@@ -116,7 +116,7 @@ interface Head {
 function readHead(r: Reader, spec: Spec): Head {
   r.section += ` (${spec.name})`;
   const storage = r.u8();
-  if (storage !== expectedStorage(spec)) r.fail(`storage ${storage} does not fit ${spec.dtype} ${spec.quantization?.dtype ?? ''}`);
+  if (storage !== expectedStorage(spec)) r.fail(`storage ${storage} does not fit the spec`);
   const n = r.varint('count', 2 ** 40);
   if (storage === ST_RAW) {
     if (spec.bytesPer > 0 && n !== spec.size * spec.bytesPer) r.fail(`${n} bytes for ${spec.size} ${spec.dtype}`);
@@ -156,7 +156,7 @@ function decodeTensor({ r, spec, storage, n }: Head, out: ArrayBuffer, offset: n
   const toBits = valueBits(storage, spec);
   const values = toBits(vals);
   const dst = offset % 4 ? new Uint32Array(n) : new Uint32Array(out, offset, n);
-  dst.fill(toBits(Uint32Array.of(k === 1 ? bg[0] : k === 2 ? bg[0] | (bg[1] << 8) : le32(bg, 0)))[0]);
+  dst.fill(toBits(Uint32Array.of(bg.reduceRight((x, b) => x * 256 + b, 0)))[0]);
   const map = liveRows || liveCols ? { rows: liveRows ?? range(rows), cols: liveCols ?? range(cols), width: cols } : null;
   if (pos === POS_ALL && map === null) dst.set(values);
   else scatter(r, dst, values, positions, pos === POS_GAPS, live, map);
@@ -185,7 +185,10 @@ function valueBits(storage: number, spec: Spec): (codes: Uint32Array) => Uint32A
   if (storage === ST_FLOAT32) return (c) => c;
   if (storage === ST_FLOAT16) {
     const t = (halfBits ??= makeHalfBits());
-    return (c) => c.map((h) => t[h]);
+    return (c) => {
+      for (let i = 0; i < c.length; i++) c[i] = t[c[i]];
+      return c;
+    };
   }
   const { scale, min } = spec.quantization as { scale: number; min: number };
   const f = new (spec.dtype === 'int32' ? Int32Array : Float32Array)(1);
@@ -232,7 +235,7 @@ function scatter(r: Reader, dst: Uint32Array, vals: Uint32Array, s: Uint8Array |
   let last = 0;
   let v = 0;
   const put = (l: number) => {
-    if (l >= live || v >= vals.length) r.fail('positions past the end');
+    if (l >= live || v >= vals.length) r.fail('positions and values disagree');
     if (map === null) return (dst[l] = vals[v++]);
     lc += l - last;
     last = l;
@@ -248,11 +251,17 @@ function scatter(r: Reader, dst: Uint32Array, vals: Uint32Array, s: Uint8Array |
       l += s[i];
       if (s[i] < 255) put(l++);
     }
-    if (s[s.length - 1] === 255) r.fail('gaps end in 255');
+    if (s[s.length - 1] === 255) put(live); // a dangling 255: fails
+  } else if (map === null) {
+    // The common case, without a call per value; bits past `live` are padding: put(live) fails.
+    for (let i = 0; i < s.length; i++) {
+      for (let b = s[i]; b; b &= b - 1) dst[i * 8 + 31 - Math.clz32(b & -b)] = vals[v++];
+    }
+    if (v > vals.length || (live % 8 && s[s.length - 1] >> live % 8)) put(live);
   } else {
     for (let i = 0; i < s.length; i++) {
       for (let b = s[i]; b; b &= b - 1) put(i * 8 + 31 - Math.clz32(b & -b));
     }
   }
-  if (v !== vals.length) r.fail(`positions for ${v} of ${vals.length} values`);
+  if (v !== vals.length) put(live); // fails
 }

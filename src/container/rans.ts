@@ -42,7 +42,7 @@ function readTable(r: Reader, what: string): Table {
     const bitmap = r.take(32);
     let k = 0;
     for (let s = 0; s < 256; s++) if ((bitmap[s >> 3] >> (s & 7)) & 1 && k++ < m) syms[k - 1] = s;
-    if (k !== m) r.fail(`${what}: ${k} symbols in the table bitmap, not ${m}`, r.pos - 32);
+    if (k !== m) r.fail(`${what}: table bitmap`, r.pos - 32);
   }
   const sym = new Uint8Array(total);
   const freq = new Uint16Array(total);
