@@ -69,7 +69,17 @@ async function decodeSpeed(bytes, outBytes) {
   } while (times.length < 3 || (performance.now() < deadline && times.length < 50));
   times.sort((a, b) => a - b);
   const ms = times[times.length >> 1];
-  return { ms, mbps: outBytes / 1e6 / (ms / 1e3) };
+  // Baseline in the same run: allocating and filling the same output bytes from a copy.
+  const src = new Uint8Array(outBytes).fill(1);
+  const copies = [];
+  for (let i = 0; i < 5; i++) {
+    const t0 = performance.now();
+    new Uint8Array(outBytes).set(src);
+    copies.push(performance.now() - t0);
+  }
+  copies.sort((a, b) => a - b);
+  const copyMs = copies[2];
+  return { ms, mbps: outBytes / 1e6 / (ms / 1e3), copyMbps: outBytes / 1e6 / (copyMs / 1e3) };
 }
 
 async function measure(name, dir) {
@@ -125,10 +135,10 @@ for (const f of readdirSync(hdir).filter((f) => f.endsWith('.json')).sort()) {
 }
 
 const kb = (b) => (b / 1024).toFixed(1);
-console.log('| model | storage | tfjs files, gzip -9 (KB) | container (KB) | ratio | lossless | decode ms | decode MB/s (float32 out) | encode ms |');
-console.log('|---|---|---:|---:|---:|---|---:|---:|---:|');
+console.log('| model | storage | tfjs files, gzip -9 (KB) | container (KB) | ratio | lossless | decode ms | decode MB/s (float32 out) | alloc+copy MB/s | encode ms |');
+console.log('|---|---|---:|---:|---:|---|---:|---:|---:|---:|');
 for (const r of [...rows, ...human]) {
-  console.log(`| ${r.name} | ${r.storage} | ${kb(r.gz)} | ${kb(r.tpz)} | ${r.ratio.toFixed(3)} | ${r.lossless ? 'yes' : '**NO**'} | ${r.ms.toFixed(2)} | ${r.mbps.toFixed(0)} | ${r.encMs.toFixed(0)} |`);
+  console.log(`| ${r.name} | ${r.storage} | ${kb(r.gz)} | ${kb(r.tpz)} | ${r.ratio.toFixed(3)} | ${r.lossless ? 'yes' : '**NO**'} | ${r.ms.toFixed(2)} | ${r.mbps.toFixed(0)} | ${r.copyMbps.toFixed(0)} | ${r.encMs.toFixed(0)} |`);
 }
 if (human.length > 0) {
   const ratios = human.map((r) => r.ratio).sort((a, b) => a - b);
@@ -140,5 +150,5 @@ if (human.length > 0) {
   console.log(`\nhuman-models 3.0.4, ${human.length} graph models pruned 50%: container / gzip-9 median ${median.toFixed(3)}, worst ${worst.ratio.toFixed(3)} (${worst.name}), best ${ratios[0].toFixed(3)}; all lossless: ${human.every((r) => r.lossless)}`);
   console.log(`decode: ${(totalOut / (totalMs / 1e3)).toFixed(0)} MB/s over all (${totalOut.toFixed(1)} MB of float32 in ${totalMs.toFixed(0)} ms), per model median ${speeds[speeds.length >> 1].toFixed(0)} MB/s, slowest ${speeds[0].toFixed(0)} MB/s`);
 }
-console.log(`\nNode ${process.version}, tfjs ${tf.version_core}`);
+console.log(`\nNode ${process.version}, tfjs ${tf.version_core}; load average at the end ${(await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' ')} on ${(await import('node:os')).cpus().length} cores`);
 rmSync(tmp, { recursive: true, force: true });

@@ -34,7 +34,8 @@ export function encodeStream(syms: Uint8Array): Uint8Array {
     const freq = normalize(counts, n, best.scaleBits);
     best = { scaleBits: best.scaleBits, freq, bytes: tableBytes(freq, m) + Math.ceil(codeBits(counts, freq, best.scaleBits) / 8) + 4 };
   }
-  if (best === null || best.bytes + 4 >= n) {
+  // rANS must save 2% over raw, which decodes for free (a view): mantissa bytes stay raw.
+  if (best === null || best.bytes + 4 >= n * 0.98) {
     w.u8(STREAM_RAW);
     w.varint(n);
     w.bytes(syms);
