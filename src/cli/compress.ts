@@ -21,9 +21,7 @@ export interface CompressFlags {
 export async function compressCommand(ctx: Ctx, input: string, flags: CompressFlags): Promise<void> {
   const local = localInput(input);
   const out = path.resolve(flags.out);
-  const st = await stat(out).catch(() => null);
-  if (st?.isDirectory()) throw new ModelIOError('OUTPUT_EXISTS', `output ${out} is a directory`, out);
-  if (st && flags.force !== true) throw new ModelIOError('OUTPUT_EXISTS', `output ${out} exists; pass --force to replace it`, out);
+  await checkOutputFile(out, flags.force === true);
   const progress = ctx.progress([
     { label: 'loading shards', weight: 1 },
     { label: 'coding', weight: 3 },
@@ -34,8 +32,7 @@ export async function compressCommand(ctx: Ctx, input: string, flags: CompressFl
     progress.next();
     const bytes = compressArtifacts(artifacts, { json: flags.rawJson ? 'raw' : 'deflate' });
     progress.stop();
-    ctx.onFailure(() => rm(out, { force: true }));
-    await writeFileAtomic(out, bytes);
+    await writeContainer(ctx, out, bytes);
     const shards = [artifacts.weightData ?? []].flat();
     const weights = shards.reduce((t, b) => t + b.byteLength, 0);
     const weightsGzip = shards.reduce((t, b) => t + gzipSync(new Uint8Array(b), { level: 9 }).length, 0);
@@ -49,4 +46,17 @@ export async function compressCommand(ctx: Ctx, input: string, flags: CompressFl
   } finally {
     progress.stop();
   }
+}
+
+/** An output file that may be written: absent, or a file and --force. */
+export async function checkOutputFile(out: string, force: boolean): Promise<void> {
+  const st = await stat(out).catch(() => null);
+  if (st?.isDirectory()) throw new ModelIOError('OUTPUT_EXISTS', `output ${out} is a directory`, out);
+  if (st && !force) throw new ModelIOError('OUTPUT_EXISTS', `output ${out} exists; pass --force to replace it`, out);
+}
+
+/** Writes a container atomically; a later failure of the command removes it. */
+export async function writeContainer(ctx: Ctx, out: string, bytes: Uint8Array): Promise<void> {
+  ctx.onFailure(() => rm(out, { force: true }));
+  await writeFileAtomic(out, bytes);
 }

@@ -38,6 +38,7 @@ Examples:
   $ tfjs-prune prune models/mobilenet --out pruned --method nm:2:4 --override 'conv_pw_13/*=skip'
   $ tfjs-prune prune models/mnist --out pruned --sparsity 0.9 --override 'fc3/*=0.5' --json > result.json
   $ tfjs-prune prune models/llm --out pruned --sparsity 0.5 --scope global --stream --threads 4 --report r.json
+  $ tfjs-prune prune models/mnist --out mnist.tpz --sparsity 0.9 --scope global --quantize uint8 --format compact
 
 Patterns (--include, --exclude, --override) match whole tensor names: a glob ('*' any run of
 characters, '/' included; '?' one character) or a regular expression written /source/flags.
@@ -145,6 +146,7 @@ ${EXIT_HELP}`,
       .option('-r, --report <file>', 'write a report: .html (charts and tables, self-contained) or .json (repeatable)', collect, [])
       .option('-f, --force', 'replace an existing output directory or report file')
       .option('--shard-bytes <n>', 'bytes per weight shard (default 4194304, as tfjs-converter)')
+      .addOption(new Option('--format <format>', "'tfjs': a model directory (default); 'compact': --out is one container file (.tpz, docs/container.md)").choices(['tfjs', 'compact']))
       .option('--no-gzip', 'skip gzip sizes (faster on large models)')
       .option('--all', 'list every tensor in the summary, with the reason it was left alone')
       .option('--stream', 'stream the shards from disk instead of loading the model (default: when its weights exceed 1/4 of the memory)')

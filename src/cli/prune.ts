@@ -7,7 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { init } from '../index.js';
 import { ArgumentError, loadArtifacts, ModelIOError, pruneDirectory, saveArtifacts, weightBytesOnDisk } from '../node.js';
-import { pruneArtifacts, type PruneConfig } from '../tfjs.js';
+import { compressArtifacts, pruneArtifacts, type PruneConfig } from '../tfjs.js';
+import { checkOutputFile, writeContainer } from './compress.js';
 import { configFromFlags, parseConfigFile, type PruneFlags } from './config.js';
 import type { Ctx } from './context.js';
 import { checkOutputDir, checkReportFile, localInput, reportKind, writeOutputDir } from './files.js';
@@ -24,6 +25,8 @@ export interface PruneCommandFlags extends PruneFlags {
   /** true: --stream, false: --no-stream, undefined: by the model's size (streamingRule). */
   stream?: boolean;
   threads?: string;
+  /** 'tfjs' (default): a model directory; 'compact': one container file (docs/container.md). */
+  format?: 'tfjs' | 'compact';
 }
 
 /**
@@ -59,12 +62,15 @@ export async function pruneCommand(ctx: Ctx, input: string, flags: PruneCommandF
   const force = flags.force === true;
   const reports = flags.report.map((r) => path.resolve(r));
   for (const r of reports) reportKind(r);
-  await checkOutputDir(out, local, force);
+  const compact = flags.format === 'compact';
+  if (compact) await checkOutputFile(out, force);
+  else await checkOutputDir(out, local, force);
   for (const r of reports) await checkReportFile(r, local, force);
   const html = reports.some((r) => reportKind(r) === 'html');
   if (flags.stream === true && local === null) throw new ArgumentError('--stream reads a model from local files; download it first, or leave --stream out');
   const stream = flags.stream ?? (local !== null && streamingRule(await weightBytesOnDisk(local)));
   if (stream) {
+    if (compact) throw new ArgumentError('--format compact codes the model in memory; pass --no-stream');
     if (html) {
       throw new ArgumentError(
         `an HTML report draws the weights' histograms and needs the model in memory, which ${flags.stream === true ? '--stream' : 'this model (over a quarter of the memory) streams'} avoids; ` +
@@ -113,9 +119,11 @@ export async function pruneCommand(ctx: Ctx, input: string, flags: PruneCommandF
       );
     }
     progress.next();
-    const saved = await writeOutputDir(out, (fn) => ctx.onFailure(fn), () =>
-      saveArtifacts(out, pruned, { overwrite: force, ...(shardBytes === undefined ? {} : { shardBytes }) }),
-    );
+    const container = compact ? compressArtifacts(pruned) : null;
+    if (container) await writeContainer(ctx, out, container);
+    const saved = container
+      ? null
+      : await writeOutputDir(out, (fn) => ctx.onFailure(fn), () => saveArtifacts(out, pruned, { overwrite: force, ...(shardBytes === undefined ? {} : { shardBytes }) }));
     for (const r of reports) ctx.onFailure(() => rm(r, { force: true }));
     await writeReports(rendered);
     progress.stop();
@@ -125,7 +133,7 @@ export async function pruneCommand(ctx: Ctx, input: string, flags: PruneCommandF
         JSON.stringify({
           command: 'prune',
           input: local ?? input,
-          output: { dir: out, modelPath: saved.modelPath, shardPaths: saved.shardPaths, weightBytes: saved.weightBytes },
+          output: saved ? { dir: out, modelPath: saved.modelPath, shardPaths: saved.shardPaths, weightBytes: saved.weightBytes } : { file: out, containerBytes: container!.length },
           reports,
           config,
           report,
@@ -136,7 +144,8 @@ export async function pruneCommand(ctx: Ctx, input: string, flags: PruneCommandF
     ctx.out(pruneSummary(report, { all: flags.all === true, quantized: config.quantize !== undefined }));
     ctx.out('');
     const rel = (p: string) => (path.relative(process.cwd(), p).startsWith('..') ? p : path.relative(process.cwd(), p) || '.');
-    ctx.out(`wrote ${rel(out)}/ (${path.basename(saved.modelPath)}, ${saved.shardPaths.length} shard${saved.shardPaths.length === 1 ? '' : 's'})`);
+    if (saved) ctx.out(`wrote ${rel(out)}/ (${path.basename(saved.modelPath)}, ${saved.shardPaths.length} shard${saved.shardPaths.length === 1 ? '' : 's'})`);
+    else ctx.out(`wrote ${rel(out)} (${(container!.length / 1024).toFixed(1)} KB, compact container)`);
     for (const r of reports) ctx.out(`wrote ${rel(r)}`);
   } finally {
     progress.stop();

@@ -65,4 +65,23 @@ describe('tfjs-prune compress', () => {
     expect(fromFile.report.totals).toEqual(fromDir.report.totals);
     expect(fromFile.report.tensors.map((t: { zeros: number }) => t.zeros)).toEqual(fromDir.report.tensors.map((t: { zeros: number }) => t.zeros));
   });
+
+  it('prune --format compact writes the pruned model as one container, equal to the directory prune writes', async () => {
+    const args = ['--sparsity', '0.9', '--scope', 'global', '--quantize', 'uint8'];
+    const asDir = path.join(dir, 'as-dir');
+    expect((await cli(['prune', EXAMPLE, '--out', asDir, ...args], dir)).code).toBe(0);
+    const file = path.join(dir, 'as-file.tpz');
+    const run = await cli(['prune', EXAMPLE, '--out', file, ...args, '--format', 'compact', '--json'], dir);
+    expect(run.code).toBe(0);
+    const out = JSON.parse(run.stdout).output;
+    const bytes = new Uint8Array(await readFile(file));
+    expect(out).toEqual({ file, containerBytes: bytes.length });
+    const decoded = await decompressArtifacts(bytes);
+    const saved = await loadArtifacts(asDir);
+    const stock = (a: tf.io.ModelArtifacts) => Object.values(tf.io.decodeWeights(a.weightData!, a.weightSpecs!)).map((t) => Array.from(t.dataSync()));
+    expect(stock(decoded)).toEqual(stock(saved));
+    const streamed = await cli(['prune', EXAMPLE, '--out', path.join(dir, 'no.tpz'), ...args, '--format', 'compact', '--stream'], dir);
+    expect(streamed.code).toBe(2);
+    expect(streamed.stderr).toMatch(/--format compact codes the model in memory/);
+  });
 });
