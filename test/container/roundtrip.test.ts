@@ -2,16 +2,17 @@
 // gives weights that stock tfjs decodes to the very bits it decodes from the original artifacts
 // (float32, float16, uint8/uint16 codes, int32-quantized, raw dtypes), on synthetic edge cases and
 // on real models; stock tfjs loads the result through compressedModel; inputs are untouched.
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { init } from '../../src/index.js';
 import { loadArtifacts } from '../../src/node.js';
-import { compressArtifacts, pruneArtifacts, ArgumentError } from '../../src/tfjs.js';
+import { compressArtifacts, pruneArtifacts, ArgumentError, PruneError } from '../../src/tfjs.js';
 import { compressedModel, ContainerFormatError, decompressArtifacts } from '../../src/load.js';
-import { concatBytes, firstDiff, makeArtifacts, packageDir, randn, snapshot, stockDecode } from '../model/support.js';
+import { concatBytes, firstDiff, makeArtifacts, packageDir, randn, serve, snapshot, stockDecode } from '../model/support.js';
 
 const FACE_API = path.join(packageDir('@vladmandic/face-api'), 'model');
 const HUMAN = path.join(packageDir('@vladmandic/human'), 'models');
@@ -162,3 +163,25 @@ describe('real models', () => {
     y.forEach((t, i) => expect(firstDiff(bits(t.dataSync() as Float32Array), bits(yRef[i].dataSync() as Float32Array))).toBe(-1));
   });
 });
+
+describe('compressedModel over HTTP', () => {
+  it('fetches a container by URL for tf.loadLayersModel; a missing one is an IO_ERROR PruneError', async () => {
+    const root = await mkdtemp(path.join(tmpdir(), 'tfjs-prune-tpz-'));
+    const server = await serve(root);
+    try {
+      const a = await loadArtifacts(LENET);
+      await writeFile(path.join(root, 'lenet.tpz'), compressArtifacts(a));
+      const model = await tf.loadLayersModel(compressedModel(`${server.url}/lenet.tpz`));
+      const ref = await tf.loadLayersModel(tf.io.fromMemory(a));
+      const x = tf.tensor2d(randn(2 * 784, 8, 1), [2, 784]);
+      expect(firstDiff(bits((model.predict(x) as tf.Tensor).dataSync() as Float32Array), bits((ref.predict(x) as tf.Tensor).dataSync() as Float32Array))).toBe(-1);
+      const missing = compressedModel(`${server.url}/nope.tpz`).load!();
+      await expect(missing).rejects.toThrow(PruneError);
+      await expect(compressedModel(`${server.url}/nope.tpz`).load!()).rejects.toMatchObject({ code: 'IO_ERROR', message: expect.stringContaining('HTTP 404') });
+    } finally {
+      await server.close();
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+});
+
