@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { init, wasmInfo } from '../index.js';
 import { ArgumentError, loadArtifacts, loadMnist, saveArtifacts, type ModelArtifacts } from '../node.js';
-import { pruneArtifacts, type ModelPruneReport, type PruneConfig, type QuantizeDtype } from '../tfjs.js';
+import { compressArtifacts, pruneArtifacts, type ModelPruneReport, type PruneConfig, type QuantizeDtype } from '../tfjs.js';
 import { parseSparsity } from './config.js';
 import type { Ctx } from './context.js';
 import { checkOutputDir, checkReportFile, localInput, reportKind, writeOutputDir } from './files.js';
@@ -164,7 +164,7 @@ export async function demoCommand(ctx: Ctx, modelArg: string | undefined, flags:
     const sweepRows: Evaluation['rows'] = [];
     for (const o of [...others, { sparsity, ...pruned }]) {
       const r = o.report;
-      sweepRows.push({ model: `pruned ${pct(o.sparsity, 0)} ${scope}`, value: await accuracy(tf, o.artifacts, mnist), sparsity: r.totals.sparsity, raw: r.bytes.after.raw, gzip: r.bytes.after.gzip });
+      sweepRows.push({ model: `pruned ${pct(o.sparsity, 0)} ${scope}`, value: await accuracy(tf, o.artifacts, mnist), sparsity: r.totals.sparsity, raw: r.bytes.after.raw, gzip: r.bytes.after.gzip, compact: compressArtifacts(o.artifacts).length });
     }
     const afterQuantized = quantized === null ? null : await accuracy(tf, quantized.artifacts, mnist);
 
@@ -196,11 +196,11 @@ export async function demoCommand(ctx: Ctx, modelArg: string | undefined, flags:
     const main = quantized ?? pruned;
     const label = `pruned ${pct(sparsity, 0)} ${scope}`;
     const rows = [
-      { model: 'original', value: before, sparsity: pruned.report.totals.zerosBefore / pruned.report.totals.params, raw: pruned.report.bytes.before.raw, gzip: pruned.report.bytes.before.gzip },
+      { model: 'original', value: before, sparsity: pruned.report.totals.zerosBefore / pruned.report.totals.params, raw: pruned.report.bytes.before.raw, gzip: pruned.report.bytes.before.gzip, compact: compressArtifacts(artifacts).length },
       ...sweepRows,
       ...(quantized === null || afterQuantized === null
         ? []
-        : [{ model: `${label} + ${quantize}`, value: afterQuantized, sparsity: quantized.report.totals.sparsity, raw: quantized.report.bytes.after.raw, gzip: quantized.report.bytes.after.gzip }]),
+        : [{ model: `${label} + ${quantize}`, value: afterQuantized, sparsity: quantized.report.totals.sparsity, raw: quantized.report.bytes.after.raw, gzip: quantized.report.bytes.after.gzip, compact: compressArtifacts(quantized.artifacts).length }]),
     ];
     const evaluation: Evaluation = {
       metric: 'accuracy',
@@ -246,7 +246,7 @@ export async function demoCommand(ctx: Ctx, modelArg: string | undefined, flags:
           simd: wasmInfo().simd,
           testImages: mnist.count,
           config: quantize === null ? config : { ...config, quantize },
-          results: rows.map((r) => ({ model: r.model, accuracy: r.value, sparsity: r.sparsity, bytes: { raw: r.raw, gzip: r.gzip } })),
+          results: rows.map((r) => ({ model: r.model, accuracy: r.value, sparsity: r.sparsity, bytes: { raw: r.raw, gzip: r.gzip, compact: r.compact ?? null } })),
           sensitivity: sensitivity ?? null,
           output: out,
           reports,
@@ -284,11 +284,12 @@ function printDemo(
   ctx.out('');
   ctx.out(
     textTable(
-      [['model', 'accuracy', 'sparsity', 'weights', 'gzip'], ...d.rows.map((row) => [row.model, pct(row.value, 2), pct(row.sparsity, 2), bytes(row.raw), row.gzip === null ? '-' : bytes(row.gzip)])],
-      new Set([1, 2, 3, 4]),
+      [['model', 'accuracy', 'sparsity', 'weights', 'gzip', 'compact'], ...d.rows.map((row) => [row.model, pct(row.value, 2), pct(row.sparsity, 2), bytes(row.raw), row.gzip === null ? '-' : bytes(row.gzip), row.compact == null ? '-' : bytes(row.compact)])],
+      new Set([1, 2, 3, 4, 5]),
     ),
   );
   ctx.out('one-shot pruning, no retraining (fine-tuning with masks kept recovers accuracy: docs/training.md)');
+  ctx.out('compact: the model as one lossless container file (tfjs-prune compress; docs/container.md)');
   ctx.out('');
   ctx.out(pruneSummary(r, { all: false, quantized: d.quantized, allHint: false }));
   if (d.sensitivity !== undefined && d.sensitivity.curves.length > 0) {

@@ -25,7 +25,8 @@ export interface Evaluation {
   /** What was measured: 'accuracy'. */
   metric: string;
   note: string;
-  rows: { model: string; value: number; sparsity: number; raw: number; gzip: number | null }[];
+  /** compact: bytes of the model as one compact container (docs/container.md), when measured. */
+  rows: { model: string; value: number; sparsity: number; raw: number; gzip: number | null; compact?: number | null }[];
 }
 
 export interface HtmlReportInput {
@@ -124,9 +125,9 @@ export function renderHtmlReport(input: HtmlReportInput): string {
     parts.push(`<section id="evaluation"><h2>${esc(ev.metric[0].toUpperCase() + ev.metric.slice(1))}</h2><p class="note">${esc(ev.note)}</p>`);
     parts.push(
       table(
-        ['model', ev.metric, 'sparsity', 'weight bytes', 'gzip'],
-        ev.rows.map((row) => [row.model, pct(row.value, 2), pct(row.sparsity, 1), bytes(row.raw), row.gzip === null ? '-' : bytes(row.gzip)]),
-        new Set([1, 2, 3, 4]),
+        ['model', ev.metric, 'sparsity', 'weight bytes', 'gzip', ...(ev.rows.some((r) => r.compact != null) ? ['compact container'] : [])],
+        ev.rows.map((row) => [row.model, pct(row.value, 2), pct(row.sparsity, 1), bytes(row.raw), row.gzip === null ? '-' : bytes(row.gzip), ...(ev.rows.some((r) => r.compact != null) ? [row.compact == null ? '-' : bytes(row.compact)] : [])]),
+        new Set([1, 2, 3, 4, 5]),
       ),
     );
     parts.push('</section>');
