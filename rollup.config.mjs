@@ -41,13 +41,13 @@ export default [
   },
 ];
 
-/** src/cli's imports of '../index.js', '../node.js', '../tfjs.js' become imports of the built entries. */
+/** src/cli's imports of '../index.js', '../node.js', '../tfjs.js', '../load.js' become imports of the built entries. */
 function ownEntries() {
   const cli = path.resolve('src/cli') + path.sep;
   return {
     name: 'own-entries',
     resolveId(source, importer) {
-      const m = /^\.\.\/(index|node|tfjs)\.js$/.exec(source);
+      const m = /^\.\.\/(index|node|tfjs|load)\.js$/.exec(source);
       if (m === null || importer === undefined || !importer.startsWith(cli)) return null;
       return { id: path.resolve('dist', `${m[1]}.mjs`), external: 'absolute' };
     },

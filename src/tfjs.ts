@@ -83,10 +83,11 @@ export type {
   SensitivityChartInput,
   SensitivityChartOptions,
 } from './model/index.js';
-// The compact container: encoder, decoder and IOHandler (docs/container.md); the decoder alone is
-// tfjs-prune/load.
-export { compressArtifacts, decompressArtifacts, compressedModel } from './container/index.js';
-export type { CompressOptions, DecompressOptions, CompressedModelOptions } from './container/index.js';
+// The compact container's encoder (docs/container.md). Its decoder and IOHandler are the
+// tfjs-prune/load entry (decompressArtifacts, compressedModel), kept out of here: an app imports
+// the 4 KB decoder alone, or both entries.
+export { compressArtifacts } from './container/index.js';
+export type { CompressOptions } from './container/index.js';
 export { PruneError, ArgumentError, NaNWeightsError, WasmError, ModelFormatError, ContainerFormatError } from './errors.js';
 export type { ModelLocation } from './errors.js';
 export type { PruneErrorCode } from './errors.js';
