@@ -156,7 +156,9 @@ function decodeTensor({ r, spec, storage, n }: Head, out: ArrayBuffer, offset: n
   const toBits = valueBits(storage, spec);
   const values = toBits(vals);
   const dst = offset % 4 ? new Uint32Array(n) : new Uint32Array(out, offset, n);
-  dst.fill(toBits(Uint32Array.of(bg.reduceRight((x, b) => x * 256 + b, 0)))[0]);
+  // A fresh buffer is already +0 everywhere: filling is needed only for another background.
+  const fill = toBits(Uint32Array.of(bg.reduceRight((x, b) => x * 256 + b, 0)))[0];
+  if (fill) dst.fill(fill);
   const map = liveRows || liveCols ? { rows: liveRows ?? range(rows), cols: liveCols ?? range(cols), width: cols } : null;
   if (pos === POS_ALL && map === null) dst.set(values);
   else scatter(r, dst, values, positions, pos === POS_GAPS, live, map);
