@@ -2,7 +2,7 @@ import path from 'node:path';
 import typescript from '@rollup/plugin-typescript';
 import { dts } from 'rollup-plugin-dts';
 
-const entries = { index: 'src/index.ts', slim: 'src/slim.ts', node: 'src/node.ts', tfjs: 'src/tfjs.ts', sparse: 'src/sparse.ts' };
+const entries = { index: 'src/index.ts', slim: 'src/slim.ts', node: 'src/node.ts', tfjs: 'src/tfjs.ts', sparse: 'src/sparse.ts', load: 'src/load.ts' };
 // pruneDirectory's worker threads load this file (dist/stream-worker.mjs) by its path.
 const workerEntries = { 'stream-worker': 'src/node/stream_worker.ts' };
 // Peer dependencies, runtime dependencies and Node built-ins stay imports, never bundled.
@@ -41,13 +41,13 @@ export default [
   },
 ];
 
-/** src/cli's imports of '../index.js', '../node.js', '../tfjs.js' become imports of the built entries. */
+/** src/cli's imports of '../index.js', '../node.js', '../tfjs.js', '../load.js' become imports of the built entries. */
 function ownEntries() {
   const cli = path.resolve('src/cli') + path.sep;
   return {
     name: 'own-entries',
     resolveId(source, importer) {
-      const m = /^\.\.\/(index|node|tfjs)\.js$/.exec(source);
+      const m = /^\.\.\/(index|node|tfjs|load)\.js$/.exec(source);
       if (m === null || importer === undefined || !importer.startsWith(cli)) return null;
       return { id: path.resolve('dist', `${m[1]}.mjs`), external: 'absolute' };
     },

@@ -10,7 +10,8 @@ export type PruneErrorCode =
   | 'WEIGHTS_MISMATCH'
   | 'IO_ERROR'
   | 'OUTPUT_EXISTS'
-  | 'MALFORMED_DATA';
+  | 'MALFORMED_DATA'
+  | 'MALFORMED_CONTAINER';
 
 export class PruneError extends Error {
   readonly code: PruneErrorCode;
@@ -92,5 +93,22 @@ export class DataFormatError extends PruneError {
     this.name = 'DataFormatError';
     this.file = where.file;
     this.byteOffset = where.byteOffset;
+  }
+}
+
+/**
+ * A compact container (docs/container.md) that cannot be read: wrong magic or version, a checksum
+ * that does not match, a length or count that runs past its section, a coded stream that does not
+ * decode to what its header declares. `section` names the part ('header', 'model', or
+ * 'tensor 3 (dense/kernel)'); `byteOffset` is the offset in the container where reading failed.
+ */
+export class ContainerFormatError extends PruneError {
+  readonly section: string;
+  readonly byteOffset: number;
+  constructor(message: string, section: string, byteOffset: number) {
+    super('MALFORMED_CONTAINER', `${message} (${section}, byte ${byteOffset})`);
+    this.name = 'ContainerFormatError';
+    this.section = section;
+    this.byteOffset = byteOffset;
   }
 }

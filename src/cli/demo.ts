@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { init, wasmInfo } from '../index.js';
 import { ArgumentError, loadArtifacts, loadMnist, saveArtifacts, type ModelArtifacts } from '../node.js';
-import { pruneArtifacts, type ModelPruneReport, type PruneConfig, type QuantizeDtype } from '../tfjs.js';
+import { compressArtifacts, pruneArtifacts, type ModelPruneReport, type PruneConfig, type QuantizeDtype } from '../tfjs.js';
 import { parseSparsity } from './config.js';
 import type { Ctx } from './context.js';
 import { checkOutputDir, checkReportFile, localInput, reportKind, writeOutputDir } from './files.js';
@@ -174,7 +174,7 @@ export async function demoCommand(ctx: Ctx, modelArg: string | undefined, flags:
     progress.stop();
     const simd = wasmInfo().simd;
     if (ctx.json) {
-      const rows = results.rows.map((r) => ({ model: r.model, method: r.method ?? null, target: r.target ?? null, accuracy: r.value, sparsity: r.sparsity, bytes: { raw: r.raw, gzip: r.gzip } }));
+      const rows = results.rows.map((r) => ({ model: r.model, method: r.method ?? null, target: r.target ?? null, accuracy: r.value, sparsity: r.sparsity, bytes: { raw: r.raw, gzip: r.gzip, compact: r.compact ?? null } }));
       ctx.out(JSON.stringify({ command: 'demo', input: local ?? input, backend, simd, testImages: mnist.count, config, results: rows, sensitivity: sensitivity ?? null, output: out, reports, report: results.main.report }));
       return;
     }
@@ -198,14 +198,14 @@ async function pruneSweep(run: DemoRun, artifacts: ModelArtifacts, before: numbe
   const quantized = quantize === null ? null : await pruneArtifacts(artifacts, { ...base, quantize });
   onPruned();
   const totals = pruned.report.totals;
-  const rows: Evaluation['rows'] = [{ model: 'original', value: before, sparsity: totals.zerosBefore / totals.params, raw: pruned.report.bytes.before.raw, gzip: pruned.report.bytes.before.gzip }];
+  const rows: Evaluation['rows'] = [{ model: 'original', value: before, sparsity: totals.zerosBefore / totals.params, raw: pruned.report.bytes.before.raw, gzip: pruned.report.bytes.before.gzip, compact: compressArtifacts(artifacts).length }];
   for (const o of [...others, { sparsity, ...pruned }]) {
     const r = o.report;
-    rows.push({ model: `pruned ${pct(o.sparsity, 0)} ${scope}`, value: await evaluate(o.artifacts), sparsity: r.totals.sparsity, raw: r.bytes.after.raw, gzip: r.bytes.after.gzip, method: 'magnitude', target: o.sparsity });
+    rows.push({ model: `pruned ${pct(o.sparsity, 0)} ${scope}`, value: await evaluate(o.artifacts), sparsity: r.totals.sparsity, raw: r.bytes.after.raw, gzip: r.bytes.after.gzip, method: 'magnitude', target: o.sparsity, compact: compressArtifacts(o.artifacts).length });
   }
   if (quantized !== null) {
     const q = quantized.report;
-    rows.push({ model: `pruned ${pct(sparsity, 0)} ${scope} + ${quantize}`, value: await evaluate(quantized.artifacts), sparsity: q.totals.sparsity, raw: q.bytes.after.raw, gzip: q.bytes.after.gzip });
+    rows.push({ model: `pruned ${pct(sparsity, 0)} ${scope} + ${quantize}`, value: await evaluate(quantized.artifacts), sparsity: q.totals.sparsity, raw: q.bytes.after.raw, gzip: q.bytes.after.gzip, compact: compressArtifacts(quantized.artifacts).length });
   }
   const config: PruneConfig = quantize === null ? base : { ...base, quantize };
   return { pruned, main: quantized ?? pruned, rows, config };
@@ -266,11 +266,12 @@ function printDemo(
   ctx.out('');
   ctx.out(
     textTable(
-      [['model', 'accuracy', 'sparsity', 'weights', 'gzip'], ...d.rows.map((row) => [row.model, pct(row.value, 2), pct(row.sparsity, 2), bytes(row.raw), row.gzip === null ? '-' : bytes(row.gzip)])],
-      new Set([1, 2, 3, 4]),
+      [['model', 'accuracy', 'sparsity', 'weights', 'gzip', 'compact'], ...d.rows.map((row) => [row.model, pct(row.value, 2), pct(row.sparsity, 2), bytes(row.raw), row.gzip === null ? '-' : bytes(row.gzip), row.compact == null ? '-' : bytes(row.compact)])],
+      new Set([1, 2, 3, 4, 5]),
     ),
   );
   ctx.out('one-shot pruning, no retraining: magnitude alone, or pruneOneShot from calibration images (docs/oneshot.md); fine-tuning with masks kept recovers accuracy too (docs/training.md)');
+  ctx.out('compact: the model as one lossless container file (tfjs-prune compress; docs/container.md)');
   ctx.out('');
   ctx.out(pruneSummary(r, { all: false, quantized: d.quantized, allHint: false }));
   if (d.sensitivity !== undefined && d.sensitivity.curves.length > 0) {

@@ -4,7 +4,7 @@
 // calibrated on the first images of the MNIST training set (never on the test images), evaluated
 // like the magnitude rows, their sizes measured by pruneArtifacts as the other rows' are.
 import { loadMnist, type ModelArtifacts } from '../node.js';
-import { pruneArtifacts, pruneOneShot } from '../tfjs.js';
+import { compressArtifacts, pruneArtifacts, pruneOneShot } from '../tfjs.js';
 import { mnistInputShape, modelAccuracy, type Mnist, type Tf } from './evaluate.js';
 import type { Evaluation } from './html.js';
 import { pct } from './svg.js';
@@ -35,9 +35,11 @@ export async function oneShotRows(tf: Tf, artifacts: ModelArtifacts, test: Mnist
           x.dispose();
         }
         const value = modelAccuracy(tf, model, test);
-        const { report } = await pruneArtifacts(await savedArtifacts(tf, model), { sparsity: 0 });
+        const saved = await savedArtifacts(tf, model);
+        const { report } = await pruneArtifacts(saved, { sparsity: 0 });
         const b = report.bytes.before;
-        rows.push({ model: `one-shot ${method} ${pct(sparsity, 0)} ${o.scope}`, value, sparsity: report.totals.sparsity, raw: b.raw, gzip: b.gzip, method, target: sparsity });
+        const compact = compressArtifacts(saved).length;
+        rows.push({ model: `one-shot ${method} ${pct(sparsity, 0)} ${o.scope}`, value, sparsity: report.totals.sparsity, raw: b.raw, gzip: b.gzip, method, target: sparsity, compact });
       } finally {
         model.dispose();
       }

@@ -63,7 +63,7 @@ export async function checkReportFile(file: string, input: string | null, force:
 }
 
 /** Writes through a temporary file in the same directory, renamed into place. */
-export async function writeFileAtomic(file: string, text: string): Promise<void> {
+export async function writeFileAtomic(file: string, text: string | Uint8Array): Promise<void> {
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.tmp-${process.pid}`);
   try {
     await mkdir(path.dirname(file), { recursive: true });

@@ -27,9 +27,10 @@ export interface Evaluation {
   note: string;
   /**
    * One row per model; pruned rows name their method ('magnitude', 'activation', 'reconstruct') and
-   * target sparsity, and are drawn as one curve per method when there are several.
+   * target sparsity, and are drawn as one curve per method when there are several. compact: bytes
+   * of the model as one compact container (docs/container.md), when measured.
    */
-  rows: { model: string; value: number; sparsity: number; raw: number; gzip: number | null; method?: string; target?: number }[];
+  rows: { model: string; value: number; sparsity: number; raw: number; gzip: number | null; method?: string; target?: number; compact?: number | null }[];
 }
 
 export interface HtmlReportInput {
@@ -153,13 +154,14 @@ function summaryCards(input: HtmlReportInput): string {
 function evaluationSection(input: HtmlReportInput): string {
   const ev = input.evaluation;
   if (ev === undefined) return '';
+  const compact = ev.rows.some((r) => r.compact != null);
   return [
     `<section id="evaluation"><h2>${esc(ev.metric[0].toUpperCase() + ev.metric.slice(1))}</h2><p class="note">${esc(ev.note)}</p>`,
     methodsChart(ev),
     table(
-      ['model', ev.metric, 'sparsity', 'weight bytes', 'gzip'],
-      ev.rows.map((row) => [row.model, pct(row.value, 2), pct(row.sparsity, 1), bytes(row.raw), row.gzip === null ? '-' : bytes(row.gzip)]),
-      new Set([1, 2, 3, 4]),
+      ['model', ev.metric, 'sparsity', 'weight bytes', 'gzip', ...(compact ? ['compact container'] : [])],
+      ev.rows.map((row) => [row.model, pct(row.value, 2), pct(row.sparsity, 1), bytes(row.raw), row.gzip === null ? '-' : bytes(row.gzip), ...(compact ? [row.compact == null ? '-' : bytes(row.compact)] : [])]),
+      new Set([1, 2, 3, 4, 5]),
     ),
     '</section>',
   ].join('\n');

@@ -3,11 +3,12 @@
 // come from pruneArtifacts at sparsity 0 (which prunes nothing but counts every tensor's zeros,
 // applies the default selection rule and measures raw, gzip and uint8 sizes); nothing is written
 // except the --report files.
-import { rm } from 'node:fs/promises';
+import { readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { init } from '../index.js';
 import { loadArtifacts, nodeGzipSizes } from '../node.js';
-import { pruneArtifacts } from '../tfjs.js';
+import { decompressArtifacts } from '../load.js';
+import { pruneArtifacts, type ModelArtifacts } from '../tfjs.js';
 import type { Ctx } from './context.js';
 import { checkReportFile, localInput, reportKind } from './files.js';
 import { limitOptions, type LimitFlags } from './limits.js';
@@ -37,7 +38,8 @@ export async function inspectCommand(ctx: Ctx, input: string, flags: InspectFlag
   try {
     progress.next();
     await init();
-    const artifacts = await loadArtifacts(local ?? input, limits);
+    const container = await readContainer(local);
+    const artifacts = container?.artifacts ?? (await loadArtifacts(local ?? input, limits));
     progress.next();
     const { report } = await pruneArtifacts(artifacts, { sparsity: 0 }, { gzip: flags.gzip, gzipSizes: nodeGzipSizes });
     if (reports.length > 0) {
@@ -65,14 +67,24 @@ export async function inspectCommand(ctx: Ctx, input: string, flags: InspectFlag
     }
     progress.stop();
     if (ctx.json) {
-      ctx.out(JSON.stringify({ command: 'inspect', input: local ?? input, reports, report: inspectReport(report) }));
+      const extra = container ? { containerBytes: container.bytes } : {};
+      ctx.out(JSON.stringify({ command: 'inspect', input: local ?? input, reports, report: inspectReport(report), ...extra }));
       return;
     }
     ctx.out(inspectSummary(report, { all: flags.all === true }));
+    if (container) ctx.out(`\ncompact container: ${(container.bytes / 1024).toFixed(1)} KiB; the sizes above are of its weights decoded (plain float32)`);
     for (const r of reports) ctx.out(`\nwrote ${path.relative(process.cwd(), r) || r}`);
   } finally {
     progress.stop();
   }
+}
+
+/** A compact container (docs/container.md) at a local file path, decoded; null for anything else. */
+async function readContainer(local: string | null): Promise<{ artifacts: ModelArtifacts; bytes: number } | null> {
+  if (local === null || !(await stat(local).then((s) => s.isFile(), () => false))) return null;
+  const bytes = new Uint8Array(await readFile(local));
+  const magic = [0x89, 0x54, 0x50, 0x5a];
+  return magic.every((b, i) => bytes[i] === b) ? { artifacts: await decompressArtifacts(bytes), bytes: bytes.length } : null;
 }
 
 /** The report of a sparsity-0 run, reworded for a model as it is (no before / after). */

@@ -9,6 +9,7 @@ import { Command, CommanderError, Option } from 'commander';
 import type { Ctx } from './context.js';
 import { demoCommand, type DemoFlags } from './demo.js';
 import { errorCodeOf, EXIT, exitCodeOf } from './exit.js';
+import { compressCommand, type CompressFlags } from './compress.js';
 import { inspectCommand, type InspectFlags } from './inspect.js';
 import { createProgress, type Progress } from './progress.js';
 import { pruneCommand, type PruneCommandFlags } from './prune.js';
@@ -38,6 +39,7 @@ Examples:
   $ tfjs-prune prune models/mnist --out pruned --sparsity 0.9 --override 'fc3/*=0.5' --json > result.json
   $ tfjs-prune prune models/llm --out pruned --sparsity 0.5 --scope global --stream --threads 4 --report r.json
   $ tfjs-prune prune models/mnist --out pruned --sparsity 0.9 --scope global --calibration train-images-idx3-ubyte
+  $ tfjs-prune prune models/mnist --out mnist.tpz --sparsity 0.9 --scope global --quantize uint8 --format compact
 
 Patterns (--include, --exclude, --override) match whole tensor names: a glob ('*' any run of
 characters, '/' included; '?' one character) or a regular expression written /source/flags.
@@ -49,6 +51,13 @@ Examples:
   $ tfjs-prune inspect models/mnist-pruned/model.json --all
   $ tfjs-prune inspect https://example.com/model/model.json --report model.html
   $ tfjs-prune inspect models/mnist --json | jq .report.totals`,
+  compress: `
+Examples:
+  $ tfjs-prune compress models/mnist-pruned --out mnist.tpz
+  $ tfjs-prune compress https://example.com/model/model.json --out model.tpz --json
+
+In a page: tf.loadGraphModel(compressedModel('model.tpz')) with compressedModel from
+tfjs-prune/load (docs/container.md).`,
   demo: `
 Examples:
   $ tfjs-prune demo                              # the bundled LeNet-300-100 (npm start in the repository)
@@ -113,6 +122,7 @@ export function buildProgram(run: Run, io: { out: (s: string) => void; err: (s: 
 Examples:
   $ tfjs-prune prune models/mnist --out models/mnist-pruned --sparsity 0.9 --report report.html
   $ tfjs-prune inspect models/mnist-pruned
+  $ tfjs-prune compress models/mnist-pruned --out mnist.tpz
   $ tfjs-prune demo
   $ tfjs-prune help prune
 ${EXIT_HELP}`,
@@ -142,6 +152,7 @@ ${EXIT_HELP}`,
       .option('-r, --report <file>', 'write a report: .html (charts and tables, self-contained) or .json (repeatable)', collect, [])
       .option('-f, --force', 'replace an existing output directory or report file')
       .option('--shard-bytes <n>', 'bytes per weight shard (default 4194304, as tfjs-converter)')
+      .addOption(new Option('--format <format>', "'tfjs': a model directory (default); 'compact': --out is one container file (.tpz, docs/container.md)").choices(['tfjs', 'compact']))
       .option('--no-gzip', 'skip gzip sizes (faster on large models)')
       .option('--all', 'list every tensor in the summary, with the reason it was left alone')
       .option('--stream', 'stream the shards from disk (the default for a local model without an HTML report: same output, a window of the model in memory)')
@@ -152,6 +163,18 @@ ${EXIT_HELP}`,
   )
     .addHelpText('after', EXAMPLES.prune)
     .action((model: string, flags: PruneCommandFlags & { json?: boolean; debug?: boolean; progress?: boolean }) => pruneCommand(makeCtx(flags), model, flags));
+
+  addCommon(
+    program
+      .command('compress')
+      .description('write a model as one compact container (.tpz, lossless; read back with tfjs-prune/load)')
+      .argument('<model>', 'model directory, model.json / weights_manifest.json, file: or http(s) URL')
+      .requiredOption('-o, --out <file>', 'container file to write (must not exist, unless --force)')
+      .option('-f, --force', 'replace an existing output file')
+      .option('--raw-json', 'store the model JSON uncompressed (for runtimes without DecompressionStream)'),
+  )
+    .addHelpText('after', EXAMPLES.compress)
+    .action((model: string, flags: CompressFlags & { json?: boolean; debug?: boolean; progress?: boolean }) => compressCommand(makeCtx(flags), model, flags));
 
   addCommon(
     program

@@ -6,7 +6,8 @@ import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { init } from '../index.js';
 import { ArgumentError, directorySizes, loadArtifacts, ModelIOError, nodeGzipSizes, pruneDirectory, saveArtifacts, type LoadArtifactsOptions } from '../node.js';
-import { pruneArtifacts, type PruneConfig } from '../tfjs.js';
+import { compressArtifacts, pruneArtifacts, type PruneConfig } from '../tfjs.js';
+import { checkOutputFile, writeContainer } from './compress.js';
 import { configFromFlags, parseConfigFile, type PruneFlags } from './config.js';
 import type { Ctx } from './context.js';
 import { checkOutputDir, checkReportFile, localInput, reportKind, writeOutputDir } from './files.js';
@@ -29,6 +30,8 @@ export interface PruneCommandFlags extends PruneFlags, LimitFlags {
   /** true: --stream, false: --no-stream, undefined: streamed wherever possible (prunePath). */
   stream?: boolean;
   threads?: string;
+  /** 'tfjs' (default): a model directory; 'compact': one container file (docs/container.md). */
+  format?: 'tfjs' | 'compact';
 }
 
 /** Which path a prune takes, and why (printed with the result). */
@@ -41,16 +44,18 @@ export interface PrunePath {
  * The prune command streams (pruneDirectory: memory holds a window of the model, whatever its
  * size) wherever that writes the same bytes as loading the model, which is everywhere the input
  * is local. It loads the model into memory for a URL, for an HTML report (it draws histograms of
- * every weight before and after) and with --no-stream.
+ * every weight before and after), for --format compact and with --no-stream.
  */
-export function prunePath(flag: boolean | undefined, local: string | null, html: boolean): PrunePath {
+export function prunePath(flag: boolean | undefined, local: string | null, html: boolean, compact = false): PrunePath {
   if (flag === true) {
     if (local === null) throw new ArgumentError('--stream reads a model from local files; download it first, or leave --stream out');
     if (html) throw new ArgumentError('an HTML report draws the weights\' histograms and needs the model in memory, which --stream avoids; write a .json report, or leave --stream out');
+    if (compact) throw new ArgumentError('--format compact codes the model in memory; leave --stream out');
   }
   if (flag === false) return { stream: false, why: '--no-stream' };
   if (local === null) return { stream: false, why: 'a URL is read into memory' };
   if (html) return { stream: false, why: 'the HTML report draws every weight' };
+  if (compact) return { stream: false, why: 'a compact container is coded in memory' };
   return { stream: true, why: 'a window of the model at a time' };
 }
 
@@ -84,13 +89,16 @@ export async function pruneCommand(ctx: Ctx, input: string, flags: PruneCommandF
   const force = flags.force === true;
   const reports = flags.report.map((r) => path.resolve(r));
   for (const r of reports) reportKind(r);
-  await checkOutputDir(out, local, force);
+  const compact = flags.format === 'compact';
+  if (compact) await checkOutputFile(out, force);
+  else await checkOutputDir(out, local, force);
   for (const r of reports) await checkReportFile(r, local, force);
   if (flags.calibration !== undefined) {
+    if (compact) throw new ArgumentError('--format compact is not available with --calibration yet; prune, then run tfjs-prune compress on the result');
     return oneShotCommand(ctx, local ?? input, out, config, { calibration: flags.calibration, limit: flags.calibrationLimit, method: flags.method, damping: flags.damping, quantize: flags.quantize, stream: flags.stream }, { force, reports, shardBytes, limits });
   }
   const html = reports.some((r) => reportKind(r) === 'html');
-  const how = prunePath(flags.stream, local, html);
+  const how = prunePath(flags.stream, local, html, compact);
   if (how.stream) return streamCommand(ctx, local as string, out, config, { force, reports, shardBytes, threads, all: flags.all === true, gzip: flags.gzip, why: how.why, limits });
 
   const progress = ctx.progress([
@@ -132,9 +140,11 @@ export async function pruneCommand(ctx: Ctx, input: string, flags: PruneCommandF
       );
     }
     progress.next();
-    const saved = await writeOutputDir(out, (fn) => ctx.onFailure(fn), () =>
-      saveArtifacts(out, pruned, { overwrite: force, ...(shardBytes === undefined ? {} : { shardBytes }) }),
-    );
+    const container = compact ? compressArtifacts(pruned) : null;
+    if (container) await writeContainer(ctx, out, container);
+    const saved = container
+      ? null
+      : await writeOutputDir(out, (fn) => ctx.onFailure(fn), () => saveArtifacts(out, pruned, { overwrite: force, ...(shardBytes === undefined ? {} : { shardBytes }) }));
     for (const r of reports) ctx.onFailure(() => rm(r, { force: true }));
     await writeReports(rendered);
     progress.stop();
@@ -146,7 +156,7 @@ export async function pruneCommand(ctx: Ctx, input: string, flags: PruneCommandF
           input: local ?? input,
           streamed: false,
           path: `in memory (${how.why})`,
-          output: { dir: out, modelPath: saved.modelPath, shardPaths: saved.shardPaths, weightBytes: saved.weightBytes },
+          output: saved ? { dir: out, modelPath: saved.modelPath, shardPaths: saved.shardPaths, weightBytes: saved.weightBytes } : { file: out, containerBytes: container!.length },
           reports,
           config,
           report,
@@ -157,7 +167,8 @@ export async function pruneCommand(ctx: Ctx, input: string, flags: PruneCommandF
     ctx.out(pruneSummary(report, { all: flags.all === true, quantized: config.quantize !== undefined }));
     ctx.out('');
     const rel = (p: string) => (path.relative(process.cwd(), p).startsWith('..') ? p : path.relative(process.cwd(), p) || '.');
-    ctx.out(`wrote ${rel(out)}/ (${path.basename(saved.modelPath)}, ${saved.shardPaths.length} shard${saved.shardPaths.length === 1 ? '' : 's'}; in memory: ${how.why})`);
+    if (saved) ctx.out(`wrote ${rel(out)}/ (${path.basename(saved.modelPath)}, ${saved.shardPaths.length} shard${saved.shardPaths.length === 1 ? '' : 's'}; in memory: ${how.why})`);
+    else ctx.out(`wrote ${rel(out)} (${(container!.length / 1024).toFixed(1)} KB, compact container; in memory: ${how.why})`);
     for (const r of reports) ctx.out(`wrote ${rel(r)}`);
   } finally {
     progress.stop();

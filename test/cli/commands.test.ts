@@ -47,8 +47,8 @@ describe('help and version', () => {
   it('--help lists the commands, examples and exit statuses; each command has examples', async () => {
     const r = await cli(['--help'], dir);
     expect(r.code).toBe(0);
-    for (const s of ['prune', 'inspect', 'demo', 'Examples:', 'Exit status:', 'NaN weights']) expect(r.stdout).toContain(s);
-    for (const cmd of ['prune', 'inspect', 'demo']) {
+    for (const s of ['prune', 'inspect', 'compress', 'demo', 'Examples:', 'Exit status:', 'NaN weights']) expect(r.stdout).toContain(s);
+    for (const cmd of ['prune', 'inspect', 'compress', 'demo']) {
       const h = await cli([cmd, '--help'], dir);
       expect(h.code).toBe(0);
       expect(h.stdout).toContain('Examples:');
@@ -244,10 +244,13 @@ describe('demo (npm start)', () => {
     expect(p50.accuracy).toBeGreaterThan(0.96);
     expect(p90.sparsity).toBeCloseTo(0.9, 2);
     expect(q8.bytes.raw).toBeLessThan(orig.bytes.raw / 3.9);
+    // The compact container column: every row measured, each below its gzip, 90% + uint8 at most 0.8x.
+    for (const row of doc.results) expect(row.bytes.compact).toBeLessThan(row.bytes.gzip);
+    expect(q8.bytes.compact).toBeLessThan(0.8 * q8.bytes.gzip);
     expect(doc.sensitivity.curves.map((c: { name: string }) => c.name)).toEqual(['fc1/kernel', 'fc2/kernel', 'fc3/kernel']);
     const text = await cli(['demo', '--limit', '500', '--no-sensitivity', '--sparsity', '0.8', '--quantize', 'none'], dir);
     expect(text.code).toBe(0);
-    for (const s of ['accuracy', 'original', 'pruned 80% global', 'sparsity', 'gzip', '500 MNIST test images']) expect(text.stdout).toContain(s);
+    for (const s of ['accuracy', 'original', 'pruned 80% global', 'sparsity', 'gzip', 'compact', '500 MNIST test images']) expect(text.stdout).toContain(s);
   });
 
   it('from an installed package (no examples/ next to dist/), without a model: says to pass one', async () => {

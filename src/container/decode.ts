@@ -1,0 +1,269 @@
+// decompressArtifacts: a container (docs/container.md) back into tf.io.ModelArtifacts with plain
+// float32 weights (int32 for quantized int32 tensors; other dtypes as stored), which stock tfjs
+// loads. Imports nothing but the error classes and types: this is the `tfjs-prune/load` entry.
+import type { io } from '@tensorflow/tfjs-core';
+import { ContainerFormatError } from '../errors.js';
+import { crc32, JSON_DEFLATE, JSON_RAW, le32, MAGIC, POS_ALL, POS_BITS, POS_GAPS, Reader, ST_FLOAT16, ST_FLOAT32, ST_RAW, VALUE_BYTES, VERSION, ZERO_COLS, ZERO_ROWS } from './format.js';
+import { readStream } from './rans.js';
+import { checkSpecs, expectedStorage, type Spec } from './specs.js';
+
+export interface DecompressOptions {
+  /** Largest weight data to allocate, in bytes (default 1 GiB): a guard against a forged size. */
+  maxBytes?: number;
+}
+
+/** Decodes a container into ModelArtifacts; every malformed input is a ContainerFormatError. */
+export async function decompressArtifacts(bytes: Uint8Array | ArrayBuffer, options: DecompressOptions = {}): Promise<io.ModelArtifacts> {
+  if (!(bytes instanceof Uint8Array || bytes instanceof ArrayBuffer)) throw new ContainerFormatError('decompressArtifacts: bytes must be a Uint8Array or an ArrayBuffer', 'input', 0);
+  const buf = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+  const sections = readSections(buf);
+  const model = await readModel(sections[0]);
+  const specs = checkSpecs(model.weightSpecs, sections[0]);
+  if (sections.length !== specs.length + 1) sections[0].fail(`${sections.length - 1} tensor sections for ${specs.length} specs`);
+
+  // Pass 1: every tensor's head, so the output is allocated once, at its checked size.
+  const heads = specs.map((s, i) => readHead(sections[i + 1], s));
+  const total = heads.reduce((t, h) => t + h.outBytes, 0);
+  const maxBytes = options.maxBytes ?? 2 ** 30;
+  if (total > maxBytes) sections[0].fail(`the weights would take ${total} bytes, more than maxBytes ${maxBytes}`);
+  const out = new ArrayBuffer(total);
+  let offset = 0;
+  for (const h of heads) {
+    decodeTensor(h, out, offset);
+    offset += h.outBytes;
+  }
+  // The JSON's other fields are the artifacts' (the encoder writes only ModelArtifacts fields).
+  return { ...model, weightSpecs: heads.map((h) => h.outSpec), weightData: out };
+}
+
+/** Checks the header and every section's framing and CRC; one Reader per section. */
+function readSections(buf: Uint8Array): Reader[] {
+  const r = new Reader(buf, 0, buf.length, 'header');
+  if (MAGIC.some((b, i) => buf[i] !== b)) r.fail('not a tfjs-prune container (magic number)', 0);
+  const [version, flags, lo, hi] = r.take(8).subarray(4);
+  if (version !== VERSION) r.fail(`version ${version}, this decoder reads ${VERSION}`, 4);
+  if (flags !== 0) r.fail('reserved flags not 0', 5);
+  const sections: Reader[] = [];
+  for (let i = 0; i < (lo | (hi << 8)); i++) {
+    const at = r.pos;
+    const kind = r.u8();
+    if (kind !== (i === 0 ? 1 : 2)) r.fail(`section ${i} has kind ${kind}`, at);
+    const length = r.varint('section length', buf.length);
+    const crc = le32(r.take(4), 0);
+    const start = r.pos;
+    r.take(length);
+    const s = new Reader(buf, start, start + length, i === 0 ? 'model' : `tensor ${i - 1}`);
+    if (crc32(buf, start, start + length) !== crc) s.fail('CRC-32 mismatch', start);
+    sections.push(s);
+  }
+  if (sections.length === 0) r.fail('no model section');
+  if (r.pos !== buf.length) r.fail(`${buf.length - r.pos} bytes after the last section`);
+  return sections;
+}
+
+async function readModel(r: Reader): Promise<Record<string, unknown>> {
+  const coding = r.u8();
+  const length = r.varint('JSON length', 2 ** 30);
+  // deflate expands at most 1032:1: a larger declared length is a forgery, refused before allocating.
+  if (coding === JSON_DEFLATE && length > (r.end - r.pos) * 1032 + 64) r.fail(`JSON length ${length} > deflate's 1032:1`);
+  const text = coding === JSON_RAW ? r.take(length) : coding === JSON_DEFLATE ? await inflateRaw(r.take(r.end - r.pos), length, r) : r.fail(`JSON coding ${coding}`);
+  if (text.length !== length || r.pos !== r.end) r.fail(`JSON length ${text.length}, not ${length}`);
+  let model: unknown;
+  try {
+    // UTF-8 by decodeURIComponent (throws on malformed input): QuickJS has no TextDecoder.
+    let latin1 = '';
+    for (let i = 0; i < text.length; i += 4096) latin1 += String.fromCharCode(...text.subarray(i, i + 4096));
+    model = JSON.parse(decodeURIComponent(escape(latin1)));
+  } catch (e) {
+    r.fail(`model JSON: ${(e as Error).message}`);
+  }
+  if (model === null || typeof model !== 'object') r.fail('model JSON is not an object');
+  return model as Record<string, unknown>;
+}
+
+/** deflate-raw through the platform's DecompressionStream, stopping once past `max` bytes. */
+async function inflateRaw(data: Uint8Array, max: number, r: Reader): Promise<Uint8Array> {
+  if (typeof DecompressionStream !== 'function') r.fail('no DecompressionStream here: encode with { json: "raw" }');
+  const ds = new DecompressionStream('deflate-raw');
+  const w = ds.writable.getWriter();
+  w.write(data as Uint8Array<ArrayBuffer>).catch(() => {});
+  w.close().catch(() => {});
+  const reader = ds.readable.getReader();
+  const text = new Uint8Array(max + 1);
+  let n = 0;
+  for (;;) {
+    const step = await reader.read().catch(() => r.fail('corrupt deflate data'));
+    if (step.done) return text.subarray(0, n);
+    if (n + step.value.length > max) {
+      reader.cancel().catch(() => {});
+      r.fail(`JSON inflates past ${max} bytes`);
+    }
+    text.set(step.value, n);
+    n += step.value.length;
+  }
+}
+
+/** What pass 1 learns of a tensor section. */
+interface Head {
+  r: Reader;
+  spec: Spec;
+  storage: number;
+  n: number;
+  outBytes: number;
+  outSpec: io.WeightsManifestEntry;
+}
+
+function readHead(r: Reader, spec: Spec): Head {
+  r.section += ` (${spec.name})`;
+  const storage = r.u8();
+  if (storage !== expectedStorage(spec)) r.fail(`storage ${storage} does not fit the spec`);
+  const n = r.varint('count', 2 ** 40);
+  if (storage === ST_RAW) {
+    if (spec.bytesPer > 0 && n !== spec.size * spec.bytesPer) r.fail(`${n} bytes for ${spec.size} ${spec.dtype}`);
+    return { r, spec, storage, n, outBytes: n, outSpec: spec.raw };
+  }
+  if (n !== spec.size) r.fail(`${n} elements for shape [${spec.shape}]`);
+  const { quantization, ...plain } = spec.raw;
+  return { r, spec, storage, n, outBytes: 4 * n, outSpec: { ...plain, dtype: spec.dtype === 'int32' ? 'int32' : 'float32' } };
+}
+
+function decodeTensor({ r, spec, storage, n }: Head, out: ArrayBuffer, offset: number): void {
+  if (storage === ST_RAW) {
+    new Uint8Array(out, offset, n).set(r.take(n));
+    return end(r);
+  }
+  const k = VALUE_BYTES[storage];
+  const cols = r.varint('columns', n);
+  if (n === 0 ? cols !== 0 : cols === 0 || n % cols !== 0) r.fail(`${cols} columns for ${n} elements`);
+  const rows = cols && n / cols;
+  const bg = r.take(k);
+  const layout = r.u8();
+  const pos = layout >> 2;
+  if (pos > POS_GAPS) r.fail(`layout ${layout}`, r.pos - 1);
+  const liveRows = layout & ZERO_ROWS ? readLive(r, rows) : null;
+  const liveCols = layout & ZERO_COLS ? readLive(r, cols) : null;
+  const live = (liveRows ? liveRows.length : rows) * (liveCols ? liveCols.length : cols);
+  const nnz = r.varint('values', live);
+  if (pos === POS_ALL && nnz !== live) r.fail(`${nnz} values for ${live} live elements`);
+  const positions = pos === POS_BITS ? readStream(r, 'bits', Math.ceil(live / 8), 0) : pos === POS_GAPS ? readStream(r, 'gaps', null, nnz + live / 255 + 1) : null;
+  const vals = new Uint32Array(nnz);
+  for (let j = 0; j < k; j++) {
+    const p = readStream(r, `byte ${k - 1 - j}`, nnz, 0);
+    for (let i = 0; i < nnz; i++) vals[i] = (vals[i] << 8) | p[i];
+  }
+  end(r);
+
+  const toBits = valueBits(storage, spec);
+  const values = toBits(vals);
+  const dst = offset % 4 ? new Uint32Array(n) : new Uint32Array(out, offset, n);
+  // A fresh buffer is already +0 everywhere: filling is needed only for another background.
+  const fill = toBits(Uint32Array.of(bg.reduceRight((x, b) => x * 256 + b, 0)))[0];
+  if (fill) dst.fill(fill);
+  const map = liveRows || liveCols ? { rows: liveRows ?? range(rows), cols: liveCols ?? range(cols), width: cols } : null;
+  if (pos === POS_ALL && map === null) dst.set(values);
+  else scatter(r, dst, values, positions, pos === POS_GAPS, live, map);
+  if (dst.buffer !== out) new Uint8Array(out, offset, 4 * n).set(new Uint8Array(dst.buffer));
+}
+
+function end(r: Reader): void {
+  if (r.pos !== r.end) r.fail(`${r.end - r.pos} bytes left over`);
+}
+
+function range(n: number): Int32Array {
+  return Int32Array.from({ length: n }, (_, i) => i);
+}
+
+/** Indices of the rows (or columns) not marked all-background in a bitmap of `n` bits. */
+function readLive(r: Reader, n: number): Int32Array {
+  const bitmap = r.take(Math.ceil(n / 8));
+  if (n % 8 && bitmap[bitmap.length - 1] >> n % 8) r.fail('bitmap padding not 0', r.pos - 1);
+  return range(n).filter((i) => !((bitmap[i >> 3] >> (i & 7)) & 1));
+}
+
+let halfBits: Uint32Array | null = null;
+
+/** Maps codes, in place, to the bits of what stock tfjs decodes them to. */
+function valueBits(storage: number, spec: Spec): (codes: Uint32Array) => Uint32Array {
+  if (storage === ST_FLOAT32) return (c) => c;
+  if (storage === ST_FLOAT16) {
+    const t = (halfBits ??= makeHalfBits());
+    return (c) => {
+      for (let i = 0; i < c.length; i++) c[i] = t[c[i]];
+      return c;
+    };
+  }
+  const { scale, min } = spec.quantization as { scale: number; min: number };
+  const f = new (spec.dtype === 'int32' ? Int32Array : Float32Array)(1);
+  const bits = new Uint32Array(f.buffer);
+  const round = spec.dtype === 'int32' ? Math.round : (v: number) => v;
+  return (c) => {
+    for (let i = 0; i < c.length; i++) {
+      f[0] = round(c[i] * scale + min);
+      c[i] = bits[0];
+    }
+    return c;
+  };
+}
+
+/** float32 bits of every half (tfjs' getFloat16Decoder gives the same, subnormals included). */
+function makeHalfBits(): Uint32Array {
+  const t = new Uint32Array(65536);
+  for (let x = 0; x < 65536; x++) {
+    const sign = (x & 0x8000) << 16;
+    let e = (x >> 10) & 31;
+    let m = x & 0x3ff;
+    if (e === 31) e = 255;
+    else if (e) e += 112;
+    else if (m) for (e = 113; m < 0x400; e--) m <<= 1;
+    t[x] = sign | (e << 23) | ((m & 0x3ff) << 13);
+  }
+  return t;
+}
+
+interface LiveMap {
+  rows: Int32Array;
+  cols: Int32Array;
+  width: number;
+}
+
+/**
+ * Writes the values where the live order, significance bits or gaps put them. Live index l is live row
+ * l / nc and live column l % nc, kept incrementally: l only grows.
+ */
+function scatter(r: Reader, dst: Uint32Array, vals: Uint32Array, s: Uint8Array | null, gaps: boolean, live: number, map: LiveMap | null): void {
+  const nc = map ? map.cols.length : 0;
+  let lr = 0;
+  let lc = 0;
+  let last = 0;
+  let v = 0;
+  const put = (l: number) => {
+    if (l >= live || v >= vals.length) r.fail('positions and values disagree');
+    if (map === null) return (dst[l] = vals[v++]);
+    lc += l - last;
+    last = l;
+    if (lc >= nc) {
+      lr += (lc / nc) | 0;
+      lc %= nc;
+    }
+    dst[map.rows[lr] * map.width + map.cols[lc]] = vals[v++];
+  };
+  if (s === null) for (let l = 0; l < live; l++) put(l);
+  else if (gaps) {
+    for (let i = 0, l = 0; i < s.length; i++) {
+      l += s[i];
+      if (s[i] < 255) put(l++);
+    }
+    if (s[s.length - 1] === 255) put(live); // a dangling 255: fails
+  } else if (map === null) {
+    // The common case, without a call per value; bits past `live` are padding: put(live) fails.
+    for (let i = 0; i < s.length; i++) {
+      for (let b = s[i]; b; b &= b - 1) dst[i * 8 + 31 - Math.clz32(b & -b)] = vals[v++];
+    }
+    if (v > vals.length || (live % 8 && s[s.length - 1] >> live % 8)) put(live);
+  } else {
+    for (let i = 0; i < s.length; i++) {
+      for (let b = s[i]; b; b &= b - 1) put(i * 8 + 31 - Math.clz32(b & -b));
+    }
+  }
+  if (v !== vals.length) put(live); // fails
+}

@@ -1,0 +1,82 @@
+// The decoding half of the container's entropy coder: byte streams that are raw, one repeated
+// symbol, or static-frequency rANS (after ryg_rans' rans_byte: 32-bit state in [2^23, 2^31),
+// byte-wise renormalisation, frequencies summing to 2^scaleBits). Layout in docs/container.md.
+import { le32, MAX_SCALE_BITS, MIN_SCALE_BITS, RANS_L, STREAM_CONST, STREAM_RANS, STREAM_RAW, type Reader } from './format.js';
+
+/**
+ * Reads one byte stream of `n` symbols, where `n` is either known (`exact`) or at most `max`.
+ * A raw stream is returned as a view into the container (read-only by convention).
+ */
+export function readStream(r: Reader, what: string, exact: number | null, max: number): Uint8Array {
+  const at = r.pos;
+  const mode = r.u8();
+  const n = r.varint(`${what} count`, exact ?? max);
+  if (exact !== null && n !== exact) r.fail(`${what}: ${n} symbols, not ${exact}`, at);
+  if (mode === STREAM_RAW) return r.take(n);
+  if (mode === STREAM_CONST) return new Uint8Array(n).fill(r.u8());
+  if (mode !== STREAM_RANS) r.fail(`${what}: mode ${mode}`, at);
+  return ransDecode(r, n, what);
+}
+
+/** Per slot of a frequency table: its symbol, the symbol's frequency, and the slot's offset in it. */
+interface Table {
+  scaleBits: number;
+  sym: Uint8Array;
+  freq: Uint16Array;
+  bias: Uint16Array;
+}
+
+function readTable(r: Reader, what: string): Table {
+  const scaleBits = r.u8();
+  if (scaleBits < MIN_SCALE_BITS || scaleBits > MAX_SCALE_BITS) r.fail(`${what}: scale bits ${scaleBits}`, r.pos - 1);
+  const total = 1 << scaleBits;
+  const m = r.u8() + 1;
+  const syms = new Uint8Array(m);
+  if (m < 32) {
+    for (let i = 0, prev = -1; i < m; i++) {
+      const s = r.u8();
+      if (s <= prev) r.fail(`${what}: table symbols not increasing`, r.pos - 1);
+      syms[i] = prev = s;
+    }
+  } else {
+    const bitmap = r.take(32);
+    let k = 0;
+    for (let s = 0; s < 256; s++) if ((bitmap[s >> 3] >> (s & 7)) & 1 && k++ < m) syms[k - 1] = s;
+    if (k !== m) r.fail(`${what}: table bitmap`, r.pos - 32);
+  }
+  const sym = new Uint8Array(total);
+  const freq = new Uint16Array(total);
+  const bias = new Uint16Array(total);
+  let start = 0;
+  for (let i = 0; i < m; i++) {
+    const f = i < m - 1 ? r.varint(what, total) + 1 : total - start;
+    if (start + f > total || f < 1) r.fail(`${what}: frequencies over ${total}`, r.pos - 1);
+    sym.fill(syms[i], start, start + f);
+    freq.fill(f, start, start + f);
+    for (let j = 0; j < f; j++) bias[start + j] = j;
+    start += f;
+  }
+  return { scaleBits, sym, freq, bias };
+}
+
+function ransDecode(r: Reader, n: number, what: string): Uint8Array {
+  const { scaleBits, sym, freq, bias } = readTable(r, what);
+  const len = r.varint(`${what} length`, r.end - r.pos);
+  const base = r.pos;
+  const data = r.take(len);
+  let x = len < 4 ? 0 : le32(data, 0);
+  if (x < RANS_L || x >= RANS_L * 256) r.fail(`${what}: bad rANS state`, base);
+  const mask = (1 << scaleBits) - 1;
+  const out = new Uint8Array(n);
+  let p = 4;
+  for (let i = 0; i < n; i++) {
+    const slot = x & mask;
+    out[i] = sym[slot];
+    x = freq[slot] * (x >>> scaleBits) + bias[slot];
+    // Past the end, reads give 0 (undefined | 0): a corrupt stream is caught below, after the loop.
+    while (x < RANS_L) x = (x << 8) | data[p++];
+    if (p > len) break;
+  }
+  if (x !== RANS_L || p !== len) r.fail(`${what}: rANS stream ends wrong`, base + Math.min(p, len));
+  return out;
+}
