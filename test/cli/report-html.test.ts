@@ -23,7 +23,7 @@ beforeAll(async () => {
   if (!haveChromium) return;
   dir = await mkdtemp(path.join(tmpdir(), 'tfjs-prune-html-'));
   const runs = await Promise.all([
-    cli(['demo', '--limit', '1000', '--sensitivity-limit', '300', '--sparsity', '0.8,0.9', '--report', 'demo.html'], dir),
+    cli(['demo', '--limit', '1000', '--sensitivity-limit', '300', '--sparsity', '0.8,0.9', '--calibration-images', '256', '--report', 'demo.html'], dir),
     cli(['prune', EXAMPLE, '-o', 'pruned', '-s', '0.9', '--scope', 'global', '--report', 'prune.html'], dir),
   ]);
   for (const r of runs) expect(r.code, r.stderr).toBe(0);
@@ -99,7 +99,7 @@ describe.skipIf(!haveChromium)('report.html in Chromium', () => {
     for (const id of ['evaluation', 'sparsity', 'histograms', 'sizes', 'sensitivity', 'tensors']) await expect(page.locator(`section#${id}`).isVisible()).resolves.toBe(true);
 
     const classes = await page.locator('svg.chart').evaluateAll((els) => els.map((e) => e.getAttribute('class')));
-    expect(classes).toEqual(['chart sparsity', 'chart histogram', 'chart histogram', 'chart histogram', 'chart sizes', 'chart sensitivity']);
+    expect(classes).toEqual(['chart methods', 'chart sparsity', 'chart histogram', 'chart histogram', 'chart histogram', 'chart sizes', 'chart sensitivity']);
     for (const c of await chartPixels(page)) {
       expect(c.width, c.cls).toBeGreaterThan(200);
       expect(c.height, c.cls).toBeGreaterThan(80);
@@ -131,7 +131,14 @@ describe.skipIf(!haveChromium)('report.html in Chromium', () => {
     const curves = await page.locator('svg.sensitivity polyline').evaluateAll((els) => els.map((e) => e.getAttribute('points')!.split(' ').length));
     expect(curves).toEqual([8, 8, 8]);
     expect(await page.locator('section#sensitivity tbody tr').count()).toBe(3);
-    expect(await page.locator('section#evaluation tbody tr').count()).toBe(4); // original, 80%, 90%, 90% + uint8
+    // original, 80%, 90%, 90% + uint8, then activation and reconstruct at 80% and 90%
+    expect(await page.locator('section#evaluation tbody tr').count()).toBe(8);
+    // Accuracy against sparsity, one curve per method (magnitude, activation, reconstruct), each
+    // from the dense model at 0% through 80% and 90%; the legend names them.
+    const methodCurves = await page.locator('section#evaluation svg.methods polyline').evaluateAll((els) => els.map((e) => e.getAttribute('points')!.split(' ').length));
+    expect(methodCurves).toEqual([3, 3, 3]);
+    const chartText = (await page.locator('section#evaluation svg.methods').textContent()) ?? '';
+    for (const m of ['magnitude', 'activation', 'reconstruct']) expect(chartText).toContain(m);
     expect(await page.locator('section#tensors tbody tr').count()).toBe(6);
     await page.close();
   });
