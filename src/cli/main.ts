@@ -89,8 +89,10 @@ function addCommon(cmd: Command): Command {
     .option('--debug', 'print stack traces of errors');
 }
 
+type MakeCtx = (flags: { json?: boolean; debug?: boolean; progress?: boolean }) => Ctx;
+
 export function buildProgram(run: Run, io: { out: (s: string) => void; err: (s: string) => void }): Command {
-  const makeCtx = (flags: { json?: boolean; debug?: boolean; progress?: boolean }): Ctx => {
+  const makeCtx: MakeCtx = (flags) => {
     run.json = flags.json === true;
     run.debug = flags.debug === true;
     const drawProgress = !run.json && flags.progress !== false;
@@ -128,6 +130,11 @@ Examples:
 ${EXIT_HELP}`,
     );
 
+  for (const add of [addPrune, addCompress, addInspect, addDemo]) add(program, makeCtx);
+  return program;
+}
+
+function addPrune(program: Command, makeCtx: MakeCtx): void {
   addCommon(
     program
       .command('prune')
@@ -163,7 +170,9 @@ ${EXIT_HELP}`,
   )
     .addHelpText('after', EXAMPLES.prune)
     .action((model: string, flags: PruneCommandFlags & { json?: boolean; debug?: boolean; progress?: boolean }) => pruneCommand(makeCtx(flags), model, flags));
+}
 
+function addCompress(program: Command, makeCtx: MakeCtx): void {
   addCommon(
     program
       .command('compress')
@@ -175,7 +184,9 @@ ${EXIT_HELP}`,
   )
     .addHelpText('after', EXAMPLES.compress)
     .action((model: string, flags: CompressFlags & { json?: boolean; debug?: boolean; progress?: boolean }) => compressCommand(makeCtx(flags), model, flags));
+}
 
+function addInspect(program: Command, makeCtx: MakeCtx): void {
   addCommon(
     program
       .command('inspect')
@@ -190,7 +201,9 @@ ${EXIT_HELP}`,
   )
     .addHelpText('after', EXAMPLES.inspect)
     .action((model: string, flags: InspectFlags & { json?: boolean; debug?: boolean; progress?: boolean }) => inspectCommand(makeCtx(flags), model, flags));
+}
 
+function addDemo(program: Command, makeCtx: MakeCtx): void {
   addCommon(
     program
       .command('demo')
@@ -212,8 +225,6 @@ ${EXIT_HELP}`,
   )
     .addHelpText('after', EXAMPLES.demo)
     .action((model: string | undefined, flags: DemoFlags & { json?: boolean; debug?: boolean; progress?: boolean }) => demoCommand(makeCtx(flags), model, flags));
-
-  return program;
 }
 
 /** One line: what went wrong and where. */

@@ -188,14 +188,7 @@ export function encode(values: Float32Array, dtype: 'float32' | QuantizeDtype): 
     return { bytes: new Uint8Array(h.buffer), quantization: { dtype }, zeros };
   }
   const levels = LEVELS[dtype];
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
-  }
-  if (values.length === 0) lo = hi = 0;
+  const { lo, hi } = valueRange(values);
   const p = affineParams(lo, hi, levels);
   return encodeAffine(values, p, dtype);
 }
@@ -205,14 +198,7 @@ export function encode(values: Float32Array, dtype: 'float32' | QuantizeDtype): 
  * parameters come from the whole tensor's range; only the slice is quantized).
  */
 export function encodeU8Slice(values: Float32Array, start: number, end: number): Uint8Array {
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
-  }
-  if (values.length === 0) lo = hi = 0;
+  const { lo, hi } = valueRange(values);
   const q = new Uint8Array(end - start);
   quantizeAffine(values.subarray(start, end), affineParams(lo, hi, LEVELS.uint8), LEVELS.uint8, q);
   return q;
@@ -405,4 +391,16 @@ export function codeZeros(store: WeightStore, e: TensorEntry): number | null {
 function throwNaN(input: CodedInput): never {
   const nan = findNaNCodes(input);
   throw new NaNWeightsError('NaN', nan.count, nan.first);
+}
+
+/** The smallest and largest value (0 and 0 for no values): the range an affine grid must cover. */
+function valueRange(values: Float32Array): { lo: number; hi: number } {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  return values.length === 0 ? { lo: 0, hi: 0 } : { lo, hi };
 }

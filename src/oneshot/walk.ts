@@ -56,21 +56,9 @@ export async function collectStats(target: WalkTarget, probe: LayersModel, dense
   const { geometry: g, m, kernel, bias } = target;
   const d = rowLength(g);
   const stats = new LayerStats(d, m, bias !== null);
-  for (const batch of batches) {
-    const input = batch.length === 1 ? batch[0] : batch;
-    const xp = tidy(() => probe.predict(input) as Tensor);
-    const xd = dense === null ? null : tidy(() => dense.predict(input) as Tensor);
-    try {
-      const views = [(await xp.data()) as Float32Array];
-      if (xd !== null) views.push((await xd.data()) as Float32Array);
-      forEachRows(g, views, xp.shape, (rows, count) => {
-        stats.add(rows[0], targetRows(rows[rows.length - 1], count, d, kernel, bias, m), count);
-      });
-    } finally {
-      xp.dispose();
-      xd?.dispose();
-    }
-  }
+  await forEachBatchRows(g, probe, dense, batches, (rows, count) => {
+    stats.add(rows[0], targetRows(rows[rows.length - 1], count, d, kernel, bias, m), count);
+  });
   return stats.finish();
 }
 
@@ -146,31 +134,19 @@ async function solveDepthwise(target: WalkTarget, probe: LayersModel, dense: Lay
     return { w, b: hasBias ? (target.bias as Float32Array).subarray(c * mult, (c + 1) * mult) : null };
   });
   const stats = weights.map(() => new LayerStats(kk, mult, hasBias));
-  for (const batch of batches) {
-    const input = batch.length === 1 ? batch[0] : batch;
-    const xp = tidy(() => probe.predict(input) as Tensor);
-    const xd = dense === null ? null : tidy(() => dense.predict(input) as Tensor);
-    try {
-      const views = [(await xp.data()) as Float32Array];
-      if (xd !== null) views.push((await xd.data()) as Float32Array);
-      forEachRows(g, views, xp.shape, (rows, count) => {
-        const xc = new Float32Array(count * kk);
-        const xdc = rows.length > 1 ? new Float32Array(count * kk) : xc;
-        for (let c = 0; c < cin; c++) {
-          for (let s = 0; s < count; s++) {
-            for (let p = 0; p < kk; p++) {
-              xc[s * kk + p] = rows[0][s * d + p * cin + c];
-              if (xdc !== xc) xdc[s * kk + p] = rows[1][s * d + p * cin + c];
-            }
-          }
-          stats[c].add(xc, targetRows(xdc, count, kk, weights[c].w, weights[c].b, mult), count);
+  await forEachBatchRows(g, probe, dense, batches, (rows, count) => {
+    const xc = new Float32Array(count * kk);
+    const xdc = rows.length > 1 ? new Float32Array(count * kk) : xc;
+    for (let c = 0; c < cin; c++) {
+      for (let s = 0; s < count; s++) {
+        for (let p = 0; p < kk; p++) {
+          xc[s * kk + p] = rows[0][s * d + p * cin + c];
+          if (xdc !== xc) xdc[s * kk + p] = rows[1][s * d + p * cin + c];
         }
-      });
-    } finally {
-      xp.dispose();
-      xd?.dispose();
+      }
+      stats[c].add(xc, targetRows(xdc, count, kk, weights[c].w, weights[c].b, mult), count);
     }
-  }
+  });
   const kernel = new Float32Array(target.kernel.length);
   const bias = hasBias ? new Float32Array(cin * mult) : null;
   let num = 0;
@@ -212,4 +188,31 @@ function writeVar(v: LayerVar, values: Float32Array): void {
   const t = tensor(values, v.shape, 'float32');
   v.write(t);
   t.dispose();
+}
+
+/**
+ * Runs each calibration batch through `probe` (the layer's inputs in the pruned working copy) and,
+ * where given, `dense` (the same inputs in the dense model), and hands their rows (Dense rows or
+ * convolution patches) to `fn`; the predictions are disposed after each batch.
+ */
+async function forEachBatchRows(
+  g: Parameters<typeof forEachRows>[0],
+  probe: LayersModel,
+  dense: LayersModel | null,
+  batches: Tensor[][],
+  fn: Parameters<typeof forEachRows>[3],
+): Promise<void> {
+  for (const batch of batches) {
+    const input = batch.length === 1 ? batch[0] : batch;
+    const xp = tidy(() => probe.predict(input) as Tensor);
+    const xd = dense === null ? null : tidy(() => dense.predict(input) as Tensor);
+    try {
+      const views = [(await xp.data()) as Float32Array];
+      if (xd !== null) views.push((await xd.data()) as Float32Array);
+      forEachRows(g, views, xp.shape, fn);
+    } finally {
+      xp.dispose();
+      xd?.dispose();
+    }
+  }
 }
