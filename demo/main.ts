@@ -220,6 +220,8 @@ post({
   modelUrl: new URL('model/model.json', location.href).href,
   imagesUrl: new URL('data/t10k-images-idx3-ubyte', location.href).href,
   labelsUrl: new URL('data/t10k-labels-idx1-ubyte', location.href).href,
+  calibrationImagesUrl: new URL('data/train-images-idx3-ubyte', location.href).href,
+  calibrationLabelsUrl: new URL('data/train-labels-idx1-ubyte', location.href).href,
   tfjsWasmPaths: new URL('tfjs-wasm/', location.href).href,
   forceScalar: params.has('scalar'),
 });

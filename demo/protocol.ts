@@ -1,7 +1,7 @@
 // Messages between the page (main.ts) and the worker (worker.ts). Everything is plain data, so it
 // crosses postMessage by structured clone.
 import type { WasmInfo } from '../src/index.js';
-import type { ModelPruneReport, PruneConfig } from '../src/tfjs.js';
+import type { ModelPruneReport, OneShotConfig, PruneConfig } from '../src/tfjs.js';
 import { methodOf, type DemoMethod } from './methods.js';
 
 export type { DemoMethod };
@@ -23,6 +23,9 @@ export type ToWorker =
       modelUrl: string;
       imagesUrl: string;
       labelsUrl: string;
+      /** The MNIST training slice the one-shot methods calibrate on (IDX images and labels). */
+      calibrationImagesUrl: string;
+      calibrationLabelsUrl: string;
       /** Prefix of tfjs-backend-wasm's .wasm files (setWasmPaths), ending in '/'. */
       tfjsWasmPaths: string;
       /** init({ forceScalar }): run tfjs-prune's scalar build even where SIMD works. */
@@ -56,4 +59,12 @@ export type FromWorker =
 /** The PruneConfig of a request: the same object the test hands to pruneArtifacts in Node. */
 export function configOf(r: Pick<PruneRequest, 'method' | 'sparsity'>): PruneConfig {
   return methodOf(r.method).config(r.sparsity);
+}
+
+/** The OneShotConfig of a one-shot request (pruneOneShot's), or null for a pruneArtifacts method. */
+export function oneShotConfigOf(r: Pick<PruneRequest, 'method' | 'sparsity'>): OneShotConfig | null {
+  const m = methodOf(r.method);
+  if (m.oneShot === null) return null;
+  const { sparsity, scope } = m.config(r.sparsity);
+  return { sparsity, scope, method: m.oneShot };
 }

@@ -1,20 +1,23 @@
 // The demo's Web Worker: everything heavy runs here, so the page never stalls. It loads the model
 // (stock tfjs HTTP loader), the MNIST test slice (the project's IDX parser), tfjs-prune's Wasm
 // kernels and a tfjs backend; then, per request, prunes the model's artifacts with pruneArtifacts
-// and measures the pruned model's accuracy on the slice.
+// (or, for a one-shot method, a live copy of the model with pruneOneShot, calibrated on a slice of
+// the training set) and measures the pruned model's accuracy on the slice.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { loadLayersModel } from '@tensorflow/tfjs-layers';
 import { init, simdSupported } from '../src/index.js';
-import { pruneArtifacts, type ModelArtifacts, type PruneArtifactsResult } from '../src/tfjs.js';
+import { pruneArtifacts, pruneOneShot, type ModelArtifacts, type ModelPruneReport, type OneShotConfig, type PruneArtifactsResult } from '../src/tfjs.js';
 import { mnistFromIdx, type MnistData } from '../src/data/mnist.js';
-import { configOf, type Evaluation, type FromWorker, type PruneRequest, type ToWorker } from './protocol.js';
+import { configOf, oneShotConfigOf, type Evaluation, type FromWorker, type PruneRequest, type ToWorker } from './protocol.js';
 
 interface State {
   artifacts: ModelArtifacts;
   data: MnistData;
   x: tf.Tensor2D;
+  /** The calibration images of the one-shot methods (the first 512 of the training set). */
+  calibration: tf.Tensor2D;
 }
 
 let state: Promise<State> | null = null;
@@ -55,10 +58,15 @@ async function setup(m: Extract<ToWorker, { type: 'init' }>): Promise<State> {
   await tf.ready();
   tf.enableProdMode();
 
-  const [artifacts, images, labels] = await Promise.all([tf.io.http(m.modelUrl).load!(), fetchBytes(m.imagesUrl), fetchBytes(m.labelsUrl)]);
-  const data = mnistFromIdx(images, labels);
+  const [artifacts, images, labels, calImages, calLabels] = await Promise.all([
+    tf.io.http(m.modelUrl).load!(),
+    ...[m.imagesUrl, m.labelsUrl, m.calibrationImagesUrl, m.calibrationLabelsUrl].map(fetchBytes),
+  ]);
+  const data = mnistFromIdx(images as Uint8Array, labels as Uint8Array);
+  const cal = mnistFromIdx(calImages as Uint8Array, calLabels as Uint8Array);
   const x = tf.tensor2d(data.images, [data.count, data.rows * data.cols]);
-  const s: State = { artifacts, data, x };
+  const calibration = tf.tensor2d(cal.images, [cal.count, cal.rows * cal.cols]);
+  const s: State = { artifacts: artifacts as ModelArtifacts, data, x, calibration };
   const dense = await evaluate(s, artifacts);
   const sizes = await pruneArtifacts(artifacts, { sparsity: 0 });
   post({
@@ -100,11 +108,36 @@ async function drain(): Promise<void> {
 }
 
 /**
- * The pruned model for a request. Every method the page offers today is a pruneArtifacts config;
- * one that needs more (one-shot methods calibrate on MNIST training images) branches here.
+ * The pruned model for a request: pruneArtifacts with the method's config, or, for a one-shot
+ * method, pruneOneShot on a live copy of the model (oneShot()).
  */
 function prune(s: State, request: PruneRequest): Promise<PruneArtifactsResult> {
-  return pruneArtifacts(s.artifacts, configOf(request));
+  const oneShot = oneShotConfigOf(request);
+  return oneShot === null ? pruneArtifacts(s.artifacts, configOf(request)) : pruneLive(s, oneShot);
+}
+
+/**
+ * pruneOneShot on a tf.LayersModel loaded from the page's artifacts, calibrated on the training
+ * slice; the pruned model saved back to artifacts. Its report: pruneOneShot's tensors and totals,
+ * and the sizes of the saved weights (pruneArtifacts at sparsity 0 measures them, changing nothing).
+ */
+async function pruneLive(s: State, config: OneShotConfig): Promise<PruneArtifactsResult> {
+  const model = await loadLayersModel(tf.io.fromMemory(s.artifacts));
+  try {
+    const oneShot = await pruneOneShot(model, s.calibration, config);
+    let saved: ModelArtifacts | null = null;
+    await model.save(
+      tf.io.withSaveHandler(async (a) => {
+        saved = a as ModelArtifacts;
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+      }),
+    );
+    const measured = await pruneArtifacts(saved!, { sparsity: 0 });
+    const report: ModelPruneReport = { ...measured.report, scope: oneShot.scope, sparsity: oneShot.sparsity, tensors: oneShot.tensors, totals: oneShot.totals };
+    return { ...measured, report };
+  } finally {
+    model.dispose();
+  }
 }
 
 /** Top-1 accuracy of the layers model in `artifacts` on the slice, in batches of 1000. */
