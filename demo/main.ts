@@ -124,7 +124,7 @@ function result(m: Result): void {
   $('#correct').textContent = `${evaluation.correct} / ${evaluation.count} correct`;
   $('#sparsity-pruned').textContent = pct(report.totals.prunedSparsity);
   $('#sparsity-model').textContent = pct(report.totals.sparsity);
-  showSizes(report.bytes);
+  showSizes(m.sizes);
   showTensors(r, report);
   drawCurve();
 

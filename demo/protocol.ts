@@ -6,8 +6,12 @@ import { methodOf, type DemoMethod } from './methods.js';
 
 export type { DemoMethod };
 
-/** Weight sizes of a model (pruneArtifacts' report.bytes): what the page's sizes table reads. */
-export type Sizes = ModelPruneReport['bytes'];
+/**
+ * Sizes of a model, what the page's sizes table reads: pruneArtifacts' report.bytes (weight bytes
+ * raw, gzip, uint8 + gzip) and `compact`, the bytes of the whole model (topology and weights) as
+ * one compact container (compressArtifacts, docs/container.md).
+ */
+export type Sizes = ModelPruneReport['bytes'] & { compact: number };
 
 export interface PruneRequest {
   /** Increasing; a result carries the id of the request it answers. */
@@ -53,7 +57,15 @@ export type FromWorker =
       dense: Evaluation & { sizes: Sizes };
       ms: number;
     }
-  | { type: 'result'; request: PruneRequest; report: ModelPruneReport; evaluation: Evaluation; ms: { prune: number; evaluate: number } }
+  | {
+      type: 'result';
+      request: PruneRequest;
+      report: ModelPruneReport;
+      /** The pruned model's sizes: report.bytes and its compact container's byte count. */
+      sizes: Sizes;
+      evaluation: Evaluation;
+      ms: { prune: number; evaluate: number };
+    }
   | { type: 'error'; id: number | null; message: string };
 
 /** The PruneConfig of a request: the same object the test hands to pruneArtifacts in Node. */

@@ -8,7 +8,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { loadLayersModel } from '@tensorflow/tfjs-layers';
 import { init, simdSupported } from '../src/index.js';
-import { pruneArtifacts, pruneOneShot, type ModelArtifacts, type ModelPruneReport, type OneShotConfig, type PruneArtifactsResult } from '../src/tfjs.js';
+import { compressArtifacts, pruneArtifacts, pruneOneShot, type ModelArtifacts, type ModelPruneReport, type OneShotConfig, type PruneArtifactsResult } from '../src/tfjs.js';
 import { mnistFromIdx, type MnistData } from '../src/data/mnist.js';
 import { configOf, oneShotConfigOf, type Evaluation, type FromWorker, type PruneRequest, type ToWorker } from './protocol.js';
 
@@ -76,7 +76,7 @@ async function setup(m: Extract<ToWorker, { type: 'init' }>): Promise<State> {
     forcedScalar: m.forceScalar,
     backend,
     count: data.count,
-    dense: { ...dense, sizes: sizes.report.bytes },
+    dense: { ...dense, sizes: { ...sizes.report.bytes, compact: compressArtifacts(artifacts as ModelArtifacts).length } },
     ms: performance.now() - t0,
   });
   return s;
@@ -95,7 +95,8 @@ async function drain(): Promise<void> {
         const { artifacts, report } = await prune(s, request);
         const t1 = performance.now();
         const evaluation = await evaluate(s, artifacts);
-        post({ type: 'result', request, report, evaluation, ms: { prune: t1 - t0, evaluate: performance.now() - t1 } });
+        const sizes = { ...report.bytes, compact: compressArtifacts(artifacts).length };
+        post({ type: 'result', request, report, sizes, evaluation, ms: { prune: t1 - t0, evaluate: performance.now() - t1 } });
       } catch (err) {
         post({ type: 'error', id: request.id, message: message(err) });
       }

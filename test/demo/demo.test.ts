@@ -18,7 +18,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { init } from '../../src/index.js';
 import { loadArtifacts, loadMnist, type MnistData, type ModelArtifacts } from '../../src/node.js';
-import { pruneArtifacts, pruneOneShot, type ModelPruneReport, type OneShotConfig } from '../../src/tfjs.js';
+import { compressArtifacts, pruneArtifacts, pruneOneShot, type ModelPruneReport, type OneShotConfig } from '../../src/tfjs.js';
 import { configOf, oneShotConfigOf, type DemoMethod, type Sizes } from '../../demo/protocol.js';
 import { METHODS, methodOf } from '../../demo/methods.js';
 import { SIZE_ROWS } from '../../demo/sizes.js';
@@ -83,7 +83,7 @@ beforeAll(async () => {
     loadMnist({ split: 'train', limit: CALIBRATION }),
   ]);
   // The Node side's figures, computed while the page builds and loads (awaited where compared).
-  denseSizes = pruneArtifacts(artifacts, { sparsity: 0 }).then((r) => r.report.bytes);
+  denseSizes = pruneArtifacts(artifacts, { sparsity: 0 }).then((r) => ({ ...r.report.bytes, compact: compressArtifacts(artifacts).length }));
   denseSizes.catch(() => {});
   for (const [method, sparsity] of [['layer', 0.5], ['layer', 0], ['layer', 0.9], ['global', 0.9], ['2:4', 0.5], ['activation', 0.9], ['reconstruct', 0.9]] as const) reference(method, sparsity).catch(() => {});
   await mkdir(SHOTS, { recursive: true });
@@ -201,11 +201,18 @@ async function shown(page: Page, method: DemoMethod, sparsity?: number): Promise
   ]);
 }
 
-const references = new Map<string, Promise<{ report: ModelPruneReport; correct: number }>>();
+/** What the Node API computes for a request: the report, the correct count and the compact container's bytes. */
+interface Reference {
+  report: ModelPruneReport;
+  correct: number;
+  compact: number;
+}
+
+const references = new Map<string, Promise<Reference>>();
 let chain: Promise<unknown> = Promise.resolve();
 
 /** pruneArtifacts with the page's config, and the pruned model's correct count, in Node (one at a time, memoized). */
-function reference(method: DemoMethod, sparsity: number): Promise<{ report: ModelPruneReport; correct: number }> {
+function reference(method: DemoMethod, sparsity: number): Promise<Reference> {
   const key = `${method}:${sparsity}`;
   let r = references.get(key);
   if (r === undefined) {
@@ -213,7 +220,7 @@ function reference(method: DemoMethod, sparsity: number): Promise<{ report: Mode
     r = chain.then(async () => {
       if (oneShot !== null) return oneShotReference(oneShot);
       const { artifacts: pruned, report } = await pruneArtifacts(artifacts, configOf({ method, sparsity }));
-      return { report, correct: await nodeCorrect(pruned) };
+      return { report, correct: await nodeCorrect(pruned), compact: compressArtifacts(pruned).length };
     });
     chain = r.catch(() => {});
     references.set(key, r);
@@ -226,7 +233,7 @@ function reference(method: DemoMethod, sparsity: number): Promise<{ report: Mode
  * CALIBRATION training images; its accuracy measured on the live model, its tensors and totals
  * pruneOneShot's, its sizes those of the weights model.save() writes.
  */
-async function oneShotReference(config: OneShotConfig): Promise<{ report: ModelPruneReport; correct: number }> {
+async function oneShotReference(config: OneShotConfig): Promise<Reference> {
   const model = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
   const x = tf.tensor2d(train.images, [train.count, 784]);
   const r = await pruneOneShot(model, x, config);
@@ -236,12 +243,12 @@ async function oneShotReference(config: OneShotConfig): Promise<{ report: ModelP
   await model.save(tf.io.withSaveHandler(async (a) => ((saved = a as ModelArtifacts), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })));
   model.dispose();
   const { report: sizes } = await pruneArtifacts(saved!, { sparsity: 0 });
-  return { report: { ...sizes, scope: r.scope, sparsity: r.sparsity, tensors: r.tensors, totals: r.totals }, correct };
+  return { report: { ...sizes, scope: r.scope, sparsity: r.sparsity, tensors: r.tensors, totals: r.totals }, correct, compact: compressArtifacts(saved!).length };
 }
 
 /** Every figure on the page against pruneArtifacts and tfjs in Node, for one request. */
 async function expectFigures(page: Page, method: DemoMethod, sparsity: number): Promise<ModelPruneReport> {
-  const { report, correct } = await reference(method, sparsity);
+  const { report, correct, compact } = await reference(method, sparsity);
   const text = (sel: string) => page.locator(sel).textContent();
   const data = (sel: string, key: string) => page.locator(sel).getAttribute(`data-${key}`);
   expect(await data('#figures', 'count')).toBe(String(COUNT));
@@ -257,6 +264,7 @@ async function expectFigures(page: Page, method: DemoMethod, sparsity: number): 
     ['raw', dense.before.raw, report.bytes.after.raw],
     ['gzip', dense.before.gzip!, report.bytes.after.gzip!],
     ['uint8', dense.quantized.gzip!, report.bytes.quantized.gzip!],
+    ['compact', dense.compact, compact],
   ] as const;
   expect(await page.locator('#sizes tbody tr').evaluateAll((trs) => trs.map((tr) => (tr as HTMLElement).dataset.row))).toEqual(expected.map(([id]) => id));
   for (const [id, before, after] of expected) {
