@@ -37,6 +37,20 @@ export type ToWorker =
     }
   | ({ type: 'prune' } & PruneRequest);
 
+/** Whole-model inference time of the pruned model, dense (tfjs' own kernels) against sparse. */
+export interface Timing {
+  batch: number;
+  /** Median milliseconds of one predict() of `batch` images. */
+  denseMs: number;
+  sparseMs: number;
+}
+
+export interface SparseRun {
+  /** The sparse model's correct count on the test slice: its outputs equal the dense model's, so the same. */
+  correct: number;
+  timings: Timing[];
+}
+
 export interface Evaluation {
   correct: number;
   count: number;
@@ -63,6 +77,8 @@ export type FromWorker =
       report: ModelPruneReport;
       /** The pruned model's sizes: report.bytes and its compact container's byte count. */
       sizes: Sizes;
+      /** The pruned model run with sparse kernels (toSparseModel, every Dense layer sparse), or null when they could not start. */
+      sparse: SparseRun | null;
       evaluation: Evaluation;
       ms: { prune: number; evaluate: number };
     }

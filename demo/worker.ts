@@ -6,11 +6,17 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { loadLayersModel } from '@tensorflow/tfjs-layers';
+import { loadLayersModel, type LayersModel } from '@tensorflow/tfjs-layers';
 import { init, simdSupported } from '../src/index.js';
 import { compressArtifacts, pruneArtifacts, pruneOneShot, type ModelArtifacts, type ModelPruneReport, type OneShotConfig, type PruneArtifactsResult } from '../src/tfjs.js';
 import { mnistFromIdx, type MnistData } from '../src/data/mnist.js';
-import { configOf, oneShotConfigOf, type Evaluation, type FromWorker, type PruneRequest, type ToWorker } from './protocol.js';
+import { registerSparseKernels, toSparseModel } from '../src/sparse/index.js';
+import { configOf, oneShotConfigOf, type Evaluation, type FromWorker, type PruneRequest, type SparseRun, type Timing, type ToWorker } from './protocol.js';
+
+/** Batch sizes of the inference timings; samples per timing, and predict() calls per sample. */
+const TIMED_BATCHES = [1, 64];
+const TIMED_REPS = 5;
+const TIMED_RUNS = 20;
 
 interface State {
   artifacts: ModelArtifacts;
@@ -18,6 +24,8 @@ interface State {
   x: tf.Tensor2D;
   /** The calibration images of the one-shot methods (the first 512 of the training set). */
   calibration: tf.Tensor2D;
+  /** registerSparseKernels() succeeded: results carry sparse timings. */
+  sparse: boolean;
 }
 
 let state: Promise<State> | null = null;
@@ -66,7 +74,9 @@ async function setup(m: Extract<ToWorker, { type: 'init' }>): Promise<State> {
   const cal = mnistFromIdx(calImages as Uint8Array, calLabels as Uint8Array);
   const x = tf.tensor2d(data.images, [data.count, data.rows * data.cols]);
   const calibration = tf.tensor2d(cal.images, [cal.count, cal.rows * cal.cols]);
-  const s: State = { artifacts: artifacts as ModelArtifacts, data, x, calibration };
+  // The sparse kernels (tfjs-prune/sparse) for the inference timings; the page works without them.
+  const sparse = await registerSparseKernels().then(() => true, () => false);
+  const s: State = { artifacts: artifacts as ModelArtifacts, data, x, calibration, sparse };
   const dense = await evaluate(s, artifacts);
   const sizes = await pruneArtifacts(artifacts, { sparsity: 0 });
   post({
@@ -95,8 +105,10 @@ async function drain(): Promise<void> {
         const { artifacts, report } = await prune(s, request);
         const t1 = performance.now();
         const evaluation = await evaluate(s, artifacts);
+        const t2 = performance.now();
         const sizes = { ...report.bytes, compact: compressArtifacts(artifacts).length };
-        post({ type: 'result', request, report, sizes, evaluation, ms: { prune: t1 - t0, evaluate: performance.now() - t1 } });
+        const sparse = s.sparse ? await sparseRun(s, artifacts) : null;
+        post({ type: 'result', request, report, sizes, sparse, evaluation, ms: { prune: t1 - t0, evaluate: t2 - t1 } });
       } catch (err) {
         post({ type: 'error', id: request.id, message: message(err) });
       }
@@ -141,24 +153,77 @@ async function pruneLive(s: State, config: OneShotConfig): Promise<PruneArtifact
   }
 }
 
+/**
+ * The pruned model with every Dense layer as a SparseDense (toSparseModel's overrides: the page
+ * shows what sparse kernels do at this sparsity, faster or not), its correct count on the slice,
+ * and the whole model's predict() time dense and sparse at each of TIMED_BATCHES.
+ */
+async function sparseRun(s: State, artifacts: ModelArtifacts): Promise<SparseRun> {
+  const dense = await loadLayersModel(tf.io.fromMemory(artifacts));
+  try {
+    const overrides = Object.fromEntries(dense.layers.filter((l) => l.getClassName() === 'Dense').map((l) => [l.name, 'sparse' as const]));
+    const { model: sparse } = await toSparseModel(dense, { overrides });
+    try {
+      const timings: Timing[] = [];
+      for (const batch of TIMED_BATCHES) {
+        const x = tf.slice(s.x, [0, 0], [batch, -1]);
+        timings.push({ batch, denseMs: await timePredict(dense, x), sparseMs: await timePredict(sparse, x) });
+        x.dispose();
+      }
+      return { correct: (await correctOf(s, sparse)).correct, timings };
+    } finally {
+      sparse.dispose();
+    }
+  } finally {
+    dense.dispose();
+  }
+}
+
+/**
+ * Milliseconds of one predict() (read back): the median of TIMED_REPS samples, each the mean of
+ * TIMED_RUNS calls in a row (a worker's clock is coarse: one batch-1 call is below its resolution),
+ * after one sample's warm-up.
+ */
+async function timePredict(model: LayersModel, x: tf.Tensor): Promise<number> {
+  const sample = async () => {
+    const t0 = performance.now();
+    for (let i = 0; i < TIMED_RUNS; i++) {
+      const y = model.predict(x) as tf.Tensor;
+      await y.data();
+      y.dispose();
+    }
+    return (performance.now() - t0) / TIMED_RUNS;
+  };
+  await sample();
+  const ms: number[] = [];
+  for (let i = 0; i < TIMED_REPS; i++) ms.push(await sample());
+  ms.sort((a, b) => a - b);
+  return ms[ms.length >> 1];
+}
+
 /** Top-1 accuracy of the layers model in `artifacts` on the slice, in batches of 1000. */
 async function evaluate(s: State, artifacts: ModelArtifacts): Promise<Evaluation> {
   const model = await loadLayersModel(tf.io.fromMemory(artifacts));
   try {
-    const { count, labels } = s.data;
-    let correct = 0;
-    for (let start = 0; start < count; start += 1000) {
-      const size = Math.min(1000, count - start);
-      // Functional ops: a bundle keeps tfjs-core's chained tensor methods only if imported for effect.
-      const pred = tf.tidy(() => tf.argMax(model.predict(tf.slice(s.x, [start, 0], [size, -1])) as tf.Tensor, -1));
-      const values = await pred.data();
-      pred.dispose();
-      for (let i = 0; i < size; i++) if (values[i] === labels[start + i]) correct++;
-    }
-    return { correct, count, accuracy: correct / count };
+    return await correctOf(s, model);
   } finally {
     model.dispose();
   }
+}
+
+/** Correct top-1 predictions of a live model on the slice, in batches of 1000. */
+async function correctOf(s: State, model: LayersModel): Promise<Evaluation> {
+  const { count, labels } = s.data;
+  let correct = 0;
+  for (let start = 0; start < count; start += 1000) {
+    const size = Math.min(1000, count - start);
+    // Functional ops: a bundle keeps tfjs-core's chained tensor methods only if imported for effect.
+    const pred = tf.tidy(() => tf.argMax(model.predict(tf.slice(s.x, [start, 0], [size, -1])) as tf.Tensor, -1));
+    const values = await pred.data();
+    pred.dispose();
+    for (let i = 0; i < size; i++) if (values[i] === labels[start + i]) correct++;
+  }
+  return { correct, count, accuracy: correct / count };
 }
 
 async function fetchBytes(url: string): Promise<Uint8Array> {

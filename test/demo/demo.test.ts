@@ -277,6 +277,17 @@ async function expectFigures(page: Page, method: DemoMethod, sparsity: number): 
     else expect(change, id).toMatch(/^[\d,]+ B (smaller|larger)$|^\d+\.\d\d× larger$/);
     expect(change).not.toContain('1.00×');
   }
+  // Inference timings: the same model with sparse kernels gives the same outputs, so the same
+  // correct count; a time per batch size, dense and sparse (not compared: this machine is shared).
+  expect(await page.locator('#timings').isVisible()).toBe(true);
+  expect(await data('#timings', 'sparse-correct')).toBe(String(correct));
+  const timings = await page.locator('#timings tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent!)));
+  expect(timings.map((t) => t[0])).toEqual(['1', '64']);
+  for (const [, dense, sparse, word] of timings) {
+    expect(Number(dense)).toBeGreaterThan(0);
+    expect(Number(sparse)).toBeGreaterThan(0);
+    expect(word).toMatch(/^\d+\.\d\d× (faster|slower)$/);
+  }
   const rows = await page.locator('#tensors tbody tr').evaluateAll((trs) => trs.map((tr) => [(tr as HTMLElement).dataset.name, Number((tr as HTMLElement).dataset.sparsity)]));
   expect(rows).toEqual(report.tensors.map((t) => [t.name, t.sparsity]));
   const pruned = report.tensors.filter((t) => t.method !== null);
@@ -463,7 +474,7 @@ describe.skipIf(!haveChromium)('the in-browser demo', () => {
       const at = `at ${width} px`;
       expect(m.innerWidth).toBe(width);
       expect(m.scrollWidth, `page width ${at}`).toBeLessThanOrEqual(m.innerWidth);
-      expect(m.blocks.map((b) => b.name)).toEqual(['header', 'controls', 'result-panel', 'curve-panel', 'sizes-panel', 'tensors-panel', 'engine']);
+      expect(m.blocks.map((b) => b.name)).toEqual(['header', 'controls', 'result-panel', 'curve-panel', 'sizes-panel', 'tensors-panel', 'timings', 'engine']);
       for (const b of m.blocks) {
         expect(b.scrollWidth, `${b.name}'s content spills out of it ${at}`).toBeLessThanOrEqual(b.clientWidth);
         expect(b.left, `${b.name} ${at}`).toBeGreaterThanOrEqual(0);
