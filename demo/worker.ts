@@ -75,7 +75,7 @@ async function setup(m: Extract<ToWorker, { type: 'init' }>): Promise<State> {
   const x = tf.tensor2d(data.images, [data.count, data.rows * data.cols]);
   const calibration = tf.tensor2d(cal.images, [cal.count, cal.rows * cal.cols]);
   // The sparse kernels (tfjs-prune/sparse) for the inference timings; the page works without them.
-  const sparse = await registerSparseKernels().then(() => true, () => false);
+  const sparse = await registerSparseKernels({ build: m.forceScalar ? 'scalar' : 'auto' }).then(() => true, () => false);
   const s: State = { artifacts: artifacts as ModelArtifacts, data, x, calibration, sparse };
   const dense = await evaluate(s, artifacts);
   const sizes = await pruneArtifacts(artifacts, { sparsity: 0 });
