@@ -3,7 +3,7 @@
 // Query option: ?scalar runs tfjs-prune's scalar build even where Wasm SIMD works.
 import { curveSvg, curveHeight, layersHeight, layersSvg, type CurvePoint, type LayerBar } from './chart.js';
 import { METHODS, methodOf, type DemoMethod } from './methods.js';
-import type { FromWorker, PruneRequest, Sizes, ToWorker } from './protocol.js';
+import type { FromWorker, PruneRequest, Sizes, SparseRun, ToWorker } from './protocol.js';
 import { SIZE_ROWS, sizeChange } from './sizes.js';
 
 type Ready = Extract<FromWorker, { type: 'ready' }>;
@@ -124,7 +124,8 @@ function result(m: Result): void {
   $('#correct').textContent = `${evaluation.correct} / ${evaluation.count} correct`;
   $('#sparsity-pruned').textContent = pct(report.totals.prunedSparsity);
   $('#sparsity-model').textContent = pct(report.totals.sparsity);
-  showSizes(report.bytes);
+  showSizes(m.sizes);
+  showTimings(m.sparse);
   showTensors(r, report);
   drawCurve();
 
@@ -141,6 +142,22 @@ function result(m: Result): void {
     status.className = '';
     status.textContent = `${describe(r)}: pruned in ${Math.round(m.ms.prune)} ms, evaluated in ${Math.round(m.ms.evaluate)} ms`;
   }
+}
+
+/** The timings table: the pruned model's predict() dense and with sparse kernels; hidden when they did not start. */
+function showTimings(run: SparseRun | null): void {
+  const section = $('#timings');
+  section.hidden = run === null;
+  if (run === null) return;
+  const ms = (x: number) => (x < 1 ? x.toFixed(3) : x < 10 ? x.toFixed(2) : x.toFixed(1));
+  $('#timings tbody').innerHTML = run.timings
+    .map((t) => {
+      const ratio = t.denseMs / t.sparseMs;
+      const word = ratio >= 1 ? `${ratio.toFixed(2)}× faster` : `${(1 / ratio).toFixed(2)}× slower`;
+      return `<tr data-batch="${t.batch}"><td class="num">${t.batch}</td><td class="num">${ms(t.denseMs)}</td><td class="num">${ms(t.sparseMs)}</td><td class="num">${word}</td></tr>`;
+    })
+    .join('');
+  $('#timings').dataset.sparseCorrect = String(run.correct);
 }
 
 /** Sends the waiting request, if any; false when there is none. */
@@ -220,6 +237,8 @@ post({
   modelUrl: new URL('model/model.json', location.href).href,
   imagesUrl: new URL('data/t10k-images-idx3-ubyte', location.href).href,
   labelsUrl: new URL('data/t10k-labels-idx1-ubyte', location.href).href,
+  calibrationImagesUrl: new URL('data/train-images-idx3-ubyte', location.href).href,
+  calibrationLabelsUrl: new URL('data/train-labels-idx1-ubyte', location.href).href,
   tfjsWasmPaths: new URL('tfjs-wasm/', location.href).href,
   forceScalar: params.has('scalar'),
 });

@@ -2,7 +2,8 @@
 //   index.html + assets/     demo/main.ts and the worker (tfjs-core, -layers, -backend-cpu,
 //                            -backend-wasm and tfjs-prune from src/), bundled by Vite
 //   model/                   the bundled example model (examples/mnist-mlp), as is
-//   data/                    the first --limit MNIST test images and labels, as IDX files
+//   data/                    the first --limit MNIST test images and labels, and the first 512
+//                            training images and labels (one-shot calibration), as IDX files
 //   tfjs-wasm/               tfjs-backend-wasm's .wasm files (the worker's setWasmPaths prefix)
 // Needs `npm run build` first (the embedded Wasm binaries in src/wasm/*.generated.ts; and
 // dist/node.mjs, whose IDX parser checks the MNIST files); runs it when they are missing.
@@ -18,6 +19,8 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const DEFAULT_OUT = path.join(ROOT, 'demo-dist');
 /** Test images shipped with the page: enough for accuracy to 0.05 pp, small enough to load at once (1.5 MB). */
 export const DEFAULT_LIMIT = 2000;
+/** Training images the one-shot methods calibrate on: the first 512 of MNIST's training set (400 KB). */
+export const CALIBRATION_IMAGES = 512;
 const TFJS_WASM_FILES = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm'];
 
 /** Files whose change calls for a rebuild (newest mtime wins). */
@@ -61,12 +64,13 @@ function idx(shape, values) {
   return out;
 }
 
-/** The first `limit` test images and labels, read and checked with tfjs-prune's own IDX parser. */
-async function mnistSlice(limit) {
+/** The first `limit` images and labels of a split, read and checked with tfjs-prune's own IDX parser. */
+async function mnistSlice(split, limit) {
   const { parseIdx, mnistFromIdx, mnistDataDir, MNIST_FILES } = await import(pathToFileURL(path.join(ROOT, 'dist/node.mjs')).href);
   const dir = mnistDataDir();
-  const images = parseIdx(await readFile(path.join(dir, MNIST_FILES.test.images)), MNIST_FILES.test.images);
-  const labels = parseIdx(await readFile(path.join(dir, MNIST_FILES.test.labels)), MNIST_FILES.test.labels);
+  const files = MNIST_FILES[split];
+  const images = parseIdx(await readFile(path.join(dir, files.images)), files.images);
+  const labels = parseIdx(await readFile(path.join(dir, files.labels)), files.labels);
   const [total, rows, cols] = images.shape;
   const n = Math.min(limit, total);
   const out = {
@@ -96,9 +100,12 @@ export async function buildDemo({ out = DEFAULT_OUT, limit = DEFAULT_LIMIT, quie
   await mkdir(path.join(out, 'model'), { recursive: true });
   for (const f of ['model.json', 'group1-shard1of1.bin']) await copyFile(path.join(ROOT, 'examples/mnist-mlp', f), path.join(out, 'model', f));
   await mkdir(path.join(out, 'data'), { recursive: true });
-  const slice = await mnistSlice(limit);
+  const slice = await mnistSlice('test', limit);
   await writeFile(path.join(out, 'data/t10k-images-idx3-ubyte'), slice.images);
   await writeFile(path.join(out, 'data/t10k-labels-idx1-ubyte'), slice.labels);
+  const calibration = await mnistSlice('train', CALIBRATION_IMAGES);
+  await writeFile(path.join(out, 'data/train-images-idx3-ubyte'), calibration.images);
+  await writeFile(path.join(out, 'data/train-labels-idx1-ubyte'), calibration.labels);
   const wasmDir = path.join(path.dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
   await mkdir(path.join(out, 'tfjs-wasm'), { recursive: true });
   for (const f of TFJS_WASM_FILES) await copyFile(path.join(wasmDir, f), path.join(out, 'tfjs-wasm', f));

@@ -2,7 +2,7 @@
 // Validates everything (config, calibration, weights) before any work, walks the layers on a
 // working copy of the model (walk.ts), and writes the caller's model only once every layer is
 // solved, so an error at any point leaves it as it was.
-import { io, type Tensor } from '@tensorflow/tfjs-core';
+import { io, slice, type Tensor } from '@tensorflow/tfjs-core';
 import { loadLayersModel, type LayersModel } from '@tensorflow/tfjs-layers';
 import { ArgumentError, NaNWeightsError } from '../errors.js';
 import { prunedCount } from '../kernels/index.js';
@@ -288,7 +288,8 @@ async function calibrationBatches(model: LayersModel, calibration: Calibration, 
       continue;
     }
     for (let s = 0; s < rows; s += batchSize) {
-      const part = batch.map((t) => t.slice(s, Math.min(batchSize, rows - s)));
+      // tfjs-core's functional slice: a bundle that imports tfjs-core by name has no chained tensor methods.
+      const part = batch.map((t) => slice(t, s, Math.min(batchSize, rows - s)));
       owned.push(...part);
       out.push(part);
     }

@@ -18,8 +18,8 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { init } from '../../src/index.js';
 import { loadArtifacts, loadMnist, type MnistData, type ModelArtifacts } from '../../src/node.js';
-import { pruneArtifacts, type ModelPruneReport } from '../../src/tfjs.js';
-import { configOf, type DemoMethod, type Sizes } from '../../demo/protocol.js';
+import { compressArtifacts, pruneArtifacts, pruneOneShot, type ModelPruneReport, type OneShotConfig } from '../../src/tfjs.js';
+import { configOf, oneShotConfigOf, type DemoMethod, type Sizes } from '../../demo/protocol.js';
 import { METHODS, methodOf } from '../../demo/methods.js';
 import { SIZE_ROWS } from '../../demo/sizes.js';
 import { decodePng, type Image } from './png.js';
@@ -31,6 +31,8 @@ const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '
 const haveChromium = existsSync(CHROMIUM) || process.env.CI === 'true';
 /** Test images the page ships (scripts/build-demo.mjs DEFAULT_LIMIT). */
 const COUNT = 2000;
+/** Training images the one-shot methods calibrate on (scripts/build-demo.mjs CALIBRATION_IMAGES). */
+const CALIBRATION = 512;
 /**
  * Widths the layout must hold at: a phone, a small tablet, a small laptop, a laptop, a desktop; and
  * 900 px, inside the middle layout (figures and sizes side by side, the chart below: 880–999 px).
@@ -46,6 +48,7 @@ let url: string;
 let browser: Browser;
 let artifacts: ModelArtifacts;
 let mnist: MnistData;
+let train: MnistData;
 /** The dense model's sizes, as the worker computes them: the report of pruning at sparsity 0. */
 let denseSizes: Promise<Sizes>;
 let denseCorrect: Promise<number> | undefined;
@@ -74,11 +77,15 @@ beforeAll(async () => {
   await tf.setBackend('wasm');
   await tf.ready();
   await init();
-  [artifacts, mnist] = await Promise.all([loadArtifacts(path.join(ROOT, 'examples/mnist-mlp')), loadMnist({ split: 'test', limit: COUNT })]);
+  [artifacts, mnist, train] = await Promise.all([
+    loadArtifacts(path.join(ROOT, 'examples/mnist-mlp')),
+    loadMnist({ split: 'test', limit: COUNT }),
+    loadMnist({ split: 'train', limit: CALIBRATION }),
+  ]);
   // The Node side's figures, computed while the page builds and loads (awaited where compared).
-  denseSizes = pruneArtifacts(artifacts, { sparsity: 0 }).then((r) => r.report.bytes);
+  denseSizes = pruneArtifacts(artifacts, { sparsity: 0 }).then((r) => ({ ...r.report.bytes, compact: compressArtifacts(artifacts).length }));
   denseSizes.catch(() => {});
-  for (const [method, sparsity] of [['layer', 0.5], ['layer', 0], ['layer', 0.9], ['global', 0.9], ['2:4', 0.5]] as const) reference(method, sparsity).catch(() => {});
+  for (const [method, sparsity] of [['layer', 0.5], ['layer', 0], ['layer', 0.9], ['global', 0.9], ['2:4', 0.5], ['activation', 0.9], ['reconstruct', 0.9]] as const) reference(method, sparsity).catch(() => {});
   await mkdir(SHOTS, { recursive: true });
   url = await served;
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
@@ -93,6 +100,14 @@ afterAll(async () => {
 /** Correct top-1 predictions of the layers model in `a` on the slice, in batches of 1000 as the worker does. */
 async function nodeCorrect(a: ModelArtifacts): Promise<number> {
   const model = await tf.loadLayersModel(tf.io.fromMemory(a));
+  try {
+    return await liveCorrect(model);
+  } finally {
+    model.dispose();
+  }
+}
+
+async function liveCorrect(model: tf.LayersModel): Promise<number> {
   let correct = 0;
   for (let start = 0; start < mnist.count; start += 1000) {
     const size = Math.min(1000, mnist.count - start);
@@ -101,7 +116,6 @@ async function nodeCorrect(a: ModelArtifacts): Promise<number> {
     pred.dispose();
     for (let i = 0; i < size; i++) if (v[i] === mnist.labels[start + i]) correct++;
   }
-  model.dispose();
   return correct;
 }
 
@@ -178,20 +192,35 @@ async function open(query = '', width = 1250): Promise<Opened> {
 /** Waits until the page shows the result of this request and nothing else is pending. */
 async function shown(page: Page, method: DemoMethod, sparsity?: number): Promise<void> {
   const sel = `body[data-state="idle"] #figures[data-method="${method}"]` + (sparsity === undefined ? '' : `[data-sparsity="${sparsity}"]`);
-  await page.locator(sel).waitFor({ timeout: 60_000 });
+  // An error the worker reports ends the wait at once, with its message.
+  await Promise.race([
+    page.locator(sel).waitFor({ timeout: 60_000 }),
+    page.locator('body[data-state="error"]').waitFor({ timeout: 60_000 }).then(async () => {
+      throw new Error(`the page shows an error: ${await page.locator('#status').textContent()}`);
+    }),
+  ]);
 }
 
-const references = new Map<string, Promise<{ report: ModelPruneReport; correct: number }>>();
+/** What the Node API computes for a request: the report, the correct count and the compact container's bytes. */
+interface Reference {
+  report: ModelPruneReport;
+  correct: number;
+  compact: number;
+}
+
+const references = new Map<string, Promise<Reference>>();
 let chain: Promise<unknown> = Promise.resolve();
 
 /** pruneArtifacts with the page's config, and the pruned model's correct count, in Node (one at a time, memoized). */
-function reference(method: DemoMethod, sparsity: number): Promise<{ report: ModelPruneReport; correct: number }> {
+function reference(method: DemoMethod, sparsity: number): Promise<Reference> {
   const key = `${method}:${sparsity}`;
   let r = references.get(key);
   if (r === undefined) {
+    const oneShot = oneShotConfigOf({ method, sparsity });
     r = chain.then(async () => {
+      if (oneShot !== null) return oneShotReference(oneShot);
       const { artifacts: pruned, report } = await pruneArtifacts(artifacts, configOf({ method, sparsity }));
-      return { report, correct: await nodeCorrect(pruned) };
+      return { report, correct: await nodeCorrect(pruned), compact: compressArtifacts(pruned).length };
     });
     chain = r.catch(() => {});
     references.set(key, r);
@@ -199,9 +228,27 @@ function reference(method: DemoMethod, sparsity: number): Promise<{ report: Mode
   return r;
 }
 
+/**
+ * A one-shot method in Node: pruneOneShot on the model loaded with tfjs, calibrated on the first
+ * CALIBRATION training images; its accuracy measured on the live model, its tensors and totals
+ * pruneOneShot's, its sizes those of the weights model.save() writes.
+ */
+async function oneShotReference(config: OneShotConfig): Promise<Reference> {
+  const model = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
+  const x = tf.tensor2d(train.images, [train.count, 784]);
+  const r = await pruneOneShot(model, x, config);
+  x.dispose();
+  const correct = await liveCorrect(model);
+  let saved: ModelArtifacts | undefined;
+  await model.save(tf.io.withSaveHandler(async (a) => ((saved = a as ModelArtifacts), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })));
+  model.dispose();
+  const { report: sizes } = await pruneArtifacts(saved!, { sparsity: 0 });
+  return { report: { ...sizes, scope: r.scope, sparsity: r.sparsity, tensors: r.tensors, totals: r.totals }, correct, compact: compressArtifacts(saved!).length };
+}
+
 /** Every figure on the page against pruneArtifacts and tfjs in Node, for one request. */
 async function expectFigures(page: Page, method: DemoMethod, sparsity: number): Promise<ModelPruneReport> {
-  const { report, correct } = await reference(method, sparsity);
+  const { report, correct, compact } = await reference(method, sparsity);
   const text = (sel: string) => page.locator(sel).textContent();
   const data = (sel: string, key: string) => page.locator(sel).getAttribute(`data-${key}`);
   expect(await data('#figures', 'count')).toBe(String(COUNT));
@@ -217,6 +264,7 @@ async function expectFigures(page: Page, method: DemoMethod, sparsity: number): 
     ['raw', dense.before.raw, report.bytes.after.raw],
     ['gzip', dense.before.gzip!, report.bytes.after.gzip!],
     ['uint8', dense.quantized.gzip!, report.bytes.quantized.gzip!],
+    ['compact', dense.compact, compact],
   ] as const;
   expect(await page.locator('#sizes tbody tr').evaluateAll((trs) => trs.map((tr) => (tr as HTMLElement).dataset.row))).toEqual(expected.map(([id]) => id));
   for (const [id, before, after] of expected) {
@@ -228,6 +276,17 @@ async function expectFigures(page: Page, method: DemoMethod, sparsity: number): 
     else if (after < before && before / after >= 1.005) expect(change, id).toBe(`${(before / after).toFixed(2)}× smaller`);
     else expect(change, id).toMatch(/^[\d,]+ B (smaller|larger)$|^\d+\.\d\d× larger$/);
     expect(change).not.toContain('1.00×');
+  }
+  // Inference timings: the same model with sparse kernels gives the same outputs, so the same
+  // correct count; a time per batch size, dense and sparse (not compared: this machine is shared).
+  expect(await page.locator('#timings').isVisible()).toBe(true);
+  expect(await data('#timings', 'sparse-correct')).toBe(String(correct));
+  const timings = await page.locator('#timings tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent!)));
+  expect(timings.map((t) => t[0])).toEqual(['1', '64']);
+  for (const [, dense, sparse, word] of timings) {
+    expect(Number(dense)).toBeGreaterThan(0);
+    expect(Number(sparse)).toBeGreaterThan(0);
+    expect(word).toMatch(/^\d+\.\d\d× (faster|slower)$/);
   }
   const rows = await page.locator('#tensors tbody tr').evaluateAll((trs) => trs.map((tr) => [(tr as HTMLElement).dataset.name, Number((tr as HTMLElement).dataset.sparsity)]));
   expect(rows).toEqual(report.tensors.map((t) => [t.name, t.sparsity]));
@@ -325,6 +384,23 @@ describe.skipIf(!haveChromium)('the in-browser demo', () => {
     expect(Math.min(...kernelSparsities)).toBeLessThan(0.9); // so a per-tensor tick at 90 % would mislead
     expect(await axis()).toBe(axisAtStart);
 
+    // One-shot methods: pruneOneShot in the worker, calibrated on 512 training images, at the
+    // user's 90 % again (the slider is back); the same figures as pruneOneShot in Node.
+    await page.locator('#method').selectOption('reconstruct');
+    expect(await slider.isDisabled()).toBe(false);
+    await shown(page, 'reconstruct', 0.9);
+    const reconstruct = await expectFigures(page, 'reconstruct', 0.9);
+    expect(reconstruct.totals.prunedSparsity).toBeCloseTo(0.9, 5); // global: exactly round(0.9·N) of the kernels' weights
+    expect(await page.locator('#note-method').textContent()).toContain('refit by least squares');
+    expect(await page.locator('#layers line.target').count()).toBe(1);
+    // What the refit buys: far above magnitude at the same global sparsity (97.95 % against 89.52 % on all 10 000 test images).
+    const reconstructCorrect = Number(await page.locator('#figures').getAttribute('data-correct'));
+    expect(reconstructCorrect).toBeGreaterThan((await reference('global', 0.9)).correct + 0.05 * COUNT);
+    await page.locator('#method').selectOption('activation');
+    await shown(page, 'activation', 0.9);
+    await expectFigures(page, 'activation', 0.9);
+    expect(await axis()).toBe(axisAtStart);
+
     // 2:4 fixes the sparsity: the greyed slider shows 50 %, and gives back the user's 90 % after.
     await page.locator('#method').selectOption('2:4');
     await shown(page, '2:4', 0.5);
@@ -337,15 +413,15 @@ describe.skipIf(!haveChromium)('the in-browser demo', () => {
     expect(await page.locator('#layers line.target').count()).toBe(4);
     expect(await axis()).toBe(axisAtStart);
 
-    // The curve: a point per result (at least 0, 0.5, 0.9 per layer, 0.9 global, 2:4) and a line per method.
-    expect(await page.locator('#curve circle.point').count()).toBeGreaterThanOrEqual(5);
-    expect(await page.locator('#curve polyline.series').count()).toBe(3);
+    // The curve: a point per result (at least 0, 0.5, 0.9 per layer, 0.9 global, 2:4, two one-shot) and a line per method.
+    expect(await page.locator('#curve circle.point').count()).toBeGreaterThanOrEqual(7);
+    expect(await page.locator('#curve polyline.series').count()).toBe(METHODS.length);
 
     const png = await page.screenshot({ fullPage: true });
     await writeFile(path.join(SHOTS, 'demo.png'), png);
     const img = decodePng(png);
     expect(img.width).toBe(1250);
-    const colors = [color('layer'), color('global'), color('2:4')];
+    const colors = METHODS.map((m) => color(m.id));
     const curve = inkIn(img, (await page.locator('#curve').boundingBox())!, colors);
     expect(curve.ink).toBeGreaterThan(0.03);
     expect(curve.ink).toBeLessThan(0.9);
@@ -367,7 +443,7 @@ describe.skipIf(!haveChromium)('the in-browser demo', () => {
     expect(errors).toEqual([]);
     expect(requests.every((r) => r.startsWith(url))).toBe(true); // nothing fetched from elsewhere
     await page.close();
-  }, 120_000);
+  }, 240_000);
 
   it('holds its layout from a phone to a wide screen: no overlap, nothing spills, no sideways scroll', async () => {
     const { page, errors } = await open('', WIDTHS[0]);
@@ -398,7 +474,7 @@ describe.skipIf(!haveChromium)('the in-browser demo', () => {
       const at = `at ${width} px`;
       expect(m.innerWidth).toBe(width);
       expect(m.scrollWidth, `page width ${at}`).toBeLessThanOrEqual(m.innerWidth);
-      expect(m.blocks.map((b) => b.name)).toEqual(['header', 'controls', 'result-panel', 'curve-panel', 'sizes-panel', 'tensors-panel', 'engine']);
+      expect(m.blocks.map((b) => b.name)).toEqual(['header', 'controls', 'result-panel', 'curve-panel', 'sizes-panel', 'tensors-panel', 'timings', 'engine']);
       for (const b of m.blocks) {
         expect(b.scrollWidth, `${b.name}'s content spills out of it ${at}`).toBeLessThanOrEqual(b.clientWidth);
         expect(b.left, `${b.name} ${at}`).toBeGreaterThanOrEqual(0);
