@@ -11,7 +11,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadArtifacts, saveArtifacts } from '../dist/node.mjs';
-import { accuracy, args, mnistTensors, pct, rng, setupTf, shuffled } from '../scripts/mnist-common.mjs';
+import { accuracy, args, mnistTensors, pct, rng, setupTf, shuffled, smallCnn } from '../scripts/mnist-common.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const opt = args();
@@ -24,26 +24,9 @@ const { pruneOneShot } = await import(process.env.ONESHOT_TFJS ? path.resolve(pr
 const tf = await setupTf(opt.backend ?? 'wasm');
 const cache = path.join(root, `bench/.tmp/oneshot-cnn/train${trainCount}-e${epochs}`);
 
-function cnn(seed = 1) {
-  const init = (k) => tf.initializers.glorotUniform({ seed: seed * 10 + k });
-  return tf.sequential({
-    name: 'small_cnn',
-    layers: [
-      tf.layers.reshape({ name: 'reshape', targetShape: [28, 28, 1], inputShape: [784] }),
-      tf.layers.conv2d({ name: 'conv1', filters: 8, kernelSize: 3, activation: 'relu', kernelInitializer: init(1) }),
-      tf.layers.maxPooling2d({ name: 'pool1', poolSize: 2 }),
-      tf.layers.conv2d({ name: 'conv2', filters: 16, kernelSize: 3, activation: 'relu', kernelInitializer: init(2) }),
-      tf.layers.maxPooling2d({ name: 'pool2', poolSize: 2 }),
-      tf.layers.flatten({ name: 'flatten' }),
-      tf.layers.dense({ name: 'fc1', units: 64, activation: 'relu', kernelInitializer: init(3) }),
-      tf.layers.dense({ name: 'fc2', units: 10, activation: 'softmax', kernelInitializer: init(4) }),
-    ],
-  });
-}
-
 if (!existsSync(path.join(cache, 'model.json'))) {
   const train = await mnistTensors('train', { limit: trainCount });
-  const model = cnn();
+  const model = smallCnn();
   model.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy' });
   const random = rng(4321);
   for (let e = 0; e < epochs; e++) {

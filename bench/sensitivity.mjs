@@ -22,7 +22,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { init } from '../dist/index.mjs';
 import { constantSparsity, proposeSparsities, pruneModel, PruningCallback, registerPruneKernels, sensitivityChart, sensitivityScan } from '../dist/tfjs.mjs';
-import { accuracy, args, mnistTensors, pct, rng, setupTf, shuffled } from '../scripts/mnist-common.mjs';
+import { accuracy, args, mnistTensors, pct, rng, setupTf, shuffled, smallCnn } from '../scripts/mnist-common.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const opt = args();
@@ -42,23 +42,6 @@ const val = await mnistTensors('train', { offset: 55000, limit: 5000 });
 const test = await mnistTensors('test');
 const random = rng(4321);
 
-function cnn(seed = 1) {
-  const init = (k) => tf.initializers.glorotUniform({ seed: seed * 10 + k });
-  return tf.sequential({
-    name: 'small_cnn',
-    layers: [
-      tf.layers.reshape({ name: 'reshape', targetShape: [28, 28, 1], inputShape: [784] }),
-      tf.layers.conv2d({ name: 'conv1', filters: 8, kernelSize: 3, activation: 'relu', kernelInitializer: init(1) }),
-      tf.layers.maxPooling2d({ name: 'pool1', poolSize: 2 }),
-      tf.layers.conv2d({ name: 'conv2', filters: 16, kernelSize: 3, activation: 'relu', kernelInitializer: init(2) }),
-      tf.layers.maxPooling2d({ name: 'pool2', poolSize: 2 }),
-      tf.layers.flatten({ name: 'flatten' }),
-      ...(hidden > 0 ? [tf.layers.dense({ name: 'fc1', units: hidden, activation: 'relu', kernelInitializer: init(3) })] : []),
-      tf.layers.dense({ name: hidden > 0 ? 'fc2' : 'dense', units: 10, activation: 'softmax', kernelInitializer: init(hidden > 0 ? 4 : 3) }),
-    ],
-  });
-}
-
 async function fit(model, n, lr, callbacks) {
   model.compile({ optimizer: tf.train.adam(lr), loss: 'categoricalCrossentropy' });
   for (let e = 0; e < n; e++) {
@@ -70,7 +53,7 @@ async function fit(model, n, lr, callbacks) {
 
 /** A copy of `model` with the same weights (own tensors: nothing shared). */
 function copyOf(model) {
-  const m = cnn(9);
+  const m = smallCnn({ seed: 9, hidden });
   m.setWeights(model.getWeights().map((w) => tf.tensor(w.dataSync().slice(), w.shape)));
   return m;
 }
@@ -92,7 +75,7 @@ function kernelSparsity(model) {
 }
 
 log(`training the CNN: ${epochs} epochs on ${trainCount} images`);
-const dense = cnn(1);
+const dense = smallCnn({ seed: 1, hidden });
 await fit(dense, epochs, 1e-3);
 const denseTest = accuracy(dense, test);
 log(`dense: validation ${pct(accuracy(dense, val))}, test ${pct(denseTest)}`);

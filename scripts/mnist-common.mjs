@@ -128,6 +128,27 @@ export function tutorialCnn(seed = 1, { l2 = 0 } = {}) {
 }
 
 /** Classification accuracy of `model` on { x, labels }, in batches of 1000. */
+/**
+ * The small MNIST CNN of bench/sensitivity.mjs and bench/oneshot-cnn.mjs: Conv2D 8 3x3, MaxPool,
+ * Conv2D 16 3x3, MaxPool, Flatten, [Dense `hidden`], Dense 10 (seeded Glorot initializers).
+ */
+export function smallCnn({ seed = 1, hidden = 64 } = {}) {
+  const init = (k) => tf.initializers.glorotUniform({ seed: seed * 10 + k });
+  return tf.sequential({
+    name: 'small_cnn',
+    layers: [
+      tf.layers.reshape({ name: 'reshape', targetShape: [28, 28, 1], inputShape: [784] }),
+      tf.layers.conv2d({ name: 'conv1', filters: 8, kernelSize: 3, activation: 'relu', kernelInitializer: init(1) }),
+      tf.layers.maxPooling2d({ name: 'pool1', poolSize: 2 }),
+      tf.layers.conv2d({ name: 'conv2', filters: 16, kernelSize: 3, activation: 'relu', kernelInitializer: init(2) }),
+      tf.layers.maxPooling2d({ name: 'pool2', poolSize: 2 }),
+      tf.layers.flatten({ name: 'flatten' }),
+      ...(hidden > 0 ? [tf.layers.dense({ name: 'fc1', units: hidden, activation: 'relu', kernelInitializer: init(3) })] : []),
+      tf.layers.dense({ name: hidden > 0 ? 'fc2' : 'dense', units: 10, activation: 'softmax', kernelInitializer: init(hidden > 0 ? 4 : 3) }),
+    ],
+  });
+}
+
 export function accuracy(model, data, batch = 1000) {
   let correct = 0;
   for (let start = 0; start < data.count; start += batch) {
