@@ -193,17 +193,6 @@ export function encode(values: Float32Array, dtype: 'float32' | QuantizeDtype): 
   return encodeAffine(values, p, dtype);
 }
 
-/**
- * The uint8 codes of values[start, end) as `encode(values, 'uint8')` would write them (the
- * parameters come from the whole tensor's range; only the slice is quantized).
- */
-export function encodeU8Slice(values: Float32Array, start: number, end: number): Uint8Array {
-  const { lo, hi } = valueRange(values);
-  const q = new Uint8Array(end - start);
-  quantizeAffine(values.subarray(start, end), affineParams(lo, hi, LEVELS.uint8), LEVELS.uint8, q);
-  return q;
-}
-
 function encodeAffine(values: Float32Array, p: AffineParams, dtype: 'uint8' | 'uint16'): Encoded {
   const q = dtype === 'uint8' ? new Uint8Array(values.length) : new Uint16Array(values.length);
   const zeros = quantizeAffine(values, p, LEVELS[dtype], q);

@@ -5,7 +5,7 @@
 // float or coded (global). It knows nothing of pruning plans, layers or tfjs models.
 // May import: errors, wasm, kernels (and tfjs-core types). Imported by: model/, node/, the
 // capabilities above them.
-export { encode, encodeU8Slice, codePick, codeTableOf, codeZeros, otherZeros, pruneCodes, readCoded, readFloat, requantize } from './codec.js';
+export { encode, codePick, codeTableOf, codeZeros, otherZeros, pruneCodes, readCoded, readFloat, requantize } from './codec.js';
 export type { CodePick, Encoded } from './codec.js';
 export { globalSelect } from './global.js';
 export type { GlobalPlan } from './global.js';

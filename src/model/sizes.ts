@@ -12,7 +12,7 @@
 //   from the ratio of the sampled pieces of the same kind (float32 or not); the report marks such a
 //   figure `estimated: true`.
 import { gzipSync } from 'fflate';
-import { encode, encodeU8Slice, type TensorEntry } from '../format/index.js';
+import { encode, type TensorEntry } from '../format/index.js';
 import type { QuantizeDtype, SizeReport } from './types.js';
 
 /** The gzip level of every size figure: zlib's default (Apache mod_deflate's default too). */
@@ -197,16 +197,21 @@ export async function outputSizes(
     return `in:${i}`;
   };
   const after = await meter.measure(afterKey, (i) => pieceOf(meter, i));
-  // The uint8 estimate: float32 tensors encoded (a slice of a large one alone, with the whole
-  // tensor's range; small ones whole).
+  // The uint8 estimate: float32 tensors encoded whole (a tensor's grid spans its whole range),
+  // each once: the slices of a large tensor, measured in order, share its codes.
+  let held: { t: number; codes: Uint8Array } | null = null;
+  const codesOf = async (t: number): Promise<Uint8Array> => {
+    if (held === null || held.t !== t) held = { t, codes: encode(await values(t), 'uint8').bytes };
+    return held.codes;
+  };
   const qBytes = async (i: number): Promise<Uint8Array> => {
     const p = pieces[i];
     if (!p.f32) return pieceOf(meter, i);
-    if (p.last === p.first + 1) return encodeU8Slice(await values(p.first), p.start / 4, (p.start + p.length) / 4);
+    if (p.last === p.first + 1) return (await codesOf(p.first)).subarray(p.start / 4, (p.start + p.length) / 4);
     const all = new Uint8Array(p.length / 4);
     let off = 0;
     for (let t = p.first; t < p.last; t++) {
-      const b = encode(await values(t), 'uint8').bytes;
+      const b = await codesOf(t);
       all.set(b, off);
       off += b.length;
     }
