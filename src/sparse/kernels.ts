@@ -9,8 +9,9 @@
 //   backend.makeOutput, backend.disposeData, backend.readSync
 // feature-detected once per backend and confirmed by a self-test product.
 import { type DataId, type DataType, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
-import { isMemory, putWords, sparseKernelsOn, viewOf, type SparseKernelExports, type SparseMemory } from '../wasm/sparse.js';
-import { layoutOf, packSparse, type SparseMatrix } from './format.js';
+import { asMemory } from '../wasm/foreign.js';
+import { putWords, sparseKernelsOn, type SparseKernelExports } from '../wasm/sparse.js';
+import { layoutOf, packSparse, viewsOf } from './format.js';
 import type { Activation, PruneSparseMatMulAttrs } from './kernel_names.js';
 import { spmmJs } from './spmm_js.js';
 
@@ -35,7 +36,7 @@ export function lastKernelPath(): 'zero-copy' | 'arrays' | 'readSync' | null {
 }
 
 interface WasmSide {
-  memory: SparseMemory;
+  memory: WebAssembly.Memory;
   ex: SparseKernelExports | null;
   malloc(bytes: number): number;
   free(ptr: number): void;
@@ -72,10 +73,10 @@ function wasmSide(backend: object): WasmSide | null {
 
 function detect(b: BackendWasmInternals, which: SparseKernelBuild): WasmSide | null {
   const w = b.wasm;
-  const memory = w?.asm?.memory;
+  const memory = asMemory(w?.asm?.memory);
   const map = b.dataIdMap;
   const { makeOutput, disposeData, readSync } = b;
-  if (!isMemory(memory) || typeof w?._malloc !== 'function' || typeof w._free !== 'function' || typeof map?.get !== 'function'
+  if (memory === null || typeof w?._malloc !== 'function' || typeof w._free !== 'function' || typeof map?.get !== 'function'
     || typeof makeOutput !== 'function' || typeof disposeData !== 'function' || typeof readSync !== 'function') {
     return null;
   }
@@ -142,14 +143,13 @@ function runOnMemory(side: WasmSide, o: Operands): void {
   const vals = o.w + lay.valuesByte;
   const ex = side.ex;
   if (ex === null) {
-    const mem = side.memory;
+    const buf = side.memory.buffer;
+    const { counts, indices, values } = viewsOf({ ...o, data: new Int32Array(buf, o.w, lay.words) });
+    const heap = new Float32Array(buf);
     spmmJs({
-      x: viewOf(mem, 'f32') as Float32Array, xOff: o.x >>> 2, rows: o.rows, k: o.k, n: o.n,
-      counts: viewOf(mem, 'u32', counts, o.n) as Uint32Array,
-      indices: viewOf(mem, o.wide ? 'u32' : 'u16', idx, o.nnz) as Uint16Array | Uint32Array,
-      values: viewOf(mem, 'f32', vals, o.nnz) as Float32Array,
-      bias: o.bias === null ? null : (viewOf(mem, 'f32', o.bias, o.n) as Float32Array),
-      y: viewOf(mem, 'f32') as Float32Array, yOff: o.y >>> 2, act: o.act,
+      x: heap, xOff: o.x >>> 2, rows: o.rows, k: o.k, n: o.n, counts, indices, values,
+      bias: o.bias === null ? null : new Float32Array(buf, o.bias, o.n),
+      y: heap, yOff: o.y >>> 2, act: o.act,
     });
     return;
   }
@@ -217,16 +217,10 @@ export function readSyncKernel(path: 'arrays' | 'readSync' = 'readSync'): Kernel
     const xv = b.readSync(x.dataId) as Float32Array;
     const wv = b.readSync(weights.dataId) as Int32Array;
     const bv = bias === undefined ? null : (b.readSync(bias.dataId) as Float32Array);
-    const m: SparseMatrix = { k: a.k, n: a.n, nnz: a.nnz, wide: a.wide, data: wv };
-    const lay = layoutOf(m.n, m.nnz, m.wide);
-    const buf = wv.buffer;
-    const base = wv.byteOffset;
+    const { counts, indices, values } = viewsOf({ k: a.k, n: a.n, nnz: a.nnz, wide: a.wide, data: wv });
     const y = new Float32Array(rows * a.n);
     spmmJs({
-      x: xv, xOff: 0, rows, k: a.k, n: a.n,
-      counts: new Uint32Array(buf, base + lay.countsByte, a.n),
-      indices: a.wide ? new Uint32Array(buf, base + lay.indicesByte, a.nnz) : new Uint16Array(buf, base + lay.indicesByte, a.nnz),
-      values: new Float32Array(buf, base + lay.valuesByte, a.nnz),
+      x: xv, xOff: 0, rows, k: a.k, n: a.n, counts, indices, values,
       bias: bv, y, yOff: 0, act: a.activation,
     });
     lastPath = path;
