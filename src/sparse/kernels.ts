@@ -4,12 +4,10 @@
 // tensors' own arrays: no copy either). Any other backend, or a wasm backend whose internals are
 // not the expected ones, reads its inputs (readSync) and runs the pure-JS kernel.
 //
-// tfjs-backend-wasm internals used (checked against 4.22, as src/tfjs/kernels/wasm.ts):
-//   backend.wasm.asm.memory, backend.wasm._malloc/_free, backend.dataIdMap.get(id).memoryOffset,
-//   backend.makeOutput, backend.disposeData, backend.readSync
-// feature-detected once per backend and confirmed by a self-test product.
+// tfjs-backend-wasm internals: those of the tensor kernels (src/tfjs/kernels/backend_access.ts),
+// detected once per backend and confirmed by a self-test product.
 import { type DataId, type DataType, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
-import { asMemory } from '../wasm/foreign.js';
+import { backendAccess, type BackendAccess } from '../tfjs/kernels/backend_access.js';
 import { putWords, sparseKernelsOn, type SparseKernelExports } from '../wasm/sparse.js';
 import { layoutOf, packSparse, viewsOf } from './format.js';
 import type { Activation, PruneSparseMatMulAttrs } from './kernel_names.js';
@@ -35,22 +33,8 @@ export function lastKernelPath(): 'zero-copy' | 'arrays' | 'readSync' | null {
   return lastPath;
 }
 
-interface WasmSide {
-  memory: WebAssembly.Memory;
+interface WasmSide extends BackendAccess {
   ex: SparseKernelExports | null;
-  malloc(bytes: number): number;
-  free(ptr: number): void;
-  offset(dataId: DataId): number | null;
-  makeOutput(shape: number[], dtype: DataType): TensorInfo;
-  dispose(dataId: DataId): void;
-}
-
-interface BackendWasmInternals {
-  wasm?: { asm?: { memory?: unknown }; _malloc?: (bytes: number) => number; _free?: (ptr: number) => void };
-  dataIdMap?: { get?: (dataId: DataId) => { memoryOffset?: unknown } | undefined };
-  makeOutput?: (shape: number[], dtype: DataType) => TensorInfo;
-  disposeData?: (dataId: DataId, force?: boolean) => boolean;
-  readSync?: (dataId: DataId) => unknown;
 }
 
 const detected = new WeakMap<object, Map<SparseKernelBuild, WasmSide | null>>();
@@ -62,7 +46,7 @@ function wasmSide(backend: object): WasmSide | null {
   let side = byBuild.get(build);
   if (side === undefined) {
     try {
-      side = detect(backend as BackendWasmInternals, build);
+      side = detect(backend, build);
     } catch {
       side = null; // a LinkError (the threaded backend's shared memory): no shared build yet
     }
@@ -71,37 +55,15 @@ function wasmSide(backend: object): WasmSide | null {
   return side;
 }
 
-function detect(b: BackendWasmInternals, which: SparseKernelBuild): WasmSide | null {
-  const w = b.wasm;
-  const memory = asMemory(w?.asm?.memory);
-  const map = b.dataIdMap;
-  const { makeOutput, disposeData, readSync } = b;
-  if (memory === null || typeof w?._malloc !== 'function' || typeof w._free !== 'function' || typeof map?.get !== 'function'
-    || typeof makeOutput !== 'function' || typeof disposeData !== 'function' || typeof readSync !== 'function') {
-    return null;
-  }
-  const { _malloc: malloc, _free: free } = w;
-  const side: WasmSide = {
-    memory,
-    ex: which === 'js' ? null : sparseKernelsOn(memory, 'sparseMatMul'),
-    malloc: (bytes) => {
-      const p = malloc.call(w, bytes) >>> 0;
-      if (p === 0) throw new RangeError(`sparseMatMul: the wasm backend cannot allocate ${bytes} bytes`);
-      return p;
-    },
-    free: (ptr) => free.call(w, ptr),
-    offset(dataId) {
-      const d = map.get!.call(map, dataId);
-      return d !== undefined && typeof d.memoryOffset === 'number' ? d.memoryOffset >>> 0 : null;
-    },
-    makeOutput: (shape, dtype) => makeOutput.call(b, shape, dtype),
-    dispose: (dataId) => void disposeData.call(b, dataId, true),
-  };
-  return selfTest(side, (id) => readSync.call(b, id)) ? side : null;
+function detect(backend: object, which: SparseKernelBuild): WasmSide | null {
+  const access = backendAccess(backend);
+  if (access === null) return null;
+  const side: WasmSide = { ...access, ex: which === 'js' ? null : sparseKernelsOn(access.memory, 'sparseMatMul') };
+  return selfTest(side) ? side : null;
 }
 
 // [1, 2, -1, 0.5] · [[2, 0], [0, 3], [1, 0], [4, -2]] + [0.25, 0] through relu = [3.25, 5].
-function selfTest(side: WasmSide, read: (id: DataId) => unknown): boolean {
+function selfTest(side: WasmSide): boolean {
   const m = packSparse(new Float32Array([2, 0, 0, 3, 1, 0, 4, -2]), 4, 2);
   const infos = [side.makeOutput([1, 4], 'float32'), side.makeOutput([m.data.length], 'int32'), side.makeOutput([2], 'float32')];
   const y = side.makeOutput([1, 2], 'float32');
@@ -113,7 +75,7 @@ function selfTest(side: WasmSide, read: (id: DataId) => unknown): boolean {
     putWords(side.memory, w, m.data);
     putWords(side.memory, bias, new Float32Array([0.25, 0]));
     runOnMemory(side, { x, rows: 1, k: 4, n: 2, w, nnz: m.nnz, wide: false, bias, y: yOff, act: 'relu' });
-    const back = read(y.dataId);
+    const back = side.read(y.dataId);
     return back instanceof Float32Array && back.length === 2 && back[0] === 3.25 && back[1] === 5;
   } finally {
     for (const t of [...infos, y]) side.dispose(t.dataId);
@@ -163,14 +125,14 @@ function runOnMemory(side: WasmSide, o: Operands): void {
   }
   // Scratch: the input and the output in panels (assembly/sparse.ts, transposePanels).
   const lanes = (o.rows + 3) & ~3;
-  const xt = side.malloc(lanes * (o.k + o.n) * 4);
+  const xt = side.heap.malloc(lanes * (o.k + o.n) * 4);
   const yt = xt + lanes * o.k * 4;
   try {
     ex.transposePanels(o.x, o.rows, o.k, xt);
     ex.spmmPanels(xt, o.rows, o.k, o.n, counts, idx, wide, vals, bias, hasBias, yt, act);
     ex.untransposePanels(yt, o.rows, o.n, o.y);
   } finally {
-    side.free(xt);
+    side.heap.free(xt);
   }
 }
 
