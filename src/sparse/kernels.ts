@@ -4,13 +4,12 @@
 // tensors' own arrays: no copy either). Any other backend, or a wasm backend whose internals are
 // not the expected ones, reads its inputs (readSync) and runs the pure-JS kernel.
 //
-// tfjs-backend-wasm internals used (checked against 4.22, as src/tfjs/kernels/wasm.ts):
-//   backend.wasm.asm.memory, backend.wasm._malloc/_free, backend.dataIdMap.get(id).memoryOffset,
-//   backend.makeOutput, backend.disposeData, backend.readSync
-// feature-detected once per backend and confirmed by a self-test product.
+// tfjs-backend-wasm internals: those of the tensor kernels (src/tfjs/kernels/backend_access.ts),
+// detected once per backend and confirmed by a self-test product.
 import { type DataId, type DataType, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
-import { isMemory, putWords, sparseKernelsOn, viewOf, type SparseKernelExports, type SparseMemory } from '../wasm/sparse.js';
-import { layoutOf, packSparse, type SparseMatrix } from './format.js';
+import { backendAccess, type BackendAccess } from '../tfjs/kernels/backend_access.js';
+import { putWords, sparseKernelsOn, type SparseKernelExports } from '../wasm/sparse.js';
+import { layoutOf, packSparse, viewsOf } from './format.js';
 import type { Activation, PruneSparseMatMulAttrs } from './kernel_names.js';
 import { spmmJs } from './spmm_js.js';
 
@@ -34,22 +33,8 @@ export function lastKernelPath(): 'zero-copy' | 'arrays' | 'readSync' | null {
   return lastPath;
 }
 
-interface WasmSide {
-  memory: SparseMemory;
+interface WasmSide extends BackendAccess {
   ex: SparseKernelExports | null;
-  malloc(bytes: number): number;
-  free(ptr: number): void;
-  offset(dataId: DataId): number | null;
-  makeOutput(shape: number[], dtype: DataType): TensorInfo;
-  dispose(dataId: DataId): void;
-}
-
-interface BackendWasmInternals {
-  wasm?: { asm?: { memory?: unknown }; _malloc?: (bytes: number) => number; _free?: (ptr: number) => void };
-  dataIdMap?: { get?: (dataId: DataId) => { memoryOffset?: unknown } | undefined };
-  makeOutput?: (shape: number[], dtype: DataType) => TensorInfo;
-  disposeData?: (dataId: DataId, force?: boolean) => boolean;
-  readSync?: (dataId: DataId) => unknown;
 }
 
 const detected = new WeakMap<object, Map<SparseKernelBuild, WasmSide | null>>();
@@ -61,7 +46,7 @@ function wasmSide(backend: object): WasmSide | null {
   let side = byBuild.get(build);
   if (side === undefined) {
     try {
-      side = detect(backend as BackendWasmInternals, build);
+      side = detect(backend, build);
     } catch {
       side = null; // a LinkError (the threaded backend's shared memory): no shared build yet
     }
@@ -70,37 +55,15 @@ function wasmSide(backend: object): WasmSide | null {
   return side;
 }
 
-function detect(b: BackendWasmInternals, which: SparseKernelBuild): WasmSide | null {
-  const w = b.wasm;
-  const memory = w?.asm?.memory;
-  const map = b.dataIdMap;
-  const { makeOutput, disposeData, readSync } = b;
-  if (!isMemory(memory) || typeof w?._malloc !== 'function' || typeof w._free !== 'function' || typeof map?.get !== 'function'
-    || typeof makeOutput !== 'function' || typeof disposeData !== 'function' || typeof readSync !== 'function') {
-    return null;
-  }
-  const { _malloc: malloc, _free: free } = w;
-  const side: WasmSide = {
-    memory,
-    ex: which === 'js' ? null : sparseKernelsOn(memory, 'sparseMatMul'),
-    malloc: (bytes) => {
-      const p = malloc.call(w, bytes) >>> 0;
-      if (p === 0) throw new RangeError(`sparseMatMul: the wasm backend cannot allocate ${bytes} bytes`);
-      return p;
-    },
-    free: (ptr) => free.call(w, ptr),
-    offset(dataId) {
-      const d = map.get!.call(map, dataId);
-      return d !== undefined && typeof d.memoryOffset === 'number' ? d.memoryOffset >>> 0 : null;
-    },
-    makeOutput: (shape, dtype) => makeOutput.call(b, shape, dtype),
-    dispose: (dataId) => void disposeData.call(b, dataId, true),
-  };
-  return selfTest(side, (id) => readSync.call(b, id)) ? side : null;
+function detect(backend: object, which: SparseKernelBuild): WasmSide | null {
+  const access = backendAccess(backend);
+  if (access === null) return null;
+  const side: WasmSide = { ...access, ex: which === 'js' ? null : sparseKernelsOn(access.memory, 'sparseMatMul') };
+  return selfTest(side) ? side : null;
 }
 
 // [1, 2, -1, 0.5] · [[2, 0], [0, 3], [1, 0], [4, -2]] + [0.25, 0] through relu = [3.25, 5].
-function selfTest(side: WasmSide, read: (id: DataId) => unknown): boolean {
+function selfTest(side: WasmSide): boolean {
   const m = packSparse(new Float32Array([2, 0, 0, 3, 1, 0, 4, -2]), 4, 2);
   const infos = [side.makeOutput([1, 4], 'float32'), side.makeOutput([m.data.length], 'int32'), side.makeOutput([2], 'float32')];
   const y = side.makeOutput([1, 2], 'float32');
@@ -112,7 +75,7 @@ function selfTest(side: WasmSide, read: (id: DataId) => unknown): boolean {
     putWords(side.memory, w, m.data);
     putWords(side.memory, bias, new Float32Array([0.25, 0]));
     runOnMemory(side, { x, rows: 1, k: 4, n: 2, w, nnz: m.nnz, wide: false, bias, y: yOff, act: 'relu' });
-    const back = read(y.dataId);
+    const back = side.read(y.dataId);
     return back instanceof Float32Array && back.length === 2 && back[0] === 3.25 && back[1] === 5;
   } finally {
     for (const t of [...infos, y]) side.dispose(t.dataId);
@@ -142,14 +105,13 @@ function runOnMemory(side: WasmSide, o: Operands): void {
   const vals = o.w + lay.valuesByte;
   const ex = side.ex;
   if (ex === null) {
-    const mem = side.memory;
+    const buf = side.memory.buffer;
+    const { counts, indices, values } = viewsOf({ ...o, data: new Int32Array(buf, o.w, lay.words) });
+    const heap = new Float32Array(buf);
     spmmJs({
-      x: viewOf(mem, 'f32') as Float32Array, xOff: o.x >>> 2, rows: o.rows, k: o.k, n: o.n,
-      counts: viewOf(mem, 'u32', counts, o.n) as Uint32Array,
-      indices: viewOf(mem, o.wide ? 'u32' : 'u16', idx, o.nnz) as Uint16Array | Uint32Array,
-      values: viewOf(mem, 'f32', vals, o.nnz) as Float32Array,
-      bias: o.bias === null ? null : (viewOf(mem, 'f32', o.bias, o.n) as Float32Array),
-      y: viewOf(mem, 'f32') as Float32Array, yOff: o.y >>> 2, act: o.act,
+      x: heap, xOff: o.x >>> 2, rows: o.rows, k: o.k, n: o.n, counts, indices, values,
+      bias: o.bias === null ? null : new Float32Array(buf, o.bias, o.n),
+      y: heap, yOff: o.y >>> 2, act: o.act,
     });
     return;
   }
@@ -163,14 +125,14 @@ function runOnMemory(side: WasmSide, o: Operands): void {
   }
   // Scratch: the input and the output in panels (assembly/sparse.ts, transposePanels).
   const lanes = (o.rows + 3) & ~3;
-  const xt = side.malloc(lanes * (o.k + o.n) * 4);
+  const xt = side.heap.malloc(lanes * (o.k + o.n) * 4);
   const yt = xt + lanes * o.k * 4;
   try {
     ex.transposePanels(o.x, o.rows, o.k, xt);
     ex.spmmPanels(xt, o.rows, o.k, o.n, counts, idx, wide, vals, bias, hasBias, yt, act);
     ex.untransposePanels(yt, o.rows, o.n, o.y);
   } finally {
-    side.free(xt);
+    side.heap.free(xt);
   }
 }
 
@@ -217,16 +179,10 @@ export function readSyncKernel(path: 'arrays' | 'readSync' = 'readSync'): Kernel
     const xv = b.readSync(x.dataId) as Float32Array;
     const wv = b.readSync(weights.dataId) as Int32Array;
     const bv = bias === undefined ? null : (b.readSync(bias.dataId) as Float32Array);
-    const m: SparseMatrix = { k: a.k, n: a.n, nnz: a.nnz, wide: a.wide, data: wv };
-    const lay = layoutOf(m.n, m.nnz, m.wide);
-    const buf = wv.buffer;
-    const base = wv.byteOffset;
+    const { counts, indices, values } = viewsOf({ k: a.k, n: a.n, nnz: a.nnz, wide: a.wide, data: wv });
     const y = new Float32Array(rows * a.n);
     spmmJs({
-      x: xv, xOff: 0, rows, k: a.k, n: a.n,
-      counts: new Uint32Array(buf, base + lay.countsByte, a.n),
-      indices: a.wide ? new Uint32Array(buf, base + lay.indicesByte, a.nnz) : new Uint16Array(buf, base + lay.indicesByte, a.nnz),
-      values: new Float32Array(buf, base + lay.valuesByte, a.nnz),
+      x: xv, xOff: 0, rows, k: a.k, n: a.n, counts, indices, values,
       bias: bv, y, yOff: 0, act: a.activation,
     });
     lastPath = path;

@@ -19,3 +19,8 @@ export function simdSupported(): boolean {
     return false;
   }
 }
+
+/** `x` if it is a WebAssembly.Memory, else null (for callers that look for one in other code). */
+export function asMemory(x: unknown): WebAssembly.Memory | null {
+  return typeof WebAssembly === 'object' && x instanceof WebAssembly.Memory ? x : null;
+}

@@ -10,7 +10,7 @@
 // Scratch for the radix select comes from the caller's allocator (`ForeignHeap`), per call.
 import { ArgumentError, WasmError } from '../errors.js';
 import { decodeBase64 } from './base64.js';
-import { simdSupported } from './detect.js';
+import { asMemory, simdSupported } from './detect.js';
 import type { LinearMemory } from './purejs.js';
 import { loadPureJs, pureJsLoaded } from './purejs-load.js';
 import { moduleFrom, runtime } from './runtime.js';
@@ -218,10 +218,7 @@ export async function instantiateTensorBuild(build: TensorBuild, memory: WebAsse
   return new TensorKernels(module, memory, instance.exports as unknown as TensorKernelExports, build);
 }
 
-/** `x` if it is a WebAssembly.Memory, else null (for callers that look for one in other code). */
-export function asMemory(x: unknown): WebAssembly.Memory | null {
-  return typeof WebAssembly === 'object' && x instanceof WebAssembly.Memory ? x : null;
-}
+export { asMemory };
 
 /**
  * The core runtime's memory and allocator (init() must have run): where the copying path puts

@@ -113,18 +113,3 @@ function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory): Sp
 export function putWords(memory: WebAssembly.Memory, ptr: number, words: Float32Array | Int32Array): void {
   new Int32Array(memory.buffer, ptr, words.length).set(new Int32Array(words.buffer, words.byteOffset, words.length));
 }
-
-/** Views over `memory` (made now: a later growth detaches them). */
-export function viewOf(memory: WebAssembly.Memory, kind: 'f32' | 'u32' | 'u16', ptr = 0, length?: number): Float32Array | Uint32Array | Uint16Array {
-  const buf = memory.buffer;
-  if (kind === 'f32') return length === undefined ? new Float32Array(buf, ptr) : new Float32Array(buf, ptr, length);
-  if (kind === 'u32') return length === undefined ? new Uint32Array(buf, ptr) : new Uint32Array(buf, ptr, length);
-  return length === undefined ? new Uint16Array(buf, ptr) : new Uint16Array(buf, ptr, length);
-}
-
-/** The sparse kernels' memory: what the wasm kernel needs to know of the backend's. */
-export type SparseMemory = WebAssembly.Memory;
-
-export function isMemory(x: unknown): x is WebAssembly.Memory {
-  return typeof WebAssembly === 'object' && x instanceof WebAssembly.Memory;
-}

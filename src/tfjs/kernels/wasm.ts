@@ -10,34 +10,17 @@
 // They are feature-detected once per backend instance, and the detection ends with a self-test: a
 // tensor the backend allocates is written by our kernels and must read back through readSync.
 // Anything missing or different and the kernels take the copy path (kernels/copying.ts) instead.
-import { engine, util, type DataId, type DataType, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
-import { asMemory, tensorKernelsLoaded, tensorKernelsOn, type ForeignHeap, type TensorKernels } from '../../wasm/index.js';
+import { engine, util, type DataId, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
+import { tensorKernelsLoaded, tensorKernelsOn, type TensorKernels } from '../../wasm/index.js';
 import { recordCopies } from '../copy_report.js';
+import { backendAccess, type BackendAccess } from './backend_access.js';
 import type { PruneMagnitudeAttrs } from '../kernel_names.js';
 import { copyingApplyMaskKernel, copyingMagnitudeKernel, type MagnitudeKind } from './copying.js';
 import { applyMaskTo, decide, writeMagnitude, type MaskDtype } from './impl.js';
 
 /** What the kernels need from a wasm backend, once detected. */
-export interface ZeroCopy {
+export interface ZeroCopy extends BackendAccess {
   k: TensorKernels;
-  heap: ForeignHeap;
-  /** Byte offset of a tensor's data in the backend's memory, or null if it has none. */
-  offset(dataId: DataId): number | null;
-  makeOutput(shape: number[], dtype: DataType): TensorInfo;
-  dispose(dataId: DataId): void;
-}
-
-interface BackendWasmInternals {
-  wasm?: {
-    asm?: { memory?: unknown };
-    wasmMemory?: unknown;
-    _malloc?: (bytes: number) => number;
-    _free?: (ptr: number) => void;
-  };
-  dataIdMap?: { get?: (dataId: DataId) => { memoryOffset?: unknown; dtype?: unknown } | undefined };
-  makeOutput?: (shape: number[], dtype: DataType) => TensorInfo;
-  disposeData?: (dataId: DataId, force?: boolean) => boolean;
-  readSync?: (dataId: DataId) => unknown;
 }
 
 const detected = new WeakMap<object, ZeroCopy | null>();
@@ -48,7 +31,7 @@ export function zeroCopyOn(backend: object): ZeroCopy | null {
   if (zc === undefined) {
     if (!tensorKernelsLoaded()) return null; // not cached: registerPruneKernels() may still come
     try {
-      zc = detect(backend as BackendWasmInternals);
+      zc = detect(backend);
     } catch {
       zc = null; // e.g. a LinkError: the memory does not fit any of our builds
     }
@@ -57,38 +40,11 @@ export function zeroCopyOn(backend: object): ZeroCopy | null {
   return zc;
 }
 
-function detect(b: BackendWasmInternals): ZeroCopy | null {
-  const w = b.wasm;
-  if (w === undefined || w === null) return null;
-  const memory = asMemory(w.asm?.memory) ?? asMemory(w.wasmMemory);
-  const { _malloc: malloc, _free: free } = w;
-  const map = b.dataIdMap;
-  const { makeOutput, disposeData, readSync } = b;
-  if (memory === null || typeof malloc !== 'function' || typeof free !== 'function' || typeof map?.get !== 'function'
-    || typeof makeOutput !== 'function' || typeof disposeData !== 'function' || typeof readSync !== 'function') {
-    return null;
-  }
-  const heap: ForeignHeap = {
-    memory,
-    // `>>> 0`: past 2 GiB emscripten's malloc returns a negative int32.
-    malloc: (bytes) => {
-      const p = malloc.call(w, bytes) >>> 0;
-      if (p === 0) throw new RangeError(`the wasm backend cannot allocate ${bytes} bytes`);
-      return p;
-    },
-    free: (ptr) => free.call(w, ptr),
-  };
-  const zc: ZeroCopy = {
-    k: tensorKernelsOn(memory, 'registerPruneKernels'),
-    heap,
-    offset(dataId) {
-      const d = map.get!.call(map, dataId);
-      return d !== undefined && typeof d.memoryOffset === 'number' ? d.memoryOffset >>> 0 : null;
-    },
-    makeOutput: (shape, dtype) => makeOutput.call(b, shape, dtype),
-    dispose: (dataId) => void disposeData.call(b, dataId, true),
-  };
-  return selfTest(zc, (dataId) => readSync.call(b, dataId)) ? zc : null;
+function detect(backend: object): ZeroCopy | null {
+  const access = backendAccess(backend);
+  if (access === null) return null;
+  const zc: ZeroCopy = { ...access, k: tensorKernelsOn(access.memory, 'registerPruneKernels') };
+  return selfTest(zc, zc.read) ? zc : null;
 }
 
 // Prunes [0.5, -2, 1.5, -0.25, 3, 0, -1, 2] at threshold 1.5 from our own scratch into a tensor
