@@ -7,6 +7,7 @@ import { readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { init } from '../index.js';
 import { loadArtifacts, nodeGzipSizes } from '../node.js';
+import { MAGIC } from '../container/format.js';
 import { decompressArtifacts } from '../load.js';
 import { pruneArtifacts, type ModelArtifacts } from '../tfjs.js';
 import type { Ctx } from './context.js';
@@ -83,8 +84,7 @@ export async function inspectCommand(ctx: Ctx, input: string, flags: InspectFlag
 async function readContainer(local: string | null): Promise<{ artifacts: ModelArtifacts; bytes: number } | null> {
   if (local === null || !(await stat(local).then((s) => s.isFile(), () => false))) return null;
   const bytes = new Uint8Array(await readFile(local));
-  const magic = [0x89, 0x54, 0x50, 0x5a];
-  return magic.every((b, i) => bytes[i] === b) ? { artifacts: await decompressArtifacts(bytes), bytes: bytes.length } : null;
+  return MAGIC.every((b, i) => bytes[i] === b) ? { artifacts: await decompressArtifacts(bytes), bytes: bytes.length } : null;
 }
 
 /** The report of a sparsity-0 run, reworded for a model as it is (no before / after). */
