@@ -7,6 +7,7 @@ import { readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { init } from '../index.js';
 import { loadArtifacts, nodeGzipSizes } from '../node.js';
+import { MAGIC } from '../container/format.js';
 import { decompressArtifacts } from '../load.js';
 import { pruneArtifacts, type ModelArtifacts } from '../tfjs.js';
 import type { Ctx } from './context.js';
@@ -38,7 +39,7 @@ export async function inspectCommand(ctx: Ctx, input: string, flags: InspectFlag
   try {
     progress.next();
     await init();
-    const container = await readContainer(local);
+    const container = await readContainer(local, limits.maxBytes);
     const artifacts = container?.artifacts ?? (await loadArtifacts(local ?? input, limits));
     progress.next();
     const { report } = await pruneArtifacts(artifacts, { sparsity: 0 }, { gzip: flags.gzip, gzipSizes: nodeGzipSizes });
@@ -79,12 +80,11 @@ export async function inspectCommand(ctx: Ctx, input: string, flags: InspectFlag
   }
 }
 
-/** A compact container (docs/container.md) at a local file path, decoded; null for anything else. */
-async function readContainer(local: string | null): Promise<{ artifacts: ModelArtifacts; bytes: number } | null> {
+/** A compact container (docs/container.md) at a local file path, decoded (--max-bytes caps its weights); null for anything else. */
+async function readContainer(local: string | null, maxBytes: number | undefined): Promise<{ artifacts: ModelArtifacts; bytes: number } | null> {
   if (local === null || !(await stat(local).then((s) => s.isFile(), () => false))) return null;
   const bytes = new Uint8Array(await readFile(local));
-  const magic = [0x89, 0x54, 0x50, 0x5a];
-  return magic.every((b, i) => bytes[i] === b) ? { artifacts: await decompressArtifacts(bytes), bytes: bytes.length } : null;
+  return MAGIC.every((b, i) => bytes[i] === b) ? { artifacts: await decompressArtifacts(bytes, { maxBytes }), bytes: bytes.length } : null;
 }
 
 /** The report of a sparsity-0 run, reworded for a model as it is (no before / after). */

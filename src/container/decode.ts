@@ -146,7 +146,11 @@ function decodeTensor({ r, spec, storage, n }: Head, out: ArrayBuffer, offset: n
   const nnz = r.varint('values', live);
   if (pos === POS_ALL && nnz !== live) r.fail(`${nnz} values for ${live} live elements`);
   const positions = pos === POS_BITS ? readStream(r, 'bits', Math.ceil(live / 8), 0) : pos === POS_GAPS ? readStream(r, 'gaps', null, nnz + live / 255 + 1) : null;
-  const vals = new Uint32Array(nnz);
+  const dst = offset % 4 ? new Uint32Array(n) : new Uint32Array(out, offset, n);
+  const map = liveRows || liveCols ? { rows: liveRows ?? range(rows), cols: liveCols ?? range(cols), width: cols } : null;
+  // Every element a value in place (nnz === n): the values are decoded straight into the output.
+  const direct = pos === POS_ALL && map === null;
+  const vals = direct ? dst : new Uint32Array(nnz);
   for (let j = 0; j < k; j++) {
     const p = readStream(r, `byte ${k - 1 - j}`, nnz, 0);
     for (let i = 0; i < nnz; i++) vals[i] = (vals[i] << 8) | p[i];
@@ -154,14 +158,13 @@ function decodeTensor({ r, spec, storage, n }: Head, out: ArrayBuffer, offset: n
   end(r);
 
   const toBits = valueBits(storage, spec);
-  const values = toBits(vals);
-  const dst = offset % 4 ? new Uint32Array(n) : new Uint32Array(out, offset, n);
-  // A fresh buffer is already +0 everywhere: filling is needed only for another background.
-  const fill = toBits(Uint32Array.of(bg.reduceRight((x, b) => x * 256 + b, 0)))[0];
-  if (fill) dst.fill(fill);
-  const map = liveRows || liveCols ? { rows: liveRows ?? range(rows), cols: liveCols ?? range(cols), width: cols } : null;
-  if (pos === POS_ALL && map === null) dst.set(values);
-  else scatter(r, dst, values, positions, pos === POS_GAPS, live, map);
+  toBits(vals);
+  if (!direct) {
+    // A fresh buffer is already +0 everywhere: filling is needed only for another background.
+    const fill = toBits(Uint32Array.of(bg.reduceRight((x, b) => x * 256 + b, 0)))[0];
+    if (fill) dst.fill(fill);
+    scatter(r, dst, vals, positions, pos === POS_GAPS, live, map);
+  }
   if (dst.buffer !== out) new Uint8Array(out, offset, 4 * n).set(new Uint8Array(dst.buffer));
 }
 

@@ -67,24 +67,24 @@ function modelSection(model: Record<string, unknown>, json: 'deflate' | 'raw'): 
 /** One tensor section's payload: storage, count, then the smallest layout found. */
 export function encodeTensor(e: TensorEntry, bytes: Uint8Array): Uint8Array {
   const storage = expectedStorage({ dtype: e.dtype, quantization: e.quant === null ? undefined : { dtype: e.quant } });
-  const head = new ByteWriter(16);
-  head.u8(storage);
   if (storage === ST_RAW) {
-    head.varint(bytes.length);
-    head.bytes(bytes);
-    return head.finish();
+    const w = new ByteWriter(bytes.length + 16);
+    w.u8(storage);
+    w.varint(bytes.length);
+    w.bytes(bytes);
+    return w.finish();
   }
   const k = VALUE_BYTES[storage];
   const n = e.size;
-  head.varint(n);
   const codes = readCodes(bytes, k, n);
   const bg = storage === ST_FLOAT32 ? 0 : mostFrequent(codes, k);
   const cols = n === 0 ? 0 : e.shape.length > 0 ? e.shape[e.shape.length - 1] : 1;
-  head.varint(cols);
-  for (let j = 0; j < k; j++) head.u8((bg >>> (8 * j)) & 0xff);
   const best = bestLayout(codes, bg, k, cols);
-  const w = new ByteWriter(head.length + best.length);
-  w.bytes(head.finish());
+  const w = new ByteWriter(best.length + 24);
+  w.u8(storage);
+  w.varint(n);
+  w.varint(cols);
+  for (let j = 0; j < k; j++) w.u8((bg >>> (8 * j)) & 0xff);
   w.bytes(best);
   return w.finish();
 }

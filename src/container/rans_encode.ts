@@ -4,11 +4,6 @@
 import { MAX_SCALE_BITS, MIN_SCALE_BITS, RANS_L, STREAM_CONST, STREAM_RANS, STREAM_RAW } from './format.js';
 import { ByteWriter } from './writer.js';
 
-/** Appends the stream for `syms` to `w`. */
-export function writeStream(w: ByteWriter, syms: Uint8Array): void {
-  w.bytes(encodeStream(syms));
-}
-
 /** The stream for `syms`, in its smallest mode. */
 export function encodeStream(syms: Uint8Array): Uint8Array {
   const n = syms.length;
@@ -35,26 +30,23 @@ export function encodeStream(syms: Uint8Array): Uint8Array {
     best = { scaleBits: best.scaleBits, freq, bytes: tableBytes(freq, m) + Math.ceil(codeBits(counts, freq, best.scaleBits) / 8) + 4 };
   }
   // rANS must save 2% over raw, which decodes for free (a view): mantissa bytes stay raw.
-  if (best === null || best.bytes + 4 >= n * 0.98) {
-    w.u8(STREAM_RAW);
-    w.varint(n);
-    w.bytes(syms);
-    return w.finish();
-  }
+  if (best === null || best.bytes + 4 >= n * 0.98) return rawStream(syms);
+  const coded = ransEncode(syms, best.freq, best.scaleBits);
+  // Rarely, the estimate (a lower bound up to rounding) misjudges raw against rANS.
+  if (coded.length + 8 + tableBytes(best.freq, m) >= n + 2) return rawStream(syms);
   w.u8(STREAM_RANS);
   w.varint(n);
   writeTable(w, best.freq, m, best.scaleBits);
-  const coded = ransEncode(syms, best.freq, best.scaleBits);
-  // Rarely, the estimate (a lower bound up to rounding) misjudges raw against rANS.
-  if (coded.length + 8 + tableBytes(best.freq, m) >= n + 2) {
-    const raw = new ByteWriter(n + 8);
-    raw.u8(STREAM_RAW);
-    raw.varint(n);
-    raw.bytes(syms);
-    return raw.finish();
-  }
   w.varint(coded.length);
   w.bytes(coded);
+  return w.finish();
+}
+
+function rawStream(syms: Uint8Array): Uint8Array {
+  const w = new ByteWriter(syms.length + 8);
+  w.u8(STREAM_RAW);
+  w.varint(syms.length);
+  w.bytes(syms);
   return w.finish();
 }
 
