@@ -7,6 +7,7 @@ import { loadLayersModel, type LayersModel } from '@tensorflow/tfjs-layers';
 import { ArgumentError, NaNWeightsError } from '../errors.js';
 import { prunedCount } from '../kernels/index.js';
 import { decide, normalizeConfig, type Decision } from '../model/config.js';
+import { reportEntry } from '../model/engine.js';
 import { buildReport } from '../model/report.js';
 import { classify, layerIndexOf } from '../model/select.js';
 import type { TensorPruneReport } from '../model/types.js';
@@ -93,27 +94,12 @@ async function solveAndWrite(
     if (t.bias !== null && kernels[i].bias !== null) newValues.set(t.bias, kernels[i].bias as Float32Array);
   });
   const entries: TensorPruneReport[] = tensors.map((t, i) => {
-    const d = decisions[i];
-    const role = roles[i];
     const ti = byTensor.get(i);
     const after = newValues.get(i) ?? values[i];
     const zerosBefore = t.dtype === 'float32' ? zeros(values[i]) : 0;
     const zerosAfter = t.dtype === 'float32' ? zeros(after) : 0;
-    return {
-      name: t.name,
-      shape: [...t.shape],
-      dtype: t.dtype,
-      layer: role.layer,
-      layerClass: role.layerClass,
-      params: t.size,
-      zerosBefore,
-      zerosAfter,
-      sparsity: t.size === 0 ? 0 : zerosAfter / t.size,
-      target: ti === undefined ? null : walkTargets[ti].prune / t.size,
-      threshold: null,
-      method: ti === undefined ? null : opts.method,
-      reason: d.reason,
-    };
+    const target = ti === undefined ? null : walkTargets[ti].prune / t.size;
+    return reportEntry(t, roles[i], decisions[i].reason, t.dtype, zerosBefore, zerosAfter, target, null, ti === undefined ? null : opts.method);
   });
   const base = buildReport('layers-model', opts.cfg.scope, 'magnitude', opts.cfg.sparsity, entries, { before: { raw: 0, gzip: null }, after: { raw: 0, gzip: null }, quantized: { raw: 0, gzip: null, dtype: 'uint8' } });
   const layers: OneShotLayerReport[] = walkTargets.map((t, i) => ({
