@@ -81,7 +81,7 @@ async function solveAndWrite(
     }
   });
 
-  const results = opts.method === 'magnitude' && batches.length === 0 ? null : await walkOnCopy(model, walkTargets, batches, opts);
+  const results = opts.method === 'magnitude' && batches.length === 0 ? null : await walkOnCopy(model, values, walkTargets, batches, opts);
   const kernels = walkTargets.map((t, i) => (results === null ? magnitudeOnly(t) : { kernel: results[i].kernel, bias: results[i].bias }));
   // Every value is known: now, and only now, the caller's model is written.
   walkTargets.forEach((t, i) => writeLayer(model, t.layer, kernels[i].kernel, kernels[i].bias));
@@ -320,8 +320,8 @@ async function layerCounts(model: LayersModel, targets: WalkTarget[], decisions:
   return counts;
 }
 
-async function walkOnCopy(model: LayersModel, targets: WalkTarget[], batches: Tensor[][], opts: Parsed) {
-  const work = await copyOf(model);
+async function walkOnCopy(model: LayersModel, values: ArrayBufferView[], targets: WalkTarget[], batches: Tensor[][], opts: Parsed) {
+  const work = await copyOf(model, values);
   try {
     return await walkLayers(model, work, targets, batches, { method: opts.method, damping: opts.damping });
   } finally {
@@ -329,15 +329,13 @@ async function walkOnCopy(model: LayersModel, targets: WalkTarget[], batches: Te
   }
 }
 
-/** A working copy of the model: same topology, its own variables holding the same values. */
-async function copyOf(model: LayersModel): Promise<LayersModel> {
-  const specs: io.WeightsManifestEntry[] = [];
-  const parts: Uint8Array[] = [];
-  for (const v of model.weights) {
-    const data = (await v.read().data()) as Float32Array | Int32Array | Uint8Array;
-    specs.push({ name: v.originalName, shape: [...v.shape] as number[], dtype: v.dtype as 'float32' });
-    parts.push(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-  }
+/**
+ * A working copy of the model: same topology, its own variables holding the same values
+ * (`values`: every weight's data, already read, in model.weights order).
+ */
+async function copyOf(model: LayersModel, values: ArrayBufferView[]): Promise<LayersModel> {
+  const specs: io.WeightsManifestEntry[] = model.weights.map((v) => ({ name: v.originalName, shape: [...v.shape] as number[], dtype: v.dtype as 'float32' }));
+  const parts = values.map((data) => new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
   const weightData = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
   let off = 0;
   for (const p of parts) {
