@@ -216,26 +216,38 @@ class PlanRun {
     return this.entry(i, s.dtype, zerosBefore, s.zeros ?? zerosPruned, target, threshold, d.method);
   }
 
-  /** One object literal per entry (a spread of a shared base is slow in V8 until optimised). */
   private entry(i: number, dtype: string, zerosBefore: number, zerosAfter: number, target: number | null, threshold: number | null, method: TensorPruneReport['method']): TensorPruneReport {
-    const t = this.tensors[i];
-    const role = this.roles[i];
-    return {
-      name: t.name,
-      shape: [...t.shape],
-      layer: role.layer,
-      layerClass: role.layerClass,
-      params: t.size,
-      reason: this.decisions[i].reason,
-      dtype,
-      zerosBefore,
-      zerosAfter,
-      sparsity: ratio(zerosAfter, t.size),
-      target,
-      threshold,
-      method,
-    };
+    return reportEntry(this.tensors[i], this.roles[i], this.decisions[i].reason, dtype, zerosBefore, zerosAfter, target, threshold, method);
   }
+}
+
+/** One report entry; one object literal per entry (a spread of a shared base is slow in V8 until optimised). */
+export function reportEntry(
+  t: { name: string; shape: readonly number[]; size: number },
+  role: { layer: string | null; layerClass: string | null },
+  reason: string,
+  dtype: string,
+  zerosBefore: number,
+  zerosAfter: number,
+  target: number | null,
+  threshold: number | null,
+  method: TensorPruneReport['method'],
+): TensorPruneReport {
+  return {
+    name: t.name,
+    shape: [...t.shape],
+    layer: role.layer,
+    layerClass: role.layerClass,
+    params: t.size,
+    reason,
+    dtype,
+    zerosBefore,
+    zerosAfter,
+    sparsity: ratio(zerosAfter, t.size),
+    target,
+    threshold,
+    method,
+  };
 }
 
 function planPick(plan: GlobalPlan, j: number): CodePick {

@@ -7,6 +7,7 @@ import { loadLayersModel, type LayersModel } from '@tensorflow/tfjs-layers';
 import { ArgumentError, NaNWeightsError } from '../errors.js';
 import { prunedCount } from '../kernels/index.js';
 import { decide, normalizeConfig, type Decision } from '../model/config.js';
+import { reportEntry } from '../model/engine.js';
 import { buildReport } from '../model/report.js';
 import { classify, layerIndexOf } from '../model/select.js';
 import type { TensorPruneReport } from '../model/types.js';
@@ -80,7 +81,7 @@ async function solveAndWrite(
     }
   });
 
-  const results = opts.method === 'magnitude' && batches.length === 0 ? null : await walkOnCopy(model, walkTargets, batches, opts);
+  const results = opts.method === 'magnitude' && batches.length === 0 ? null : await walkOnCopy(model, values, walkTargets, batches, opts);
   const kernels = walkTargets.map((t, i) => (results === null ? magnitudeOnly(t) : { kernel: results[i].kernel, bias: results[i].bias }));
   // Every value is known: now, and only now, the caller's model is written.
   walkTargets.forEach((t, i) => writeLayer(model, t.layer, kernels[i].kernel, kernels[i].bias));
@@ -93,27 +94,12 @@ async function solveAndWrite(
     if (t.bias !== null && kernels[i].bias !== null) newValues.set(t.bias, kernels[i].bias as Float32Array);
   });
   const entries: TensorPruneReport[] = tensors.map((t, i) => {
-    const d = decisions[i];
-    const role = roles[i];
     const ti = byTensor.get(i);
     const after = newValues.get(i) ?? values[i];
     const zerosBefore = t.dtype === 'float32' ? zeros(values[i]) : 0;
     const zerosAfter = t.dtype === 'float32' ? zeros(after) : 0;
-    return {
-      name: t.name,
-      shape: [...t.shape],
-      dtype: t.dtype,
-      layer: role.layer,
-      layerClass: role.layerClass,
-      params: t.size,
-      zerosBefore,
-      zerosAfter,
-      sparsity: t.size === 0 ? 0 : zerosAfter / t.size,
-      target: ti === undefined ? null : walkTargets[ti].prune / t.size,
-      threshold: null,
-      method: ti === undefined ? null : opts.method,
-      reason: d.reason,
-    };
+    const target = ti === undefined ? null : walkTargets[ti].prune / t.size;
+    return reportEntry(t, roles[i], decisions[i].reason, t.dtype, zerosBefore, zerosAfter, target, null, ti === undefined ? null : opts.method);
   });
   const base = buildReport('layers-model', opts.cfg.scope, 'magnitude', opts.cfg.sparsity, entries, { before: { raw: 0, gzip: null }, after: { raw: 0, gzip: null }, quantized: { raw: 0, gzip: null, dtype: 'uint8' } });
   const layers: OneShotLayerReport[] = walkTargets.map((t, i) => ({
@@ -334,8 +320,8 @@ async function layerCounts(model: LayersModel, targets: WalkTarget[], decisions:
   return counts;
 }
 
-async function walkOnCopy(model: LayersModel, targets: WalkTarget[], batches: Tensor[][], opts: Parsed) {
-  const work = await copyOf(model);
+async function walkOnCopy(model: LayersModel, values: ArrayBufferView[], targets: WalkTarget[], batches: Tensor[][], opts: Parsed) {
+  const work = await copyOf(model, values);
   try {
     return await walkLayers(model, work, targets, batches, { method: opts.method, damping: opts.damping });
   } finally {
@@ -343,15 +329,13 @@ async function walkOnCopy(model: LayersModel, targets: WalkTarget[], batches: Te
   }
 }
 
-/** A working copy of the model: same topology, its own variables holding the same values. */
-async function copyOf(model: LayersModel): Promise<LayersModel> {
-  const specs: io.WeightsManifestEntry[] = [];
-  const parts: Uint8Array[] = [];
-  for (const v of model.weights) {
-    const data = (await v.read().data()) as Float32Array | Int32Array | Uint8Array;
-    specs.push({ name: v.originalName, shape: [...v.shape] as number[], dtype: v.dtype as 'float32' });
-    parts.push(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-  }
+/**
+ * A working copy of the model: same topology, its own variables holding the same values
+ * (`values`: every weight's data, already read, in model.weights order).
+ */
+async function copyOf(model: LayersModel, values: ArrayBufferView[]): Promise<LayersModel> {
+  const specs: io.WeightsManifestEntry[] = model.weights.map((v) => ({ name: v.originalName, shape: [...v.shape] as number[], dtype: v.dtype as 'float32' }));
+  const parts = values.map((data) => new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
   const weightData = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
   let off = 0;
   for (const p of parts) {
