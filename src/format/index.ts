@@ -2,9 +2,12 @@
 // (manifest), random access to shards (store), where bytes came from for error messages (origin),
 // tensor bytes <-> values for float32, float16, uint8 and uint16 storage, with the encoders that keep
 // pruned weights exactly 0 (codec, quantize), and the exact k-th magnitude across many tensors,
-// float or coded (global). It knows nothing of pruning plans, layers or tfjs models.
+// float or coded (global), and shared values (codebook: 1-D k-means over a tensor's nonzeros). It
+// knows nothing of pruning plans, layers or tfjs models.
 // May import: errors, wasm, kernels (and tfjs-core types). Imported by: model/, node/, the
 // capabilities above them.
+export { assignCodes, kmeans1d, nearest, snapToCentroids } from './codebook.js';
+export type { Centroids, KMeansOptions } from './codebook.js';
 export { encode, codePick, codeTableOf, codeZeros, otherZeros, pruneCodes, readCoded, readFloat, requantize } from './codec.js';
 export type { CodePick, Encoded } from './codec.js';
 export { globalSelect } from './global.js';
