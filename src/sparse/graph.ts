@@ -317,7 +317,12 @@ async function timeNodes(artifacts: io.ModelArtifacts, pending: { c: Candidate; 
       const inputs = sampleInputs(model.inputs, batch, options.inputShapes ?? {}, fname);
       let acts: Tensor[] = [];
       try {
-        const outs = await model.executeAsync(inputs, names);
+        let outs: Tensor | Tensor[];
+        try {
+          outs = model.execute(inputs, names);
+        } catch {
+          outs = await model.executeAsync(inputs, names); // control flow (or a real error, thrown again here)
+        }
         acts = Array.isArray(outs) ? outs : [outs];
         for (const p of pending) p.report.timings.push({ batch, ...timeNode(p.c, p.m, acts[names.indexOf(p.c.x)], weights, options.reps ?? 15) });
       } finally {
