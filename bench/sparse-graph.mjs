@@ -149,10 +149,10 @@ for (const name of MODELS) {
 const fmt = (v) => (v >= 10 ? v.toFixed(1) : v.toFixed(2));
 const agree = (g) => (g.bits ? 'bit for bit' : `max |Δ| ${g.maxDiff.toExponential(1)}`);
 console.log(`\ntfjs-backend-wasm, batch 1, 1×1 convolutions pruned to ${SPARSITY * 100}%, ${ROUNDS} rounds of ${TIME} ms\n`);
-console.log('| model | input | 1×1 convs (rewritable) | dense ms | all sparse ms (×) | measured choice ms (×), nodes sparse | outputs vs dense (all / measured) | weight bytes after / before |');
+console.log('| model | input | 1×1 convs / nodes rewritable | dense ms | all sparse ms (×) | measured choice ms (×), nodes sparse | outputs vs dense (all / measured) | weight bytes after / before |');
 console.log('|---|---|---|---|---|---|---|---|');
 for (const r of rows) {
-  console.log(`| ${r.name} | ${r.input} | ${r.pointwise} (${r.supported}) | ${fmt(r.denseMs)} | ${fmt(r.forcedMs)} (${(r.denseMs / r.forcedMs).toFixed(2)}×) | ${fmt(r.measuredMs)} (${(r.denseMs / r.measuredMs).toFixed(2)}×), ${r.chosen}/${r.supported} | ${agree(r.agreeForced)} / ${agree(r.agreeMeasured)} | ${(r.weightBytes[1] / r.weightBytes[0]).toFixed(3)} |`);
+  console.log(`| ${r.name} | ${r.input} | ${r.pointwise} / ${r.supported} | ${fmt(r.denseMs)} | ${fmt(r.forcedMs)} (${(r.denseMs / r.forcedMs).toFixed(2)}×) | ${fmt(r.measuredMs)} (${(r.denseMs / r.measuredMs).toFixed(2)}×), ${r.chosen}/${r.supported} | ${agree(r.agreeForced)} / ${agree(r.agreeMeasured)} | ${(r.weightBytes[1] / r.weightBytes[0]).toFixed(3)} |`);
 }
 for (const r of rows) if (r.unsupported !== '-') console.log(`${r.name}: 1×1 convolutions left dense: ${r.unsupported}`);
 console.log(`conversion with measurement: ${rows.map((r) => `${r.name} ${(r.convertMs / 1000).toFixed(1)} s`).join(', ')}`);
