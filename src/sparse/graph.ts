@@ -78,6 +78,8 @@ interface Candidate {
   /** The x input (as written in the node) and the bias input, if one is fused. */
   x: string;
   bias: string | null;
+  /** A fused Prelu's alpha input. */
+  alpha: string | null;
   attrs: SparseNodeAttrs;
   conv: { strides: [number, number]; padding: string; dilations: [number, number] } | null;
   transposeB: boolean;
@@ -109,24 +111,31 @@ function classify(node: GraphNode, consts: Map<string, TensorEntry>): Candidate 
   if (weight.dtype !== 'float32') return no(`weight dtype ${weight.dtype}`);
   const fusedOps = (node.attr?.fused_ops?.list?.s ?? []).map(b64);
   let bias: string | null = null;
+  let alpha: string | null = null;
   let activation: Activation = 'linear';
+  let post: SparseNodeAttrs['post'] = 'none';
   if (fusedOps.length > 0) {
     if (fusedOps[0] !== 'BiasAdd' || fusedOps.length > 2) return no(`fused ops ${fusedOps.join('+')}`);
-    if (fusedOps.length === 2) {
-      const a = FUSED_ACTIVATIONS[fusedOps[1].toLowerCase()];
-      if (a === undefined) return no(`fused activation ${fusedOps[1]}`);
-      activation = a;
+    const act = (fusedOps[1] ?? '').toLowerCase();
+    if (act !== '') {
+      if (FUSED_ACTIVATIONS[act] !== undefined) activation = FUSED_ACTIVATIONS[act];
+      else if (act === 'prelu' || act === 'leakyrelu') post = act;
+      else return no(`fused activation ${fusedOps[1]}`);
     }
-    if (Number(node.attr?.num_args?.i ?? 1) !== 1 || inputs[2] === undefined) return no('fused ops with extra arguments');
+    const args = post === 'prelu' ? 2 : 1;
+    if (Number(node.attr?.num_args?.i ?? 1) !== args || inputs[1 + args] === undefined) return no(`fused ops ${fusedOps.join('+')} with ${node.attr?.num_args?.i ?? 1} extra arguments`);
     bias = inputs[2];
+    if (post === 'prelu') alpha = inputs[3];
   }
+  const leakyreluAlpha = Number((node.attr?.leakyrelu_alpha as { f?: number } | undefined)?.f ?? 0.2);
   const shape = weight.shape;
-  const base = { node, weight, x: inputs[0], bias };
+  const base = { node, weight, x: inputs[0], bias, alpha };
+  const act = { activation, post, leakyreluAlpha };
   if (MATMULS.has(node.op)) {
     if (shape.length !== 2) return no(`weight of rank ${shape.length}`);
     const transposeB = node.attr?.transpose_b?.b === true;
     const [k, n] = transposeB ? [shape[1], shape[0]] : shape;
-    return { ...base, conv: null, transposeB, attrs: { k, n, nnz: 0, wide: false, activation, transposeA: node.attr?.transpose_a?.b === true, strides: [1, 1] } };
+    return { ...base, conv: null, transposeB, attrs: { k, n, nnz: 0, wide: false, ...act, transposeA: node.attr?.transpose_a?.b === true, strides: [1, 1] } };
   }
   if (shape.length !== 4 || shape[0] !== 1 || shape[1] !== 1) return no(`a ${shape.slice(0, 2).join('×')} convolution (only 1×1 runs sparse)`);
   const format = strAttr(node, 'data_format') ?? 'NHWC';
@@ -138,7 +147,7 @@ function classify(node: GraphNode, consts: Map<string, TensorEntry>): Candidate 
   const d = intList(node, 'dilations') ?? [1, 1, 1, 1];
   // A 1×1 kernel with SAME or VALID padding reads pixel (i·s, j·s): no padding is ever added.
   const strides: [number, number] = [s[1], s[2]];
-  return { ...base, transposeB: false, conv: { strides, padding, dilations: [d[1] ?? 1, d[2] ?? 1] }, attrs: { k: shape[2], n: shape[3], nnz: 0, wide: false, activation, transposeA: false, strides } };
+  return { ...base, transposeB: false, conv: { strides, padding, dilations: [d[1] ?? 1, d[2] ?? 1] }, attrs: { k: shape[2], n: shape[3], nnz: 0, wide: false, ...act, transposeA: false, strides } };
 }
 
 /** The dense weight as a [k, n] row-major matrix. */
@@ -248,7 +257,7 @@ function rewrite(artifacts: io.ModelArtifacts, nodes: GraphNode[], entries: Tens
     const sparseNode: GraphNode = {
       name: c.node.name,
       op: SPARSE_GRAPH_OP,
-      input: [c.x, pname, ...(c.bias === null ? [] : [c.bias]), ...(c.node.input ?? []).filter((r) => r.startsWith('^'))],
+      input: [c.x, pname, ...(c.bias === null ? [] : [c.bias]), ...(c.alpha === null ? [] : [c.alpha]), ...(c.node.input ?? []).filter((r) => r.startsWith('^'))],
       ...(c.node.device !== undefined ? { device: c.node.device } : {}),
       attr: {
         k: { i: String(a.k) },
@@ -258,6 +267,8 @@ function rewrite(artifacts: io.ModelArtifacts, nodes: GraphNode[], entries: Tens
         activation: { s: btoa(a.activation) },
         transpose_a: { b: a.transposeA },
         strides: { list: { i: a.strides.map(String) } },
+        post: { s: btoa(a.post) },
+        leakyrelu_alpha: { f: a.leakyreluAlpha } as never,
         T: { type: 'DT_FLOAT' } as never,
       },
     };
@@ -359,13 +370,15 @@ function timeNode(c: Candidate, m: SparseMatrix, x: Tensor, weights: NamedTensor
   const w = weights[c.weight.name];
   const b = c.bias === null ? undefined : weights[producer(c.bias) ?? ''];
   const bias = b ?? null;
+  const alpha = c.alpha === null ? null : weights[producer(c.alpha) ?? ''] ?? null;
   const a = c.attrs;
-  const activation = a.activation === 'linear' ? undefined : a.activation;
+  const activation = a.post !== 'none' ? a.post : a.activation === 'linear' ? undefined : a.activation;
+  const extra = { preluActivationWeights: alpha ?? undefined, leakyreluAlpha: a.leakyreluAlpha };
   const dense = () =>
     c.conv === null
-      ? fused.matMul({ a: x, b: w, transposeA: a.transposeA, transposeB: c.transposeB, bias: b, activation })
-      : fused.conv2d({ x: x as never, filter: w as never, strides: c.conv.strides, pad: c.conv.padding.toLowerCase() as 'same' | 'valid', dilations: c.conv.dilations, bias: b, activation });
-  const sparse = () => runSparseNode(x, sw.tensor, bias, a);
+      ? fused.matMul({ a: x, b: w, transposeA: a.transposeA, transposeB: c.transposeB, bias: b, activation, ...extra })
+      : fused.conv2d({ x: x as never, filter: w as never, strides: c.conv.strides, pad: c.conv.padding.toLowerCase() as 'same' | 'valid', dilations: c.conv.dilations, bias: b, activation, ...extra });
+  const sparse = () => runSparseNode(x, sw.tensor, bias, a, SPARSE_GRAPH_OP, alpha);
   try {
     const run = (f: () => Tensor) => {
       const t0 = performance.now();

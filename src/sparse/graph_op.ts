@@ -1,9 +1,10 @@
 // The graph-model op: a node `PruneSparseMatMul` that toSparseGraphArtifacts writes in place of a
 // MatMul, _FusedMatMul or 1×1 Conv2D / _FusedConv2D, registered with tfjs-converter
 // (`registerOp`) by registerSparseGraphOps(). Its inputs are the activation, the packed weights
-// (an int32 Const of format.ts' words) and an optional float32 bias; its attributes say how the
-// activation becomes the [rows, k] operand of sparseMatMul.
-import { reshape, stridedSlice, tidy, transpose, type Tensor } from '@tensorflow/tfjs-core';
+// (an int32 Const of format.ts' words), an optional float32 bias and, for a Prelu, its alpha; its
+// attributes say how the activation becomes the [rows, k] operand of sparseMatMul, and which
+// activation follows the product when the kernel cannot fuse it (prelu, leakyrelu).
+import { leakyRelu, prelu, reshape, stridedSlice, tidy, transpose, type Tensor } from '@tensorflow/tfjs-core';
 import { ArgumentError } from '../errors.js';
 import { checkSparse, layoutOf, isWide } from './format.js';
 import { ACTIVATIONS, PruneSparseMatMul, type Activation } from './kernel_names.js';
@@ -24,7 +25,15 @@ export interface SparseNodeAttrs {
   transposeA: boolean;
   /** A 1×1 convolution's [strideH, strideW] on NHWC x (pixels taken every stride); [1, 1] otherwise. */
   strides: [number, number];
+  /**
+   * An activation applied after the (linear) product, as tfjs-backend-wasm applies it after its
+   * convolution: 'prelu' (alpha is the node's fourth input) or 'leakyrelu' (leakyreluAlpha).
+   */
+  post: 'none' | 'prelu' | 'leakyrelu';
+  leakyreluAlpha: number;
 }
+
+export const POST_ACTIVATIONS: readonly SparseNodeAttrs['post'][] = ['none', 'prelu', 'leakyrelu'];
 
 // Packed weight tensors already checked (checkSparse): the executor hands the same Const tensor to
 // every call, so the check runs once per loaded model, as SparseDense checks once per build.
@@ -35,7 +44,8 @@ const checked = new WeakSet<Tensor>();
  * transposed (transposeA, rank 2), flattened to [rows, k]; y has x's leading shape and n last.
  * Trusts `packed` only after checkSparse has passed on it once.
  */
-export function runSparseNode(x: Tensor, packed: Tensor, bias: Tensor | null, a: SparseNodeAttrs, where = SPARSE_GRAPH_OP): Tensor {
+export function runSparseNode(x: Tensor, packed: Tensor, bias: Tensor | null, a: SparseNodeAttrs, where = SPARSE_GRAPH_OP, alpha: Tensor | null = null): Tensor {
+  if (a.post === 'prelu' && alpha === null) throw new ArgumentError(`${where}: a prelu node needs its alpha input`);
   if (!checked.has(packed)) {
     if (packed.dtype !== 'int32' || packed.rank !== 1) throw new ArgumentError(`${where}: packed weights must be int32 of rank 1, got ${packed.dtype} [${packed.shape.join(', ')}]`);
     const words = layoutOf(a.n, a.nnz, a.wide).words;
@@ -57,8 +67,11 @@ export function runSparseNode(x: Tensor, packed: Tensor, bias: Tensor | null, a:
     }
     if (v.shape[v.rank - 1] !== a.k) throw new ArgumentError(`${where}: x [${v.shape.join(', ')}] has ${v.shape[v.rank - 1]} channels on its last axis, the weights expect ${a.k}`);
     const lead = v.shape.slice(0, -1);
-    const y = sparseMatMulPacked(v.rank === 2 ? v : reshape(v, [-1, a.k]), packed, a, { bias, activation: a.activation });
-    return v.rank === 2 ? y : reshape(y, [...lead, a.n]);
+    let y = sparseMatMulPacked(v.rank === 2 ? v : reshape(v, [-1, a.k]), packed, a, { bias, activation: a.activation });
+    if (v.rank !== 2) y = reshape(y, [...lead, a.n]);
+    if (a.post === 'prelu') y = prelu(y, alpha!);
+    else if (a.post === 'leakyrelu') y = leakyRelu(y, a.leakyreluAlpha);
+    return y;
   });
 }
 
@@ -79,7 +92,12 @@ export function nodeAttrs(attrs: Record<string, unknown>, where: string): Sparse
   if (!ACTIVATIONS.includes(activation)) throw new ArgumentError(`${where}: attribute activation must be one of ${ACTIVATIONS.join(', ')}, got ${String(attrs.activation)}`);
   const s = attrs.strides === undefined ? [1, 1] : (attrs.strides as number[]).map(Number);
   if (s.length !== 2 || !s.every((d) => Number.isSafeInteger(d) && d >= 1)) throw new ArgumentError(`${where}: attribute strides must be two positive integers, got ${JSON.stringify(attrs.strides)}`);
-  return { k: int('k'), n: int('n'), nnz: int('nnz'), wide: attrs.wide === true, activation, transposeA: attrs.transpose_a === true, strides: [s[0], s[1]] };
+  const post = (attrs.post ?? 'none') as SparseNodeAttrs['post'];
+  if (!POST_ACTIVATIONS.includes(post)) throw new ArgumentError(`${where}: attribute post must be one of ${POST_ACTIVATIONS.join(', ')}, got ${String(attrs.post)}`);
+  const leakyreluAlpha = Number(attrs.leakyrelu_alpha ?? 0.2);
+  if (!Number.isFinite(leakyreluAlpha)) throw new ArgumentError(`${where}: attribute leakyrelu_alpha must be a finite number, got ${String(attrs.leakyrelu_alpha)}`);
+  if (post !== 'none' && activation !== 'linear') throw new ArgumentError(`${where}: activation ${activation} and post ${post} cannot both be set`);
+  return { k: int('k'), n: int('n'), nnz: int('nnz'), wide: attrs.wide === true, activation, transposeA: attrs.transpose_a === true, strides: [s[0], s[1]], post, leakyreluAlpha };
 }
 
 /** tfjs-converter's registerOp, or a function of the same shape (e.g. `tf.registerOp` from a script tag). */
@@ -101,8 +119,8 @@ export async function registerSparseGraphOps(options: RegisterSparseGraphOptions
   if (typeof register !== 'function') throw new ArgumentError('registerSparseGraphOps: registerOp must be a function (tfjs-converter\'s registerOp)');
   register(SPARSE_GRAPH_OP, (node) => {
     const where = `${SPARSE_GRAPH_OP} node`;
-    const [x, packed, bias] = node.inputs;
+    const [x, packed, bias, alpha] = node.inputs;
     if (x === undefined || packed === undefined) throw new ArgumentError(`${where}: needs the inputs x and the packed weights, got ${node.inputs.length} inputs`);
-    return runSparseNode(x, packed, bias ?? null, nodeAttrs(node.attrs, where), where);
+    return runSparseNode(x, packed, bias ?? null, nodeAttrs(node.attrs, where), where, alpha ?? null);
   });
 }

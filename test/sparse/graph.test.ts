@@ -1,6 +1,6 @@
 // toSparseGraphArtifacts on a hand-made graph model (every rewritten case: _FusedConv2D with bias
-// and relu / relu6, Conv2D 1×1 stride 2, MatMul with transpose_a / transpose_b, _FusedMatMul, a
-// weight shared with a node left dense, and the cases left dense: 3×3, fused Prelu) and on real
+// and relu / relu6 / prelu / leakyrelu, Conv2D 1×1 stride 2, MatMul with transpose_a / transpose_b,
+// _FusedMatMul, a weight shared with a node left dense, and the cases left dense: 3×3, fused Elu) and on real
 // graph models of @vladmandic/human: the rewritten model's outputs equal the dense model's bit for
 // bit on tfjs-backend-wasm, it saves and loads with tf.loadGraphModel, and bad input is named.
 import path from 'node:path';
@@ -26,7 +26,7 @@ function values(n: number, seed: number, zeros: number): Float32Array {
   return Float32Array.from({ length: n }, () => (r() < zeros ? 0 : r() * 2 - 1));
 }
 
-/** The fixture: two inputs, three outputs, every case the rewrite handles or declines. */
+/** The fixture: two inputs, every case the rewrite handles or declines. */
 function fixture(): tf.io.ModelArtifacts {
   const nodes: Node[] = [];
   const specs: tf.io.WeightsManifestEntry[] = [];
@@ -38,7 +38,7 @@ function fixture(): tf.io.ModelArtifacts {
     data.push(values(shape.reduce((a, b) => a * b, 1), seed++, zeros));
     return name;
   };
-  const conv = (name: string, x: string, w: string, opts: { bias?: string; act?: string; strides?: number; padding?: string; alpha?: string } = {}) => {
+  const conv = (name: string, x: string, w: string, opts: { bias?: string; act?: string; strides?: number; padding?: string; alpha?: string; leaky?: number } = {}) => {
     const fusedOps = opts.bias === undefined ? [] : ['BiasAdd', ...(opts.act ? [opts.act] : [])];
     const s = opts.strides ?? 1;
     nodes.push({
@@ -52,6 +52,7 @@ function fixture(): tf.io.ModelArtifacts {
         data_format: { s: b64('NHWC') },
         dilations: { list: { i: ['1', '1', '1', '1'] } },
         ...(fusedOps.length ? { fused_ops: { list: { s: fusedOps.map(b64) } }, num_args: { i: opts.alpha ? '2' : '1' }, epsilon: { f: 0 } } : {}),
+        ...(opts.leaky !== undefined ? { leakyrelu_alpha: { f: opts.leaky } } : {}),
       },
     });
     return name;
@@ -73,10 +74,12 @@ function fixture(): tf.io.ModelArtifacts {
   const c3 = conv('conv3', c2, konst('w3', [1, 1, 12, 12]), { bias: konst('b3', [12], 0), act: 'Relu6' });
   const c4 = conv('conv4', c3, konst('w4', [3, 3, 12, 8]), { bias: konst('b4', [8], 0) });
   const c5 = conv('conv5', c4, konst('w5', [1, 1, 8, 8]), { bias: konst('b5', [8], 0), act: 'Prelu', alpha: konst('a5', [8], 0) });
+  const c6 = conv('conv6', c5, konst('w10', [1, 1, 8, 8]), { bias: konst('b10', [8], 0), act: 'LeakyRelu', leaky: 0.3 });
+  const c7 = conv('conv7', c6, konst('w11', [1, 1, 8, 8]), { bias: konst('b11', [8], 0), act: 'Elu' });
   nodes.push({ name: 'flat_shape', op: 'Const', attr: { value: { tensor: { dtype: 'DT_INT32', tensorShape: { dim: [{ size: '2' }] } } }, dtype: { type: 'DT_INT32' } } });
   specs.push({ name: 'flat_shape', shape: [2], dtype: 'int32' });
   data.push(new Float32Array(new Int32Array([-1, 72]).buffer));
-  nodes.push({ name: 'flat', op: 'Reshape', input: [c5, 'flat_shape'], attr: { T: f32 } });
+  nodes.push({ name: 'flat', op: 'Reshape', input: [c7, 'flat_shape'], attr: { T: f32 } });
   const m1 = matmul('mm1', 'flat', konst('w6', [72, 40], 0.9), { bias: konst('b6', [40], 0), act: 'Relu' });
   const m2 = matmul('mm2', m1, konst('w7', [30, 40]), { tb: true });
   const w8 = konst('w8', [30, 10]);
@@ -92,9 +95,9 @@ function fixture(): tf.io.ModelArtifacts {
   return { modelTopology: { node: nodes, versions: { producer: 1 } }, format: 'graph-model', weightSpecs: specs, weightData: bytes.buffer };
 }
 
-const SPARSE_NODES = ['conv1', 'conv2', 'conv3', 'mm1', 'mm2', 'mm3', 'mm5'];
+const SPARSE_NODES = ['conv1', 'conv2', 'conv3', 'conv5', 'conv6', 'mm1', 'mm2', 'mm3', 'mm5'];
 const ALL_SPARSE = Object.fromEntries([...SPARSE_NODES.map((n) => [n, 'sparse']), ['mm4', 'dense']]) as Record<string, 'sparse' | 'dense'>;
-const OUTPUTS = ['conv5', 'mm3', 'mm4', 'mm5'];
+const OUTPUTS = ['conv5', 'conv6', 'conv7', 'mm3', 'mm4', 'mm5'];
 
 function bits(t: tf.Tensor): Uint32Array {
   return new Uint32Array((t.dataSync() as Float32Array).slice().buffer);
@@ -133,21 +136,23 @@ describe.each(['simd', 'js'] as const)('toSparseGraphArtifacts, hand-made graph 
       conv2: ['sparse', 'override', [16, 12]],
       conv3: ['sparse', 'override', [12, 12]],
       conv4: ['dense', 'unsupported', [0, 0]],
-      conv5: ['dense', 'unsupported', [0, 0]],
+      conv5: ['sparse', 'override', [8, 8]],
+      conv6: ['sparse', 'override', [8, 8]],
+      conv7: ['dense', 'unsupported', [0, 0]],
       mm1: ['sparse', 'override', [72, 40]],
       mm2: ['sparse', 'override', [40, 30]],
       mm3: ['sparse', 'override', [30, 10]],
       mm4: ['dense', 'override', [30, 10]],
       mm5: ['sparse', 'override', [7, 9]],
     });
-    expect(report.nodes.find((r) => r.name === 'conv5')?.detail).toBe('fused activation Prelu');
+    expect(report.nodes.find((r) => r.name === 'conv7')?.detail).toBe('fused activation Elu');
     const ops = Object.fromEntries((out.modelTopology as { node: Node[] }).node.map((n) => [n.name, n.op]));
     for (const n of SPARSE_NODES) expect(ops[n]).toBe('PruneSparseMatMul');
     expect(ops.mm4).toBe('MatMul');
     // Dense weights of rewritten nodes are gone, except w8 (mm4 still reads it).
     const names = out.weightSpecs!.map((s) => s.name);
-    for (const w of ['w1', 'w2', 'w3', 'w6', 'w7', 'w9']) expect(names).not.toContain(w);
-    for (const w of ['w4', 'w5', 'w8', 'b1', 'a5', 'flat_shape']) expect(names).toContain(w);
+    for (const w of ['w1', 'w2', 'w3', 'w5', 'w6', 'w7', 'w9', 'w10']) expect(names).not.toContain(w);
+    for (const w of ['w4', 'w11', 'w8', 'b1', 'a5', 'flat_shape']) expect(names).toContain(w);
     expect(ops.w1).toBeUndefined();
     expect(report.afterBytes).toBeLessThan(report.denseBytes);
   });
@@ -227,6 +232,7 @@ describe('toSparseGraphArtifacts: bad input', () => {
     const a = fixture();
     await expect(toSparseGraphArtifacts({ modelTopology: { class_name: 'Sequential' }, weightSpecs: [], weightData: new ArrayBuffer(0) })).rejects.toThrow(/graph model/);
     await expect(toSparseGraphArtifacts(a, { overrides: { conv4: 'sparse' } })).rejects.toThrow(ArgumentError);
+    await expect(toSparseGraphArtifacts(a, { overrides: { conv7: 'sparse' } })).rejects.toThrow(/Elu/);
     await expect(toSparseGraphArtifacts(a, { overrides: { nope: 'dense' } })).rejects.toThrow(/'nope'/);
     await expect(toSparseGraphArtifacts(a, { batchSizes: [0] })).rejects.toThrow(/batchSizes/);
     const nan = fixture();
