@@ -2,14 +2,16 @@
 // convolutions pruned to 90%: whole-model predict time of the dense pruned model against the
 // toSparseGraphArtifacts model, on tfjs-backend-wasm (one thread), same run.
 //   node bench/sparse-graph.mjs [--models=posenet,mobilefacenet,movenet-lightning] [--sparsity=0.9]
-//                               [--rounds=5] [--time=MS] [--human=DIR]
+//                               [--batch=1] [--rounds=5] [--time=MS] [--human=DIR] [--profile]
 // --human: the models/ folder of human-models 3.0.4 (default: $HUMAN_MODELS, else
 // /work/cache/human-models-3.0.4/package/models, else fetched with `npm pack` into bench/.tmp).
 // Each model: every 1×1 Conv2D / _FusedConv2D filter pruned by pruneArtifacts (magnitude, layer
 // scope, nothing else pruned); then converted twice: every supported node forced sparse, and
-// toSparseGraphArtifacts' own measured choice at batch 1. The three models take turns call by
-// call (execute on one fixed input, batch 1), median ms. Outputs compared with the dense pruned
-// model's (bit for bit, else the largest difference).
+// toSparseGraphArtifacts' own measured choice at --batch. The three models take turns call by
+// call (execute on one fixed input, --batch where the model's batch axis is open, else 1), median ms. Outputs compared with the dense pruned
+// model's (bit for bit, else the largest difference). --profile: tf.profile's kernel times of the
+// dense and the all-sparse model (5 calls, mean ms per kernel name; the wasm backend's kernels
+// are synchronous, so a kernel's time is its own).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -28,6 +30,8 @@ const MODELS = opt('models', 'posenet,mobilefacenet,movenet-lightning').split(',
 const SPARSITY = Number(opt('sparsity', '0.9'));
 const ROUNDS = Number(opt('rounds', '5'));
 const TIME = Number(opt('time', '1500'));
+const BATCH = Number(opt('batch', '1'));
+const PROFILE = process.argv.includes('--profile');
 
 function humanDir() {
   const dir = opt('human', undefined) ?? process.env.HUMAN_MODELS ?? '/work/cache/human-models-3.0.4/package/models';
@@ -50,7 +54,7 @@ function inputsOf(model) {
   const rand = mulberry32(7);
   const out = {};
   for (const i of model.inputs) {
-    const shape = i.shape.map((d) => (d < 0 ? 1 : d));
+    const shape = i.shape.map((d, j) => (d < 0 ? (j === 0 ? BATCH : 1) : d));
     const size = shape.reduce((a, b) => a * b, 1);
     out[i.name] = i.dtype === 'int32' ? tf.tensor(Int32Array.from({ length: size }, () => Math.floor(rand() * 256)), shape, 'int32') : tf.tensor(Float32Array.from({ length: size }, rand), shape);
   }
@@ -74,6 +78,18 @@ function agreement(want, got) {
     }
   });
   return { bits, maxDiff };
+}
+
+/** Mean ms per call by kernel name (op scopes, named `…__op`, left out: they contain the kernels). */
+async function profile(model, inputs) {
+  const sums = {};
+  for (let r = 0; r < 5; r++) {
+    const info = await tf.profile(() => model.execute(inputs));
+    for (const k of info.kernels) if (!k.name.endsWith('__op')) sums[k.name] = (sums[k.name] ?? 0) + (await k.kernelTimeMs) / 5;
+  }
+  const total = Object.values(sums).reduce((a, b) => a + b, 0);
+  const top = Object.entries(sums).sort((x, y) => y[1] - x[1]).slice(0, 5);
+  return `${total.toFixed(1)} ms: ${top.map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}`;
 }
 
 /** Median ms per execute of each model, taking turns call by call, ROUNDS rounds of at least TIME ms each. */
@@ -113,7 +129,7 @@ for (const name of MODELS) {
   const supported = scan.nodes.filter((r) => r.reason !== 'unsupported');
   const forced = await toSparseGraphArtifacts(pruned, { overrides: Object.fromEntries(supported.map((r) => [r.name, 'sparse'])) });
   let t0 = performance.now();
-  const measured = await toSparseGraphArtifacts(pruned, { batchSizes: [1] });
+  const measured = await toSparseGraphArtifacts(pruned, { batchSizes: [BATCH] });
   const convertMs = performance.now() - t0;
 
   const dense = await tf.loadGraphModel(tf.io.fromMemory(pruned));
@@ -125,9 +141,10 @@ for (const name of MODELS) {
   const agreeMeasured = agreement(want, outputs(mMeasured, inputs));
   const [denseMs, forcedMs, measuredMs] = timeAll([dense, mForced, mMeasured], inputs);
   const chosen = measured.report.nodes.filter((r) => r.decision === 'sparse').length;
+  if (PROFILE) console.log(`${name} kernels, dense ${await profile(dense, inputs)}\n${name} kernels, all sparse ${await profile(mForced, inputs)}`);
   const row = {
     name,
-    input: dense.inputs.map((i) => i.shape.map((d) => (d < 0 ? 1 : d)).join('×')).join(', '),
+    input: Object.values(inputs).map((t) => t.shape.join('×')).join(', '),
     pointwise: pointwise.length,
     supported: supported.length,
     unsupported: [...new Set(scan.nodes.filter((r) => r.reason === 'unsupported' && pointwise.some((p) => p.name === r.name)).map((r) => r.detail))].join('; ') || '-',
@@ -148,7 +165,7 @@ for (const name of MODELS) {
 
 const fmt = (v) => (v >= 10 ? v.toFixed(1) : v.toFixed(2));
 const agree = (g) => (g.bits ? 'bit for bit' : `max |Δ| ${g.maxDiff.toExponential(1)}`);
-console.log(`\ntfjs-backend-wasm, batch 1, 1×1 convolutions pruned to ${SPARSITY * 100}%, ${ROUNDS} rounds of ${TIME} ms\n`);
+console.log(`\ntfjs-backend-wasm, batch ${BATCH} (where the model's batch axis is open), 1×1 convolutions pruned to ${SPARSITY * 100}%, ${ROUNDS} rounds of ${TIME} ms\n`);
 console.log('| model | input | 1×1 convs / nodes rewritable | dense ms | all sparse ms (×) | measured choice ms (×), nodes sparse | outputs vs dense (all / measured) | weight bytes after / before |');
 console.log('|---|---|---|---|---|---|---|---|');
 for (const r of rows) {
