@@ -3,12 +3,14 @@
 // _FusedMatMul, a weight shared with a node left dense, and the cases left dense: 3×3, fused Elu) and on real
 // graph models of @vladmandic/human: the rewritten model's outputs equal the dense model's bit for
 // bit on tfjs-backend-wasm, it saves and loads with tf.loadGraphModel, and bad input is named.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { init } from '../../src/index.js';
-import { loadArtifacts } from '../../src/node.js';
+import { loadArtifacts, saveArtifacts } from '../../src/node.js';
 import { pruneArtifacts } from '../../src/tfjs.js';
 import { ArgumentError, NaNWeightsError } from '../../src/errors.js';
 import { registerSparseGraphOps, registerSparseKernels, toSparseGraphArtifacts, toSparseGraphModel } from '../../src/sparse/index.js';
@@ -169,6 +171,27 @@ describe.each(['simd', 'js'] as const)('toSparseGraphArtifacts, hand-made graph 
       tf.dispose([...want, ...got, ...Object.values(inputs)]);
     }
     sparse.dispose();
+  });
+
+  it('reads sharded weights, saves as model.json + shards (saveArtifacts) and loads back with the same outputs', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'tfjs-prune-sparse-graph-'));
+    try {
+      // The dense fixture's weights as 1000-byte ArrayBuffers (tensors straddle them), as tfjs hands sharded weights over.
+      const all = artifacts.weightData as ArrayBuffer;
+      const shards = Array.from({ length: Math.ceil(all.byteLength / 1000) }, (_, i) => all.slice(i * 1000, (i + 1) * 1000));
+      const sharded = { ...artifacts, weightData: shards };
+      const { artifacts: out } = await toSparseGraphArtifacts(sharded, { overrides: ALL_SPARSE });
+      await saveArtifacts(path.join(dir, 'model'), out, { shardBytes: 1024 });
+      const sparse = await tf.loadGraphModel(tf.io.fromMemory(await loadArtifacts(path.join(dir, 'model', 'model.json'))));
+      const inputs = { x: tf.tensor(values(4 * 240, 11, 0.1).map((v) => 10 * v), [4, 6, 5, 8]), y: tf.tensor(values(140, 7, 0.1), [7, 20]) };
+      const want = dense.execute(inputs, OUTPUTS) as tf.Tensor[];
+      const got = sparse.execute(inputs, OUTPUTS) as tf.Tensor[];
+      expectBitsEqual(got, want);
+      tf.dispose([...want, ...got, ...Object.values(inputs)]);
+      sparse.dispose();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('measures when not overridden: a decision with timings at each batch size', async () => {
