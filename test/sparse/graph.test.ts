@@ -264,6 +264,26 @@ describe('toSparseGraphArtifacts: bad input', () => {
     await expect(toSparseGraphArtifacts(nan, { overrides: ALL_SPARSE })).rejects.toThrow(/conv1/);
   });
 
+  it('asks for inputShapes where model.json leaves more than the batch axis open', async () => {
+    const a = fixture();
+    const x = (a.modelTopology as { node: Node[] }).node.find((n) => n.name === 'x')!;
+    (x.attr as { shape: { shape: { dim: { size: string }[] } } }).shape.shape.dim = [{ size: '-1' }, { size: '-1' }, { size: '-1' }, { size: '8' }];
+    await expect(toSparseGraphArtifacts(a, { reps: 1 })).rejects.toThrow(/input 'x' has shape \[-1, -1, -1, 8\].*inputShapes/);
+    const { report } = await toSparseGraphArtifacts(a, { reps: 1, inputShapes: { x: [-1, 6, 5, 8] } });
+    expect(report.nodes.filter((r) => r.reason === 'measured').length).toBe(SPARSE_NODES.length + 1); // + mm4
+  });
+
+  it('without the graph op registered, tfjs-converter refuses the rewritten model', async () => {
+    const { artifacts: out } = await toSparseGraphArtifacts(fixture(), { overrides: { conv1: 'sparse' } });
+    tf.deregisterOp('PruneSparseMatMul');
+    try {
+      const model = await tf.loadGraphModel(tf.io.fromMemory(out));
+      expect(() => model.execute({ x: tf.zeros([1, 6, 5, 8]), y: tf.zeros([7, 20]) }, 'conv1')).toThrow(/PruneSparseMatMul/);
+    } finally {
+      await registerSparseGraphOps();
+    }
+  });
+
   it('a tampered packed weight is refused when the model runs', async () => {
     const { artifacts: out } = await toSparseGraphArtifacts(fixture(), { overrides: { conv1: 'sparse' } });
     const spec = out.weightSpecs!.findIndex((s) => s.name === 'conv1/sparse_weights');
