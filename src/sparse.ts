@@ -1,5 +1,7 @@
 // tfjs-prune/sparse: sparse inference for pruned models (docs/sparse.md). tfjs-core and
-// tfjs-layers are peer dependencies. Call `await registerSparseKernels()` once before the first op.
+// tfjs-layers are peer dependencies; tfjs-converter too for graph models (imported only when
+// used). Call `await registerSparseKernels()` once before the first op (registerSparseGraphOps()
+// for graph models).
 export {
   packSparse,
   unpackSparse,
@@ -10,6 +12,9 @@ export {
   registerSparseKernels,
   SparseDense,
   toSparseModel,
+  toSparseGraphArtifacts,
+  toSparseGraphModel,
+  registerSparseGraphOps,
   PruneSparseMatMul,
 } from './sparse/index.js';
 export type {
@@ -25,5 +30,10 @@ export type {
   ToSparseModelReport,
   SparseLayerReport,
   SparseLayerTiming,
+  ToSparseGraphOptions,
+  ToSparseGraphReport,
+  SparseNodeReport,
+  RegisterSparseGraphOptions,
+  RegisterOp,
 } from './sparse/index.js';
 export { ArgumentError, NaNWeightsError, WasmError, PruneError } from './errors.js';

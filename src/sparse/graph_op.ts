@@ -1,0 +1,126 @@
+// The graph-model op: a node `PruneSparseMatMul` that toSparseGraphArtifacts writes in place of a
+// MatMul, _FusedMatMul or 1×1 Conv2D / _FusedConv2D, registered with tfjs-converter
+// (`registerOp`) by registerSparseGraphOps(). Its inputs are the activation, the packed weights
+// (an int32 Const of format.ts' words), an optional float32 bias and, for a Prelu, its alpha; its
+// attributes say how the activation becomes the [rows, k] operand of sparseMatMul, and which
+// activation follows the product when the kernel cannot fuse it (prelu, leakyrelu).
+import { leakyRelu, prelu, reshape, stridedSlice, tidy, transpose, type Tensor } from '@tensorflow/tfjs-core';
+import { ArgumentError } from '../errors.js';
+import { checkSparse, layoutOf, isWide } from './format.js';
+import { ACTIVATIONS, PruneSparseMatMul, type Activation } from './kernel_names.js';
+import { sparseMatMulPacked } from './op.js';
+import { registerSparseKernels, sparseKernelsRegistered } from './register.js';
+
+/** The graph op's name in a rewritten model.json (the same string as the kernel's name). */
+export const SPARSE_GRAPH_OP = PruneSparseMatMul;
+
+/** What a rewritten node does, from its attributes. */
+export interface SparseNodeAttrs {
+  k: number;
+  n: number;
+  nnz: number;
+  wide: boolean;
+  activation: Activation;
+  /** MatMul's transpose_a: x is [k, rows]. */
+  transposeA: boolean;
+  /** A 1×1 convolution's [strideH, strideW] on NHWC x (pixels taken every stride); [1, 1] otherwise. */
+  strides: [number, number];
+  /**
+   * An activation applied after the (linear) product, as tfjs-backend-wasm applies it after its
+   * convolution: 'prelu' (alpha is the node's fourth input) or 'leakyrelu' (leakyreluAlpha).
+   */
+  post: 'none' | 'prelu' | 'leakyrelu';
+  leakyreluAlpha: number;
+}
+
+export const POST_ACTIVATIONS: readonly SparseNodeAttrs['post'][] = ['none', 'prelu', 'leakyrelu'];
+
+// Packed weight tensors already checked (checkSparse): the executor hands the same Const tensor to
+// every call, so the check runs once per loaded model, as SparseDense checks once per build.
+const checked = new WeakSet<Tensor>();
+
+/**
+ * y = act(x' · W + bias) where x' is x with its pixels subsampled by `strides` (rank 4) or
+ * transposed (transposeA, rank 2), flattened to [rows, k]; y has x's leading shape and n last.
+ * Trusts `packed` only after checkSparse has passed on it once.
+ */
+export function runSparseNode(x: Tensor, packed: Tensor, bias: Tensor | null, a: SparseNodeAttrs, where = SPARSE_GRAPH_OP, alpha: Tensor | null = null): Tensor {
+  if (a.post === 'prelu' && alpha === null) throw new ArgumentError(`${where}: a prelu node needs its alpha input`);
+  if (!checked.has(packed)) {
+    if (packed.dtype !== 'int32' || packed.rank !== 1) throw new ArgumentError(`${where}: packed weights must be int32 of rank 1, got ${packed.dtype} [${packed.shape.join(', ')}]`);
+    const words = layoutOf(a.n, a.nnz, a.wide).words;
+    if (packed.size !== words || a.wide !== isWide(a.k)) {
+      throw new ArgumentError(`${where}: packed weights have ${packed.size} words, attributes k=${a.k} n=${a.n} nnz=${a.nnz} wide=${a.wide} need ${words}${a.wide !== isWide(a.k) ? ` and wide=${isWide(a.k)}` : ''}`);
+    }
+    checkSparse({ k: a.k, n: a.n, nnz: a.nnz, wide: a.wide, data: packed.dataSync() as Int32Array }, where);
+    checked.add(packed);
+  }
+  return tidy(() => {
+    let v = x;
+    if (a.transposeA) {
+      if (v.rank !== 2) throw new ArgumentError(`${where}: transpose_a needs x of rank 2, got [${v.shape.join(', ')}]`);
+      v = transpose(v);
+    }
+    if (a.strides[0] !== 1 || a.strides[1] !== 1) {
+      if (v.rank !== 4) throw new ArgumentError(`${where}: strides need NHWC x of rank 4, got [${v.shape.join(', ')}]`);
+      v = stridedSlice(v, [0, 0, 0, 0], v.shape, [1, a.strides[0], a.strides[1], 1]);
+    }
+    if (v.shape[v.rank - 1] !== a.k) throw new ArgumentError(`${where}: x [${v.shape.join(', ')}] has ${v.shape[v.rank - 1]} channels on its last axis, the weights expect ${a.k}`);
+    const lead = v.shape.slice(0, -1);
+    let y = sparseMatMulPacked(v.rank === 2 ? v : reshape(v, [-1, a.k]), packed, a, { bias, activation: a.activation });
+    if (v.rank !== 2) y = reshape(y, [...lead, a.n]);
+    if (a.post === 'prelu') y = prelu(y, alpha!);
+    else if (a.post === 'leakyrelu') y = leakyRelu(y, a.leakyreluAlpha);
+    return y;
+  });
+}
+
+/** The node as tfjs-converter's custom-op executor sees it. */
+interface GraphNodeValue {
+  inputs: Tensor[];
+  attrs: Record<string, unknown>;
+}
+
+/** Attributes of a node as parsed by tfjs-converter (numbers, booleans, lower-cased strings). */
+export function nodeAttrs(attrs: Record<string, unknown>, where: string): SparseNodeAttrs {
+  const int = (key: string) => {
+    const v = Number(attrs[key]);
+    if (!Number.isSafeInteger(v) || v < 0) throw new ArgumentError(`${where}: attribute ${key} must be a non-negative integer, got ${String(attrs[key])}`);
+    return v;
+  };
+  const activation = (attrs.activation ?? 'linear') as Activation;
+  if (!ACTIVATIONS.includes(activation)) throw new ArgumentError(`${where}: attribute activation must be one of ${ACTIVATIONS.join(', ')}, got ${String(attrs.activation)}`);
+  const s = attrs.strides === undefined ? [1, 1] : (attrs.strides as number[]).map(Number);
+  if (s.length !== 2 || !s.every((d) => Number.isSafeInteger(d) && d >= 1)) throw new ArgumentError(`${where}: attribute strides must be two positive integers, got ${JSON.stringify(attrs.strides)}`);
+  const post = (attrs.post ?? 'none') as SparseNodeAttrs['post'];
+  if (!POST_ACTIVATIONS.includes(post)) throw new ArgumentError(`${where}: attribute post must be one of ${POST_ACTIVATIONS.join(', ')}, got ${String(attrs.post)}`);
+  const leakyreluAlpha = Number(attrs.leakyrelu_alpha ?? 0.2);
+  if (!Number.isFinite(leakyreluAlpha)) throw new ArgumentError(`${where}: attribute leakyrelu_alpha must be a finite number, got ${String(attrs.leakyrelu_alpha)}`);
+  if (post !== 'none' && activation !== 'linear') throw new ArgumentError(`${where}: activation ${activation} and post ${post} cannot both be set`);
+  return { k: int('k'), n: int('n'), nnz: int('nnz'), wide: attrs.wide === true, activation, transposeA: attrs.transpose_a === true, strides: [s[0], s[1]], post, leakyreluAlpha };
+}
+
+/** tfjs-converter's registerOp, or a function of the same shape (e.g. `tf.registerOp` from a script tag). */
+export type RegisterOp = (name: string, opFunc: (node: GraphNodeValue) => Tensor | Tensor[]) => void;
+
+export interface RegisterSparseGraphOptions {
+  /** Default: `registerOp` of '@tensorflow/tfjs-converter', imported on first call. */
+  registerOp?: RegisterOp;
+}
+
+/**
+ * Registers the `PruneSparseMatMul` graph op with tfjs-converter, so that tf.loadGraphModel runs
+ * the models toSparseGraphArtifacts writes; registers the sparse kernels first if
+ * registerSparseKernels() has not run. Idempotent. Inference only.
+ */
+export async function registerSparseGraphOps(options: RegisterSparseGraphOptions = {}): Promise<void> {
+  if (!sparseKernelsRegistered()) await registerSparseKernels();
+  const register = options.registerOp ?? ((await import('@tensorflow/tfjs-converter')).registerOp as unknown as RegisterOp);
+  if (typeof register !== 'function') throw new ArgumentError('registerSparseGraphOps: registerOp must be a function (tfjs-converter\'s registerOp)');
+  register(SPARSE_GRAPH_OP, (node) => {
+    const where = `${SPARSE_GRAPH_OP} node`;
+    const [x, packed, bias, alpha] = node.inputs;
+    if (x === undefined || packed === undefined) throw new ArgumentError(`${where}: needs the inputs x and the packed weights, got ${node.inputs.length} inputs`);
+    return runSparseNode(x, packed, bias ?? null, nodeAttrs(node.attrs, where), where, alpha ?? null);
+  });
+}
