@@ -119,7 +119,9 @@ function runOnMemory(side: WasmSide, o: Operands): void {
   const hasBias = o.bias === null ? 0 : 1;
   const bias = o.bias ?? 0;
   const act = ACT_CODE[o.act];
-  if (o.rows < 4) {
+  // Batch 1-2: row by row. From 3 rows on, the transposed panels are faster (measured at 90%:
+  // 1024x1024 batch 3 0.080 ms against 0.090 row by row; batch 2 0.079 against 0.059).
+  if (o.rows < 3) {
     ex.spmmRows(o.x, o.rows, o.k, o.n, counts, idx, wide, vals, bias, hasBias, o.y, act);
     return;
   }
