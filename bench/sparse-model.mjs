@@ -1,5 +1,5 @@
 // Whole models: toSparseModel's model against the dense one, same weights, same run, wasm backend.
-//   node bench/sparse-model.mjs [--rounds=5] [--time=MS]
+//   node bench/sparse-model.mjs [--rounds=5] [--time=MS] [--clock=cpu|wall]
 // LeNet-300-100 (examples/mnist-mlp, trained) pruned to 92% per layer, and an MLP
 // 2048-2048-2048-10 (N(0, 0.05²) weights) pruned to 90% per layer; batch 1 and 64, predict with
 // batchSize = the batch (RECIPES.md: without it predict slices the input in 32s with copies).
@@ -9,11 +9,13 @@ import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { registerSparseKernels, toSparseModel } from '../dist/sparse.mjs';
-import { benchOptions, median, normalWeights } from './lib.mjs';
+import { benchOptions, normalWeights, timeTurns } from './lib.mjs';
 
 const { opt } = benchOptions();
 const ROUNDS = Number(opt('rounds', '5'));
 const TIME = Number(opt('time', '150'));
+// The clock of the table: 'cpu' (default; this process's CPU time) or 'wall' (bench/lib.mjs, timeTurns).
+const CLOCK = opt('clock', 'cpu');
 await tf.setBackend('wasm');
 await registerSparseKernels();
 
@@ -51,31 +53,6 @@ function mlp() {
   return m;
 }
 
-/**
- * Median ms per predict of each model, the models taking turns call by call (so a load spike on
- * this shared machine lands on all of them), for at least TIME ms per round and ROUNDS rounds.
- */
-function timeAll(models, x, batch) {
-  const run = (model) => {
-    const t0 = performance.now();
-    const y = model.predict(x, { batchSize: batch });
-    const dt = performance.now() - t0;
-    y.dispose();
-    return dt;
-  };
-  for (let i = 0; i < 3; i++) models.forEach(run);
-  const ts = models.map(() => []);
-  for (let r = 0; r < ROUNDS; r++) {
-    const start = performance.now();
-    let calls = 0;
-    while (calls < 3 || performance.now() - start < TIME * models.length) {
-      models.forEach((m, i) => ts[i].push(run(m)));
-      calls++;
-    }
-  }
-  return ts.map(median);
-}
-
 const rows = [];
 for (const [name, make, sparsity] of [['LeNet-300-100', lenet, 0.92], ['MLP 2048-2048-2048-10', mlp, 0.9]]) {
   const dense = await make();
@@ -85,9 +62,11 @@ for (const [name, make, sparsity] of [['LeNet-300-100', lenet, 0.92], ['MLP 2048
   for (const batch of [1, 64]) {
     const measured = await toSparseModel(dense, { batchSizes: [batch] });
     const x = tf.tensor2d(normalWeights(batch * k, 9).map(Math.abs), [batch, k]);
-    const [d, f, m] = timeAll([dense, forced.model, measured.model], x, batch);
+    const t = timeTurns([dense, forced.model, measured.model].map((model) => () => model.predict(x, { batchSize: batch })), { rounds: ROUNDS, time: TIME, warmup: 3 });
+    const [d, f, m] = t.map((c) => c[CLOCK]);
+    const [dw, fw, mw] = t.map((c) => c.wall);
     const chosen = measured.report.layers.map((l) => (l.decision === 'sparse' ? 'S' : 'D')).join('');
-    rows.push(`| ${name} @ ${sparsity * 100}% | ${batch} | ${d.toFixed(3)} | ${f.toFixed(3)} (${(d / f).toFixed(1)}×) | ${m.toFixed(3)} (${(d / m).toFixed(1)}×) ${chosen} | ${(forced.report.afterBytes / forced.report.denseBytes).toFixed(3)} |`);
+    rows.push(`| ${name} @ ${sparsity * 100}% | ${batch} | ${d.toFixed(3)} | ${f.toFixed(3)} (${(d / f).toFixed(1)}×) | ${m.toFixed(3)} (${(d / m).toFixed(1)}×) ${chosen} | ${(forced.report.afterBytes / forced.report.denseBytes).toFixed(3)} | ${(dw / fw).toFixed(1)}× / ${(dw / mw).toFixed(1)}× |`);
     process.stderr.write(rows[rows.length - 1] + '\n');
     x.dispose();
     measured.model.dispose();
@@ -95,7 +74,7 @@ for (const [name, make, sparsity] of [['LeNet-300-100', lenet, 0.92], ['MLP 2048
   forced.model.dispose();
   dense.dispose();
 }
-console.log(`tfjs ${tf.version.tfjs}, wasm backend, ${ROUNDS} rounds\n`);
-console.log('| model | batch | dense ms | all sparse ms (×) | measured choice ms (×), per layer S/D | kernel bytes sparse/dense |');
-console.log('|---|---|---|---|---|---|');
+console.log(`tfjs ${tf.version.tfjs}, wasm backend, ${CLOCK} clock, ${ROUNDS} rounds\n`);
+console.log('| model | batch | dense ms | all sparse ms (×) | measured choice ms (×), per layer S/D | kernel bytes sparse/dense | wall clock: all sparse / measured |');
+console.log('|---|---|---|---|---|---|---|');
 for (const r of rows) console.log(r);
