@@ -199,6 +199,91 @@ export function transposePanels(xPtr: usize, rows: u32, k: u32, xtPtr: usize): v
 }
 
 /**
+ * The im2col patches of an image batch, written straight into the panel layout transposePanels
+ * writes (so a k×k convolution is spmmPanels on them: im2col and the transpose in one pass).
+ * x is float32 NHWC [b, h, w, c]; stride 1, dilation 1, `padT` / `padL` zero rows / columns
+ * before the image (padding 'same'), output oh × ow pixels. Row r = (bi · oh + oy) · ow + ox of
+ * the product is output pixel (bi, oy, ox); its input index i = (ky · kw + kx) · c + ch holds
+ * x[bi, oy + ky - padT, ox + kx - padL, ch], 0 outside the image — the order in which XNNPACK's
+ * convolution sums (kernel position, then channel), so the product equals tfjs' conv2d bit for
+ * bit. xtPtr: f32[lanes · kh · kw · c], lanes = b · oh · ow rounded up to a multiple of 4.
+ */
+export function im2colPanels(xPtr: usize, b: u32, h: u32, w: u32, c: u32, kh: u32, kw: u32, padT: u32, padL: u32,
+  oh: u32, ow: u32, xtPtr: usize): void {
+  const rows = b * oh * ow;
+  const lanes = (rows + 3) & ~3;
+  const k = kh * kw * c;
+  const cb = <usize>c << 2;
+  for (let t: u32 = 0; t < lanes;) {
+    const pw = panelWidth(t, lanes);
+    const wb = <usize>pw << 2;
+    const base = xtPtr + ((<usize>t * k) << 2);
+    for (let g: u32 = 0; g < pw; g += 4) {
+      // The four pixels of this lane group: image, row and column (a padding lane past the
+      // last row gets an image row that is never inside: it reads as zeros).
+      const r0 = t + g;
+      let b0: u32 = 0, y0: i32 = -1 << 30, x0: u32 = 0;
+      let b1: u32 = 0, y1: i32 = -1 << 30, x1: u32 = 0;
+      let b2: u32 = 0, y2: i32 = -1 << 30, x2: u32 = 0;
+      let b3: u32 = 0, y3: i32 = -1 << 30, x3: u32 = 0;
+      if (r0 < rows) { x0 = r0 % ow; y0 = <i32>((r0 / ow) % oh); b0 = r0 / (ow * oh); }
+      if (r0 + 1 < rows) { x1 = (r0 + 1) % ow; y1 = <i32>(((r0 + 1) / ow) % oh); b1 = (r0 + 1) / (ow * oh); }
+      if (r0 + 2 < rows) { x2 = (r0 + 2) % ow; y2 = <i32>(((r0 + 2) / ow) % oh); b2 = (r0 + 2) / (ow * oh); }
+      if (r0 + 3 < rows) { x3 = (r0 + 3) % ow; y3 = <i32>(((r0 + 3) / ow) % oh); b3 = (r0 + 3) / (ow * oh); }
+      for (let ky: u32 = 0; ky < kh; ky++) {
+        for (let kx: u32 = 0; kx < kw; kx++) {
+          const dy = <i32>ky - <i32>padT;
+          const dx = <i32>kx - <i32>padL;
+          const s0 = pixelPtr(xPtr, h, w, cb, b0, y0 + dy, <i32>x0 + dx);
+          const s1 = pixelPtr(xPtr, h, w, cb, b1, y1 + dy, <i32>x1 + dx);
+          const s2 = pixelPtr(xPtr, h, w, cb, b2, y2 + dy, <i32>x2 + dx);
+          const s3 = pixelPtr(xPtr, h, w, cb, b3, y3 + dy, <i32>x3 + dx);
+          const col = base + (<usize>g << 2) + <usize>((ky * kw + kx) * c) * wb;
+          let ch: u32 = 0;
+          if (ASC_FEATURE_SIMD) {
+            // Four channels by four pixels at a time: four loads, a 4×4 transpose, four stores.
+            const z = f32x4.splat(0);
+            for (; ch + 4 <= c; ch += 4) {
+              const o = <usize>ch << 2;
+              const a = s0 != 0 ? v128.load(s0 + o) : z;
+              const bb = s1 != 0 ? v128.load(s1 + o) : z;
+              const cc = s2 != 0 ? v128.load(s2 + o) : z;
+              const d = s3 != 0 ? v128.load(s3 + o) : z;
+              const ab0 = v128.shuffle<f32>(a, bb, 0, 4, 1, 5);
+              const cd0 = v128.shuffle<f32>(cc, d, 0, 4, 1, 5);
+              const ab1 = v128.shuffle<f32>(a, bb, 2, 6, 3, 7);
+              const cd1 = v128.shuffle<f32>(cc, d, 2, 6, 3, 7);
+              const p = col + <usize>ch * wb;
+              v128.store(p, v128.shuffle<f32>(ab0, cd0, 0, 1, 4, 5));
+              v128.store(p + wb, v128.shuffle<f32>(ab0, cd0, 2, 3, 6, 7));
+              v128.store(p + 2 * wb, v128.shuffle<f32>(ab1, cd1, 0, 1, 4, 5));
+              v128.store(p + 3 * wb, v128.shuffle<f32>(ab1, cd1, 2, 3, 6, 7));
+            }
+          }
+          for (; ch < c; ch++) {
+            const o = <usize>ch << 2;
+            const p = col + <usize>ch * wb;
+            store<f32>(p, s0 != 0 ? load<f32>(s0 + o) : 0);
+            store<f32>(p, s1 != 0 ? load<f32>(s1 + o) : 0, 4);
+            store<f32>(p, s2 != 0 ? load<f32>(s2 + o) : 0, 8);
+            store<f32>(p, s3 != 0 ? load<f32>(s3 + o) : 0, 12);
+          }
+        }
+      }
+    }
+    t += pw;
+  }
+}
+
+// Byte address of pixel (bi, y, x) of the image batch, or 0 when (y, x) is outside the image (a
+// tensor of the backend never sits at address 0).
+// @ts-ignore: decorator
+@inline function pixelPtr(xPtr: usize, h: u32, w: u32, cb: usize, bi: u32, y: i32, x: i32): usize {
+  if (y < 0 || x < 0 || <u32>y >= h || <u32>x >= w) return 0;
+  return xPtr + <usize>((bi * h + <u32>y) * w + <u32>x) * cb;
+}
+
+/**
  * The inverse of transposePanels for the output: y[r, u] = yt at panel t, unit u, lane r - t,
  * where yt holds, per panel of w lanes starting at float t·n, each unit's w lanes side by side.
  * Padding lanes are not copied. yPtr: f32[rows, n] row-major.

@@ -1,5 +1,6 @@
 // Does a k×k convolution pay sparse through im2col? tfjs-backend-wasm's dense tf.fused.conv2d
-// (XNNPACK) against im2col built from tfjs ops (kh·kw slices concatenated along the channels:
+// (XNNPACK) against sparseConv2d (im2col written by the Wasm kernel straight into the transposed
+// panels) and against im2col built from tfjs ops (kh·kw slices concatenated along the channels:
 // column (ky·kw + kx)·c + ch, the filter [kh, kw, c, f] read as [kh·kw·c, f]) followed by
 // sparseMatMul, on the same 90%-pruned filter, valid padding, stride 1, relu, with bias. Also
 // reports whether the two agree bit for bit and how much of the sparse time im2col alone takes.
@@ -8,7 +9,7 @@
 // on 28×28, conv2 3×3×8→16 on 13×13) and two wider ones of VGG/ResNet-like stages.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
-import { packSparse, registerSparseKernels, sparseMatMul, SparseWeights } from '../dist/sparse.mjs';
+import { packSparse, registerSparseKernels, sparseConv2d, sparseMatMul, SparseWeights } from '../dist/sparse.mjs';
 import { benchOptions, normalWeights, timeTurns } from './lib.mjs';
 
 const { opt } = benchOptions();
@@ -44,8 +45,8 @@ function prune(w, s) {
 }
 
 console.log(`sparsity ${SPARSITY}; ${CLOCK} clock; ${ROUNDS} rounds; tfjs ${tf.version_core}\n`);
-console.log('| convolution | batch | dense conv2d ms | im2col + sparse ms (×) | of which im2col ms | bit for bit |');
-console.log('|---|---|---|---|---|---|');
+console.log('| convolution | batch | dense conv2d ms | sparseConv2d ms (×) | tfjs-op im2col + sparseMatMul ms (×) | of which im2col ms | bit for bit |');
+console.log('|---|---|---|---|---|---|---|');
 for (const [name, h, w, c, kh, f] of SHAPES) {
   const K = kh * kh * c;
   const wv = prune(normalWeights(K * f, 42), SPARSITY);
@@ -58,14 +59,15 @@ for (const [name, h, w, c, kh, f] of SHAPES) {
     const dense = () => tf.fused.conv2d({ x, filter, strides: 1, pad: 'valid', bias, activation: 'relu' });
     const sparse = () => tf.tidy(() => tf.reshape(sparseMatMul(im2col(x, kh, kh), sw, { bias, activation: 'relu' }), [batch, oh, oh, f]));
     const cols = () => tf.tidy(() => im2col(x, kh, kh));
-    const [d, s, i] = timeTurns([dense, sparse, cols], { rounds: ROUNDS, time: TIME });
-    const yd = dense();
-    const ys = sparse();
-    const a = new Uint32Array((yd.dataSync()).buffer);
-    const b = new Uint32Array((ys.dataSync()).buffer);
-    const same = a.length === b.length && a.every((v, j) => v === b[j]);
-    tf.dispose([yd, ys, x]);
-    console.log(`| ${name} (${K}×${f}) | ${batch} | ${d[CLOCK].toFixed(3)} | ${s[CLOCK].toFixed(3)} (${(d[CLOCK] / s[CLOCK]).toFixed(2)}×) | ${i[CLOCK].toFixed(3)} | ${same ? 'yes' : 'no'} |`);
+    const op = () => sparseConv2d(x, sw, { kernelSize: [kh, kh], bias, activation: 'relu' });
+    const [d, o, s, i] = timeTurns([dense, op, sparse, cols], { rounds: ROUNDS, time: TIME });
+    const bits = (t) => new Uint32Array(t.dataSync().buffer);
+    const [yd, yo, ys] = [dense(), op(), sparse()];
+    const equal = (p, q) => p.length === q.length && p.every((v, j) => v === q[j]);
+    const same = equal(bits(yd), bits(ys)) && equal(bits(yd), bits(yo));
+    tf.dispose([yd, yo, ys, x]);
+    const cell = (t) => `${t[CLOCK].toFixed(3)} (${(d[CLOCK] / t[CLOCK]).toFixed(2)}×)`;
+    console.log(`| ${name} (${K}×${f}) | ${batch} | ${d[CLOCK].toFixed(3)} | ${cell(o)} | ${cell(s)} | ${i[CLOCK].toFixed(3)} | ${same ? 'yes' : 'no'} |`);
   }
   tf.dispose([filter, bias]);
   sw.dispose();

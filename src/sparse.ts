@@ -7,14 +7,18 @@ export {
   sparseBytes,
   SparseWeights,
   sparseMatMul,
+  sparseConv2d,
   registerSparseKernels,
   SparseDense,
   toSparseModel,
   PruneSparseMatMul,
+  PruneSparseConv2D,
 } from './sparse/index.js';
 export type {
   SparseMatrix,
   SparseMatMulOptions,
+  SparseConv2dOptions,
+  PruneSparseConv2DAttrs,
   RegisterSparseOptions,
   Activation,
   SparseKernelBuild,
