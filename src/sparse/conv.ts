@@ -10,7 +10,7 @@ import { ArgumentError, WasmError } from '../errors.js';
 import { describeTensor } from '../tfjs/validate.js';
 import { ACTIVATIONS, PruneSparseConv2D, type PruneSparseConv2DAttrs } from './kernel_names.js';
 import { kernelBuild } from './kernels.js';
-import { SparseWeights, type SparseMatMulOptions } from './op.js';
+import { SparseWeights, type PackedHeader, type SparseMatMulOptions } from './op.js';
 import { registerSparseKernelFor } from './register.js';
 
 export interface SparseConv2dOptions extends SparseMatMulOptions {
@@ -59,9 +59,14 @@ export function im2colJs(x: Float32Array, xOff: number, a: Pick<PruneSparseConv2
  * Inference only (no gradient).
  */
 export function sparseConv2d(x: Tensor, weights: SparseWeights, options: SparseConv2dOptions): Tensor {
+  if (!(weights instanceof SparseWeights)) throw new ArgumentError('sparseConv2d: weights must be a SparseWeights');
+  if (weights.tensor.isDisposed) throw new ArgumentError('sparseConv2d: weights have been disposed');
+  return sparseConv2dPacked(x, weights.tensor, weights, options);
+}
+
+/** sparseConv2d on a packed int32 tensor the caller has checked (SparseWeights, SparseConv2D). */
+export function sparseConv2dPacked(x: Tensor, packed: Tensor, weights: PackedHeader, options: SparseConv2dOptions): Tensor {
   const fname = 'sparseConv2d';
-  if (!(weights instanceof SparseWeights)) throw new ArgumentError(`${fname}: weights must be a SparseWeights`);
-  if (weights.tensor.isDisposed) throw new ArgumentError(`${fname}: weights have been disposed`);
   if (!(x instanceof Tensor)) throw new ArgumentError(`${fname}: x must be a Tensor`);
   if (x.dtype !== 'float32' || x.rank !== 4) throw new ArgumentError(`${fname}: ${describeTensor('x', x)} must be float32 of rank 4 (NHWC)`);
   const { kernelSize, padding = 'valid', bias = null, activation = 'linear' } = options ?? ({} as SparseConv2dOptions);
@@ -79,7 +84,7 @@ export function sparseConv2d(x: Tensor, weights: SparseWeights, options: SparseC
   const oh = same ? h : h - kh + 1;
   const ow = same ? w : w - kw + 1;
   if (oh < 1 || ow < 1) throw new ArgumentError(`${fname}: ${describeTensor('x', x)} is smaller than the ${kh}×${kw} kernel (padding 'valid')`);
-  const inputs: Record<string, Tensor> = { x, weights: weights.tensor };
+  const inputs: Record<string, Tensor> = { x, weights: packed };
   if (bias !== null) {
     if (!(bias instanceof Tensor) || bias.dtype !== 'float32' || bias.rank !== 1 || bias.shape[0] !== weights.n) {
       throw new ArgumentError(`${fname}: bias must be a float32 tensor of shape [${weights.n}], got ${bias instanceof Tensor ? describeTensor('bias', bias) : typeof bias}`);
