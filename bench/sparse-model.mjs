@@ -4,11 +4,15 @@
 // 2048-2048-2048-10 (N(0, 0.05²) weights) pruned to 90% per layer; batch 1 and 64, predict with
 // batchSize = the batch (RECIPES.md: without it predict slices the input in 32s with copies).
 // Each model is converted twice: every Dense layer forced sparse, and by toSparseModel's own
-// measured decision for that batch size.
+// measured decision for that batch size. Also the MNIST CNN of bench/oneshot-cnn.mjs (scripts/
+// mnist-common.mjs smallCnn: two 3×3 convolutions, two Dense layers; untrained, speed does not
+// depend on it), every kernel pruned to 90% (the convolutions become SparseConv2D).
+//   --models=lenet,mlp,cnn picks the models.
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { registerSparseKernels, toSparseModel } from '../dist/sparse.mjs';
+import { smallCnn } from '../scripts/mnist-common.mjs';
 import { benchOptions, normalWeights, timeTurns } from './lib.mjs';
 
 const { opt } = benchOptions();
@@ -16,12 +20,13 @@ const ROUNDS = Number(opt('rounds', '5'));
 const TIME = Number(opt('time', '150'));
 // The clock of the table: 'cpu' (default; this process's CPU time) or 'wall' (bench/lib.mjs, timeTurns).
 const CLOCK = opt('clock', 'cpu');
+const MODELS = opt('models', 'lenet,mlp,cnn').split(',');
 await tf.setBackend('wasm');
 await registerSparseKernels();
 
 function prune(model, sparsity) {
   for (const layer of model.layers) {
-    if (layer.getClassName() !== 'Dense') continue;
+    if (layer.getClassName() !== 'Dense' && layer.getClassName() !== 'Conv2D') continue;
     const [k, b] = layer.getWeights();
     const w = k.dataSync().slice();
     const mags = Float32Array.from(w, Math.abs).sort();
@@ -54,11 +59,13 @@ function mlp() {
 }
 
 const rows = [];
-for (const [name, make, sparsity] of [['LeNet-300-100', lenet, 0.92], ['MLP 2048-2048-2048-10', mlp, 0.9]]) {
+const ALL = { lenet: ['LeNet-300-100', lenet, 0.92], mlp: ['MLP 2048-2048-2048-10', mlp, 0.9], cnn: ['MNIST CNN (smallCnn, untrained)', () => smallCnn(), 0.9] };
+for (const [name, make, sparsity] of MODELS.map((m) => ALL[m])) {
   const dense = await make();
   prune(dense, sparsity);
   const k = dense.inputs[0].shape[1];
-  const forced = await toSparseModel(dense, { overrides: Object.fromEntries(dense.layers.map((l) => [l.name, 'sparse'])) });
+  const weighted = dense.layers.filter((l) => l.getClassName() === 'Dense' || l.getClassName() === 'Conv2D');
+  const forced = await toSparseModel(dense, { overrides: Object.fromEntries(weighted.map((l) => [l.name, 'sparse'])) });
   for (const batch of [1, 64]) {
     const measured = await toSparseModel(dense, { batchSizes: [batch] });
     const x = tf.tensor2d(normalWeights(batch * k, 9).map(Math.abs), [batch, k]);
