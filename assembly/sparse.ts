@@ -210,8 +210,14 @@ export function transposePanels(xPtr: usize, rows: u32, k: u32, xtPtr: usize): v
  */
 export function im2colPanels(xPtr: usize, b: u32, h: u32, w: u32, c: u32, kh: u32, kw: u32, padT: u32, padL: u32,
   oh: u32, ow: u32, xtPtr: usize): void {
+  im2colRange(xPtr, b, h, w, c, kh, kw, padT, padL, oh, ow, 0, (b * oh * ow + 3) & ~3, xtPtr);
+}
+
+// im2colPanels for the `lanes` rows from `first` only (a multiple of 4; rows past the image
+// batch read as zeros), laid out as panels of their own from xtPtr.
+function im2colRange(xPtr: usize, b: u32, h: u32, w: u32, c: u32, kh: u32, kw: u32, padT: u32, padL: u32,
+  oh: u32, ow: u32, first: u32, lanes: u32, xtPtr: usize): void {
   const rows = b * oh * ow;
-  const lanes = (rows + 3) & ~3;
   const k = kh * kw * c;
   const cb = <usize>c << 2;
   for (let t: u32 = 0; t < lanes;) {
@@ -221,7 +227,7 @@ export function im2colPanels(xPtr: usize, b: u32, h: u32, w: u32, c: u32, kh: u3
     for (let g: u32 = 0; g < pw; g += 4) {
       // The four pixels of this lane group: image, row and column (a padding lane past the
       // last row gets an image row that is never inside: it reads as zeros).
-      const r0 = t + g;
+      const r0 = first + t + g;
       let b0: u32 = 0, y0: i32 = -1 << 30, x0: u32 = 0;
       let b1: u32 = 0, y1: i32 = -1 << 30, x1: u32 = 0;
       let b2: u32 = 0, y2: i32 = -1 << 30, x2: u32 = 0;
@@ -349,18 +355,42 @@ function panelsT<I>(xtPtr: usize, rows: u32, k: u32, n: u32, countsPtr: usize, i
   const lanes = (rows + 3) & ~3;
   for (let t: u32 = 0; t < lanes;) {
     const w = panelWidth(t, lanes);
-    const panel = xtPtr + ((<usize>t * k) << 2);
-    const out = ytPtr + ((<usize>t * n) << 2);
-    // Lanes handled per pass over a unit's pairs: the whole panel (SIMD: 4, 2 or 1 v128
-    // accumulators), or one group of 4 (scalar build: four scalar sums).
-    if (ASC_FEATURE_SIMD) {
-      if (w == 16) panelSimd16<I>(panel, out, n, countsPtr, idxPtr, valPtr, biasPtr, hasBias, act);
-      else if (w == 8) panelSimd8<I>(panel, out, n, countsPtr, idxPtr, valPtr, biasPtr, hasBias, act);
-      else panelSimd4<I>(panel, out, n, countsPtr, idxPtr, valPtr, biasPtr, hasBias, act);
-    } else {
-      for (let g: u32 = 0; g < w; g += 4) panelScalar4<I>(panel, out, w, g, n, countsPtr, idxPtr, valPtr, biasPtr, hasBias, act);
-    }
+    panelT<I>(xtPtr + ((<usize>t * k) << 2), w, n, countsPtr, idxPtr, valPtr, biasPtr, hasBias, ytPtr + ((<usize>t * n) << 2), act);
     t += w;
+  }
+}
+
+// One panel of w lanes. Lanes handled per pass over a unit's pairs: the whole panel (SIMD: 4, 2
+// or 1 v128 accumulators), or one group of 4 (scalar build: four scalar sums).
+// @ts-ignore: decorator
+@inline function panelT<I>(panel: usize, w: u32, n: u32, countsPtr: usize, idxPtr: usize,
+  valPtr: usize, biasPtr: usize, hasBias: u32, out: usize, act: u32): void {
+  if (ASC_FEATURE_SIMD) {
+    if (w == 16) panelSimd16<I>(panel, out, n, countsPtr, idxPtr, valPtr, biasPtr, hasBias, act);
+    else if (w == 8) panelSimd8<I>(panel, out, n, countsPtr, idxPtr, valPtr, biasPtr, hasBias, act);
+    else panelSimd4<I>(panel, out, n, countsPtr, idxPtr, valPtr, biasPtr, hasBias, act);
+  } else {
+    for (let g: u32 = 0; g < w; g += 4) panelScalar4<I>(panel, out, w, g, n, countsPtr, idxPtr, valPtr, biasPtr, hasBias, act);
+  }
+}
+
+/**
+ * A k×k convolution panel by panel: for each panel of output pixels, im2colRange writes its
+ * patches into `scratchPtr` (16 · kh · kw · c floats at most, small enough to stay in cache)
+ * and the panel kernel multiplies them into ytPtr (the layout spmmPanels writes; then
+ * untransposePanels). Same arguments as im2colPanels and spmmPanels.
+ */
+export function spmmConvPanels(xPtr: usize, b: u32, h: u32, w: u32, c: u32, kh: u32, kw: u32, padT: u32, padL: u32,
+  oh: u32, ow: u32, n: u32, countsPtr: usize, idxPtr: usize, wide: u32, valPtr: usize, biasPtr: usize, hasBias: u32,
+  ytPtr: usize, act: u32, scratchPtr: usize): void {
+  const lanes = (b * oh * ow + 3) & ~3;
+  for (let t: u32 = 0; t < lanes;) {
+    const pw = panelWidth(t, lanes);
+    im2colRange(xPtr, b, h, w, c, kh, kw, padT, padL, oh, ow, t, pw, scratchPtr);
+    const out = ytPtr + ((<usize>t * n) << 2);
+    if (wide != 0) panelT<u32>(scratchPtr, pw, n, countsPtr, idxPtr, valPtr, biasPtr, hasBias, out, act);
+    else panelT<u16>(scratchPtr, pw, n, countsPtr, idxPtr, valPtr, biasPtr, hasBias, out, act);
+    t += pw;
   }
 }
 

@@ -196,8 +196,8 @@ export function readSyncKernel(path: 'arrays' | 'readSync' = 'readSync'): Kernel
 
 
 /**
- * PruneSparseConv2D on the wasm backend: im2colPanels writes the patches of x straight into the
- * panels, then the panel product and the untranspose, as runOnMemory does for batch >= 3.
+ * PruneSparseConv2D on the wasm backend: panel by panel, the patches of x written straight into
+ * one panel of scratch and multiplied (spmmConvPanels), then the untranspose.
  */
 export function wasmSparseConvKernel(): KernelFunc {
   const fallback = readSyncConvKernel();
@@ -231,11 +231,11 @@ export function wasmSparseConvKernel(): KernelFunc {
     const lanes = (rows + 3) & ~3;
     let xt = 0;
     try {
-      xt = side.heap.malloc(lanes * (a.k + a.n) * 4);
-      const yt = xt + lanes * a.k * 4;
-      ex.im2colPanels(xo, b, h, w, c, a.kh, a.kw, a.padT, a.padL, a.oh, a.ow, xt);
-      ex.spmmPanels(xt, rows, a.k, a.n, wo + lay.countsByte, wo + lay.indicesByte, a.wide ? 1 : 0, wo + lay.valuesByte,
-        bo ?? 0, bo === null ? 0 : 1, yt, ACT_CODE[a.activation]);
+      // Scratch: one panel of patches (16 lanes at most), then the output in panels.
+      xt = side.heap.malloc((16 * a.k + lanes * a.n) * 4);
+      const yt = xt + 16 * a.k * 4;
+      ex.spmmConvPanels(xo, b, h, w, c, a.kh, a.kw, a.padT, a.padL, a.oh, a.ow, a.n, wo + lay.countsByte, wo + lay.indicesByte,
+        a.wide ? 1 : 0, wo + lay.valuesByte, bo ?? 0, bo === null ? 0 : 1, yt, ACT_CODE[a.activation], xt);
       ex.untransposePanels(yt, rows, a.n, side.offset(out.dataId) as number);
     } catch (e) {
       side.dispose(out.dataId);
