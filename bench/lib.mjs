@@ -44,3 +44,40 @@ export function benchOptions(argv = process.argv.slice(2)) {
   const sizes = opt('sizes', defaultSizes.join(',')).split(',').map(Number);
   return { flag, opt, defaultSizes, sizes };
 }
+
+/**
+ * Median ms per call of each fn, the fns taking turns call by call (a load spike on this shared
+ * machine lands on all of them), at least 3 calls and `time` ms per fn in each of `rounds`
+ * rounds, after `warmup` calls each. Each fn returns what to dispose (or nothing); disposing is
+ * not timed. Two clocks: `wall` (performance.now) and `cpu` (this process's user + system time,
+ * process.cpuUsage, 1 µs resolution), which leaves out the time other processes get while a call
+ * runs: on a loaded machine a call longer than a scheduler slice (a few ms) is preempted, and
+ * its wall time counts the other processes' slices too.
+ */
+export function timeTurns(fns, { rounds, time, warmup = 2 }) {
+  const run = (fn) => {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    const out = fn();
+    const wall = performance.now() - t0;
+    const c = process.cpuUsage(c0);
+    out?.dispose?.();
+    return [wall, (c.user + c.system) / 1000];
+  };
+  for (let i = 0; i < warmup; i++) fns.forEach(run);
+  const walls = fns.map(() => []);
+  const cpus = fns.map(() => []);
+  for (let r = 0; r < rounds; r++) {
+    const start = performance.now();
+    let calls = 0;
+    while (calls < 3 || performance.now() - start < time * fns.length) {
+      fns.forEach((f, i) => {
+        const [w, c] = run(f);
+        walls[i].push(w);
+        cpus[i].push(c);
+      });
+      calls++;
+    }
+  }
+  return fns.map((_, i) => ({ wall: median(walls[i]), cpu: median(cpus[i]) }));
+}

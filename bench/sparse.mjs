@@ -1,15 +1,16 @@
 // Single layers through the tfjs op: sparseMatMul (tfjs-prune/sparse, wasm backend, zero copy)
 // against tfjs-backend-wasm's dense matMul (XNNPACK GEMM) on the same weights, same run.
 //   node bench/sparse.mjs [--shapes=784x300,1024x1024] [--sparsities=0.5,0.9] [--batches=1,64]
-//                         [--rounds=3] [--time=MS] [--build=simd|scalar|js]
-// Dense and every sparsity's sparse op take turns call by call, ROUNDS rounds of TIME ms each.
+//                         [--rounds=3] [--time=MS] [--build=simd|scalar|js] [--clock=cpu|wall]
+// Dense and every sparsity's sparse op take turns call by call, ROUNDS rounds of TIME ms each;
+// both clocks are recorded (bench/lib.mjs, timeTurns), the table is in CLOCK's.
 // Prints a markdown table (median ms per call, dense / sparse ratio) and the crossover: the
 // lowest sparsity at which sparse wins for each shape and batch. Writes bench/.tmp/sparse-latest.json.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 import { packSparse, registerSparseKernels, sparseMatMul, SparseWeights } from '../dist/sparse.mjs';
-import { benchOptions, median, normalWeights } from './lib.mjs';
+import { benchOptions, normalWeights, timeTurns } from './lib.mjs';
 
 const { opt } = benchOptions();
 const SHAPES = opt('shapes', '784x300,1024x1024,2048x2048,4096x1024,4096x4096').split(',').map((s) => s.split('x').map(Number));
@@ -18,34 +19,11 @@ const BATCHES = opt('batches', '1,8,64').split(',').map(Number);
 const ROUNDS = Number(opt('rounds', '3'));
 const TIME = Number(opt('time', '100'));
 const BUILD = opt('build', 'auto');
+// The clock of the table: 'cpu' (default; this process's CPU time) or 'wall' (bench/lib.mjs, timeTurns).
+const CLOCK = opt('clock', 'cpu');
 
 await tf.setBackend('wasm');
 const build = await registerSparseKernels({ build: BUILD });
-
-/**
- * Median ms per call of each fn, the fns taking turns call by call (a load spike on this shared
- * machine lands on all of them), for at least TIME ms per fn in each of ROUNDS rounds.
- */
-function timeAll(fns) {
-  const run = (fn) => {
-    const t0 = performance.now();
-    const y = fn(); // the wasm backend runs kernels synchronously
-    const dt = performance.now() - t0;
-    y.dispose();
-    return dt;
-  };
-  for (let i = 0; i < 2; i++) fns.forEach(run);
-  const ts = fns.map(() => []);
-  for (let r = 0; r < ROUNDS; r++) {
-    const start = performance.now();
-    let calls = 0;
-    while (calls < 3 || performance.now() - start < TIME * fns.length) {
-      fns.forEach((f, i) => ts[i].push(run(f)));
-      calls++;
-    }
-  }
-  return ts.map(median);
-}
 
 /** |w| at or under the s-quantile (from a sample of 2^17 magnitudes) set to 0. */
 function prune(w, s) {
@@ -72,13 +50,17 @@ for (const [k, n] of SHAPES) {
   for (const batch of BATCHES) {
     const x = tf.tensor2d(normalWeights(batch * k, 7), [batch, k]);
     // Dense time does not depend on the zeros: timed once, on the first sparsity's weights.
-    const [d, ...sparse] = timeAll([() => tf.matMul(x, layers[0].dense), ...layers.map((l) => () => sparseMatMul(x, l.sparse))]);
+    const [d, ...sparse] = timeTurns([() => tf.matMul(x, layers[0].dense), ...layers.map((l) => () => sparseMatMul(x, l.sparse))], { rounds: ROUNDS, time: TIME });
     layers.forEach((l, i) => {
       const sp = sparse[i];
-      results.push({ k, n, batch, sparsity: l.s, actual: l.actual, denseMs: d, sparseMs: sp, ratio: d / sp, bytesRatio: l.bytes / (4 * k * n) });
+      results.push({
+        k, n, batch, sparsity: l.s, actual: l.actual, denseMs: d[CLOCK], sparseMs: sp[CLOCK], ratio: d[CLOCK] / sp[CLOCK],
+        wall: { denseMs: d.wall, sparseMs: sp.wall, ratio: d.wall / sp.wall },
+        cpu: { denseMs: d.cpu, sparseMs: sp.cpu, ratio: d.cpu / sp.cpu }, bytesRatio: l.bytes / (4 * k * n),
+      });
     });
     x.dispose();
-    process.stderr.write(`${k}x${n} batch ${batch}: dense ${d.toFixed(3)} ms; sparse ${layers.map((l, i) => `${l.s}: ${sparse[i].toFixed(3)}`).join(', ')}\n`);
+    process.stderr.write(`${k}x${n} batch ${batch}: dense ${d.cpu.toFixed(3)} cpu / ${d.wall.toFixed(3)} wall ms; sparse ${layers.map((l, i) => `${l.s}: ${sparse[i].cpu.toFixed(3)} / ${sparse[i].wall.toFixed(3)}`).join(', ')}\n`);
   }
   for (const l of layers) {
     l.dense.dispose();
@@ -87,13 +69,23 @@ for (const [k, n] of SHAPES) {
 }
 
 const fmt = (v) => (v >= 10 ? v.toFixed(1) : v >= 1 ? v.toFixed(2) : v.toFixed(3));
-console.log(`sparse build: ${build}; tfjs ${tf.version_core}; ${ROUNDS} rounds; ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
+console.log(`sparse build: ${build}; tfjs ${tf.version_core}; ${CLOCK} clock; ${ROUNDS} rounds; ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
 console.log(`| weights K×N | batch | dense ms | ${SPARSITIES.map((s) => `${s * 100}%: sparse ms (×)`).join(' | ')} |`);
 console.log(`|---|---|---|${SPARSITIES.map(() => '---').join('|')}|`);
 for (const [k, n] of SHAPES) {
   for (const batch of BATCHES) {
     const rows = results.filter((r) => r.k === k && r.n === n && r.batch === batch);
     console.log(`| ${k}×${n} | ${batch} | ${fmt(rows[0].denseMs)} | ${rows.map((r) => `${fmt(r.sparseMs)} (${r.ratio.toFixed(1)}×)`).join(' | ')} |`);
+  }
+}
+const other = CLOCK === 'cpu' ? 'wall' : 'cpu';
+console.log(`\nThe same calls on the ${other} clock, dense / sparse:`);
+console.log(`| weights K×N | batch | ${SPARSITIES.map((s) => `${s * 100}%`).join(' | ')} |`);
+console.log(`|---|---|${SPARSITIES.map(() => '---').join('|')}|`);
+for (const [k, n] of SHAPES) {
+  for (const batch of BATCHES) {
+    const rows = results.filter((r) => r.k === k && r.n === n && r.batch === batch);
+    console.log(`| ${k}×${n} | ${batch} | ${rows.map((r) => `${r[other].ratio.toFixed(1)}×`).join(' | ')} |`);
   }
 }
 console.log('\nCrossover (lowest measured sparsity where sparse is faster; "none" = dense wins at every one):');

@@ -20,3 +20,18 @@ export interface PruneSparseMatMulAttrs {
   wide: boolean;
   activation: Activation;
 }
+
+/**
+ * y = act(conv2d(x, W) + bias) with W a k×k filter [kh, kw, c, f] packed as the [kh·kw·c, f]
+ * matrix (format.ts): x float32 NHWC [b, h, w, c], stride 1, dilation 1, `padT` / `padL` zero
+ * rows / columns before the image, output [b, oh, ow, f]. Inference only.
+ */
+export const PruneSparseConv2D = 'PruneSparseConv2D';
+export interface PruneSparseConv2DAttrs extends PruneSparseMatMulAttrs {
+  kh: number;
+  kw: number;
+  padT: number;
+  padL: number;
+  oh: number;
+  ow: number;
+}

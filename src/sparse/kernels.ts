@@ -10,7 +10,8 @@ import { type DataId, type DataType, type KernelFunc, type TensorInfo } from '@t
 import { backendAccess, type BackendAccess } from '../tfjs/kernels/backend_access.js';
 import { putWords, sparseKernelsOn, type SparseKernelExports } from '../wasm/sparse.js';
 import { layoutOf, packSparse, viewsOf } from './format.js';
-import type { Activation, PruneSparseMatMulAttrs } from './kernel_names.js';
+import { im2colJs } from './conv.js';
+import type { Activation, PruneSparseConv2DAttrs, PruneSparseMatMulAttrs } from './kernel_names.js';
 import { spmmJs } from './spmm_js.js';
 
 /** Which implementation the kernels run: a Wasm build, or the pure-JS one. */
@@ -119,7 +120,9 @@ function runOnMemory(side: WasmSide, o: Operands): void {
   const hasBias = o.bias === null ? 0 : 1;
   const bias = o.bias ?? 0;
   const act = ACT_CODE[o.act];
-  if (o.rows < 4) {
+  // Batch 1-2: row by row. From 3 rows on, the transposed panels are faster (measured at 90%:
+  // 1024x1024 batch 3 0.080 ms against 0.090 row by row; batch 2 0.079 against 0.059).
+  if (o.rows < 3) {
     ex.spmmRows(o.x, o.rows, o.k, o.n, counts, idx, wide, vals, bias, hasBias, o.y, act);
     return;
   }
@@ -191,3 +194,75 @@ export function readSyncKernel(path: 'arrays' | 'readSync' = 'readSync'): Kernel
   };
 }
 
+
+/**
+ * PruneSparseConv2D on the wasm backend: panel by panel, the patches of x written straight into
+ * one panel of scratch and multiplied (spmmConvPanels), then the untranspose.
+ */
+export function wasmSparseConvKernel(): KernelFunc {
+  const fallback = readSyncConvKernel();
+  return (args) => {
+    const side = wasmSide(args.backend);
+    if (side === null) return fallback(args);
+    const { x, weights, bias } = args.inputs as { x: TensorInfo; weights: TensorInfo; bias?: TensorInfo };
+    const a = args.attrs as unknown as PruneSparseConv2DAttrs;
+    const xo = side.offset(x.dataId);
+    const wo = side.offset(weights.dataId);
+    const bo = bias === undefined ? null : side.offset(bias.dataId);
+    if (xo === null || wo === null || (bias !== undefined && bo === null)) return fallback(args);
+    const [b, h, w, c] = x.shape;
+    const rows = b * a.oh * a.ow;
+    const out = side.makeOutput([b, a.oh, a.ow, a.n], 'float32');
+    if (rows === 0) return out;
+    const lay = layoutOf(a.n, a.nnz, a.wide);
+    const ex = side.ex;
+    if (ex === null) {
+      // The pure-JS build on the backend's memory: patches in a JS array, product into the output.
+      const buf = side.memory.buffer;
+      const { counts, indices, values } = viewsOf({ ...a, data: new Int32Array(buf, wo, lay.words) });
+      const heap = new Float32Array(buf);
+      spmmJs({
+        x: im2colJs(heap, xo >>> 2, a, x.shape), xOff: 0, rows, k: a.k, n: a.n, counts, indices, values,
+        bias: bo === null ? null : new Float32Array(buf, bo, a.n), y: heap, yOff: (side.offset(out.dataId) as number) >>> 2, act: a.activation,
+      });
+      lastPath = 'zero-copy';
+      return out;
+    }
+    const lanes = (rows + 3) & ~3;
+    let xt = 0;
+    try {
+      // Scratch: one panel of patches (16 lanes at most), then the output in panels.
+      xt = side.heap.malloc((16 * a.k + lanes * a.n) * 4);
+      const yt = xt + 16 * a.k * 4;
+      ex.spmmConvPanels(xo, b, h, w, c, a.kh, a.kw, a.padT, a.padL, a.oh, a.ow, a.n, wo + lay.countsByte, wo + lay.indicesByte,
+        a.wide ? 1 : 0, wo + lay.valuesByte, bo ?? 0, bo === null ? 0 : 1, yt, ACT_CODE[a.activation], xt);
+      ex.untransposePanels(yt, rows, a.n, side.offset(out.dataId) as number);
+    } catch (e) {
+      side.dispose(out.dataId);
+      throw e;
+    } finally {
+      if (xt !== 0) side.heap.free(xt);
+    }
+    lastPath = 'zero-copy';
+    return out;
+  };
+}
+
+/** PruneSparseConv2D on JS arrays: im2colJs, then spmmJs (the cpu backend's, and the fallback). */
+export function readSyncConvKernel(path: 'arrays' | 'readSync' = 'readSync'): KernelFunc {
+  return (args) => {
+    const bk = args.backend as unknown as ArrayBackend;
+    const { x, weights, bias } = args.inputs as { x: TensorInfo; weights: TensorInfo; bias?: TensorInfo };
+    const a = args.attrs as unknown as PruneSparseConv2DAttrs;
+    const cols = im2colJs(bk.readSync(x.dataId) as Float32Array, 0, a, x.shape);
+    const rows = x.shape[0] * a.oh * a.ow;
+    const wv = bk.readSync(weights.dataId) as Int32Array;
+    const bv = bias === undefined ? null : (bk.readSync(bias.dataId) as Float32Array);
+    const { counts, indices, values } = viewsOf({ k: a.k, n: a.n, nnz: a.nnz, wide: a.wide, data: wv });
+    const y = new Float32Array(rows * a.n);
+    spmmJs({ x: cols, xOff: 0, rows, k: a.k, n: a.n, counts, indices, values, bias: bv, y, yOff: 0, act: a.activation });
+    lastPath = path;
+    const shape = [x.shape[0], a.oh, a.ow, a.n];
+    return { dataId: bk.write(y, shape, 'float32'), shape, dtype: 'float32' };
+  };
+}

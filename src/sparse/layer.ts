@@ -11,6 +11,7 @@ import type { Activation } from './kernel_names.js';
 /** The activations tfjs-layers' Dense fuses into its product (besides elu) and so do we. */
 const FUSED: readonly string[] = ['relu', 'linear'];
 import { sparseMatMulPacked } from './op.js';
+import { sparseConv2dPacked } from './conv.js';
 
 export interface SparseDenseArgs {
   units: number;
@@ -121,7 +122,121 @@ export class SparseDense extends Base {
   }
 }
 
-/** Registers SparseDense with tfjs' serialization (idempotent). */
+export interface SparseConv2DArgs {
+  filters: number;
+  kernelSize: [number, number];
+  /** Input channels (the filter's third axis). */
+  inputChannels: number;
+  padding?: 'valid' | 'same';
+  /** Nonzero weights in the packed [kh·kw·c, filters] matrix. */
+  nnz: number;
+  /** Any tfjs activation name; relu and linear are fused (as tfjs-layers' Conv2D fuses them). */
+  activation?: string;
+  useBias?: boolean;
+  name?: string;
+  trainable?: boolean;
+  dtype?: 'float32';
+  batchInputShape?: (number | null)[];
+  inputShape?: (number | null)[];
+}
+
+/**
+ * SparseConv2D: a Conv2D layer (k×k, stride 1, dilation 1, channels last, padding 'valid' or
+ * 'same') whose filter is held packed as a [kh·kw·c, filters] matrix and run by sparseConv2d
+ * (im2col patches × the sparse matrix). Weights `packed` (int32) and `bias`. Inference only.
+ */
+export class SparseConv2D extends Base {
+  static className = 'SparseConv2D';
+  readonly filters: number;
+  readonly kernelSize: [number, number];
+  readonly inputChannels: number;
+  readonly padding: 'valid' | 'same';
+  readonly nnz: number;
+  readonly activationName: string;
+  readonly useBias: boolean;
+  private packed: LayerVariable | null = null;
+  private biasVar: LayerVariable | null = null;
+  private after: LayerBase | null = null;
+  private checkedId: unknown = null;
+
+  constructor(args: SparseConv2DArgs) {
+    super(args);
+    const ks = args.kernelSize;
+    for (const [what, v] of [['filters', args.filters], ['inputChannels', args.inputChannels], ['kernelSize[0]', ks?.[0]], ['kernelSize[1]', ks?.[1]]] as const) {
+      if (!Number.isSafeInteger(v) || (v as number) < 1) throw new ArgumentError(`SparseConv2D: ${what} must be a positive integer, got ${v}`);
+    }
+    const k = ks[0] * ks[1] * args.inputChannels;
+    if (!Number.isSafeInteger(args.nnz) || args.nnz < 0 || args.nnz > k * args.filters) {
+      throw new ArgumentError(`SparseConv2D: nnz must be an integer in [0, ${k * args.filters}], got ${args.nnz}`);
+    }
+    if (args.padding !== undefined && args.padding !== 'valid' && args.padding !== 'same') throw new ArgumentError(`SparseConv2D: padding must be 'valid' or 'same', got ${String(args.padding)}`);
+    this.filters = args.filters;
+    this.kernelSize = [ks[0], ks[1]];
+    this.inputChannels = args.inputChannels;
+    this.padding = args.padding ?? 'valid';
+    this.nnz = args.nnz;
+    this.activationName = args.activation ?? 'linear';
+    this.useBias = args.useBias ?? true;
+    if (!FUSED.includes(this.activationName)) {
+      this.after = layers.activation({ activation: this.activationName as 'softmax' }) as unknown as LayerBase;
+    }
+  }
+
+  private get k(): number {
+    return this.kernelSize[0] * this.kernelSize[1] * this.inputChannels;
+  }
+
+  override build(): void {
+    const words = layoutOf(this.filters, this.nnz, isWide(this.k)).words;
+    this.packed = this.addWeight('packed', [words], 'int32', initializers.zeros(), undefined, false);
+    if (this.useBias) this.biasVar = this.addWeight('bias', [this.filters], 'float32', initializers.zeros(), undefined, false);
+    this.built = true;
+  }
+
+  override computeOutputShape(inputShape: (number | null)[]): (number | null)[] {
+    const [b, h, w] = inputShape;
+    const same = this.padding === 'same';
+    const out = (v: number | null, kk: number) => (v === null ? null : same ? v : v - kk + 1);
+    return [b, out(h, this.kernelSize[0]), out(w, this.kernelSize[1]), this.filters];
+  }
+
+  override call(inputs: Tensor | Tensor[]): Tensor {
+    return tidy(() => {
+      const x = Array.isArray(inputs) ? inputs[0] : inputs;
+      if (x.rank !== 4 || x.shape[3] !== this.inputChannels) {
+        throw new ArgumentError(`SparseConv2D "${this.name}": input shape [${x.shape}], expected [batch, h, w, ${this.inputChannels}]`);
+      }
+      const packed = (this.packed as LayerVariable).read();
+      if ((packed as unknown as { dataId: unknown }).dataId !== this.checkedId) {
+        checkSparse({ k: this.k, n: this.filters, nnz: this.nnz, wide: isWide(this.k), data: packed.dataSync() as Int32Array }, `SparseConv2D "${this.name}"`);
+        this.checkedId = (packed as unknown as { dataId: unknown }).dataId;
+      }
+      const header = { k: this.k, n: this.filters, nnz: this.nnz, wide: isWide(this.k) };
+      const bias = this.biasVar?.read() ?? null;
+      // As tfjs-layers' Conv2D: the bias is always fused into the convolution (the sums' start),
+      // relu and linear too; any other activation is applied after.
+      const activation = this.after === null ? (this.activationName as Activation) : 'linear';
+      const y = sparseConv2dPacked(x, packed, header, { kernelSize: this.kernelSize, padding: this.padding, bias, activation });
+      return this.after === null ? y : (this.after.apply(y) as Tensor);
+    });
+  }
+
+  override getConfig(): serialization.ConfigDict {
+    return {
+      ...super.getConfig(),
+      filters: this.filters,
+      kernelSize: this.kernelSize,
+      inputChannels: this.inputChannels,
+      padding: this.padding,
+      nnz: this.nnz,
+      activation: this.activationName,
+      useBias: this.useBias,
+    };
+  }
+}
+
+/** Registers SparseDense and SparseConv2D with tfjs' serialization (idempotent). */
 export function registerSparseDense(): void {
   serialization.registerClass(SparseDense as unknown as serialization.SerializableConstructor<serialization.Serializable>);
+  serialization.registerClass(SparseConv2D as unknown as serialization.SerializableConstructor<serialization.Serializable>);
 }

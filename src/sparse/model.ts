@@ -1,12 +1,15 @@
 // toSparseModel: a new LayersModel in which each Dense layer (and each Conv2D 1×1 with stride 1,
 // channels last: a Dense over the last axis) that runs faster sparse — measured here, on the
-// current backend, for the caller's batch sizes — is a SparseDense layer. The rest of the model,
-// and the input model, are left as they are.
+// current backend, for the caller's batch sizes — is a SparseDense layer, and each k×k Conv2D
+// (stride 1, dilation 1, channels last, padding valid or same) that does is a SparseConv2D
+// (im2col patches × the sparse filter). The rest of the model, and the input model, are left as
+// they are.
 import { engine, fused, io, tensor2d, tensor4d, tidy, type Tensor } from '@tensorflow/tfjs-core';
 import { loadLayersModel, type LayersModel } from '@tensorflow/tfjs-layers';
 import { ArgumentError } from '../errors.js';
 import { layoutOf, packSparse, type SparseMatrix } from './format.js';
 import { SparseWeights, sparseMatMul } from './op.js';
+import { sparseConv2d } from './conv.js';
 import { sparseKernelsRegistered } from './register.js';
 
 export interface ToSparseModelOptions {
@@ -21,7 +24,7 @@ export interface ToSparseModelOptions {
 }
 
 export interface SparseLayerTiming {
-  /** The model's batch size (a 1×1 convolution multiplies batch · height · width rows). */
+  /** The model's batch size (a convolution multiplies batch · height · width rows). */
   batch: number;
   denseMs: number;
   sparseMs: number;
@@ -29,9 +32,9 @@ export interface SparseLayerTiming {
 
 export interface SparseLayerReport {
   name: string;
-  /** 'Dense' or 'Conv2D' (1×1). */
+  /** 'Dense' or 'Conv2D' (1×1: becomes SparseDense; k×k: SparseConv2D). */
   className: string;
-  /** Kernel shape [k, n] (for a 1×1 convolution: [input channels, filters]). */
+  /** Kernel shape [k, n] (a convolution: [kh·kw·input channels, filters]). */
   shape: [number, number];
   sparsity: number;
   decision: 'sparse' | 'dense';
@@ -56,23 +59,62 @@ interface DenseLike {
   getClassName(): string;
   getWeights(): Tensor[];
   weights: { originalName: string; shape: number[]; dtype: string; read(): Tensor }[];
-  getConfig(): { strides?: unknown; dataFormat?: unknown; kernelSize?: unknown };
-  inputShape: unknown;
+  getConfig(): { strides?: unknown; dataFormat?: unknown; kernelSize?: unknown; padding?: unknown; dilationRate?: unknown };
+  readonly input: unknown;
 }
 
-/** [k, n] and, for a 1×1 convolution, its [height, width], when `layer` can become SparseDense. */
-function candidate(layer: DenseLike, kernel: Tensor | undefined): { k: number; n: number; spatial: [number, number] | null } | null {
+/** The layer's input shape from its (single) input tensor, or null (tfjs throws on shared layers). */
+function inputShapeOf(layer: DenseLike): (number | null)[] | null {
+  try {
+    const shape = (layer.input as { shape?: unknown } | null)?.shape;
+    return Array.isArray(shape) ? shape : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A k×k convolution's geometry (a SparseConv2D candidate). */
+interface ConvGeometry {
+  kh: number;
+  kw: number;
+  c: number;
+  h: number;
+  w: number;
+  padding: 'valid' | 'same';
+}
+
+interface Candidate {
+  k: number;
+  n: number;
+  /** A 1×1 convolution's [height, width] (it becomes a SparseDense over the channels). */
+  spatial: [number, number] | null;
+  /** A k×k convolution (it becomes a SparseConv2D). */
+  conv: ConvGeometry | null;
+}
+
+/**
+ * [k, n] and what the layer becomes, when `layer` can become sparse: a Dense layer; a Conv2D,
+ * channels last, stride 1, dilation 1, 1×1 (SparseDense) or k×k with padding valid or same and a
+ * known input height and width (SparseConv2D).
+ */
+function candidate(layer: DenseLike, kernel: Tensor | undefined): Candidate | null {
   if (kernel === undefined || kernel.dtype !== 'float32') return null;
   const cls = layer.getClassName();
   const ks = kernel.shape as number[];
-  if (cls === 'Dense' && ks.length === 2) return { k: ks[0], n: ks[1], spatial: null };
-  if (cls !== 'Conv2D' || ks.length !== 4 || ks[0] !== 1 || ks[1] !== 1) return null;
+  if (cls === 'Dense' && ks.length === 2) return { k: ks[0], n: ks[1], spatial: null, conv: null };
+  if (cls !== 'Conv2D' || ks.length !== 4) return null;
   const c = layer.getConfig();
-  const strides = Array.isArray(c.strides) ? c.strides : [c.strides, c.strides];
-  if (c.dataFormat !== 'channelsLast' || strides.some((v) => v !== 1)) return null;
-  const shape = layer.inputShape as (number | null)[];
-  const hw: [number, number] = [typeof shape?.[1] === 'number' ? shape[1] : 1, typeof shape?.[2] === 'number' ? shape[2] : 1];
-  return { k: ks[2], n: ks[3], spatial: hw };
+  const pair = (v: unknown) => (Array.isArray(v) ? v : [v ?? 1, v ?? 1]);
+  if (c.dataFormat !== 'channelsLast' || pair(c.strides).some((v) => v !== 1) || pair(c.dilationRate).some((v) => v !== 1)) return null;
+  const shape = inputShapeOf(layer);
+  if (ks[0] === 1 && ks[1] === 1) {
+    const hw: [number, number] = [typeof shape?.[1] === 'number' ? shape[1] : 1, typeof shape?.[2] === 'number' ? shape[2] : 1];
+    return { k: ks[2], n: ks[3], spatial: hw, conv: null };
+  }
+  const [h, w] = [shape?.[1], shape?.[2]];
+  if ((c.padding !== 'valid' && c.padding !== 'same') || typeof h !== 'number' || typeof w !== 'number') return null;
+  if (c.padding === 'valid' && (h < ks[0] || w < ks[1])) return null;
+  return { k: ks[0] * ks[1] * ks[2], n: ks[3], spatial: null, conv: { kh: ks[0], kw: ks[1], c: ks[2], h, w, padding: c.padding } };
 }
 
 interface LayerJson {
@@ -82,7 +124,9 @@ interface LayerJson {
 
 /**
  * Returns a new LayersModel and a report. Each Dense layer (2-D kernel, float32) — and each
- * Conv2D with a 1×1 kernel, stride 1, channels last, which is a Dense over the last axis — whose sparsity
+ * Conv2D with a 1×1 kernel, stride 1, channels last, which is a Dense over the last axis, and each
+ * k×k Conv2D with stride 1, dilation 1, channels last, padding valid or same and a known input
+ * size (SparseConv2D: im2col patches × the sparse filter) — whose sparsity
  * reaches `minSparsity` is timed dense (tf.fused.matMul with its bias) and sparse (sparseMatMul)
  * at every batch size in `batchSizes` on the current backend; it becomes a SparseDense layer when
  * sparse is faster at all of them, or when `overrides` says so. The new model holds no dense copy
@@ -105,12 +149,12 @@ export async function toSparseModel(model: LayersModel, options: ToSparseModelOp
   const layers = model.layers as unknown as DenseLike[];
   for (const name of Object.keys(overrides)) {
     const l = layers.find((x) => x.name === name);
-    if (l === undefined || candidate(l, l.getWeights()[0]) === null) throw new ArgumentError(`${fname}: overrides names '${name}', which is not a Dense (or Conv2D 1×1, stride 1, channels last) layer of the model`);
+    if (l === undefined || candidate(l, l.getWeights()[0]) === null) throw new ArgumentError(`${fname}: overrides names '${name}', which is not a Dense (or Conv2D with stride 1, dilation 1, channels last) layer of the model`);
     if (overrides[name] !== 'sparse' && overrides[name] !== 'dense') throw new ArgumentError(`${fname}: overrides['${name}'] must be 'sparse' or 'dense'`);
   }
 
   const reports: SparseLayerReport[] = [];
-  const packedOf = new Map<string, SparseMatrix>();
+  const packedOf = new Map<string, { m: SparseMatrix; conv: ConvGeometry | null }>();
   for (const layer of layers) {
     const [kernel, bias] = layer.getWeights();
     const cand = candidate(layer, kernel);
@@ -129,11 +173,11 @@ export async function toSparseModel(model: LayersModel, options: ToSparseModelOp
       decision = 'dense';
       reason = 'below minSparsity';
     } else {
-      timings = timeLayer(kernel, bias ?? null, m, cand.spatial, batchSizes, options.reps ?? 15);
+      timings = timeLayer(kernel, bias ?? null, m, cand, batchSizes, options.reps ?? 15);
       decision = timings.every((t) => t.sparseMs < t.denseMs) ? 'sparse' : 'dense';
       reason = 'measured';
     }
-    if (decision === 'sparse') packedOf.set(layer.name, m);
+    if (decision === 'sparse') packedOf.set(layer.name, { m, conv: cand.conv });
     reports.push({ name: layer.name, className: layer.getClassName(), shape: [k, n], sparsity, decision, reason, timings, denseBytes: 4 * k * n, sparseBytes: m.data.byteLength });
   }
 
@@ -152,21 +196,26 @@ export async function toSparseModel(model: LayersModel, options: ToSparseModelOp
 // load spike on a shared machine lands on both.
 // A 1×1 convolution is timed as tf.fused.conv2d on [batch, h, w, c] against the sparse product
 // of its batch·h·w rows.
-function timeLayer(kernel: Tensor, bias: Tensor | null, m: SparseMatrix, spatial: [number, number] | null, batchSizes: number[], reps: number): SparseLayerTiming[] {
+function timeLayer(kernel: Tensor, bias: Tensor | null, m: SparseMatrix, cand: Candidate, batchSizes: number[], reps: number): SparseLayerTiming[] {
+  const { spatial, conv } = cand;
   const sw = new SparseWeights(m);
   try {
     return batchSizes.map((batch) => {
       const k = m.k;
-      const rows = spatial === null ? batch : batch * spatial[0] * spatial[1];
-      const x = tidy(() => tensor2d(new Float32Array(rows * k).map((_, i) => Math.sin(i)), [rows, k]));
-      const x4 = spatial === null ? null : tensor4d(x.dataSync() as Float32Array, [batch, spatial[0], spatial[1], k]);
+      const rows = conv !== null ? batch * conv.h * conv.w : spatial === null ? batch : batch * spatial[0] * spatial[1];
+      const cols = conv !== null ? conv.c : k;
+      const x = tidy(() => tensor2d(new Float32Array(rows * cols).map((_, i) => Math.sin(i)), [rows, cols]));
+      const hw = conv !== null ? [conv.h, conv.w] : spatial;
+      const x4 = hw === null ? null : tensor4d(x.dataSync() as Float32Array, [batch, hw[0], hw[1], cols]);
       const run = (sparse: boolean) => {
         const t0 = performance.now();
         const y = sparse
-          ? sparseMatMul(x, sw, { bias })
+          ? conv !== null
+            ? sparseConv2d(x4 as Tensor, sw, { kernelSize: [conv.kh, conv.kw], padding: conv.padding, bias })
+            : sparseMatMul(x, sw, { bias })
           : x4 === null
             ? fused.matMul({ a: x, b: kernel as never, bias: bias ?? undefined })
-            : fused.conv2d({ x: x4 as never, filter: kernel as never, strides: 1, pad: 'valid', bias: bias ?? undefined });
+            : fused.conv2d({ x: x4 as never, filter: kernel as never, strides: 1, pad: conv?.padding ?? 'valid', bias: bias ?? undefined });
         y.dataSync(); // backends that run asynchronously (webgl) finish here
         const dt = performance.now() - t0;
         y.dispose();
@@ -199,13 +248,28 @@ function median(xs: number[]): number {
 
 // The new model: the topology with the chosen Dense layers as SparseDense, its weights from the
 // input model's (packed where converted), loaded through tfjs' own loader.
-async function rebuild(model: LayersModel, layers: DenseLike[], packedOf: Map<string, SparseMatrix>): Promise<LayersModel> {
+async function rebuild(model: LayersModel, layers: DenseLike[], packedOf: Map<string, { m: SparseMatrix; conv: ConvGeometry | null }>): Promise<LayersModel> {
   const topology = model.toJSON(null, false) as unknown as { config: { layers?: LayerJson[] } | LayerJson[] };
   const layerConfigs = Array.isArray(topology.config) ? topology.config : (topology.config.layers ?? []);
   for (const lc of layerConfigs) {
-    const m = packedOf.get(lc.config.name as string);
-    if (m === undefined) continue;
+    const p = packedOf.get(lc.config.name as string);
+    if (p === undefined) continue;
+    const { m, conv } = p;
     const c = lc.config;
+    const common = {
+      name: c.name,
+      trainable: false,
+      dtype: c.dtype ?? 'float32',
+      ...(c.batch_input_shape !== undefined ? { batch_input_shape: c.batch_input_shape } : {}),
+      nnz: m.nnz,
+      activation: c.activation ?? 'linear',
+      use_bias: c.use_bias ?? true,
+    };
+    if (conv !== null) {
+      lc.class_name = 'SparseConv2D';
+      lc.config = { ...common, filters: m.n, kernel_size: [conv.kh, conv.kw], input_channels: conv.c, padding: conv.padding };
+      continue;
+    }
     lc.class_name = 'SparseDense';
     lc.config = {
       name: c.name,
@@ -227,7 +291,7 @@ async function rebuild(model: LayersModel, layers: DenseLike[], packedOf: Map<st
     parts.push(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
   };
   for (const layer of layers) {
-    const m = packedOf.get(layer.name);
+    const m = packedOf.get(layer.name)?.m;
     if (m !== undefined) {
       add(`${layer.name}/packed`, [layoutOf(m.n, m.nnz, m.wide).words], 'int32', m.data);
       const bias = layer.weights.find((w) => w.originalName.endsWith('/bias'));

@@ -2,9 +2,9 @@
 import { engine, getKernel, registerKernel } from '@tensorflow/tfjs-core';
 import { WasmError } from '../errors.js';
 import { loadSparseKernels, type SparseModuleSource } from '../wasm/sparse.js';
-import { PruneSparseMatMul } from './kernel_names.js';
+import { PruneSparseConv2D, PruneSparseMatMul } from './kernel_names.js';
 import { registerSparseDense } from './layer.js';
-import { kernelBuild, readSyncKernel, setKernelBuild, wasmSparseKernel, type SparseKernelBuild } from './kernels.js';
+import { kernelBuild, readSyncConvKernel, readSyncKernel, setKernelBuild, wasmSparseConvKernel, wasmSparseKernel, type SparseKernelBuild } from './kernels.js';
 
 export interface RegisterSparseOptions {
   /**
@@ -37,11 +37,14 @@ export async function registerSparseKernels(options: RegisterSparseOptions = {})
   return b;
 }
 
-/** Registers the kernel for `backendName` unless it has one (a backend registered later gets it on first use). */
+/** Registers the kernels for `backendName` unless it has them (a backend registered later gets them on first use). */
 export function registerSparseKernelFor(backendName: string): void {
-  if (getKernel(PruneSparseMatMul, backendName) !== undefined) return;
-  const kernelFunc = backendName === 'wasm' ? wasmSparseKernel() : readSyncKernel(backendName === 'cpu' ? 'arrays' : 'readSync');
-  registerKernel({ kernelName: PruneSparseMatMul, backendName, kernelFunc });
+  if (getKernel(PruneSparseConv2D, backendName) !== undefined) return;
+  const path = backendName === 'cpu' ? 'arrays' : 'readSync';
+  if (getKernel(PruneSparseMatMul, backendName) === undefined) {
+    registerKernel({ kernelName: PruneSparseMatMul, backendName, kernelFunc: backendName === 'wasm' ? wasmSparseKernel() : readSyncKernel(path) });
+  }
+  registerKernel({ kernelName: PruneSparseConv2D, backendName, kernelFunc: backendName === 'wasm' ? wasmSparseConvKernel() : readSyncConvKernel(path) });
 }
 
 export function sparseKernelsRegistered(): boolean {

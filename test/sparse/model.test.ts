@@ -158,11 +158,10 @@ describe('toSparseModel, Conv2D 1×1 layers', () => {
       const w = (k.dataSync() as Float32Array).map((v, i) => (i % 10 === 3 ? v : 0));
       layer.setWeights([tf.tensor(w, k.shape), ...rest]);
     }
-    await expect(toSparseModel(m, { overrides: { c3: 'sparse' } })).rejects.toThrow(/not a Dense \(or Conv2D 1×1/);
-    await expect(toSparseModel(m, { overrides: { s2: 'sparse' } })).rejects.toThrow(/not a Dense/);
+    await expect(toSparseModel(m, { overrides: { s2: 'sparse' } })).rejects.toThrow(/not a Dense \(or Conv2D with stride 1/);
     const { model, report } = await toSparseModel(m, { overrides: { p1: 'sparse', p2: 'sparse', p3: 'sparse', out: 'sparse' } });
     expect(model.layers.map((l) => l.getClassName())).toEqual(['Conv2D', 'SparseDense', 'SparseDense', 'SparseDense', 'Conv2D', 'Flatten', 'SparseDense']);
-    expect(report.layers.map((l) => `${l.name}:${l.className}:${l.shape.join('x')}`)).toEqual(['p1:Conv2D:16x33', 'p2:Conv2D:33x24', 'p3:Conv2D:24x20', 'out:Dense:160x10']);
+    expect(report.layers.map((l) => `${l.name}:${l.className}:${l.shape.join('x')}`)).toEqual(['c3:Conv2D:27x16', 'p1:Conv2D:16x33', 'p2:Conv2D:33x24', 'p3:Conv2D:24x20', 'out:Dense:160x10']);
     const r = (n: number) => tf.tensor4d(Float32Array.from({ length: n * 9 * 7 * 3 }, (_, i) => Math.sin(i * 0.37)), [n, 9, 7, 3]);
     for (const n of [1, 5]) {
       const x = r(n);
@@ -172,7 +171,49 @@ describe('toSparseModel, Conv2D 1×1 layers', () => {
     expect(bitsEqual(m.predict(r(2)) as tf.Tensor, back.predict(r(2)) as tf.Tensor)).toBe(true);
     // A measured decision times the convolution on [batch, 9, 7, c] (batch · 63 rows).
     const measured = await toSparseModel(m, { batchSizes: [2], reps: 2 });
-    expect(measured.report.layers.filter((l) => l.className === 'Conv2D').every((l) => l.reason === 'measured' && l.timings.length === 1)).toBe(true);
+    expect(measured.report.layers.filter((l) => l.className === 'Conv2D' && l.name !== 'c3').every((l) => l.reason === 'measured' && l.timings.length === 1)).toBe(true);
+    model.dispose();
+    back.dispose();
+    measured.model.dispose();
+  });
+});
+
+describe('toSparseModel, k×k convolutions', () => {
+  it.each(['simd', 'scalar', 'js'] as const)('turns them into SparseConv2D (im2col), bit for bit on wasm, %s build; saves and loads', async (build) => {
+    await tf.setBackend('wasm');
+    await registerSparseKernels({ build });
+    const m = tf.sequential();
+    m.add(tf.layers.conv2d({ inputShape: [12, 10, 3], filters: 8, kernelSize: 3, activation: 'relu', name: 'c1' }));
+    m.add(tf.layers.conv2d({ filters: 12, kernelSize: [3, 2], padding: 'same', useBias: false, name: 'c2' }));
+    m.add(tf.layers.conv2d({ filters: 6, kernelSize: 5, padding: 'same', activation: 'relu6', name: 'c3' }));
+    m.add(tf.layers.conv2d({ filters: 4, kernelSize: 3, dilationRate: 2, name: 'd2' })); // dilated: not a candidate
+    m.add(tf.layers.maxPooling2d({ poolSize: 2 }));
+    m.add(tf.layers.flatten());
+    m.add(tf.layers.dense({ units: 5, activation: 'softmax', name: 'out' }));
+    for (const name of ['c1', 'c2', 'c3']) {
+      const layer = m.getLayer(name);
+      const [k, ...rest] = layer.getWeights();
+      const w = (k.dataSync() as Float32Array).map((v, i) => (i % 10 === 7 ? v : 0)); // 90% pruned
+      layer.setWeights([tf.tensor(w, k.shape), ...rest]);
+    }
+    await expect(toSparseModel(m, { overrides: { d2: 'sparse' } })).rejects.toThrow(/not a Dense/);
+    const { model, report } = await toSparseModel(m, { overrides: { c1: 'sparse', c2: 'sparse', c3: 'sparse', out: 'dense' } });
+    expect(model.layers.map((l) => l.getClassName())).toEqual(['SparseConv2D', 'SparseConv2D', 'SparseConv2D', 'Conv2D', 'MaxPooling2D', 'Flatten', 'Dense']);
+    expect(report.layers.map((l) => `${l.name}:${l.shape.join('x')}:${l.decision}`)).toEqual(['c1:27x8:sparse', 'c2:48x12:sparse', 'c3:300x6:sparse', 'out:24x5:dense']);
+    const r = (n: number) => tf.tensor4d(Float32Array.from({ length: n * 12 * 10 * 3 }, (_, i) => Math.sin(i * 0.29)), [n, 12, 10, 3]);
+    for (const n of [1, 3]) {
+      const x = r(n);
+      expect(bitsEqual(m.predict(x, { batchSize: n }) as tf.Tensor, model.predict(x, { batchSize: n }) as tf.Tensor), `batch ${n}`).toBe(true);
+    }
+    const back = await roundTrip(model);
+    expect(back.layers[0].getClassName()).toBe('SparseConv2D');
+    expect(bitsEqual(m.predict(r(2)) as tf.Tensor, back.predict(r(2)) as tf.Tensor)).toBe(true);
+    // Measured: each convolution timed on [batch, h, w, c], decided by its timings.
+    const measured = await toSparseModel(m, { batchSizes: [1], reps: 2 });
+    for (const l of measured.report.layers.filter((x) => x.className === 'Conv2D')) {
+      expect(l.reason).toBe('measured');
+      expect(l.decision).toBe(l.timings[0].sparseMs < l.timings[0].denseMs ? 'sparse' : 'dense');
+    }
     model.dispose();
     back.dispose();
     measured.model.dispose();
