@@ -84,7 +84,7 @@ if (!args['no-real']) {
     rss: median(d.map((x) => x.rss)),
     rssNogz: median(n.map((x) => x.rss)),
     cp: null,
-    sizes: `gzip ${mib(b.before.gzip)} → ${mib(b.after.gzip)}${b.after.estimated ? ' (≈)' : ''}`,
+    sizes: `gzip ${b.before.estimated ? '≈' : ''}${mib(b.before.gzip)} → ${b.after.estimated ? '≈' : ''}${mib(b.after.gzip)}, uint8 ${b.quantized.estimated ? '≈' : ''}${mib(b.quantized.gzip)}`,
   });
 }
 
