@@ -275,21 +275,41 @@ export async function outputSizes(
     return `in:${i}`;
   };
   const after = await meter.measure(afterKey, (i) => pieceOf(meter, i));
-  // The uint8 estimate: float32 tensors encoded whole (a tensor's grid spans its whole range),
-  // each once: the slices of a large tensor, measured in order, share its codes.
-  let held: { t: number; codes: Uint8Array } | null = null;
-  const codesOf = async (t: number): Promise<Uint8Array> => {
-    if (held === null || held.t !== t) held = { t, codes: encode(await values(t), 'uint8').bytes };
-    return held.codes;
+  // The uint8 estimate: a float32 tensor's grid spans its whole range, so each tensor is read
+  // once (the slices of a large tensor, measured in order, share it) and a slice is encoded alone
+  // with the tensor's range: its codes are those of the whole tensor's encoding.
+  let held: { t: number; values: Float32Array; lo: number; hi: number } | null = null;
+  const tensor = async (t: number) => {
+    if (held === null || held.t !== t) {
+      const v = await values(t);
+      let lo = Infinity;
+      let hi = -Infinity;
+      for (let j = 0; j < v.length; j++) {
+        if (v[j] < lo) lo = v[j];
+        if (v[j] > hi) hi = v[j];
+      }
+      held = { t, values: v, lo, hi };
+    }
+    return held;
   };
   const qBytes = async (i: number): Promise<Uint8Array> => {
     const p = pieces[i];
     if (!p.f32) return pieceOf(meter, i);
-    if (p.last === p.first + 1) return (await codesOf(p.first)).subarray(p.start / 4, (p.start + p.length) / 4);
+    if (p.last === p.first + 1) {
+      const h = await tensor(p.first);
+      const n = p.length / 4;
+      if (n === h.values.length || !(h.lo <= h.hi)) return encode(h.values, 'uint8').bytes.subarray(p.start / 4, p.start / 4 + n);
+      // The slice and the tensor's extremes: the same range, so the same grid.
+      const part = new Float32Array(n + 2);
+      part.set(h.values.subarray(p.start / 4, p.start / 4 + n));
+      part[n] = h.lo;
+      part[n + 1] = h.hi;
+      return encode(part, 'uint8').bytes.subarray(0, n);
+    }
     const all = new Uint8Array(p.length / 4);
     let off = 0;
     for (let t = p.first; t < p.last; t++) {
-      const b = await codesOf(t);
+      const b = encode((await tensor(t)).values, 'uint8').bytes;
       all.set(b, off);
       off += b.length;
     }

@@ -14,7 +14,8 @@ import { loadArtifacts, nodeGzipSizes } from '../../src/node.js';
 import { formatReport, pruneArtifacts } from '../../src/tfjs.js';
 import { pruneSummary } from '../../src/cli/summary.js';
 import { renderHtmlReport } from '../../src/cli/html.js';
-import { concatBytes, packageDir } from './support.js';
+import { concatBytes, makeArtifacts, packageDir, randn } from './support.js';
+import { encode } from '../../src/format/index.js';
 
 const HUMAN = path.join(packageDir('@vladmandic/human'), 'models');
 const MiB = 1 << 20;
@@ -192,5 +193,27 @@ describe('the sampling rule', () => {
     expect(input.estimated).toBeUndefined();
     expect(new Set(rec.seen.map(sha)).size).toBe(17); // 16 distinct random pieces and the zeros
     expect(input.gzip).toBe(pieces.reduce((a, _, i) => a + gzipSync(read(i), { level: 6, mtime: 0 }).length, 0));
+  });
+});
+
+describe('the uint8 estimate of a tensor sliced into pieces', () => {
+  it('codes each slice on the whole tensor\'s grid: the figure is that of the whole tensor\'s codes, cut into 1 MiB pieces', async () => {
+    // 3.5 MiB of float32 (4 slices of 1, 1, 1 and 0.5 MiB); the extremes sit in the first and last slices.
+    const values = randn(917504, 7, 0.05);
+    values[10] = -0.9;
+    values[917000] = 1.3;
+    const a = makeArtifacts([
+      { name: 'dense/kernel', shape: [896, 1024], values },
+      { name: 'dense/bias', shape: [1024], values: randn(1024, 8) },
+    ]);
+    const { artifacts, report } = await pruneArtifacts(a, { sparsity: 0.7 }, { gzipSizes: recording().sizes });
+    const out = concatBytes(artifacts.weightData!);
+    const codes = encode(new Float32Array(out.slice(0, 917504 * 4).buffer), 'uint8').bytes;
+    const bias = encode(new Float32Array(out.slice(917504 * 4).buffer), 'uint8').bytes;
+    const gz = (b: Uint8Array) => gzipSync(b, { level: 6, mtime: 0 }).length;
+    let expected = gz(bias);
+    for (let s = 0; s < codes.length; s += PIECE_BYTES / 4) expected += gz(codes.subarray(s, s + PIECE_BYTES / 4));
+    expect(report.bytes.quantized.raw).toBe(917504 + 1024);
+    expect(report.bytes.quantized.gzip).toBe(expected);
   });
 });
