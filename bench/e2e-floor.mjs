@@ -5,7 +5,9 @@
 // shards created at their final size), on `--threads` worker threads taking chunks from a shared
 // counter. No weight is looked at. Prints the wall time of each pass, as JSON.
 //
-//   node bench/e2e-floor.mjs <model dir> <out dir> [--threads=2] [--chunk=16777216] [--passes=2]
+//   node bench/e2e-floor.mjs <model dir> <out dir> [--threads=2] [--chunk=16777216] [--passes=2] [--truncate=no] [--io=<bytes>]
+//   (--truncate=no: the output files are created empty and grow as they are written; --io: the
+//   largest read or write call, default 256 KiB as pruneDirectory's)
 //
 // bench/e2e.mjs runs it beside `cp -r`, `cat` and the CLI's prune (bench/README.md, "End to end").
 import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
@@ -31,7 +33,7 @@ function plan(model, chunk) {
 }
 
 /** Reads or writes [off, off + buf.length) of the concatenated files (fds kept open). */
-function io(files, fds, off, buf, write) {
+function io(files, fds, off, buf, write, ioBytes) {
   let done = 0;
   let i = files.findIndex((f) => off < f.start + f.size);
   while (done < buf.length) {
@@ -39,7 +41,8 @@ function io(files, fds, off, buf, write) {
     const pos = off + done - f.start;
     const n = Math.min(f.size - pos, buf.length - done);
     for (let got = 0; got < n; ) {
-      got += write ? writeSync(fds[i], buf, done + got, n - got, pos + got) : readSync(fds[i], buf, done + got, n - got, pos + got);
+      const len = Math.min(n - got, ioBytes);
+      got += write ? writeSync(fds[i], buf, done + got, len, pos + got) : readSync(fds[i], buf, done + got, len, pos + got);
     }
     done += n;
     i++;
@@ -67,7 +70,7 @@ if (isMainThread) {
   for (let s = 0, i = 0; s < total; s += SHARD, i++) {
     const path = join(dst, `group1-shard${i + 1}.bin`);
     const fd = openSync(path, 'w');
-    ftruncateSync(fd, Math.min(SHARD, total - s));
+    if (args.truncate !== 'no') ftruncateSync(fd, Math.min(SHARD, total - s));
     closeSync(fd);
     outFiles.push({ path, start: s, size: Math.min(SHARD, total - s) });
   }
@@ -77,7 +80,7 @@ if (isMainThread) {
     const counter = new Int32Array(new SharedArrayBuffer(4));
     await Promise.all(
       Array.from({ length: threads }, () => new Promise((resolve, reject) => {
-        const w = new Worker(fileURLToPath(import.meta.url), { workerData: { inFiles, outFiles, chunks, counter, write: pass === 'read+write', chunk } });
+        const w = new Worker(fileURLToPath(import.meta.url), { workerData: { inFiles, outFiles, chunks, counter, write: pass === 'read+write', chunk, ioBytes: Number(args.io ?? 256 * 1024) } });
         w.on('exit', resolve);
         w.on('error', reject);
       })),
@@ -88,15 +91,15 @@ if (isMainThread) {
   }
   console.log(JSON.stringify({ threads, chunk, bytes: total, ...times, wall: +((performance.now() - t0) / 1000).toFixed(2) }));
 } else {
-  const { inFiles, outFiles, chunks, counter, write, chunk } = workerData;
+  const { inFiles, outFiles, chunks, counter, write, chunk, ioBytes } = workerData;
   const inFds = inFiles.map((f) => openSync(f.path, 'r'));
   const outFds = write ? outFiles.map((f) => openSync(f.path, 'r+')) : [];
   const buf = Buffer.allocUnsafe(chunk);
   for (let c = Atomics.add(counter, 0, 1); c < chunks.length; c = Atomics.add(counter, 0, 1)) {
     const [s, e] = chunks[c];
     const view = buf.subarray(0, e - s);
-    io(inFiles, inFds, s, view, false);
-    if (write) io(outFiles, outFds, s, view, true);
+    io(inFiles, inFds, s, view, false, ioBytes);
+    if (write) io(outFiles, outFds, s, view, true, ioBytes);
   }
   for (const fd of [...inFds, ...outFds]) closeSync(fd);
   parentPort.close();
