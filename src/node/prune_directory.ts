@@ -4,8 +4,8 @@
 // output shards are written at their final offsets in a temporary directory renamed into place
 // at the end, as saveArtifacts does. The bytes written are those of
 // saveArtifacts(dir, (await pruneArtifacts(await loadArtifacts(input), config)).artifacts).
-import { existsSync, closeSync, openSync, ftruncateSync } from 'node:fs';
-import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, open, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -65,6 +65,8 @@ export interface PruneDirectoryResult {
 /** Models with fewer weight bytes run in the calling thread unless `threads` says otherwise. */
 const THREADS_FROM = 64 * 1024 * 1024;
 const MAX_DEFAULT_THREADS = 8;
+/** Output files created at once (libuv's pool has 4 threads; one is left for the rest). */
+const CREATE_AT_ONCE = 3;
 const DEFAULT_CHUNK_BYTES = 16 * 1024 * 1024;
 /** Magnitudes gathered in memory per group at most (4 bytes each) before the refining pass instead. */
 let GATHER_CAP = 1 << 24;
@@ -126,24 +128,22 @@ export async function pruneDirectory(input: string, outDir: string, config: Prun
   const base = path.basename(target);
   let tmp: string | null = null;
   let pool: Pool | null = null;
+  let created: Promise<void> = Promise.resolve();
   try {
     await mkdir(parent, { recursive: true });
     tmp = path.join(parent, `.${base}.tmp-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 10)}`);
     await mkdir(tmp, { mode: 0o777 });
     const outputFiles: FileSpan[] = names.map((n, i) => ({ path: path.join(tmp as string, n), start: i * opts.shardBytes, size: Math.min(opts.shardBytes, outTotal - i * opts.shardBytes) }));
-    for (const f of outputFiles) {
-      const fd = openSync(f.path, 'w');
-      try {
-        ftruncateSync(fd, f.size);
-      } finally {
-        closeSync(fd);
-      }
-    }
     const setup: RunnerSetup = { fname: FNAME, entries, input: inputFiles, inputRoot: opts.limits.allowOutsidePaths ? null : model.root, output: outputFiles, outOffsets };
     const threads = opts.threads ?? (inTotal < THREADS_FROM ? 0 : Math.max(1, Math.min(os.availableParallelism(), MAX_DEFAULT_THREADS)));
     pool = threads === 0 ? new InlinePool(setup) : await WorkerPool.start(threads, setup, { forceScalar: !info.simd, chunkLength: info.chunkLength });
+    // The output shards are created at their final sizes on the thread pool while the threshold
+    // is selected (a few hundred file creations cost up to a second on a busy disk); the prune
+    // pass, which writes them, waits for them.
+    created = createFiles(outputFiles);
+    created.catch(() => undefined); // awaited below; a select failure must not leave it unhandled
 
-    const tensors = await runPasses(pool, entries, decisions, roles.map((r) => r.layout), exportQ, cfg.sparsity, opts, model.weightData);
+    const tensors = await runPasses(pool, entries, decisions, roles.map((r) => r.layout), exportQ, cfg.sparsity, opts, model.weightData, created);
 
     // The manifest: the input's specs, with new quantization fields where the storage changed.
     const specs: WeightSpec[] = entries.map((e, i) => {
@@ -197,6 +197,7 @@ export async function pruneDirectory(input: string, outDir: string, config: Prun
     throw e;
   } finally {
     if (pool !== null) await pool.close().catch(() => undefined);
+    await created.catch(() => undefined); // no file is created in tmp once it is removed
     if (tmp !== null) await rm(tmp, { recursive: true, force: true });
   }
 }
@@ -237,10 +238,29 @@ async function runPasses(
   sparsity: number | null,
   opts: CheckedOptions,
   weightData: object,
+  outputReady: Promise<void>,
 ): Promise<TensorOutcome[]> {
   const passes = new Passes(pool, entries, decisions, exportQ, sparsity, opts, weightData);
   await passes.select();
+  await outputReady;
   return passes.prune(layouts);
+}
+
+/** Creates each file at its size (a few at a time on libuv's pool). */
+async function createFiles(files: readonly FileSpan[]): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < files.length) {
+      const f = files[next++];
+      const h = await open(f.path, 'w');
+      try {
+        await h.truncate(f.size);
+      } finally {
+        await h.close();
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(CREATE_AT_ONCE, files.length) }, lane));
 }
 
 /**
@@ -661,6 +681,9 @@ interface Pool {
   close(): Promise<void>;
 }
 
+/** Longest stretch of inline jobs between two turns of the event loop. */
+const YIELD_MS = 5;
+
 class InlinePool implements Pool {
   private readonly runner: JobRunner;
   constructor(setup: RunnerSetup) {
@@ -668,7 +691,16 @@ class InlinePool implements Pool {
   }
 
   async map<J extends Job>(jobs: J[], done: (job: J, result: JobResult) => void): Promise<void> {
-    for (const job of jobs) done(job, this.runner.run(job).result);
+    // The event loop gets a turn every few milliseconds, so that work started beside the prune
+    // (the CLI's gzip sizes on the thread pool) keeps its threads busy.
+    let turn = performance.now();
+    for (const job of jobs) {
+      done(job, this.runner.run(job).result);
+      if (performance.now() - turn > YIELD_MS) {
+        await new Promise((resolve) => setImmediate(resolve));
+        turn = performance.now();
+      }
+    }
   }
 
   async collect(): Promise<Collected[]> {

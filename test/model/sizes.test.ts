@@ -9,12 +9,13 @@ import { gzipSync } from 'fflate';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { init } from '../../src/index.js';
 import { readArtifacts } from '../../src/model/artifacts.js';
-import { planPieces, SizeMeter, PIECE_BYTES, type GzipSizes, type Piece } from '../../src/model/sizes.js';
+import { planPieces, sampleStrides, SizeMeter, PIECE_BYTES, type GzipSizes, type Piece } from '../../src/model/sizes.js';
 import { loadArtifacts, nodeGzipSizes } from '../../src/node.js';
 import { formatReport, pruneArtifacts } from '../../src/tfjs.js';
 import { pruneSummary } from '../../src/cli/summary.js';
 import { renderHtmlReport } from '../../src/cli/html.js';
-import { concatBytes, packageDir } from './support.js';
+import { concatBytes, makeArtifacts, packageDir, randn } from './support.js';
+import { encode } from '../../src/format/index.js';
 
 const HUMAN = path.join(packageDir('@vladmandic/human'), 'models');
 const MiB = 1 << 20;
@@ -136,3 +137,83 @@ describe('sizes of real models', () => {
   });
 });
 
+
+describe('the sampling rule', () => {
+  it('samples the input of a model beyond 16 MiB at 1 piece in 4 or fewer; the output only beyond 256 MiB', () => {
+    expect(sampleStrides(16 * MiB)).toEqual({ input: 1, output: 1 });
+    expect(sampleStrides(26.2 * MiB)).toEqual({ input: 4, output: 1 });
+    expect(sampleStrides(200 * MiB)).toEqual({ input: 7, output: 1 });
+    expect(sampleStrides(2048 * MiB)).toEqual({ input: 64, output: 64 });
+  });
+
+  // 32 pieces of 1 MiB, each a float16-like stream of pseudo-random bytes (compresses alike),
+  // or, for the scattered model, every other piece zeros.
+  function model(scattered: boolean) {
+    const pieces: Piece[] = [];
+    const bytes: Uint8Array[] = [];
+    let seed = 12345;
+    for (let i = 0; i < 32; i++) {
+      const b = new Uint8Array(MiB);
+      if (!(scattered && i % 2 === 1)) {
+        for (let j = 0; j < b.length; j++) {
+          seed = (seed * 1103515245 + 12345) >>> 0;
+          b[j] = (seed >>> 24) & (j % 2 === 0 ? 0xff : 0x3f); // a float16's high byte varies less
+        }
+      }
+      pieces.push({ first: i, last: i + 1, start: 0, length: MiB, f32: false });
+      bytes.push(b);
+    }
+    return { pieces, read: (i: number) => bytes[i] };
+  }
+  const rule = { above: 256 * MiB, bytes: 32 * MiB, inputAbove: 16 * MiB, inputMinStride: 4 };
+
+  it('keeps a sample of alike pieces as an estimate of the input (≈, within 1%) and measures the output exactly', async () => {
+    const { pieces, read } = model(false);
+    const exact = await new SizeMeter(nodeGzipSizes, pieces, 32 * MiB, { above: Infinity, bytes: 1 }).measure((i) => `${i}`, read, undefined, true);
+    const rec = recording();
+    const meter = new SizeMeter(rec.sizes, pieces, 32 * MiB, rule);
+    expect(meter.inputStride).toBe(4);
+    expect(meter.stride).toBe(1);
+    const input = await meter.measure((i) => `in:${i}`, read, undefined, true);
+    expect(input.estimated).toBe(true);
+    expect(rec.seen.length).toBe(8);
+    expect(Math.abs(input.gzip! / exact.gzip! - 1)).toBeLessThan(0.01);
+    const output = await meter.measure((i) => `in:${i}`, read);
+    expect(output.estimated).toBeUndefined();
+    // The output's pieces that the input's sample measured are not compressed again.
+    expect(rec.seen.length).toBe(32);
+    expect(output.gzip).toBe(rec.seen.reduce((a, p) => a + gzipSync(p, { level: 6, mtime: 0 }).length, 0));
+  });
+
+  it('compresses every piece of the input when the sample is scattered (pieces unlike each other)', async () => {
+    const { pieces, read } = model(true);
+    const rec = recording();
+    const meter = new SizeMeter(rec.sizes, pieces, 32 * MiB, rule);
+    const input = await meter.measure((i) => `in:${i}`, read, undefined, true);
+    expect(input.estimated).toBeUndefined();
+    expect(new Set(rec.seen.map(sha)).size).toBe(17); // 16 distinct random pieces and the zeros
+    expect(input.gzip).toBe(pieces.reduce((a, _, i) => a + gzipSync(read(i), { level: 6, mtime: 0 }).length, 0));
+  });
+});
+
+describe('the uint8 estimate of a tensor sliced into pieces', () => {
+  it('codes each slice on the whole tensor\'s grid: the figure is that of the whole tensor\'s codes, cut into 1 MiB pieces', async () => {
+    // 3.5 MiB of float32 (4 slices of 1, 1, 1 and 0.5 MiB); the extremes sit in the first and last slices.
+    const values = randn(917504, 7, 0.05);
+    values[10] = -0.9;
+    values[917000] = 1.3;
+    const a = makeArtifacts([
+      { name: 'dense/kernel', shape: [896, 1024], values },
+      { name: 'dense/bias', shape: [1024], values: randn(1024, 8) },
+    ]);
+    const { artifacts, report } = await pruneArtifacts(a, { sparsity: 0.7 }, { gzipSizes: recording().sizes });
+    const out = concatBytes(artifacts.weightData!);
+    const codes = encode(new Float32Array(out.slice(0, 917504 * 4).buffer), 'uint8').bytes;
+    const bias = encode(new Float32Array(out.slice(917504 * 4).buffer), 'uint8').bytes;
+    const gz = (b: Uint8Array) => gzipSync(b, { level: 6, mtime: 0 }).length;
+    let expected = gz(bias);
+    for (let s = 0; s < codes.length; s += PIECE_BYTES / 4) expected += gz(codes.subarray(s, s + PIECE_BYTES / 4));
+    expect(report.bytes.quantized.raw).toBe(917504 + 1024);
+    expect(report.bytes.quantized.gzip).toBe(expected);
+  });
+});

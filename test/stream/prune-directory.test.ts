@@ -232,3 +232,20 @@ describe('pruneDirectory errors', () => {
     await expect(pruneDirectory('https://example.com/model.json', fresh(), { sparsity: 0.5 })).rejects.toThrow(/local files only/);
   });
 });
+
+describe('pruneDirectory: a tensor read and written in several calls', () => {
+  it('2 MiB of one tensor in one shard (reads and writes are cut at 256 KiB): the same bytes as the in-memory path', async () => {
+    const dir = path.join(root, 'big');
+    const values = randn(1 << 19, 11);
+    await saveArtifacts(dir, makeArtifacts([{ name: 'wide/kernel', shape: [512, 1024], values }, { name: 'wide/bias', shape: [1024], values: randn(1024, 12) }]), { shardBytes: 3 << 20 });
+    const config: PruneConfig = { sparsity: 0.8, scope: 'global' };
+    const ref = fresh();
+    const refReport = await reference(dir, ref, config);
+    for (const opts of [{ threads: 0 }, { threads: 0, chunkBytes: 1 << 20 }]) {
+      const out = fresh();
+      const r = await pruneDirectory(dir, out, config, opts);
+      await expectSameDir(ref, out);
+      expect(r.report).toEqual(refReport);
+    }
+  });
+});
