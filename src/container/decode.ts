@@ -3,7 +3,7 @@
 // loads. Imports nothing but the error classes and types: this is the `tfjs-prune/load` entry.
 import type { io } from '@tensorflow/tfjs-core';
 import { ContainerFormatError } from '../errors.js';
-import { crc32, JSON_DEFLATE, JSON_RAW, le32, MAGIC, POS_ALL, POS_BITS, POS_GAPS, Reader, ST_FLOAT16, ST_FLOAT32, ST_RAW, VALUE_BYTES, VERSION, ZERO_COLS, ZERO_ROWS } from './format.js';
+import { CODEBOOK, crc32, JSON_DEFLATE, MAX_CODEBOOK, JSON_RAW, le32, MAGIC, POS_ALL, POS_BITS, POS_GAPS, Reader, ST_FLOAT16, ST_FLOAT32, ST_RAW, VALUE_BYTES, VERSION, ZERO_COLS, ZERO_ROWS } from './format.js';
 import { readStream } from './rans.js';
 import { checkSpecs, expectedStorage, type Spec } from './specs.js';
 
@@ -138,35 +138,44 @@ function decodeTensor({ r, spec, storage, n }: Head, out: ArrayBuffer, offset: n
   const rows = cols && n / cols;
   const bg = r.take(k);
   const layout = r.u8();
-  const pos = layout >> 2;
-  if (pos > POS_GAPS) r.fail(`layout ${layout}`, r.pos - 1);
+  const pos = (layout >> 2) & 3;
+  if (layout > 31 || pos > POS_GAPS) r.fail(`layout ${layout}`, r.pos - 1);
   const liveRows = layout & ZERO_ROWS ? readLive(r, rows) : null;
   const liveCols = layout & ZERO_COLS ? readLive(r, cols) : null;
   const live = (liveRows ? liveRows.length : rows) * (liveCols ? liveCols.length : cols);
   const nnz = r.varint('values', live);
   if (pos === POS_ALL && nnz !== live) r.fail(`${nnz} values for ${live} live elements`);
+  const toBits = valueBits(storage, spec);
+  // A codebook: its codes mapped once, the values are indices (1 byte plane, 2 above 256 entries).
+  const book = layout & CODEBOOK ? r.varint('codebook', MAX_CODEBOOK) : 0;
+  const lut = book ? toBits(Uint32Array.from({ length: book }, (_, i) => code(r.take(k)))) : null;
   const positions = pos === POS_BITS ? readStream(r, 'bits', Math.ceil(live / 8), 0) : pos === POS_GAPS ? readStream(r, 'gaps', null, nnz + live / 255 + 1) : null;
   const dst = offset % 4 ? new Uint32Array(n) : new Uint32Array(out, offset, n);
   const map = liveRows || liveCols ? { rows: liveRows ?? range(rows), cols: liveCols ?? range(cols), width: cols } : null;
   // Every element a value in place (nnz === n): the values are decoded straight into the output.
   const direct = pos === POS_ALL && map === null;
   const vals = direct ? dst : new Uint32Array(nnz);
-  for (let j = 0; j < k; j++) {
-    const p = readStream(r, `byte ${k - 1 - j}`, nnz, 0);
+  const planes = lut ? (book > 256 ? 2 : 1) : k;
+  for (let j = 0; j < planes; j++) {
+    const p = readStream(r, `byte ${planes - 1 - j}`, nnz, 0);
     for (let i = 0; i < nnz; i++) vals[i] = (vals[i] << 8) | p[i];
   }
   end(r);
 
-  const toBits = valueBits(storage, spec);
-  toBits(vals);
+  if (lut) {
+    for (let i = 0; i < nnz; i++) vals[i] = vals[i] < book ? lut[vals[i]] : r.fail(`codebook index ${vals[i]} >= ${book}`);
+  } else toBits(vals);
   if (!direct) {
     // A fresh buffer is already +0 everywhere: filling is needed only for another background.
-    const fill = toBits(Uint32Array.of(bg.reduceRight((x, b) => x * 256 + b, 0)))[0];
+    const fill = toBits(Uint32Array.of(code(bg)))[0];
     if (fill) dst.fill(fill);
     scatter(r, dst, vals, positions, pos === POS_GAPS, live, map);
   }
   if (dst.buffer !== out) new Uint8Array(out, offset, 4 * n).set(new Uint8Array(dst.buffer));
 }
+
+/** A little-endian code of 1, 2 or 4 bytes. */
+const code = (b: Uint8Array): number => b.reduceRight((x, v) => x * 256 + v, 0);
 
 function end(r: Reader): void {
   if (r.pos !== r.end) r.fail(`${r.end - r.pos} bytes left over`);

@@ -30,6 +30,12 @@ export const POS_ALL = 0;
 export const POS_BITS = 1;
 /** Gaps between values, in base-255 digits (255 = "add 255, continue"). */
 export const POS_GAPS = 2;
+/**
+ * Layout bit 4: the values are indices into a table of at most 65536 codes (a codebook: shared
+ * values, lossless when the tensor has few distinct values, or k-means centroids on request).
+ */
+export const CODEBOOK = 16;
+export const MAX_CODEBOOK = 65536;
 
 /** Byte-stream modes. */
 export const STREAM_RAW = 0;
