@@ -41,8 +41,8 @@ function readSections(buf: Uint8Array): Reader[] {
   const r = new Reader(buf, 0, buf.length, 'header');
   if (MAGIC.some((b, i) => buf[i] !== b)) r.fail('not a tfjs-prune container (magic number)', 0);
   const [version, flags, lo, hi] = r.take(8).subarray(4);
-  if (version !== VERSION) r.fail(`version ${version}, this decoder reads ${VERSION}`, 4);
-  if (flags !== 0) r.fail('reserved flags not 0', 5);
+  if (version !== VERSION) r.fail(`version ${version} (reads ${VERSION})`, 4);
+  if (flags !== 0) r.fail('flags not 0', 5);
   const sections: Reader[] = [];
   for (let i = 0; i < (lo | (hi << 8)); i++) {
     const at = r.pos;
@@ -70,14 +70,18 @@ async function readModel(r: Reader): Promise<Record<string, unknown>> {
   if (text.length !== length || r.pos !== r.end) r.fail(`JSON length ${text.length}, not ${length}`);
   let model: unknown;
   try {
-    // UTF-8 by decodeURIComponent (throws on malformed input): QuickJS has no TextDecoder.
+    // UTF-8 by TextDecoder, else (QuickJS) by decodeURIComponent; both throw on malformed input.
     let latin1 = '';
-    for (let i = 0; i < text.length; i += 4096) latin1 += String.fromCharCode(...text.subarray(i, i + 4096));
-    model = JSON.parse(decodeURIComponent(escape(latin1)));
+    if (typeof TextDecoder == 'function') latin1 = new TextDecoder(undefined, { fatal: true }).decode(text);
+    else {
+      for (let i = 0; i < text.length; i += 4096) latin1 += String.fromCharCode(...text.subarray(i, i + 4096));
+      latin1 = decodeURIComponent(escape(latin1));
+    }
+    model = JSON.parse(latin1);
   } catch (e) {
     r.fail(`model JSON: ${(e as Error).message}`);
   }
-  if (model === null || typeof model !== 'object') r.fail('model JSON is not an object');
+  if (model === null || typeof model !== 'object') r.fail('model JSON not an object');
   return model as Record<string, unknown>;
 }
 

@@ -24,14 +24,14 @@ export function readStream(r: Reader, what: string, exact: number | null, max: n
  */
 function readTable(r: Reader, what: string): [number, Uint8Array, Uint32Array] {
   const scaleBits = r.u8();
-  if (scaleBits < MIN_SCALE_BITS || scaleBits > MAX_SCALE_BITS) r.fail(`${what}: scale ${scaleBits}`, r.pos - 1);
+  if (scaleBits < MIN_SCALE_BITS || scaleBits > MAX_SCALE_BITS) r.fail(`${what}: table scale`, r.pos - 1);
   const total = 1 << scaleBits;
   const m = r.u8() + 1;
   const syms = new Uint8Array(m);
   if (m < 32) {
     for (let i = 0, prev = -1; i < m; i++) {
       const s = r.u8();
-      if (s <= prev) r.fail(`${what}: symbols not increasing`, r.pos - 1);
+      if (s <= prev) r.fail(`${what}: table symbols`, r.pos - 1);
       syms[i] = prev = s;
     }
   } else {
@@ -44,7 +44,7 @@ function readTable(r: Reader, what: string): [number, Uint8Array, Uint32Array] {
   const fb = new Uint32Array(total);
   for (let i = 0, start = 0; i < m; i++) {
     const f = i < m - 1 ? r.varint(what, total) + 1 : total - start;
-    if (start + f > total || f < 1) r.fail(`${what}: frequencies over ${total}`, r.pos - 1);
+    if (start + f > total || f < 1) r.fail(`${what}: table frequencies`, r.pos - 1);
     sym.fill(syms[i], start, start + f);
     for (let j = 0; j < f; j++) fb[start++] = (f << 16) | j;
   }
