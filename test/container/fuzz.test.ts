@@ -26,6 +26,8 @@ function model(): ReturnType<typeof makeArtifacts> {
       { name: 'half', shape: [20, 20], quantization: { dtype: 'float16' }, bytes: new Uint8Array(half.buffer) },
       { name: 'codes', shape: [30, 8], quantization: { dtype: 'uint8', scale: 0.01, min: -1 }, bytes: codes },
       { name: 'ints', shape: [3], dtype: 'int32', values: Int32Array.of(1, -2, 3) },
+      // 384 values: byte streams long enough for two-state rANS (stream mode 3).
+      { name: 'long', shape: [24, 16], values: randn(384, 5) },
       // Six shared values: a codebook (layout bit 4).
       { name: 'shared', shape: [20, 12], values: sparse.slice(0, 240).map((v) => (v === 0 ? 0 : [-0.5, -0.25, -0.1, 0.1, 0.3, 0.7][Math.floor(Math.abs(v) * 97) % 6])) },
     ],
