@@ -151,8 +151,8 @@ function decodeTensor({ r, spec, storage, n }: Head, out: ArrayBuffer, offset: n
   if (pos === POS_ALL && nnz !== live) r.fail(`${nnz} values for ${live} live elements`);
   const toBits = (c: Uint32Array) => valueBits(storage, spec, c);
   // What each code decodes to, as a table: a codebook's entries, every uint8 code, every half.
-  const book = layout & CODEBOOK ? r.varint('codebook', MAX_CODEBOOK) : 0;
-  const lut = book ? toBits(Uint32Array.from({ length: book }, () => code(r.take(k)))) : storage === ST_UINT8 ? toBits(range(256)) : storage === ST_FLOAT16 ? half() : null;
+  const book = layout & CODEBOOK ? r.varint('codebook', MAX_CODEBOOK) : -1;
+  const lut = book >= 0 ? toBits(Uint32Array.from({ length: book }, () => code(r.take(k)))) : storage === ST_UINT8 ? toBits(range(256)) : storage === ST_FLOAT16 ? half() : null;
   const positions = pos === POS_BITS ? readStream(r, 'bits', Math.ceil(live / 8), 0) : pos === POS_GAPS ? readStream(r, 'gaps', null, nnz + live / 255 + 1) : null;
   const dst = offset % 4 ? new Uint32Array(n) : new Uint32Array(out, offset, n);
   // Values land in live order: in the output itself when every element is live, else in a
@@ -160,7 +160,7 @@ function decodeTensor({ r, spec, storage, n }: Head, out: ArrayBuffer, offset: n
   const mapped = liveRows || liveCols;
   const liveBuf = mapped ? new Uint32Array(live) : dst;
   const vals = positions ? new Uint32Array(nnz) : liveBuf;
-  const planes = book > 256 ? 2 : book ? 1 : k;
+  const planes = book > 256 ? 2 : book < 0 ? k : 1;
   for (let j = 0; j < planes; j++) {
     const p = readStream(r, `byte ${planes - 1 - j}`, nnz, 0);
     if (j) for (let i = 0; i < nnz; i++) vals[i] = (vals[i] << 8) | p[i];
