@@ -14,7 +14,8 @@ export type PruneErrorCode =
   | 'MALFORMED_CONTAINER';
 
 export class PruneError extends Error {
-  readonly code: PruneErrorCode;
+  // `declare`: assigned in the constructor, no class-field definition emitted (bytes in tfjs-prune/load).
+  declare readonly code: PruneErrorCode;
   constructor(code: PruneErrorCode, message: string) {
     super(message);
     this.name = 'PruneError';
@@ -103,8 +104,8 @@ export class DataFormatError extends PruneError {
  * 'tensor 3 (dense/kernel)'); `byteOffset` is the offset in the container where reading failed.
  */
 export class ContainerFormatError extends PruneError {
-  readonly section: string;
-  readonly byteOffset: number;
+  declare readonly section: string;
+  declare readonly byteOffset: number;
   constructor(message: string, section: string, byteOffset: number) {
     super('MALFORMED_CONTAINER', `${message} (${section}, byte ${byteOffset})`);
     this.name = 'ContainerFormatError';

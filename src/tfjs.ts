@@ -86,8 +86,8 @@ export type {
 // The compact container's encoder (docs/container.md). Its decoder and IOHandler are the
 // tfjs-prune/load entry (decompressArtifacts, compressedModel), kept out of here: an app imports
 // the 4 KB decoder alone, or both entries.
-export { compressArtifacts } from './container/index.js';
-export type { CompressOptions } from './container/index.js';
+export { compressArtifacts, compressArtifactsReport } from './container/index.js';
+export type { CompressOptions, CompressReport, CompressTensorReport } from './container/index.js';
 export { PruneError, ArgumentError, NaNWeightsError, WasmError, ModelFormatError, ContainerFormatError } from './errors.js';
 export type { ModelLocation } from './errors.js';
 export type { PruneErrorCode } from './errors.js';

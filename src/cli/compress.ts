@@ -7,7 +7,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { ModelIOError } from '../node.js';
 import { loadArtifacts } from '../node.js';
-import { compressArtifacts } from '../tfjs.js';
+import { ArgumentError, compressArtifactsReport, type CompressReport } from '../tfjs.js';
 import type { Ctx } from './context.js';
 import { localInput, writeFileAtomic } from './files.js';
 
@@ -16,6 +16,27 @@ export interface CompressFlags {
   force?: boolean;
   /** --raw-json: the model JSON stored uncompressed (for runtimes without DecompressionStream). */
   rawJson?: boolean;
+  /** --codebook <bits>: lossy weight sharing (compressArtifacts' codebook option). */
+  codebook?: string;
+}
+
+/** The --codebook flag as a number of bits (compressArtifacts checks the range). */
+export function codebookBits(flag: string | undefined): number | undefined {
+  if (flag === undefined) return undefined;
+  const bits = Number(flag);
+  if (!/^\d+$/.test(flag) || bits < 1 || bits > 16) throw new ArgumentError(`--codebook must be a number of bits from 1 to 16, got '${flag}'`);
+  return bits;
+}
+
+/** One line per clustered tensor: its shared values and the relative RMS error they cost. */
+export function clusterLines(report: CompressReport): string[] {
+  const rows = report.tensors.filter((t) => t.clustered !== null);
+  if (rows.length === 0) return [];
+  const width = Math.max(...rows.map((t) => t.name.length));
+  return [
+    `codebooks (relative RMS error of the decoded weights against the input's):`,
+    ...rows.map((t) => `  ${t.name.padEnd(width)}  [${t.shape.join(', ')}]  ${t.clustered!.centroids} values (${t.clustered!.bits} bits)  error ${(100 * t.clustered!.relativeRms).toFixed(2)}%  ${(t.bytes / 1024).toFixed(1)} KB`),
+  ];
 }
 
 export async function compressCommand(ctx: Ctx, input: string, flags: CompressFlags): Promise<void> {
@@ -30,7 +51,7 @@ export async function compressCommand(ctx: Ctx, input: string, flags: CompressFl
     progress.next();
     const artifacts = await loadArtifacts(local ?? input);
     progress.next();
-    const bytes = compressArtifacts(artifacts, { json: flags.rawJson ? 'raw' : 'deflate' });
+    const { container: bytes, report } = compressArtifactsReport(artifacts, { json: flags.rawJson ? 'raw' : 'deflate', codebook: codebookBits(flags.codebook) });
     progress.stop();
     await writeContainer(ctx, out, bytes);
     const shards = [artifacts.weightData ?? []].flat();
@@ -38,10 +59,11 @@ export async function compressCommand(ctx: Ctx, input: string, flags: CompressFl
     const weightsGzip = shards.reduce((t, b) => t + gzipSync(new Uint8Array(b), { level: 9 }).length, 0);
     const sizes = { weights, weightsGzip, container: bytes.length };
     if (ctx.json) {
-      ctx.out(JSON.stringify({ command: 'compress', input: local ?? input, out, bytes: sizes }));
+      ctx.out(JSON.stringify({ command: 'compress', input: local ?? input, out, bytes: sizes, tensors: report.tensors }));
       return;
     }
     const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
+    for (const line of clusterLines(report)) ctx.out(line);
     ctx.out(`wrote ${path.relative(process.cwd(), out) || out}: ${kb(bytes.length)} (weights ${kb(weights)}, gzip -9 ${kb(weightsGzip)}; container / gzip ${(bytes.length / weightsGzip).toFixed(3)})`);
   } finally {
     progress.stop();

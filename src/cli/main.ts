@@ -54,6 +54,7 @@ Examples:
   compress: `
 Examples:
   $ tfjs-prune compress models/mnist-pruned --out mnist.tpz
+  $ tfjs-prune compress models/mnist-pruned --out mnist-5bit.tpz --codebook 5
   $ tfjs-prune compress https://example.com/model/model.json --out model.tpz --json
 
 In a page: tf.loadGraphModel(compressedModel('model.tpz')) with compressedModel from
@@ -160,6 +161,7 @@ function addPrune(program: Command, makeCtx: MakeCtx): void {
       .option('-f, --force', 'replace an existing output directory or report file')
       .option('--shard-bytes <n>', 'bytes per weight shard (default 4194304, as tfjs-converter)')
       .addOption(new Option('--format <format>', "'tfjs': a model directory (default); 'compact': --out is one container file (.tpz, docs/container.md)").choices(['tfjs', 'compact']))
+      .option('--codebook <bits>', 'with --format compact: share values, each kernel\'s nonzeros clustered into at most 2^bits values (1-16; lossy, error reported per tensor)')
       .option('--no-gzip', 'skip gzip sizes (faster on large models)')
       .option('--all', 'list every tensor in the summary, with the reason it was left alone')
       .option('--stream', 'stream the shards from disk (the default for a local model without an HTML report: same output, a window of the model in memory)')
@@ -180,7 +182,8 @@ function addCompress(program: Command, makeCtx: MakeCtx): void {
       .argument('<model>', 'model directory, model.json / weights_manifest.json, file: or http(s) URL')
       .requiredOption('-o, --out <file>', 'container file to write (must not exist, unless --force)')
       .option('-f, --force', 'replace an existing output file')
-      .option('--raw-json', 'store the model JSON uncompressed (for runtimes without DecompressionStream)'),
+      .option('--raw-json', 'store the model JSON uncompressed (for runtimes without DecompressionStream)')
+      .option('--codebook <bits>', "share values: each kernel's nonzeros clustered into at most 2^bits values (1-16; lossy, the error is reported per tensor)"),
   )
     .addHelpText('after', EXAMPLES.compress)
     .action((model: string, flags: CompressFlags & { json?: boolean; debug?: boolean; progress?: boolean }) => compressCommand(makeCtx(flags), model, flags));

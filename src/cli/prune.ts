@@ -6,8 +6,8 @@ import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { init } from '../index.js';
 import { ArgumentError, directorySizes, loadArtifacts, ModelIOError, nodeGzipSizes, pruneDirectory, saveArtifacts, type LoadArtifactsOptions } from '../node.js';
-import { compressArtifacts, pruneArtifacts, type PruneConfig } from '../tfjs.js';
-import { checkOutputFile, writeContainer } from './compress.js';
+import { compressArtifactsReport, pruneArtifacts, type PruneConfig } from '../tfjs.js';
+import { checkOutputFile, clusterLines, codebookBits, writeContainer } from './compress.js';
 import { configFromFlags, parseConfigFile, type PruneFlags } from './config.js';
 import type { Ctx } from './context.js';
 import { checkOutputDir, checkReportFile, localInput, reportKind, writeOutputDir } from './files.js';
@@ -32,6 +32,8 @@ export interface PruneCommandFlags extends PruneFlags, LimitFlags {
   threads?: string;
   /** 'tfjs' (default): a model directory; 'compact': one container file (docs/container.md). */
   format?: 'tfjs' | 'compact';
+  /** --codebook <bits>, with --format compact: lossy weight sharing in the container. */
+  codebook?: string;
 }
 
 /** Which path a prune takes, and why (printed with the result). */
@@ -90,6 +92,8 @@ export async function pruneCommand(ctx: Ctx, input: string, flags: PruneCommandF
   const reports = flags.report.map((r) => path.resolve(r));
   for (const r of reports) reportKind(r);
   const compact = flags.format === 'compact';
+  const codebook = codebookBits(flags.codebook);
+  if (codebook !== undefined && !compact) throw new ArgumentError('--codebook needs --format compact (shared values are a container coding)');
   if (compact) await checkOutputFile(out, force);
   else await checkOutputDir(out, local, force);
   for (const r of reports) await checkReportFile(r, local, force);
@@ -140,7 +144,8 @@ export async function pruneCommand(ctx: Ctx, input: string, flags: PruneCommandF
       );
     }
     progress.next();
-    const container = compact ? compressArtifacts(pruned) : null;
+    const coded = compact ? compressArtifactsReport(pruned, { codebook }) : null;
+    const container = coded ? coded.container : null;
     if (container) await writeContainer(ctx, out, container);
     const saved = container
       ? null
@@ -156,7 +161,7 @@ export async function pruneCommand(ctx: Ctx, input: string, flags: PruneCommandF
           input: local ?? input,
           streamed: false,
           path: `in memory (${how.why})`,
-          output: saved ? { dir: out, modelPath: saved.modelPath, shardPaths: saved.shardPaths, weightBytes: saved.weightBytes } : { file: out, containerBytes: container!.length },
+          output: saved ? { dir: out, modelPath: saved.modelPath, shardPaths: saved.shardPaths, weightBytes: saved.weightBytes } : { file: out, containerBytes: container!.length, tensors: coded!.report.tensors },
           reports,
           config,
           report,
@@ -168,7 +173,8 @@ export async function pruneCommand(ctx: Ctx, input: string, flags: PruneCommandF
     ctx.out('');
     const rel = (p: string) => (path.relative(process.cwd(), p).startsWith('..') ? p : path.relative(process.cwd(), p) || '.');
     if (saved) ctx.out(`wrote ${rel(out)}/ (${path.basename(saved.modelPath)}, ${saved.shardPaths.length} shard${saved.shardPaths.length === 1 ? '' : 's'}; in memory: ${how.why})`);
-    else ctx.out(`wrote ${rel(out)} (${(container!.length / 1024).toFixed(1)} KB, compact container; in memory: ${how.why})`);
+    if (coded) for (const line of clusterLines(coded.report)) ctx.out(line);
+    if (!saved) ctx.out(`wrote ${rel(out)} (${(container!.length / 1024).toFixed(1)} KB, compact container; in memory: ${how.why})`);
     for (const r of reports) ctx.out(`wrote ${rel(r)}`);
   } finally {
     progress.stop();

@@ -3,7 +3,7 @@
 // loads. Imports nothing but the error classes and types: this is the `tfjs-prune/load` entry.
 import type { io } from '@tensorflow/tfjs-core';
 import { ContainerFormatError } from '../errors.js';
-import { crc32, JSON_DEFLATE, JSON_RAW, le32, MAGIC, POS_ALL, POS_BITS, POS_GAPS, Reader, ST_FLOAT16, ST_FLOAT32, ST_RAW, VALUE_BYTES, VERSION, ZERO_COLS, ZERO_ROWS } from './format.js';
+import { CODEBOOK, crc32, JSON_DEFLATE, MAX_CODEBOOK, JSON_RAW, le32, MAGIC, POS_ALL, POS_BITS, POS_GAPS, Reader, ST_FLOAT16, ST_FLOAT32, ST_RAW, ST_UINT8, VALUE_BYTES, VERSION, ZERO_COLS, ZERO_ROWS } from './format.js';
 import { readStream } from './rans.js';
 import { checkSpecs, expectedStorage, type Spec } from './specs.js';
 
@@ -25,7 +25,7 @@ export async function decompressArtifacts(bytes: Uint8Array | ArrayBuffer, optio
   const heads = specs.map((s, i) => readHead(sections[i + 1], s));
   const total = heads.reduce((t, h) => t + h.outBytes, 0);
   const maxBytes = options.maxBytes ?? 2 ** 30;
-  if (total > maxBytes) sections[0].fail(`the weights would take ${total} bytes, more than maxBytes ${maxBytes}`);
+  if (total > maxBytes) sections[0].fail(`weights need ${total} bytes > maxBytes ${maxBytes}`);
   const out = new ArrayBuffer(total);
   let offset = 0;
   for (const h of heads) {
@@ -41,8 +41,8 @@ function readSections(buf: Uint8Array): Reader[] {
   const r = new Reader(buf, 0, buf.length, 'header');
   if (MAGIC.some((b, i) => buf[i] !== b)) r.fail('not a tfjs-prune container (magic number)', 0);
   const [version, flags, lo, hi] = r.take(8).subarray(4);
-  if (version !== VERSION) r.fail(`version ${version}, this decoder reads ${VERSION}`, 4);
-  if (flags !== 0) r.fail('reserved flags not 0', 5);
+  if (version !== VERSION) r.fail(`version ${version} (reads ${VERSION})`, 4);
+  if (flags !== 0) r.fail('flags not 0', 5);
   const sections: Reader[] = [];
   for (let i = 0; i < (lo | (hi << 8)); i++) {
     const at = r.pos;
@@ -70,14 +70,18 @@ async function readModel(r: Reader): Promise<Record<string, unknown>> {
   if (text.length !== length || r.pos !== r.end) r.fail(`JSON length ${text.length}, not ${length}`);
   let model: unknown;
   try {
-    // UTF-8 by decodeURIComponent (throws on malformed input): QuickJS has no TextDecoder.
+    // UTF-8 by TextDecoder, else (QuickJS) by decodeURIComponent; both throw on malformed input.
     let latin1 = '';
-    for (let i = 0; i < text.length; i += 4096) latin1 += String.fromCharCode(...text.subarray(i, i + 4096));
-    model = JSON.parse(decodeURIComponent(escape(latin1)));
+    if (typeof TextDecoder == 'function') latin1 = new TextDecoder(undefined, { fatal: true }).decode(text);
+    else {
+      for (let i = 0; i < text.length; i += 4096) latin1 += String.fromCharCode(...text.subarray(i, i + 4096));
+      latin1 = decodeURIComponent(escape(latin1));
+    }
+    model = JSON.parse(latin1);
   } catch (e) {
     r.fail(`model JSON: ${(e as Error).message}`);
   }
-  if (model === null || typeof model !== 'object') r.fail('model JSON is not an object');
+  if (model === null || typeof model !== 'object') r.fail('model JSON not an object');
   return model as Record<string, unknown>;
 }
 
@@ -138,46 +142,64 @@ function decodeTensor({ r, spec, storage, n }: Head, out: ArrayBuffer, offset: n
   const rows = cols && n / cols;
   const bg = r.take(k);
   const layout = r.u8();
-  const pos = layout >> 2;
-  if (pos > POS_GAPS) r.fail(`layout ${layout}`, r.pos - 1);
+  const pos = (layout >> 2) & 3;
+  if (layout > 31 || pos > POS_GAPS) r.fail(`layout ${layout}`, r.pos - 1);
   const liveRows = layout & ZERO_ROWS ? readLive(r, rows) : null;
   const liveCols = layout & ZERO_COLS ? readLive(r, cols) : null;
   const live = (liveRows ? liveRows.length : rows) * (liveCols ? liveCols.length : cols);
   const nnz = r.varint('values', live);
   if (pos === POS_ALL && nnz !== live) r.fail(`${nnz} values for ${live} live elements`);
+  const toBits = (c: Uint32Array) => valueBits(storage, spec, c);
+  // What each code decodes to, as a table: a codebook's entries, every uint8 code, every half.
+  const book = layout & CODEBOOK ? r.varint('codebook', MAX_CODEBOOK) : -1;
+  const lut = book >= 0 ? toBits(Uint32Array.from({ length: book }, () => code(r.take(k)))) : storage === ST_UINT8 ? toBits(range(256)) : storage === ST_FLOAT16 ? half() : null;
   const positions = pos === POS_BITS ? readStream(r, 'bits', Math.ceil(live / 8), 0) : pos === POS_GAPS ? readStream(r, 'gaps', null, nnz + live / 255 + 1) : null;
   const dst = offset % 4 ? new Uint32Array(n) : new Uint32Array(out, offset, n);
-  const map = liveRows || liveCols ? { rows: liveRows ?? range(rows), cols: liveCols ?? range(cols), width: cols } : null;
-  // Every element a value in place (nnz === n): the values are decoded straight into the output.
-  const direct = pos === POS_ALL && map === null;
-  const vals = direct ? dst : new Uint32Array(nnz);
-  for (let j = 0; j < k; j++) {
-    const p = readStream(r, `byte ${k - 1 - j}`, nnz, 0);
-    for (let i = 0; i < nnz; i++) vals[i] = (vals[i] << 8) | p[i];
+  // Values land in live order: in the output itself when every element is live, else in a
+  // buffer of the live elements that is then expanded into the output.
+  const mapped = liveRows || liveCols;
+  const liveBuf = mapped ? new Uint32Array(live) : dst;
+  const vals = positions ? new Uint32Array(nnz) : liveBuf;
+  const planes = book > 256 ? 2 : book < 0 ? k : 1;
+  for (let j = 0; j < planes; j++) {
+    const p = readStream(r, `byte ${planes - 1 - j}`, nnz, 0);
+    if (j) for (let i = 0; i < nnz; i++) vals[i] = (vals[i] << 8) | p[i];
+    else vals.set(p);
   }
   end(r);
 
-  const toBits = valueBits(storage, spec);
-  toBits(vals);
-  if (!direct) {
-    // A fresh buffer is already +0 everywhere: filling is needed only for another background.
-    const fill = toBits(Uint32Array.of(bg.reduceRight((x, b) => x * 256 + b, 0)))[0];
+  if (lut) for (let i = 0; i < nnz; i++) vals[i] = lut[vals[i]] ?? r.fail(`codebook index ${vals[i]}`);
+  else toBits(vals);
+  // A fresh buffer is already +0 everywhere: filling is needed only for another background.
+  const fill = toBits(Uint32Array.of(code(bg)))[0];
+  if (positions) {
+    if (fill) liveBuf.fill(fill);
+    scatter(r, liveBuf, vals, positions, pos === POS_GAPS);
+  }
+  if (mapped) {
     if (fill) dst.fill(fill);
-    scatter(r, dst, vals, positions, pos === POS_GAPS, live, map);
+    const rs = liveRows ?? range(rows);
+    const cs = liveCols ?? range(cols);
+    for (let i = 0, l = 0; i < rs.length; i++) {
+      for (let j = 0, o = rs[i] * cols; j < cs.length; j++) dst[o + cs[j]] = liveBuf[l++];
+    }
   }
   if (dst.buffer !== out) new Uint8Array(out, offset, 4 * n).set(new Uint8Array(dst.buffer));
 }
+
+/** A little-endian code of 1, 2 or 4 bytes. */
+const code = (b: Uint8Array): number => b.reduceRight((x, v) => x * 256 + v, 0);
 
 function end(r: Reader): void {
   if (r.pos !== r.end) r.fail(`${r.end - r.pos} bytes left over`);
 }
 
-function range(n: number): Int32Array {
-  return Int32Array.from({ length: n }, (_, i) => i);
+function range(n: number): Uint32Array {
+  return Uint32Array.from({ length: n }, (_, i) => i);
 }
 
 /** Indices of the rows (or columns) not marked all-background in a bitmap of `n` bits. */
-function readLive(r: Reader, n: number): Int32Array {
+function readLive(r: Reader, n: number): Uint32Array {
   const bitmap = r.take(Math.ceil(n / 8));
   if (n % 8 && bitmap[bitmap.length - 1] >> n % 8) r.fail('bitmap padding not 0', r.pos - 1);
   return range(n).filter((i) => !((bitmap[i >> 3] >> (i & 7)) & 1));
@@ -185,27 +207,24 @@ function readLive(r: Reader, n: number): Int32Array {
 
 let halfBits: Uint32Array | null = null;
 
-/** Maps codes, in place, to the bits of what stock tfjs decodes them to. */
-function valueBits(storage: number, spec: Spec): (codes: Uint32Array) => Uint32Array {
-  if (storage === ST_FLOAT32) return (c) => c;
-  if (storage === ST_FLOAT16) {
-    const t = (halfBits ??= makeHalfBits());
-    return (c) => {
-      for (let i = 0; i < c.length; i++) c[i] = t[c[i]];
-      return c;
-    };
-  }
-  const { scale, min } = spec.quantization as { scale: number; min: number };
+const half = (): Uint32Array => (halfBits ??= makeHalfBits());
+
+/**
+ * Maps codes, in place, to the bits of what stock tfjs decodes them to (float32: as they are;
+ * float16: by the table of every half; affine codes: q * scale + min, rounded for int32).
+ */
+function valueBits(storage: number, spec: Spec, c: Uint32Array): Uint32Array {
+  const { scale, min } = (spec.quantization ?? {}) as { scale: number; min: number };
   const f = new (spec.dtype === 'int32' ? Int32Array : Float32Array)(1);
   const bits = new Uint32Array(f.buffer);
-  const round = spec.dtype === 'int32' ? Math.round : (v: number) => v;
-  return (c) => {
-    for (let i = 0; i < c.length; i++) {
-      f[0] = round(c[i] * scale + min);
+  for (let i = 0; storage && i < c.length; i++) {
+    if (storage === ST_FLOAT16) c[i] = half()[c[i]];
+    else {
+      f[0] = spec.dtype === 'int32' ? Math.round(c[i] * scale + min) : c[i] * scale + min;
       c[i] = bits[0];
     }
-    return c;
-  };
+  }
+  return c;
 }
 
 /** float32 bits of every half (tfjs' getFloat16Decoder gives the same, subnormals included). */
@@ -223,50 +242,27 @@ function makeHalfBits(): Uint32Array {
   return t;
 }
 
-interface LiveMap {
-  rows: Int32Array;
-  cols: Int32Array;
-  width: number;
-}
-
 /**
- * Writes the values where the live order, significance bits or gaps put them. Live index l is live row
- * l / nc and live column l % nc, kept incrementally: l only grows.
+ * Writes the values where the significance bits or gaps put them among the live elements (`dst`).
+ * Writes past the end are dropped by the typed array and caught by the checks after the loop.
  */
-function scatter(r: Reader, dst: Uint32Array, vals: Uint32Array, s: Uint8Array | null, gaps: boolean, live: number, map: LiveMap | null): void {
-  const nc = map ? map.cols.length : 0;
-  let lr = 0;
-  let lc = 0;
-  let last = 0;
+function scatter(r: Reader, dst: Uint32Array, vals: Uint32Array, s: Uint8Array, gaps: boolean): void {
+  const live = dst.length;
   let v = 0;
-  const put = (l: number) => {
-    if (l >= live || v >= vals.length) r.fail('positions and values disagree');
-    if (map === null) return (dst[l] = vals[v++]);
-    lc += l - last;
-    last = l;
-    if (lc >= nc) {
-      lr += (lc / nc) | 0;
-      lc %= nc;
-    }
-    dst[map.rows[lr] * map.width + map.cols[lc]] = vals[v++];
-  };
-  if (s === null) for (let l = 0; l < live; l++) put(l);
-  else if (gaps) {
-    for (let i = 0, l = 0; i < s.length; i++) {
+  let l = 0;
+  if (gaps) {
+    for (let i = 0; i < s.length; i++) {
       l += s[i];
-      if (s[i] < 255) put(l++);
+      if (s[i] < 255) dst[l++] = vals[v++];
     }
-    if (s[s.length - 1] === 255) put(live); // a dangling 255: fails
-  } else if (map === null) {
-    // The common case, without a call per value; bits past `live` are padding: put(live) fails.
+    // A dangling 255 fails: it is not followed by a value.
+    if (s[s.length - 1] === 255) l = live + 1;
+  } else {
     for (let i = 0; i < s.length; i++) {
       for (let b = s[i]; b; b &= b - 1) dst[i * 8 + 31 - Math.clz32(b & -b)] = vals[v++];
     }
-    if (v > vals.length || (live % 8 && s[s.length - 1] >> live % 8)) put(live);
-  } else {
-    for (let i = 0; i < s.length; i++) {
-      for (let b = s[i]; b; b &= b - 1) put(i * 8 + 31 - Math.clz32(b & -b));
-    }
+    // Padding bits past `live` must be 0.
+    if (live % 8 && s[s.length - 1] >> live % 8) l = live + 1;
   }
-  if (v !== vals.length) put(live); // fails
+  if (l > live || v !== vals.length) r.fail('positions and values disagree');
 }

@@ -6,9 +6,10 @@ import { ArgumentError } from '../errors.js';
 import { readArtifacts } from '../model/artifacts.js';
 import type { TensorEntry } from '../format/index.js';
 import type { ModelArtifacts } from '../model/types.js';
-import { HEADER_BYTES, JSON_DEFLATE, JSON_RAW, MAGIC, POS_ALL, POS_BITS, POS_GAPS, SECTION_MODEL, SECTION_TENSOR, ST_FLOAT32, ST_RAW, VALUE_BYTES, VERSION, ZERO_COLS, ZERO_ROWS, crc32 } from './format.js';
+import { CODEBOOK, HEADER_BYTES, JSON_DEFLATE, JSON_RAW, MAGIC, POS_ALL, POS_BITS, POS_GAPS, SECTION_MODEL, SECTION_TENSOR, ST_FLOAT32, ST_RAW, VALUE_BYTES, VERSION, ZERO_COLS, ZERO_ROWS, crc32 } from './format.js';
 import { encodeStream } from './rans_encode.js';
 import { expectedStorage } from './specs.js';
+import { clusterCodes, codeValues, type ValueCoding } from './values.js';
 import { ByteWriter } from './writer.js';
 
 export interface CompressOptions {
@@ -17,6 +18,35 @@ export interface CompressOptions {
    * platform's DecompressionStream) or 'raw' (for runtimes without one, such as QuickJS).
    */
   json?: 'deflate' | 'raw';
+  /**
+   * Lossy weight sharing: the nonzero values of every float tensor of rank >= 2 (kernels; biases
+   * and other vectors stay exact) clustered by 1-D k-means into at most 2^bits shared values
+   * (1..16), zeros kept exact. Omitted: lossless (a codebook is still used wherever a tensor
+   * already has few distinct values and it is smaller).
+   */
+  codebook?: number;
+}
+
+/** One tensor of a container, as compressArtifactsReport wrote it. */
+export interface CompressTensorReport {
+  name: string;
+  shape: number[];
+  /** The tensor's storage: float32, float16, uint8, uint16 or raw. */
+  storage: string;
+  /** Bytes of its section's payload. */
+  bytes: number;
+  /** Positions coding: 'all' values, significance 'bits', 'gaps'; null for raw storage. */
+  positions: 'all' | 'bits' | 'gaps' | null;
+  /** Entries of its codebook; null when the values are coded as byte planes. */
+  codebook: number | null;
+  /** With options.codebook: what clustering cost (null when the tensor was left exact). */
+  clustered: { bits: number; centroids: number; relativeRms: number } | null;
+}
+
+export interface CompressReport {
+  /** The container's bytes. */
+  bytes: number;
+  tensors: CompressTensorReport[];
 }
 
 const FNAME = 'compressArtifacts';
@@ -24,10 +54,17 @@ const MODEL_KEYS = ['modelTopology', 'trainingConfig', 'format', 'generatedBy', 
 
 /** Encodes artifacts (layers or graph model, any manifest) as a container; the input is not modified. */
 export function compressArtifacts(artifacts: ModelArtifacts, options: CompressOptions = {}): Uint8Array {
+  return compressArtifactsReport(artifacts, options).container;
+}
+
+/** compressArtifacts, with what was written for each tensor (coding, bytes, clustering error). */
+export function compressArtifactsReport(artifacts: ModelArtifacts, options: CompressOptions = {}): { container: Uint8Array; report: CompressReport } {
   if (options === null || typeof options !== 'object') throw new ArgumentError(`${FNAME}: options must be an object`);
-  for (const key of Object.keys(options)) if (key !== 'json') throw new ArgumentError(`${FNAME}: unknown option '${key}' (known: json)`);
+  for (const key of Object.keys(options)) if (key !== 'json' && key !== 'codebook') throw new ArgumentError(`${FNAME}: unknown option '${key}' (known: json, codebook)`);
   const json = options.json ?? 'deflate';
   if (json !== 'deflate' && json !== 'raw') throw new ArgumentError(`${FNAME}: options.json must be 'deflate' or 'raw', got ${String(json)}`);
+  const bits = options.codebook;
+  if (bits !== undefined && !(Number.isInteger(bits) && bits >= 1 && bits <= 16)) throw new ArgumentError(`${FNAME}: options.codebook must be an integer number of bits in [1, 16], got ${String(bits)}`);
   const { entries, store } = readArtifacts(artifacts, FNAME);
   if (entries.length + 1 > 0xffff) throw new ArgumentError(`${FNAME}: ${entries.length} tensors, at most ${0xffff - 1} fit in a container`);
   const model: Record<string, unknown> = {};
@@ -38,7 +75,12 @@ export function compressArtifacts(artifacts: ModelArtifacts, options: CompressOp
   }
   model.weightSpecs = entries.map((e) => e.spec);
   const sections = [modelSection(model, json)];
-  for (const e of entries) sections.push(encodeTensor(e, store.bytes(e.byteOffset, e.byteLength)));
+  const tensors: CompressTensorReport[] = [];
+  for (const e of entries) {
+    const t = encodeTensor(e, store.bytes(e.byteOffset, e.byteLength), bits);
+    sections.push(t.payload);
+    tensors.push(t.report);
+  }
 
   const w = new ByteWriter(HEADER_BYTES + sections.reduce((t, s) => t + s.length + 10, 0));
   for (const b of MAGIC) w.u8(b);
@@ -52,7 +94,8 @@ export function compressArtifacts(artifacts: ModelArtifacts, options: CompressOp
     w.u32(crc32(s));
     w.bytes(s);
   });
-  return w.finish();
+  const container = w.finish();
+  return { container, report: { bytes: container.length, tensors } };
 }
 
 function modelSection(model: Record<string, unknown>, json: 'deflate' | 'raw'): Uint8Array {
@@ -64,29 +107,45 @@ function modelSection(model: Record<string, unknown>, json: 'deflate' | 'raw'): 
   return w.finish();
 }
 
-/** One tensor section's payload: storage, count, then the smallest layout found. */
-export function encodeTensor(e: TensorEntry, bytes: Uint8Array): Uint8Array {
+const STORAGE_NAMES = ['float32', 'float16', 'uint8', 'uint16', 'raw'];
+const POSITION_NAMES = ['all', 'bits', 'gaps'] as const;
+
+/**
+ * One tensor section's payload: storage, count, then the smallest layout found. With `bits`, a
+ * float tensor of rank >= 2 is clustered first (clusterCodes).
+ */
+export function encodeTensor(e: TensorEntry, bytes: Uint8Array, bits?: number): { payload: Uint8Array; report: CompressTensorReport } {
   const storage = expectedStorage({ dtype: e.dtype, quantization: e.quant === null ? undefined : { dtype: e.quant } });
+  const report: CompressTensorReport = { name: e.name, shape: e.shape, storage: STORAGE_NAMES[storage], bytes: 0, positions: null, codebook: null, clustered: null };
+  const w = new ByteWriter(bytes.length + 24);
+  w.u8(storage);
   if (storage === ST_RAW) {
-    const w = new ByteWriter(bytes.length + 16);
-    w.u8(storage);
     w.varint(bytes.length);
     w.bytes(bytes);
-    return w.finish();
+  } else {
+    const k = VALUE_BYTES[storage];
+    const n = e.size;
+    let codes = readCodes(bytes, k, n);
+    const bg = storage === ST_FLOAT32 ? 0 : mostFrequent(codes, k);
+    if (bits !== undefined && e.dtype === 'float32' && e.shape.length >= 2) {
+      const c = clusterCodes(codes, bg, storage, e, bits);
+      if (c !== null) {
+        codes = c.codes;
+        report.clustered = { bits, centroids: c.centroids, relativeRms: c.relativeRms };
+      }
+    }
+    const cols = n === 0 ? 0 : e.shape.length > 0 ? e.shape[e.shape.length - 1] : 1;
+    const best = bestLayout(codes, bg, k, cols);
+    w.varint(n);
+    w.varint(cols);
+    for (let j = 0; j < k; j++) w.u8((bg >>> (8 * j)) & 0xff);
+    w.bytes(best.enc);
+    report.positions = POSITION_NAMES[best.pos];
+    report.codebook = best.codebook;
   }
-  const k = VALUE_BYTES[storage];
-  const n = e.size;
-  const codes = readCodes(bytes, k, n);
-  const bg = storage === ST_FLOAT32 ? 0 : mostFrequent(codes, k);
-  const cols = n === 0 ? 0 : e.shape.length > 0 ? e.shape[e.shape.length - 1] : 1;
-  const best = bestLayout(codes, bg, k, cols);
-  const w = new ByteWriter(best.length + 24);
-  w.u8(storage);
-  w.varint(n);
-  w.varint(cols);
-  for (let j = 0; j < k; j++) w.u8((bg >>> (8 * j)) & 0xff);
-  w.bytes(best);
-  return w.finish();
+  const payload = w.finish();
+  report.bytes = payload.length;
+  return { payload, report };
 }
 
 function readCodes(bytes: Uint8Array, k: number, n: number): Uint32Array {
@@ -106,22 +165,11 @@ function mostFrequent(codes: Uint32Array, k: number): number {
   return best;
 }
 
-/** k byte planes of `vals`, most significant first, each entropy-coded. */
-function planes(vals: Uint32Array, k: number): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  const p = new Uint8Array(vals.length);
-  for (let j = k - 1; j >= 0; j--) {
-    for (let i = 0; i < vals.length; i++) p[i] = vals[i] >>> (8 * j);
-    out.push(encodeStream(p));
-  }
-  return out;
-}
-
 /**
  * Tries every layout (zero rows and/or columns marked or not; positions as all-values,
  * significance bits or gaps) and returns the smallest encoding, from the layout byte on.
  */
-function bestLayout(codes: Uint32Array, bg: number, k: number, cols: number): Uint8Array {
+function bestLayout(codes: Uint32Array, bg: number, k: number, cols: number): { enc: Uint8Array; pos: number; codebook: number | null } {
   const rows = cols === 0 ? 0 : codes.length / cols;
   const rowLive = new Uint8Array(rows);
   const colLive = new Uint8Array(cols);
@@ -137,10 +185,10 @@ function bestLayout(codes: Uint32Array, bg: number, k: number, cols: number): Ui
   }
   const nonzero = new Uint32Array(nnz);
   for (let i = 0, v = 0; i < codes.length; i++) if (codes[i] !== bg) nonzero[v++] = codes[i];
-  const valueStreams = planes(nonzero, k);
+  const values = codeValues(nonzero, k);
   const zeroRows = rowLive.includes(0);
   const zeroCols = colLive.includes(0);
-  let best: { enc: Uint8Array; cost: number } | null = null;
+  let best: { enc: Uint8Array; cost: number; pos: number; codebook: number | null } | null = null;
   for (const flags of [0, ZERO_ROWS, ZERO_COLS, ZERO_ROWS | ZERO_COLS]) {
     if ((flags & ZERO_ROWS && !zeroRows) || (flags & ZERO_COLS && !zeroCols)) continue;
     const liveRows = flags & ZERO_ROWS ? rowLive : rowLive.map(() => 1);
@@ -159,25 +207,27 @@ function bestLayout(codes: Uint32Array, bg: number, k: number, cols: number): Ui
       gaps.push(gap);
       gap = 0;
     }
-    const candidates: [number, number, Uint8Array[]][] = [
-      [POS_BITS, nnz, [encodeStream(bits), ...valueStreams]],
-      [POS_GAPS, nnz, [encodeStream(Uint8Array.from(gaps)), ...valueStreams]],
-      [POS_ALL, live.length, planes(live, k)],
+    const candidates: [number, number, Uint8Array | null, ValueCoding][] = [
+      [POS_BITS, nnz, encodeStream(bits), values],
+      [POS_GAPS, nnz, encodeStream(Uint8Array.from(gaps)), values],
+      [POS_ALL, live.length, null, codeValues(live, k)],
     ];
-    for (const [pos, count, streams] of candidates) {
-      const w = new ByteWriter(streams.reduce((t, s) => t + s.length, 16));
-      w.u8(flags | (pos << 2));
+    for (const [pos, count, positions, v] of candidates) {
+      const w = new ByteWriter(v.bytes + (positions?.length ?? 0) + 16);
+      w.u8(flags | (pos << 2) | (v.book ? CODEBOOK : 0));
       if (flags & ZERO_ROWS) w.bytes(bitmapOfZeros(rowLive));
       if (flags & ZERO_COLS) w.bytes(bitmapOfZeros(colLive));
       w.varint(count);
-      for (const s of streams) w.bytes(s);
+      if (v.book) w.bytes(v.book);
+      if (positions) w.bytes(positions);
+      for (const s of v.streams) w.bytes(s);
       const enc = w.finish();
       // All-values decodes a symbol per element, the others a few per value: it must win by 1%.
       const cost = pos === POS_ALL ? enc.length * 1.01 : enc.length;
-      if (best === null || cost < best.cost) best = { enc, cost };
+      if (best === null || cost < best.cost) best = { enc, cost, pos, codebook: v.book ? v.entries : null };
     }
   }
-  return best!.enc;
+  return best!;
 }
 
 /** The codes of the live rows x live columns, in row-major order. */

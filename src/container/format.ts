@@ -30,11 +30,21 @@ export const POS_ALL = 0;
 export const POS_BITS = 1;
 /** Gaps between values, in base-255 digits (255 = "add 255, continue"). */
 export const POS_GAPS = 2;
+/**
+ * Layout bit 4: the values are indices into a table of at most 65536 codes (a codebook: shared
+ * values, lossless when the tensor has few distinct values, or k-means centroids on request).
+ */
+export const CODEBOOK = 16;
+export const MAX_CODEBOOK = 65536;
 
 /** Byte-stream modes. */
 export const STREAM_RAW = 0;
 export const STREAM_CONST = 1;
 export const STREAM_RANS = 2;
+/** rANS with two interleaved states (symbol i uses state i mod 2): two dependency chains per loop. */
+export const STREAM_RANS2 = 3;
+/** Streams shorter than this keep one state (the second costs 4 bytes). */
+export const RANS2_MIN = 256;
 
 /** rANS: state in [RANS_L, RANS_L * 256), renormalised a byte at a time (ryg_rans' rans_byte). */
 export const RANS_L = 1 << 23;
@@ -70,12 +80,16 @@ export const le32 = (b: Uint8Array, i: number): number => (b[i] | (b[i + 1] << 8
 
 /** Reads a section of the container; `end` is the section's end, never read past. */
 export class Reader {
-  constructor(
-    readonly bytes: Uint8Array,
-    public pos: number,
-    readonly end: number,
-    public section: string,
-  ) {}
+  declare readonly bytes: Uint8Array;
+  declare pos: number;
+  declare readonly end: number;
+  declare section: string;
+  constructor(bytes: Uint8Array, pos: number, end: number, section: string) {
+    this.bytes = bytes;
+    this.pos = pos;
+    this.end = end;
+    this.section = section;
+  }
 
   fail(message: string, at = this.pos): never {
     throw new ContainerFormatError(`decompressArtifacts: ${message}`, this.section, at);
@@ -83,7 +97,7 @@ export class Reader {
 
   /** The next n bytes, as a view. */
   take(n: number): Uint8Array {
-    if (n > this.end - this.pos) this.fail(`truncated: ${n} bytes needed, ${this.end - this.pos} left`);
+    if (n > this.end - this.pos) this.fail(`truncated: ${n} bytes > ${this.end - this.pos} left`);
     return this.bytes.subarray(this.pos, (this.pos += n));
   }
 

@@ -3,8 +3,8 @@
 // (decoder: the whole of tfjs-prune/load, src/load.ts). May import errors and format/model (the
 // encoder only); the decoder side (decode, rans, format, specs, io) imports nothing but errors and
 // tfjs types.
-export { compressArtifacts } from './encode.js';
-export type { CompressOptions } from './encode.js';
+export { compressArtifacts, compressArtifactsReport } from './encode.js';
+export type { CompressOptions, CompressReport, CompressTensorReport } from './encode.js';
 export { decompressArtifacts } from './decode.js';
 export type { DecompressOptions } from './decode.js';
 export { compressedModel } from './io.js';

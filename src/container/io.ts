@@ -19,13 +19,11 @@ export function compressedModel(source: string | Uint8Array | ArrayBuffer, optio
   return {
     load: async () => {
       if (typeof source !== 'string') return decompressArtifacts(source, options);
-      let res: Response;
-      try {
-        res = await (options.fetch ?? fetch)(source, options.requestInit);
-      } catch (e) {
-        throw new PruneError('IO_ERROR', `compressedModel: fetching ${source} failed: ${e}`);
-      }
-      if (!res.ok) throw new PruneError('IO_ERROR', `compressedModel: fetching ${source} failed: HTTP ${res.status}`);
+      const fail = (why: unknown): never => {
+        throw new PruneError('IO_ERROR', `compressedModel: fetching ${source} failed: ${why}`);
+      };
+      const res = await (options.fetch ?? fetch)(source, options.requestInit).catch(fail);
+      if (!res.ok) fail(`HTTP ${res.status}`);
       return decompressArtifacts(new Uint8Array(await res.arrayBuffer()), options);
     },
   };

@@ -1,7 +1,7 @@
 // The decoding half of the container's entropy coder: byte streams that are raw, one repeated
 // symbol, or static-frequency rANS (after ryg_rans' rans_byte: 32-bit state in [2^23, 2^31),
 // byte-wise renormalisation, frequencies summing to 2^scaleBits). Layout in docs/container.md.
-import { le32, MAX_SCALE_BITS, MIN_SCALE_BITS, RANS_L, STREAM_CONST, STREAM_RANS, STREAM_RAW, type Reader } from './format.js';
+import { le32, MAX_SCALE_BITS, MIN_SCALE_BITS, RANS_L, STREAM_CONST, STREAM_RANS, STREAM_RANS2, STREAM_RAW, type Reader } from './format.js';
 
 /**
  * Reads one byte stream of `n` symbols, where `n` is either known (`exact`) or at most `max`.
@@ -14,28 +14,24 @@ export function readStream(r: Reader, what: string, exact: number | null, max: n
   if (exact !== null && n !== exact) r.fail(`${what}: ${n} symbols, not ${exact}`, at);
   if (mode === STREAM_RAW) return r.take(n);
   if (mode === STREAM_CONST) return new Uint8Array(n).fill(r.u8());
-  if (mode !== STREAM_RANS) r.fail(`${what}: mode ${mode}`, at);
-  return ransDecode(r, n, what);
+  if (mode !== STREAM_RANS && mode !== STREAM_RANS2) r.fail(`${what}: mode ${mode}`, at);
+  return ransDecode(r, n, what, mode === STREAM_RANS2);
 }
 
-/** Per slot of a frequency table: its symbol, the symbol's frequency, and the slot's offset in it. */
-interface Table {
-  scaleBits: number;
-  sym: Uint8Array;
-  freq: Uint16Array;
-  bias: Uint16Array;
-}
-
-function readTable(r: Reader, what: string): Table {
+/**
+ * A frequency table, per slot of [0, 2^scaleBits): its symbol (`sym`), and in `fb` the symbol's
+ * frequency << 16 | the slot's offset within it (one load in the decoding loop, not two).
+ */
+function readTable(r: Reader, what: string): [number, Uint8Array, Uint32Array] {
   const scaleBits = r.u8();
-  if (scaleBits < MIN_SCALE_BITS || scaleBits > MAX_SCALE_BITS) r.fail(`${what}: scale bits ${scaleBits}`, r.pos - 1);
+  if (scaleBits < MIN_SCALE_BITS || scaleBits > MAX_SCALE_BITS) r.fail(`${what}: table scale`, r.pos - 1);
   const total = 1 << scaleBits;
   const m = r.u8() + 1;
   const syms = new Uint8Array(m);
   if (m < 32) {
     for (let i = 0, prev = -1; i < m; i++) {
       const s = r.u8();
-      if (s <= prev) r.fail(`${what}: table symbols not increasing`, r.pos - 1);
+      if (s <= prev) r.fail(`${what}: table symbols`, r.pos - 1);
       syms[i] = prev = s;
     }
   } else {
@@ -45,38 +41,38 @@ function readTable(r: Reader, what: string): Table {
     if (k !== m) r.fail(`${what}: table bitmap`, r.pos - 32);
   }
   const sym = new Uint8Array(total);
-  const freq = new Uint16Array(total);
-  const bias = new Uint16Array(total);
-  let start = 0;
-  for (let i = 0; i < m; i++) {
+  const fb = new Uint32Array(total);
+  for (let i = 0, start = 0; i < m; i++) {
     const f = i < m - 1 ? r.varint(what, total) + 1 : total - start;
-    if (start + f > total || f < 1) r.fail(`${what}: frequencies over ${total}`, r.pos - 1);
+    if (start + f > total || f < 1) r.fail(`${what}: table frequencies`, r.pos - 1);
     sym.fill(syms[i], start, start + f);
-    freq.fill(f, start, start + f);
-    for (let j = 0; j < f; j++) bias[start + j] = j;
-    start += f;
+    for (let j = 0; j < f; j++) fb[start++] = (f << 16) | j;
   }
-  return { scaleBits, sym, freq, bias };
+  return [scaleBits, sym, fb];
 }
 
-function ransDecode(r: Reader, n: number, what: string): Uint8Array {
-  const { scaleBits, sym, freq, bias } = readTable(r, what);
-  const len = r.varint(`${what} length`, r.end - r.pos);
+function ransDecode(r: Reader, n: number, what: string, two: boolean): Uint8Array {
+  const [scaleBits, sym, fb] = readTable(r, what);
+  const len = r.varint(what, r.end - r.pos);
   const base = r.pos;
   const data = r.take(len);
-  let x = len < 4 ? 0 : le32(data, 0);
-  if (x < RANS_L || x >= RANS_L * 256) r.fail(`${what}: bad rANS state`, base);
+  // One state, or two: the second starts at byte 4 and symbols alternate between them.
+  let p = two ? 8 : 4;
+  let x = len < p ? 0 : le32(data, 0);
+  let y = two ? le32(data, 4) : RANS_L;
+  if (x < RANS_L || x >= RANS_L * 256 || y < RANS_L || y >= RANS_L * 256) r.fail(`${what}: rANS state`, base);
   const mask = (1 << scaleBits) - 1;
   const out = new Uint8Array(n);
-  let p = 4;
+  // Reads past the end give 0 (undefined | 0) and leave p > len: caught after the loop. The loop
+  // ends (n symbols) and renormalisation does too: x >= 2^23 >> 15 after every step.
   for (let i = 0; i < n; i++) {
     const slot = x & mask;
+    const e = fb[slot];
     out[i] = sym[slot];
-    x = freq[slot] * (x >>> scaleBits) + bias[slot];
-    // Past the end, reads give 0 (undefined | 0): a corrupt stream is caught below, after the loop.
+    x = Math.imul(e >>> 16, x >>> scaleBits) + (e & 0xffff);
     while (x < RANS_L) x = (x << 8) | data[p++];
-    if (p > len) break;
+    if (two) [x, y] = [y, x];
   }
-  if (x !== RANS_L || p !== len) r.fail(`${what}: rANS stream ends wrong`, base + Math.min(p, len));
+  if (x !== RANS_L || y !== RANS_L || p !== len) r.fail(`${what}: rANS stream ends wrong`, base + Math.min(p, len));
   return out;
 }

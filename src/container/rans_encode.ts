@@ -1,7 +1,7 @@
 // The encoding half of the container's entropy coder (the decoder is rans.ts): each byte stream
 // is written in whichever of its three modes is smallest, rANS at whichever scale (2^8..2^15)
 // gives the fewest bytes with its table counted.
-import { MAX_SCALE_BITS, MIN_SCALE_BITS, RANS_L, STREAM_CONST, STREAM_RANS, STREAM_RAW } from './format.js';
+import { MAX_SCALE_BITS, MIN_SCALE_BITS, RANS_L, STREAM_CONST, STREAM_RANS, STREAM_RANS2, STREAM_RAW, RANS2_MIN } from './format.js';
 import { ByteWriter } from './writer.js';
 
 /** The stream for `syms`, in its smallest mode. */
@@ -31,10 +31,11 @@ export function encodeStream(syms: Uint8Array): Uint8Array {
   }
   // rANS must save 2% over raw, which decodes for free (a view): mantissa bytes stay raw.
   if (best === null || best.bytes + 4 >= n * 0.98) return rawStream(syms);
-  const coded = ransEncode(syms, best.freq, best.scaleBits);
+  const two = n >= RANS2_MIN;
+  const coded = ransEncode(syms, best.freq, best.scaleBits, two);
   // Rarely, the estimate (a lower bound up to rounding) misjudges raw against rANS.
   if (coded.length + 8 + tableBytes(best.freq, m) >= n + 2) return rawStream(syms);
-  w.u8(STREAM_RANS);
+  w.u8(two ? STREAM_RANS2 : STREAM_RANS);
   w.varint(n);
   writeTable(w, best.freq, m, best.scaleBits);
   w.varint(coded.length);
@@ -121,27 +122,34 @@ function writeTable(w: ByteWriter, freq: Uint32Array, m: number, scaleBits: numb
   for (let s = 0; s < 256; s++) if (freq[s] > 0 && ++k < m) w.varint(freq[s] - 1);
 }
 
-/** rANS-codes `syms` (last symbol first, bytes written backwards): state, then renorm bytes. */
-export function ransEncode(syms: Uint8Array, freq: Uint32Array, scaleBits: number): Uint8Array {
+/**
+ * rANS-codes `syms` (last symbol first, bytes written backwards): state(s), then renorm bytes. With
+ * `two`, symbol i goes through state i mod 2, and both final states are written (state 0 first).
+ */
+export function ransEncode(syms: Uint8Array, freq: Uint32Array, scaleBits: number, two = false): Uint8Array {
   const start = new Uint32Array(256);
   for (let s = 1; s < 256; s++) start[s] = start[s - 1] + freq[s - 1];
-  const buf = new Uint8Array(Math.ceil((syms.length * scaleBits) / 8) + 16);
+  const buf = new Uint8Array(Math.ceil((syms.length * scaleBits) / 8) + 24);
   let p = buf.length;
-  let x = RANS_L;
+  const xs = [RANS_L, RANS_L];
   const xMaxUnit = (RANS_L >>> scaleBits) << 8;
   for (let i = syms.length - 1; i >= 0; i--) {
     const s = syms[i];
     const f = freq[s];
     const xMax = xMaxUnit * f;
+    const j = two ? i & 1 : 0;
+    let x = xs[j];
     while (x >= xMax) {
       buf[--p] = x & 0xff;
       x >>>= 8;
     }
-    x = Math.floor(x / f) * (1 << scaleBits) + (x % f) + start[s];
+    xs[j] = Math.floor(x / f) * (1 << scaleBits) + (x % f) + start[s];
   }
-  buf[--p] = x >>> 24;
-  buf[--p] = (x >>> 16) & 0xff;
-  buf[--p] = (x >>> 8) & 0xff;
-  buf[--p] = x & 0xff;
+  for (const x of two ? [xs[1], xs[0]] : [xs[0]]) {
+    buf[--p] = x >>> 24;
+    buf[--p] = (x >>> 16) & 0xff;
+    buf[--p] = (x >>> 8) & 0xff;
+    buf[--p] = x & 0xff;
+  }
   return buf.subarray(p);
 }

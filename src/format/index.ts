@@ -18,3 +18,4 @@ export { describeLocation, locate, recordWeightFiles } from './origin.js';
 export type { WeightFile } from './origin.js';
 export { WeightStore } from './store.js';
 export type { ModelArtifacts, QuantizeDtype, WeightSpec } from './types.js';
+export { decodeFloat16, encodeFloat16 } from './quantize.js';

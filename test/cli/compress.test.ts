@@ -75,7 +75,8 @@ describe('tfjs-prune compress', () => {
     expect(run.code).toBe(0);
     const out = JSON.parse(run.stdout).output;
     const bytes = new Uint8Array(await readFile(file));
-    expect(out).toEqual({ file, containerBytes: bytes.length });
+    expect(out).toMatchObject({ file, containerBytes: bytes.length });
+    expect(out.tensors.every((t: { clustered: unknown }) => t.clustered === null)).toBe(true);
     const decoded = await decompressArtifacts(bytes);
     const saved = await loadArtifacts(asDir);
     const stock = (a: tf.io.ModelArtifacts) => Object.values(tf.io.decodeWeights(a.weightData!, a.weightSpecs!)).map((t) => Array.from(t.dataSync()));
@@ -83,5 +84,36 @@ describe('tfjs-prune compress', () => {
     const streamed = await cli(['prune', EXAMPLE, '--out', path.join(dir, 'no.tpz'), ...args, '--format', 'compact', '--stream'], dir);
     expect(streamed.code).toBe(2);
     expect(streamed.stderr).toMatch(/--format compact codes the model in memory/);
+  });
+
+  it('--codebook shares values: kernels clustered to at most 2^bits values, the error per tensor printed and in --json; bad bits refused', async () => {
+    const pruned = path.join(dir, 'pruned-cb');
+    expect((await cli(['prune', EXAMPLE, '--out', pruned, '--sparsity', '0.92', '--scope', 'global'], dir)).code).toBe(0);
+    const out = path.join(dir, 'cb4.tpz');
+    const run = await cli(['compress', pruned, '--out', out, '--codebook', '4', '--json'], dir);
+    expect(run.code).toBe(0);
+    const tensors = JSON.parse(run.stdout).tensors as { name: string; shape: number[]; clustered: { bits: number; relativeRms: number } | null }[];
+    const decoded = tf.io.decodeWeights((await decompressArtifacts(new Uint8Array(await readFile(out)))).weightData!, (await decompressArtifacts(new Uint8Array(await readFile(out)))).weightSpecs!);
+    for (const t of tensors) {
+      const values = decoded[t.name].dataSync();
+      if (t.shape.length === 2) {
+        expect(t.clustered!.bits).toBe(4);
+        expect(t.clustered!.relativeRms).toBeGreaterThan(0);
+        expect(new Set(values.filter((v) => v !== 0)).size).toBeLessThanOrEqual(16);
+      } else expect(t.clustered).toBeNull();
+    }
+    const text = await cli(['compress', pruned, '--out', out, '--codebook', '4', '--force'], dir);
+    expect(text.stdout).toMatch(/codebooks \(relative RMS error[^]*fc1\/kernel +\[784, 300\] +\d+ values \(4 bits\) +error [\d.]+%/);
+    for (const bad of ['0', '17', 'auto', '2.5']) {
+      const r = await cli(['compress', pruned, '--out', path.join(dir, 'bad.tpz'), '--codebook', bad], dir);
+      expect(r.code, bad).toBe(2);
+      expect(r.stderr).toMatch(/--codebook must be a number of bits from 1 to 16/);
+    }
+    const dirOut = await cli(['prune', EXAMPLE, '--out', path.join(dir, 'cb-dir'), '--sparsity', '0.9', '--codebook', '5'], dir);
+    expect(dirOut.code).toBe(2);
+    expect(dirOut.stderr).toMatch(/--codebook needs --format compact/);
+    const compact = await cli(['prune', EXAMPLE, '--out', path.join(dir, 'cb5.tpz'), '--sparsity', '0.9', '--scope', 'global', '--format', 'compact', '--codebook', '5', '--json'], dir);
+    expect(compact.code).toBe(0);
+    expect(JSON.parse(compact.stdout).output.tensors.filter((t: { clustered: unknown }) => t.clustered !== null).length).toBe(3);
   });
 });
