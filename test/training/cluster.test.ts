@@ -144,11 +144,14 @@ describe('clustering phase of pruneRetrain (wasm backend)', () => {
           expect([bits, sparsity]).toEqual([2, 0.8]);
           expect(clusterer.tensors).toEqual(['fc1/kernel', 'fc2/kernel']);
           snapLoss = loss();
+          const before = clusterer.centroids();
           m.compile({ optimizer: fineTune, loss: 'categoricalCrossentropy' });
           for (let e = 0; e < 3; e++) {
             await m.fit(train.x, train.y, { epochs: 1, batchSize: 100, shuffle: false, verbose: 0, callbacks: [callback] });
             losses.push(loss());
           }
+          // The shared values themselves moved (not only the biases).
+          for (const [name, c] of clusterer.centroids()) expect(c, name).not.toEqual(before.get(name));
           return losses[losses.length - 1];
         },
       },
