@@ -9,13 +9,15 @@
 //
 //   npm run build && nice -n 5 node bench/training-cluster.mjs [--bits=3,4,5,6,8] [--epochs=3]
 //                                     [--lr=0.0005] [--fine-lr=0.0001] [--cluster-lr=0.0001] [--fresh]
+//                                     [--seed=0] [--out=training-cluster] [--no-save]
 //
 // Reported per bit width: test error right after snapping (no fine-tuning) and after fine-tuning,
 // distinct nonzero values per kernel (checked <= 2^b), masks checked unchanged, the time inside the
 // callback's hooks against the epoch's time. The pruned 92% model is cached in bench/.tmp/lenet-92/
 // (reused unless --fresh); the 92% / 5-bit fine-tuned model is saved to bench/.tmp/lenet-92-c5/
 // (model.json + weights, plain float32, the original architecture) for the container bench.
-// Writes bench/.tmp/training-cluster.json. The test set is only reported, never used to choose.
+// --seed changes the fine-tuning shuffles (not the 92% model); --no-save skips writing lenet-92-c5.
+// Writes bench/.tmp/<out>.json. The test set is only reported, never used to choose.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,6 +34,8 @@ const epochs = Number(opt.epochs ?? 3);
 const lr = Number(opt.lr ?? 5e-4);
 const fineLr = Number(opt['fine-lr'] ?? 1e-4);
 const clusterLr = Number(opt['cluster-lr'] ?? 1e-4);
+const seed = Number(opt.seed ?? 0);
+const out = opt.out ?? 'training-cluster';
 const l2 = 1e-4;
 const STEPS = 469; // batches of 128 in 60 000
 
@@ -124,7 +128,7 @@ for (const bits of bitsList) {
   model.setWeights(pruned.getWeights());
   model.compile({ optimizer: tf.train.adam(clusterLr), loss: 'categoricalCrossentropy' });
   const callback = new Timed({ bits });
-  const random = rng(2016 + bits);
+  const random = rng(2016 + bits + 100 * seed);
   // Snap before the first fit (the callback's onTrainBegin would do it otherwise) to evaluate it.
   callback.setModel(model);
   const t0 = performance.now();
@@ -150,7 +154,7 @@ for (const bits of bitsList) {
   if (distinct.some((d) => d > 2 ** bits) || !masksKept) throw new Error(`${bits} bits: sharing or masks broken (distinct ${distinct}, masks kept ${masksKept})`);
   const error = epochErrors[epochErrors.length - 1];
   results.push({ bits, snapError, error, epochErrors, distinct, masksKept, epochSeconds, hookSeconds, startSeconds, snapped: callback.report.tensors });
-  if (bits === 5) {
+  if (bits === 5 && !opt['no-save']) {
     const dir = path.join(tmp, 'lenet-92-c5');
     await saveArtifacts(dir, await plainArtifacts(model), { overwrite: true });
     log(`saved ${path.relative(root, dir)}`);
@@ -169,6 +173,6 @@ for (const r of results) {
 }
 const at5 = results.find((r) => r.bits === 5);
 if (at5) console.log(`\ntarget: 92% + 5 bits <= dense + 0.1 pp: ${pct(at5.error)} vs ${pct(denseError)} (${dpp(at5.error)}) -> ${at5.error - denseError <= 0.001 + 1e-9 ? 'MET' : 'NOT MET'}`);
-console.log(`(Adam ${clusterLr} for the centroids, L2 ${l2}, batch 128, ${epochs} epochs per bit width; ${pruneMinutes === null ? '92% model cached' : `92% pruning ${pruneMinutes.toFixed(1)} min`}; ${minutes.toFixed(1)} min in all)`);
+console.log(`(Adam ${clusterLr} for the centroids, shuffle seed ${seed}, L2 ${l2}, batch 128, ${epochs} epochs per bit width; ${pruneMinutes === null ? '92% model cached' : `92% pruning ${pruneMinutes.toFixed(1)} min`}; ${minutes.toFixed(1)} min in all)`);
 mkdirSync(tmp, { recursive: true });
-writeFileSync(path.join(tmp, 'training-cluster.json'), JSON.stringify({ denseError, prunedError, prunedSparsity, epochs, lr, fineLr, clusterLr, l2, pruneMinutes, minutes, results }, null, 2));
+writeFileSync(path.join(tmp, `${out}.json`), JSON.stringify({ seed, denseError, prunedError, prunedSparsity, epochs, lr, fineLr, clusterLr, l2, pruneMinutes, minutes, results }, null, 2));
