@@ -3,7 +3,8 @@
 // Compression's summed update (each centroid moves by the sum of its members' steps, c += Σ(w − c)).
 // Starting point: the 92%-pruned LeNet-300-100 that bench/training-cluster.mjs caches in
 // bench/.tmp/lenet-92/ (run that first), clustered to --bits; one epoch over the first 12 000
-// training images per variant and learning rate; error on the full test set.
+// training images (in file order, no shuffle) per variant and learning rate; error on the full
+// test set.
 //
 //   npm run build && nice -n 5 node bench/training-cluster-update.mjs [--bits=3]
 //
@@ -47,7 +48,7 @@ for (const variant of ['mean', 'sum']) {
         c.write();
       }
     }
-    await m.fit(train.x, train.y, { epochs: 1, batchSize: 128, verbose: 0, callbacks: [new Update()] });
+    await m.fit(train.x, train.y, { epochs: 1, batchSize: 128, shuffle: false, verbose: 0, callbacks: [new Update()] });
     console.log(`| ${variant} | ${lr} | ${pct(snap)} | ${pct(1 - accuracy(m, test))} |`);
     c.strip();
     m.dispose();
