@@ -42,8 +42,8 @@ export type {
   FormatReportOptions,
 } from './model/index.js';
 // Pruning while training: schedules, the Pruner (explicit steps), the model.fit callback,
-// iterative prune-retrain (docs/training.md).
-export { constantSparsity, polynomialDecay, scheduleFromConfig, Pruner, PruningCallback, pruneRetrain } from './training/index.js';
+// iterative prune-retrain, weight sharing while fine-tuning (docs/training.md).
+export { constantSparsity, polynomialDecay, scheduleFromConfig, Pruner, PruningCallback, pruneRetrain, Clusterer, ClusteringCallback } from './training/index.js';
 export type {
   PruningSchedule,
   PruningScheduleConfig,
@@ -55,6 +55,11 @@ export type {
   PruneRetrainOptions,
   PruneRetrainReport,
   RetrainRound,
+  ClusterRound,
+  PruneRetrainClusterOptions,
+  ClusteringOptions,
+  ClusteringReport,
+  ClusterTensorReport,
 } from './training/index.js';
 // Structured pruning: delete Dense units and Conv filters, return a smaller model (docs/structured.md).
 export { pruneStructured, formatStructuredReport } from './structured/index.js';

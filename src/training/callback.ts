@@ -5,6 +5,7 @@ import { Callback } from '@tensorflow/tfjs-layers';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { ArgumentError } from '../errors.js';
 import { normalizePruningOptions, Pruner, type PruningOptions, type PruningUpdateReport } from './pruner.js';
+import { checkClusteringOptions, Clusterer, type ClusteringOptions, type ClusteringReport } from './cluster.js';
 
 /**
  * Prunes a model while model.fit trains it:
@@ -76,6 +77,68 @@ export class PruningCallback extends Callback {
   strip(): void {
     if (this.prunerOf === null) throw new ArgumentError('PruningCallback.strip: no model yet (pass the callback to model.fit first)');
     this.prunerOf.strip();
+  }
+}
+
+/**
+ * Weight sharing while model.fit fine-tunes a (pruned) model, as Deep Compression does:
+ *
+ *     const callback = new ClusteringCallback({ bits: 5 });
+ *     await model.fit(x, y, { epochs: 2, batchSize: 128, callbacks: [callback] });
+ *     callback.strip();
+ *
+ * When the first fit begins, each selected kernel's nonzeros are clustered into at most 2^bits
+ * shared values (`callback.report` says how); after every batch the centroids are updated from the
+ * optimizer's step and the weights snapped back (Clusterer.apply), so between batches every kernel
+ * holds at most 2^bits distinct nonzero values and its zeros are +0. Later fits continue with the
+ * same clusters. Pass an existing Clusterer (started or not) instead of options to drive it.
+ */
+export class ClusteringCallback extends Callback {
+  private readonly options: ClusteringOptions | null;
+  private clustererOf: Clusterer | null;
+  private begun: boolean;
+  /** What start() did, once the first fit has begun (null before, or if the clusterer was started elsewhere). */
+  report: ClusteringReport | null = null;
+
+  constructor(options: ClusteringOptions | Clusterer) {
+    super();
+    if (options instanceof Clusterer) {
+      this.options = null;
+      this.clustererOf = options;
+    } else {
+      this.options = checkClusteringOptions('ClusteringCallback', options);
+      this.clustererOf = null;
+    }
+    this.begun = false;
+  }
+
+  /** The clusterer, once model.fit has handed over the model (or the one given). */
+  get clusterer(): Clusterer | null {
+    return this.clustererOf;
+  }
+
+  override setModel(model: unknown): void {
+    super.setModel(model as Parameters<Callback['setModel']>[0]);
+    if (this.clustererOf === null) this.clustererOf = new Clusterer(model as LayersModel, this.options as ClusteringOptions);
+    else if (!sameWeights(this.clustererOf.model, model as LayersModel)) {
+      throw new ArgumentError('ClusteringCallback: this callback already clusters another model; use one callback per model');
+    }
+  }
+
+  override async onTrainBegin(): Promise<void> {
+    const c = this.clustererOf as Clusterer;
+    if (!this.begun && !c.isStarted) this.report = await c.start();
+    this.begun = true;
+  }
+
+  override async onBatchEnd(): Promise<void> {
+    (this.clustererOf as Clusterer).apply();
+  }
+
+  /** The clusterer's strip(): the model keeps its shared values and is left plain. */
+  strip(): void {
+    if (this.clustererOf === null) throw new ArgumentError('ClusteringCallback.strip: no model yet (pass the callback to model.fit first)');
+    this.clustererOf.strip();
   }
 }
 
