@@ -12,5 +12,8 @@ import type { Calibration, OneShotConfig, OneShotReport } from './types.js';
  * DepthwiseConv2D kernels of top-level layers (docs/oneshot.md).
  */
 export async function pruneOneShot(model: LayersModel, calibration: Calibration | null | undefined, config: OneShotConfig): Promise<OneShotReport> {
-  return (await import('./prune_oneshot.js')).pruneOneShot(model, calibration, config);
+  // The Wasm kernels (src/wasm/oneshot.ts) load beside the code; without WebAssembly it runs in JS.
+  const [impl, kernels] = await Promise.all([import('./prune_oneshot.js'), import('../wasm/oneshot.js')]);
+  await kernels.loadOneShotKernels();
+  return impl.pruneOneShot(model, calibration, config);
 }
