@@ -32,7 +32,6 @@ export type OneShotBuild = 'simd' | 'scalar' | 'js';
 
 const compiled = new Map<'simd' | 'scalar', Promise<WebAssembly.Module>>();
 let chosen: { build: OneShotBuild; module: WebAssembly.Module | null } | null = null;
-let explicit = false;
 
 function compile(build: 'simd' | 'scalar'): Promise<WebAssembly.Module> {
   let p = compiled.get(build);
@@ -60,7 +59,6 @@ export async function loadOneShotKernels(build?: OneShotBuild): Promise<OneShotB
   if (build === undefined && chosen !== null) return chosen.build;
   if (build === 'js' || (build === undefined && !wasmSupported())) {
     chosen = { build: 'js', module: null };
-    explicit = build !== undefined;
     return 'js';
   }
   const want = build ?? (simdSupported() ? 'simd' : 'scalar');
@@ -70,13 +68,7 @@ export async function loadOneShotKernels(build?: OneShotBuild): Promise<OneShotB
     if (build !== undefined) throw new ArgumentError(`loadOneShotKernels: the ${build} build does not compile here: ${(e as Error).message}`);
     chosen = { build: 'js', module: null };
   }
-  explicit = build !== undefined;
   return chosen.build;
-}
-
-/** Whether a build was chosen by an explicit loadOneShotKernels(build) call. */
-export function oneShotBuildPinned(): boolean {
-  return explicit;
 }
 
 /** The kernels in use, or null for plain JavaScript (also before loadOneShotKernels resolved). */

@@ -4,7 +4,9 @@
 // (float32 sums of 128 products added in float64: relative 1e-6 on the statistics; the solver's
 // weights and errors within 1e-6 relative where the masks agree, and the masks on ≥ 99% of the
 // weights — a mask can flip where two saliencies tie to within rounding).
+import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
+import { loadMnist } from '../../src/node.js';
 import { loadOneShotKernels, oneShotKernels, type OneShotBuild } from '../../src/wasm/oneshot.js';
 import { LayerStats, layerTargets } from '../../src/oneshot/stats.js';
 import { nmPrunedCount, solveLayer, type SolveResult } from '../../src/oneshot/solver.js';
@@ -157,4 +159,35 @@ describe('one-shot kernels: SIMD, scalar and JavaScript', () => {
       expect(Math.abs(relativeError(st.js, res.simd.w) - res.simd.error)).toBeLessThan(1e-5 * res.simd.error);
     });
   }
+});
+
+describe('one-shot kernels on LeNet-300-100 fc1 (784 -> 300) and 256 MNIST images', () => {
+  it('gives the three builds the same masks (≥ 99.9%), weights and error at 91.6% sparsity', async () => {
+    // The bundled model's fc1 weights (the first tensors of its one shard: kernel 784x300, bias 300).
+    const bin = readFileSync('examples/mnist-mlp/group1-shard1of1.bin');
+    const f32 = new Float32Array(bin.buffer, bin.byteOffset, (784 * 300 + 300));
+    const kernel = f32.slice(0, 784 * 300);
+    const bias = f32.slice(784 * 300, 784 * 300 + 300);
+    const w = new Float64Array(785 * 300);
+    w.set(kernel);
+    w.set(bias, 784 * 300);
+    const { images, count } = await loadMnist({ split: 'train', limit: 256 });
+    const x = Float32Array.from(images);
+    const prune = Math.round(0.916 * 784 * 300);
+    const res = {} as Record<OneShotBuild, SolveResult>;
+    for (const b of BUILDS) {
+      await loadOneShotKernels(b);
+      const st = new LayerStats(784, 300, true);
+      st.add(x, layerTargets(x, count, 784, kernel, bias, 300), count);
+      res[b] = solveLayer(st.finish(), w, { method: 'reconstruct', prune });
+    }
+    expect(res.simd.solver).toBe('exact');
+    expect(same(res.simd.w, res.scalar.w)).toBe(true);
+    expect(res.simd.error).toBe(res.scalar.error);
+    let agree = 0;
+    for (let q = 0; q < res.js.keep.length; q++) if (res.js.keep[q] === res.simd.keep[q]) agree++;
+    expect(agree / res.js.keep.length).toBeGreaterThanOrEqual(0.999);
+    expect(Math.abs(res.simd.error - res.js.error)).toBeLessThan(1e-3 * res.js.error);
+    expect(res.js.error).toBeLessThan(0.2);
+  });
 });
