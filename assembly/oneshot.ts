@@ -98,13 +98,13 @@ function tileF32(a: usize, b: usize, kb: i32, i0: i32, j0: i32, M: i32, N: i32, 
     let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
     let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
     for (let k = 0; k < kb; k++) {
-      const av = v128.load(a + (<usize>k << 4));
+      const pa = a + (<usize>k << 4);
       const b0 = v128.load(b + (<usize>k << 5));
       const b1 = v128.load(b + (<usize>k << 5), 16);
-      const s0 = f32x4.splat(f32x4.extract_lane(av, 0));
-      const s1 = f32x4.splat(f32x4.extract_lane(av, 1));
-      const s2 = f32x4.splat(f32x4.extract_lane(av, 2));
-      const s3 = f32x4.splat(f32x4.extract_lane(av, 3));
+      const s0 = v128.load32_splat(pa);
+      const s1 = v128.load32_splat(pa, 4);
+      const s2 = v128.load32_splat(pa, 8);
+      const s3 = v128.load32_splat(pa, 12);
       c00 = f32x4.add(c00, f32x4.mul(s0, b0));
       c01 = f32x4.add(c01, f32x4.mul(s0, b1));
       c10 = f32x4.add(c10, f32x4.mul(s1, b0));
@@ -329,7 +329,8 @@ export function rowUpdate(wPtr: usize, m: i32, rows: i32, uPtr: usize, us: i32, 
  * out[j] = ŵ_jᵀ·H·ŵ_j − 2·ŵ_jᵀ·R_j for every output j of the d x m weights w (float64, row-major),
  * visiting only nonzero weights: H d x d (symmetric, full), R d x m. Per output: the nonzero rows
  * gathered in ascending order into idx/val (work: d i32 + d f64), then
- * Σ_p val_p·(2·Σ_{q<p} H[idx_p][idx_q]·val_q + H[idx_p][idx_p]·val_p − 2·R[idx_p][j]), p ascending.
+ * Σ_p val_p·(2·Σ_{q<p} H[idx_p][idx_q]·val_q + H[idx_p][idx_p]·val_p − 2·R[idx_p][j]), p ascending,
+ * each inner sum as four partial sums over q mod 4 added as (s0 + s1) + (s2 + s3).
  */
 export function quadForms(hPtr: usize, d: i32, wPtr: usize, m: i32, rPtr: usize, outPtr: usize, idxPtr: usize, valPtr: usize): void {
   for (let j = 0; j < m; j++) {
@@ -347,9 +348,20 @@ export function quadForms(hPtr: usize, d: i32, wPtr: usize, m: i32, rPtr: usize,
       const ip = load<i32>(idxPtr + (<usize>p << 2));
       const hp = hPtr + ((<usize>ip * d) << 3);
       const vp = load<f64>(valPtr + (<usize>p << 3));
-      let q2: f64 = 0;
-      for (let q = 0; q < p; q++) q2 += load<f64>(hp + (<usize>load<i32>(idxPtr + (<usize>q << 2)) << 3)) * load<f64>(valPtr + (<usize>q << 3));
-      e += vp * (2 * q2 + load<f64>(hp + (<usize>ip << 3)) * vp - 2 * load<f64>(rPtr + ((<usize>(ip * m + j)) << 3)));
+      // Four partial sums (q mod 4), added pairwise at the end: independent add chains.
+      let q0: f64 = 0, q1: f64 = 0, q2: f64 = 0, q3: f64 = 0;
+      let q = 0;
+      for (; q + 4 <= p; q += 4) {
+        const iq = idxPtr + (<usize>q << 2);
+        const vq = valPtr + (<usize>q << 3);
+        q0 += load<f64>(hp + (<usize>load<i32>(iq) << 3)) * load<f64>(vq);
+        q1 += load<f64>(hp + (<usize>load<i32>(iq, 4) << 3)) * load<f64>(vq, 8);
+        q2 += load<f64>(hp + (<usize>load<i32>(iq, 8) << 3)) * load<f64>(vq, 16);
+        q3 += load<f64>(hp + (<usize>load<i32>(iq, 12) << 3)) * load<f64>(vq, 24);
+      }
+      for (; q < p; q++) q0 += load<f64>(hp + (<usize>load<i32>(idxPtr + (<usize>q << 2)) << 3)) * load<f64>(valPtr + (<usize>q << 3));
+      const cross = (q0 + q1) + (q2 + q3);
+      e += vp * (2 * cross + load<f64>(hp + (<usize>ip << 3)) * vp - 2 * load<f64>(rPtr + ((<usize>(ip * m + j)) << 3)));
     }
     store<f64>(outPtr + (<usize>j << 3), e);
   }
