@@ -366,3 +366,60 @@ export function quadForms(hPtr: usize, d: i32, wPtr: usize, m: i32, rPtr: usize,
     store<f64>(outPtr + (<usize>j << 3), e);
   }
 }
+
+/**
+ * One output's exact refit (src/oneshot/solver.ts, refit): A = H_SS + λI over the s rows S listed
+ * ascending at idxPtr (i32), b = R[S][j]. A is factored L·Lᵀ (cholBlock), retrying with
+ * 1e-8·10^t more on the diagonal (t < 7) as the JavaScript path's dampedCholesky(a, s, 0) does;
+ * then b ← A⁻¹b by forward and back substitution into outPtr (s values), and with diagPtr != 0
+ * diag(A⁻¹) = column sums of squares of L⁻¹ there. Returns 0 if A never factored, else 1.
+ * workPtr: 2·s² float64.
+ */
+export function refitOutput(hPtr: usize, d: i32, rPtr: usize, m: i32, j: i32, idxPtr: usize, s: i32, lambda: f64,
+  outPtr: usize, diagPtr: usize, workPtr: usize): i32 {
+  const a = workPtr;
+  let lam: f64 = 1e-8;
+  let ok = 0;
+  for (let t = 0; t < 7 && ok == 0; t++, lam *= 10) {
+    for (let p = 0; p < s; p++) {
+      const hp = hPtr + ((<usize>load<i32>(idxPtr + (<usize>p << 2)) * d) << 3);
+      const ap = a + ((<usize>p * s) << 3);
+      for (let q = 0; q < p; q++) store<f64>(ap + (<usize>q << 3), load<f64>(hp + (<usize>load<i32>(idxPtr + (<usize>q << 2)) << 3)));
+      store<f64>(ap + (<usize>p << 3), (load<f64>(hp + (<usize>load<i32>(idxPtr + (<usize>p << 2)) << 3)) + lambda) + lam);
+    }
+    ok = cholBlock(a, s, s);
+  }
+  if (ok == 0) return 0;
+  for (let i = 0; i < s; i++) {
+    const ai = a + ((<usize>i * s) << 3);
+    let v = load<f64>(rPtr + ((<usize>(load<i32>(idxPtr + (<usize>i << 2)) * m + j)) << 3));
+    for (let k = 0; k < i; k++) v -= load<f64>(ai + (<usize>k << 3)) * load<f64>(outPtr + (<usize>k << 3));
+    store<f64>(outPtr + (<usize>i << 3), v / load<f64>(ai + (<usize>i << 3)));
+  }
+  for (let i = s - 1; i >= 0; i--) {
+    let v = load<f64>(outPtr + (<usize>i << 3));
+    for (let k = i + 1; k < s; k++) v -= load<f64>(a + ((<usize>(k * s + i)) << 3)) * load<f64>(outPtr + (<usize>k << 3));
+    store<f64>(outPtr + (<usize>i << 3), v / load<f64>(a + ((<usize>(i * s + i)) << 3)));
+  }
+  if (diagPtr != 0) {
+    const x = a + ((<usize>s * s) << 3);
+    lowerInverseBlock(a, s, x, s, s);
+    for (let p = 0; p < s; p++) store<f64>(diagPtr + (<usize>p << 3), 0);
+    for (let i = 0; i < s; i++) {
+      const xi = x + ((<usize>i * s) << 3);
+      let p = 0;
+      if (ASC_FEATURE_SIMD) {
+        for (; p + 2 <= i + 1; p += 2) {
+          const v = v128.load(xi + (<usize>p << 3));
+          const dp = diagPtr + (<usize>p << 3);
+          v128.store(dp, f64x2.add(v128.load(dp), f64x2.mul(v, v)));
+        }
+      }
+      for (; p <= i; p++) {
+        const v = load<f64>(xi + (<usize>p << 3));
+        store<f64>(diagPtr + (<usize>p << 3), load<f64>(diagPtr + (<usize>p << 3)) + v * v);
+      }
+    }
+  }
+  return 1;
+}

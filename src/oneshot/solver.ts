@@ -243,6 +243,12 @@ export function keepLargest(scores: Float64Array, count: number, prev: Uint8Arra
  */
 function refit(stats: LayerStats, keep: Uint8Array, lambda: number, scores: Float64Array | null): Float64Array {
   const { d, inputs, m, h, r, bias } = stats;
+  const kernels = kernelsFor(d);
+  if (kernels !== null) {
+    const w = kernels.refitAll(h, d, r, m, keep, inputs, lambda, scores);
+    if (w === null) throw new Error(`tfjs-prune internal error: a refit's Gram matrix stayed indefinite`);
+    return w;
+  }
   const out = new Float64Array(d * m);
   const idx = new Int32Array(d);
   for (let j = 0; j < m; j++) {

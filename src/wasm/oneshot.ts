@@ -25,6 +25,7 @@ interface OneShotExports {
   lowerInverseBlock(lPtr: number, lda: number, xPtr: number, ldx: number, n: number): void;
   rowUpdate(wPtr: number, m: number, rows: number, uPtr: number, us: number, ePtr: number): void;
   quadForms(hPtr: number, d: number, wPtr: number, m: number, rPtr: number, outPtr: number, idxPtr: number, valPtr: number): void;
+  refitOutput(hPtr: number, d: number, rPtr: number, m: number, j: number, idxPtr: number, s: number, lambda: number, outPtr: number, diagPtr: number, workPtr: number): number;
 }
 
 /** Which implementation of one-shot pruning's products runs: a Wasm build, or plain JavaScript. */
@@ -103,6 +104,10 @@ class Arena {
 
   f32(ptr: number, n: number): Float32Array {
     return new Float32Array(this.memory.buffer, ptr, n);
+  }
+
+  i32(ptr: number, n: number): Int32Array {
+    return new Int32Array(this.memory.buffer, ptr, n);
   }
 }
 
@@ -240,6 +245,41 @@ export class OneShotWasm {
       if (b1 < d) ex.gemmF64(pu + (b0 * d + b1) * 8, d, 1, pe, m, 1, b1 - b0, d - b1, m, pw + b1 * m * 8, m, -1, 0, pk);
     }
     w.set(wv);
+  }
+
+  /**
+   * Exact least-squares refit of every output's kept weights (keep: inputs x m, 1 = kept; with a
+   * bias, row d − 1 always kept): ŵ_S = (H_SS + λI)⁻¹R_Sj per output (assembly/oneshot.ts,
+   * refitOutput). With `scores`, also each kept weight's ŵ_q² / [(H_SS + λI)⁻¹]_qq there (others 0).
+   * Returns the d x m weights, or null if some output's system never factored.
+   */
+  refitAll(h: Float64Array, d: number, r: Float64Array, m: number, keep: Uint8Array, inputs: number, lambda: number, scores: Float64Array | null): Float64Array | null {
+    const a = new Arena(this.module, bytesFor([d * d, d * m, 2 * d * d, d, d], [d]));
+    const ph = a.alloc(d * d * 8);
+    const pr = a.alloc(d * m * 8);
+    const pk = a.alloc(2 * d * d * 8);
+    const po = a.alloc(d * 8);
+    const pd = a.alloc(d * 8);
+    const pi = a.alloc(d * 4);
+    a.f64(ph, d * d).set(h);
+    a.f64(pr, d * m).set(r);
+    const idx = a.i32(pi, d);
+    const ov = a.f64(po, d);
+    const dv = a.f64(pd, d);
+    const out = new Float64Array(d * m);
+    for (let j = 0; j < m; j++) {
+      let s = 0;
+      for (let i = 0; i < inputs; i++) if (keep[i * m + j] !== 0) idx[s++] = i;
+      if (d > inputs) idx[s++] = inputs;
+      if (s === 0) continue;
+      if (a.ex.refitOutput(ph, d, pr, m, j, pi, s, lambda, po, scores === null ? 0 : pd, pk) === 0) return null;
+      for (let p = 0; p < s; p++) out[idx[p] * m + j] = ov[p];
+      if (scores !== null) {
+        for (let i = 0; i < inputs; i++) scores[i * m + j] = 0;
+        for (let p = 0; p < s; p++) if (idx[p] < inputs) scores[idx[p] * m + j] = (ov[p] * ov[p]) / dv[p];
+      }
+    }
+    return out;
   }
 
   /** Per output j: ŵ_jᵀHŵ_j − 2ŵ_jᵀR_j over the nonzero weights (assembly/oneshot.ts, quadForms). */
