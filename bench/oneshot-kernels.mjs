@@ -41,6 +41,10 @@ const row = (what, impl, s, macs) => console.log(`| ${what} | ${impl} | ${s.toFi
 
 // H = XᵀX (d x d) from rows x d.
 const gramMacs = rows * d * d;
+const xt = tf.tensor2d(x, [rows, d]);
+const xT = tf.transpose(xt);
+row('XᵀX, full', 'tfjs-backend-wasm matMul (XNNPACK; Xᵀ given)', median(() => { const c = tf.matMul(xT, xt); c.dataSync(); c.dispose(); }), gramMacs);
+row('XᵀX, full', 'tfjs-backend-wasm matMul(X, X, true) (transposed operand)', median(() => { const c = tf.matMul(xt, xt, true, false); c.dataSync(); c.dispose(); }), gramMacs);
 for (const build of ['simd', 'scalar']) {
   const work = 4 * (d * 128 + 256 * 128) + 64;
   const { ex, memory } = instance(build, rows * d * 4 + d * d * 8 + work + 1024);
@@ -51,10 +55,6 @@ for (const build of ['simd', 'scalar']) {
   row('XᵀX, full', `gemmF32 (${build})`, median(() => ex.gemmF32(px, d, 1, px, d, 1, rows, d, d, ph, d, 0, pk)), gramMacs);
   row('XᵀX, lower tiles only', `gemmF32 (${build})`, median(() => ex.gemmF32(px, d, 1, px, d, 1, rows, d, d, ph, d, 1, pk)), gramMacs);
 }
-const xt = tf.tensor2d(x, [rows, d]);
-const xT = tf.transpose(xt);
-row('XᵀX, full', 'tfjs-backend-wasm matMul (XNNPACK; Xᵀ given)', median(() => tf.tidy(() => tf.matMul(xT, xt).dataSync())), gramMacs);
-row('XᵀX, full', 'tfjs-backend-wasm matMul(X, X, true) (transposed operand)', median(() => tf.tidy(() => tf.matMul(xt, xt, true, false).dataSync())), gramMacs);
 
 // A d x d x d float64 product (the solver's: trailing updates, inverse, w* = Uᵀ(U·R)).
 {
