@@ -119,12 +119,31 @@ function tileF32(a: usize, b: usize, kb: i32, i0: i32, j0: i32, M: i32, N: i32, 
     storeRowF32(cPtr, ldc, i0 + 2, j0, M, N, c20, c21);
     storeRowF32(cPtr, ldc, i0 + 3, j0, M, N, c30, c31);
   } else {
+    // One row of the tile at a time, its eight sums as independent chains (the same per-element
+    // order as the SIMD lanes: k ascending, one rounding per multiply and per add).
     for (let r = 0; r < 4; r++) {
-      for (let c = 0; c < 8; c++) {
-        let s: f32 = 0;
-        for (let k = 0; k < kb; k++) s += load<f32>(a + ((<usize>(k * 4 + r)) << 2)) * load<f32>(b + ((<usize>(k * 8 + c)) << 2));
-        addF32(cPtr, ldc, i0 + r, j0 + c, M, N, s);
+      let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0, s4: f32 = 0, s5: f32 = 0, s6: f32 = 0, s7: f32 = 0;
+      for (let k = 0; k < kb; k++) {
+        const av = load<f32>(a + ((<usize>(k * 4 + r)) << 2));
+        const pb = b + (<usize>k << 5);
+        s0 += av * load<f32>(pb);
+        s1 += av * load<f32>(pb, 4);
+        s2 += av * load<f32>(pb, 8);
+        s3 += av * load<f32>(pb, 12);
+        s4 += av * load<f32>(pb, 16);
+        s5 += av * load<f32>(pb, 20);
+        s6 += av * load<f32>(pb, 24);
+        s7 += av * load<f32>(pb, 28);
       }
+      const i = i0 + r;
+      addF32(cPtr, ldc, i, j0, M, N, s0);
+      addF32(cPtr, ldc, i, j0 + 1, M, N, s1);
+      addF32(cPtr, ldc, i, j0 + 2, M, N, s2);
+      addF32(cPtr, ldc, i, j0 + 3, M, N, s3);
+      addF32(cPtr, ldc, i, j0 + 4, M, N, s4);
+      addF32(cPtr, ldc, i, j0 + 5, M, N, s5);
+      addF32(cPtr, ldc, i, j0 + 6, M, N, s6);
+      addF32(cPtr, ldc, i, j0 + 7, M, N, s7);
     }
   }
 }
@@ -230,11 +249,20 @@ function tileF64(a: usize, b: usize, kb: i32, i0: i32, j0: i32, M: i32, N: i32, 
     storeRowF64(cPtr, ldc, i0 + 3, j0, M, N, c30, c31, alpha);
   } else {
     for (let r = 0; r < 4; r++) {
-      for (let c = 0; c < 4; c++) {
-        let s: f64 = 0;
-        for (let k = 0; k < kb; k++) s += load<f64>(a + ((<usize>(k * 4 + r)) << 3)) * load<f64>(b + ((<usize>(k * 4 + c)) << 3));
-        addF64(cPtr, ldc, i0 + r, j0 + c, M, N, s, alpha);
+      let s0: f64 = 0, s1: f64 = 0, s2: f64 = 0, s3: f64 = 0;
+      for (let k = 0; k < kb; k++) {
+        const av = load<f64>(a + ((<usize>(k * 4 + r)) << 3));
+        const pb = b + (<usize>k << 5);
+        s0 += av * load<f64>(pb);
+        s1 += av * load<f64>(pb, 8);
+        s2 += av * load<f64>(pb, 16);
+        s3 += av * load<f64>(pb, 24);
       }
+      const i = i0 + r;
+      addF64(cPtr, ldc, i, j0, M, N, s0, alpha);
+      addF64(cPtr, ldc, i, j0 + 1, M, N, s1, alpha);
+      addF64(cPtr, ldc, i, j0 + 2, M, N, s2, alpha);
+      addF64(cPtr, ldc, i, j0 + 3, M, N, s3, alpha);
     }
   }
 }
