@@ -79,6 +79,18 @@ export function oneShotKernels(): OneShotWasm | null {
 
 const PAGE = 65536;
 
+const sizers = new WeakMap<WebAssembly.Module, OneShotExports>();
+
+/** The work-space sizes of the GEMM kernels (asked of a one-page instance, kept per module). */
+function workOf(module: WebAssembly.Module): OneShotExports {
+  let ex = sizers.get(module);
+  if (ex === undefined) {
+    ex = new WebAssembly.Instance(module, { env: { memory: new WebAssembly.Memory({ initial: 1 }) } }).exports as unknown as OneShotExports;
+    sizers.set(module, ex);
+  }
+  return ex;
+}
+
 /** One operation's memory: a bump allocator over a WebAssembly.Memory sized up front. */
 class Arena {
   readonly ex: OneShotExports;
@@ -136,8 +148,8 @@ export class OneShotWasm {
 
   /** y = x·w for `count` rows (x count x d, w d x m, float32), float32 sums of 128 terms added in float64. */
   product(x: Float32Array, count: number, d: number, w: Float32Array, m: number): Float64Array {
-    const probe = new Arena(this.module, 0);
-    const work = probe.ex.gemmF32Work(count, m);
+    const probe = workOf(this.module);
+    const work = probe.gemmF32Work(count, m);
     const a = new Arena(this.module, bytesFor([count * m], [count * d, d * m], work));
     const px = a.alloc(count * d * 4);
     const pw = a.alloc(d * m * 4);
@@ -157,8 +169,8 @@ export class OneShotWasm {
    * fails. Null if it never succeeds.
    */
   inverseFactor(h: Float64Array, d: number, lambda: number): { u: Float64Array; lambda: number } | null {
-    const probe = new Arena(this.module, 0);
-    const work = Math.max(probe.ex.gemmF64Work(d, d), probe.ex.gemmF64Work(NB_INV, d));
+    const probe = workOf(this.module);
+    const work = Math.max(probe.gemmF64Work(d, d), probe.gemmF64Work(NB_INV, d));
     const a = new Arena(this.module, bytesFor([d * d, d * d, NB_INV * d], [], work));
     const pa = a.alloc(d * d * 8);
     const px = a.alloc(d * d * 8);
@@ -181,8 +193,8 @@ export class OneShotWasm {
 
   /** w* = Uᵀ·(U·R) for U from inverseFactor (d x d) and R (d x m): (H + λI)⁻¹R. */
   inverseTimes(u: Float64Array, d: number, r: Float64Array, m: number): Float64Array {
-    const probe = new Arena(this.module, 0);
-    const work = probe.ex.gemmF64Work(NB_PROD, m);
+    const probe = workOf(this.module);
+    const work = probe.gemmF64Work(NB_PROD, m);
     const a = new Arena(this.module, bytesFor([d * d, d * m, d * m, d * m], [], work));
     const pu = a.alloc(d * d * 8);
     const pr = a.alloc(d * m * 8);
@@ -215,8 +227,8 @@ export class OneShotWasm {
   sparseGpt(u: Float64Array, d: number, w: Float64Array, m: number, blocks: readonly [number, number][], choose: (b0: number, b1: number, rows: Float64Array) => Uint8Array): void {
     let maxB = 1;
     for (const [b0, b1] of blocks) maxB = Math.max(maxB, b1 - b0);
-    const probe = new Arena(this.module, 0);
-    const work = probe.ex.gemmF64Work(d, m);
+    const probe = workOf(this.module);
+    const work = probe.gemmF64Work(d, m);
     const a = new Arena(this.module, bytesFor([d * d, d * m, maxB * m], [], work));
     const pu = a.alloc(d * d * 8);
     const pw = a.alloc(d * m * 8);
@@ -361,8 +373,8 @@ export class WasmGram {
     readonly inputs: number,
     readonly m: number,
   ) {
-    const probe = new Arena(module, 0);
-    const work = Math.max(probe.ex.gemmF32Work(inputs, inputs), probe.ex.gemmF32Work(inputs, m));
+    const probe = workOf(module);
+    const work = Math.max(probe.gemmF32Work(inputs, inputs), probe.gemmF32Work(inputs, m));
     this.a = new Arena(module, bytesFor([inputs * inputs, inputs * m], [GRAM_ROWS * inputs, GRAM_ROWS * m], work));
     this.ph = this.a.alloc(inputs * inputs * 8);
     this.pr = this.a.alloc(inputs * m * 8);
