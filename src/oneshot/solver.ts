@@ -17,9 +17,9 @@ import { smallest } from './allocate.js';
 import { WASM_MIN_INPUTS, type LayerStats } from './stats.js';
 import { oneShotKernels, type OneShotWasm } from '../wasm/oneshot.js';
 
-/** The Wasm kernels for a layer of d rows, or null (not loaded, or a layer too small to gain). */
-function kernelsFor(d: number): OneShotWasm | null {
-  return d >= WASM_MIN_INPUTS ? oneShotKernels() : null;
+/** The Wasm kernels for a layer of d rows and m outputs, or null (not loaded, too small to gain, too large). */
+function kernelsFor(d: number, m: number): OneShotWasm | null {
+  return d >= WASM_MIN_INPUTS ? oneShotKernels(d, m) : null;
 }
 
 export type OneShotMethod = 'magnitude' | 'activation' | 'reconstruct';
@@ -141,7 +141,7 @@ interface Prepared {
 
 function prepare(stats: LayerStats, lambda: number): Prepared {
   const { d, inputs, m } = stats;
-  const kernels = kernelsFor(d);
+  const kernels = kernelsFor(d, m);
   if (kernels !== null) {
     // U = P·L⁻¹·P from the Cholesky L of the reversed matrix (src/wasm/oneshot.ts): one
     // factorization and one triangular inverse give both w* = Uᵀ(U·R) and SparseGPT's factor.
@@ -243,7 +243,7 @@ export function keepLargest(scores: Float64Array, count: number, prev: Uint8Arra
  */
 function refit(stats: LayerStats, keep: Uint8Array, lambda: number, scores: Float64Array | null): Float64Array {
   const { d, inputs, m, h, r, bias } = stats;
-  const kernels = kernelsFor(d);
+  const kernels = kernelsFor(d, m);
   if (kernels !== null) {
     const w = kernels.refitAll(h, d, r, m, keep, inputs, lambda, scores);
     if (w === null) throw new Error(`tfjs-prune internal error: a refit's Gram matrix stayed indefinite`);
@@ -312,7 +312,7 @@ function blockedPrune(stats: LayerStats, wStar: Float64Array, inv: { hinv: Float
     keep.set(keepBlock, b0 * m);
     return keepBlock;
   };
-  const kernels = kernelsFor(d);
+  const kernels = kernelsFor(d, m);
   if (inv.u !== null && kernels !== null) {
     const u = inv.u;
     kernels.sparseGpt(u, d, w, m, blocks, (b0, b1, rows) => chooseBlock(b0, b1, rows, (i) => u[i * d + i]));
@@ -350,7 +350,7 @@ export function relativeError(stats: LayerStats, w: Float64Array): number {
   const { d, m, h, r, tt } = stats;
   let num = 0;
   let den = 0;
-  const kernels = kernelsFor(d);
+  const kernels = kernelsFor(d, m);
   if (kernels !== null) {
     const q = kernels.quadForms(h, d, w, r, m);
     for (let j = 0; j < m; j++) {

@@ -44,7 +44,7 @@ export class LayerStats {
     this.tt = new Float64Array(m);
     this.idx = new Int32Array(this.d);
     this.val = new Float64Array(this.d);
-    const kernels = inputs >= WASM_MIN_INPUTS ? oneShotKernels() : null;
+    const kernels = inputs >= WASM_MIN_INPUTS ? oneShotKernels(this.d, m) : null;
     this.gram = kernels === null ? null : kernels.gram(inputs, m);
   }
 
@@ -134,7 +134,7 @@ export class LayerStats {
  */
 export function layerTargets(x: Float32Array, count: number, d: number, w: Float32Array, b: Float32Array | null, m: number): Float32Array {
   const y = new Float32Array(count * m);
-  const kernels = d >= WASM_MIN_INPUTS ? oneShotKernels() : null;
+  const kernels = d >= WASM_MIN_INPUTS ? oneShotKernels(d, m) : null;
   if (kernels !== null) {
     const p = kernels.product(x, count, d, w, m);
     for (let s = 0; s < count; s++) for (let j = 0; j < m; j++) y[s * m + j] = b === null ? p[s * m + j] : p[s * m + j] + b[j];

@@ -72,9 +72,15 @@ export async function loadOneShotKernels(build?: OneShotBuild): Promise<OneShotB
   return chosen.build;
 }
 
-/** The kernels in use, or null for plain JavaScript (also before loadOneShotKernels resolved). */
-export function oneShotKernels(): OneShotWasm | null {
-  return chosen === null || chosen.module === null ? null : new OneShotWasm(chosen.module);
+/**
+ * The kernels in use for a layer of d rows and m outputs, or null for plain JavaScript: before
+ * loadOneShotKernels resolved, with the 'js' build, or when one call's copies (at most 3·d² + d·m or
+ * d² + 3·d·m float64 values) would not fit in a 4 GiB Wasm memory.
+ */
+export function oneShotKernels(d = 0, m = 0): OneShotWasm | null {
+  if (chosen === null || chosen.module === null) return null;
+  const values = Math.max(3 * d * d + d * m, d * d + 3 * d * m);
+  return values * 8 + 2 ** 26 > 2 ** 32 ? null : new OneShotWasm(chosen.module);
 }
 
 const PAGE = 65536;

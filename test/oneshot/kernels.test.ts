@@ -99,6 +99,9 @@ describe('one-shot kernels: SIMD, scalar and JavaScript', () => {
     expect(oneShotKernels()).toBeNull();
     expect(await loadOneShotKernels('simd')).toBe('simd');
     expect(oneShotKernels()).not.toBeNull();
+    expect(oneShotKernels(4096, 4096)).not.toBeNull();
+    // One call's copies would exceed a 4 GiB Wasm memory: that layer runs in JavaScript.
+    expect(oneShotKernels(8192, 16384)).toBeNull();
     await expect(loadOneShotKernels('fast' as OneShotBuild)).rejects.toThrow(/loadOneShotKernels: build must be/);
   });
 
