@@ -101,7 +101,7 @@ describe('one-shot kernels: SIMD, scalar and JavaScript', () => {
     expect(oneShotKernels()).not.toBeNull();
     expect(oneShotKernels(4096, 4096)).not.toBeNull();
     // One call's copies would exceed a 4 GiB Wasm memory: that layer runs in JavaScript.
-    expect(oneShotKernels(8192, 16384)).toBeNull();
+    expect(oneShotKernels(8192, 32768)).toBeNull();
     await expect(loadOneShotKernels('fast' as OneShotBuild)).rejects.toThrow(/loadOneShotKernels: build must be/);
   });
 
