@@ -1,6 +1,8 @@
 // The per-layer solver: given a layer's calibration statistics (stats.ts) and its dense weights,
 // choose which `prune` weights to zero and what the kept ones become. Pure float64 math on plain
-// arrays: no tfjs, no layers (docs/oneshot.md has the derivation).
+// arrays: no tfjs, no layers (docs/oneshot.md has the derivation). Where the Wasm kernels are
+// loaded (src/wasm/oneshot.ts) the products, factorizations and refits run there (kernelsFor);
+// the plain-JavaScript path below is the fallback and the reference they are tested against.
 //
 // Weights are d x m row-major (input i, output j at i·m + j); with a bias, row d-1 is the bias
 // (never pruned, but refit by 'reconstruct'). Scores and masks cover the first `inputs` rows.
