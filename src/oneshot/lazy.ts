@@ -21,10 +21,12 @@ export async function pruneOneShot(model: LayersModel, calibration: Calibration 
 
 /**
  * Chooses the kernels pruneOneShot runs: `'simd'` or `'scalar'` (the Wasm builds of
- * assembly/oneshot.ts) or `'js'` (plain float64 JavaScript). Without an argument, or before any call:
- * SIMD where the runtime has it, else scalar, else JavaScript. The builds agree within a stated
- * tolerance (docs/oneshot.md, "Speed"). Resolves to the build in use.
+ * assembly/oneshot.ts), `'js'` (plain float64 JavaScript), or a precompiled `WebAssembly.Module` of
+ * `tfjs-prune/wasm/oneshot-simd.wasm` / `oneshot-scalar.wasm` (for runtimes that forbid compiling
+ * bytes). Without an argument, or before any call: SIMD where the runtime has it, else scalar, else
+ * JavaScript. The builds agree within a stated tolerance (docs/oneshot.md, "Speed"). Resolves to
+ * the build in use.
  */
-export async function loadOneShotKernels(build?: OneShotBuild): Promise<OneShotBuild> {
+export async function loadOneShotKernels(build?: OneShotBuild | WebAssembly.Module): Promise<OneShotBuild> {
   return (await import('../wasm/oneshot.js')).loadOneShotKernels(build);
 }

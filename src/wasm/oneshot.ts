@@ -46,16 +46,34 @@ function compile(build: 'simd' | 'scalar'): Promise<WebAssembly.Module> {
   return p;
 }
 
+const EXPORTS: readonly (keyof OneShotExports)[] = ['isSimd', 'gemmF32Work', 'gemmF64Work', 'gemmF32', 'gemmF64', 'cholBlock', 'trsmLowerT', 'lowerInverseBlock', 'rowUpdate', 'quadForms', 'refitOutput'];
+
 /**
  * Chooses (and compiles) the kernels pruneOneShot uses: `'simd'`, `'scalar'` or `'js'` (plain
- * float64 JavaScript, what runs where there is no WebAssembly). Without an argument: what was chosen
- * before, else SIMD where the runtime has it, the scalar build where it has only Wasm, else 'js'
- * (also when the embedded module does not compile here, e.g. under a CSP that forbids it).
- * Resolves to the build in use. pruneOneShot calls it without an argument on each call.
+ * float64 JavaScript, what runs where there is no WebAssembly), or a precompiled
+ * `WebAssembly.Module` of `tfjs-prune/wasm/oneshot-simd.wasm` or `oneshot-scalar.wasm` (where
+ * compiling from bytes is forbidden: Cloudflare workerd, a strict CSP). Without an argument: what
+ * was chosen before, else SIMD where the runtime has it, the scalar build where it has only Wasm,
+ * else 'js' (also when the embedded module does not compile here). Resolves to the build in use.
+ * pruneOneShot calls it without an argument on each call.
  */
-export async function loadOneShotKernels(build?: OneShotBuild): Promise<OneShotBuild> {
+export async function loadOneShotKernels(build?: OneShotBuild | WebAssembly.Module): Promise<OneShotBuild> {
+  if (typeof build === 'object' && build !== null) {
+    if (!wasmSupported() || !(build instanceof WebAssembly.Module)) {
+      throw new ArgumentError(`loadOneShotKernels: build must be 'simd', 'scalar', 'js' or a WebAssembly.Module, got ${Object.prototype.toString.call(build)}`);
+    }
+    const names = new Set(WebAssembly.Module.exports(build).map((e) => e.name));
+    const imports = WebAssembly.Module.imports(build);
+    if (EXPORTS.some((n) => !names.has(n)) || imports.length !== 1 || imports[0].kind !== 'memory') {
+      throw new ArgumentError("loadOneShotKernels: the module is not a one-shot kernel build ('tfjs-prune/wasm/oneshot-simd.wasm' or 'oneshot-scalar.wasm')");
+    }
+    const ex = new WebAssembly.Instance(build, { env: { memory: new WebAssembly.Memory({ initial: 1 }) } }).exports as unknown as OneShotExports;
+    const kind: OneShotBuild = ex.isSimd() === 1 ? 'simd' : 'scalar';
+    chosen = { build: kind, module: build };
+    return kind;
+  }
   if (build !== undefined && build !== 'simd' && build !== 'scalar' && build !== 'js') {
-    throw new ArgumentError(`loadOneShotKernels: build must be 'simd', 'scalar' or 'js', got ${String(build)}`);
+    throw new ArgumentError(`loadOneShotKernels: build must be 'simd', 'scalar', 'js' or a WebAssembly.Module, got ${Object.prototype.toString.call(build)}`);
   }
   if (build === undefined && chosen !== null) return chosen.build;
   if (build === 'js' || (build === undefined && !wasmSupported())) {
@@ -63,13 +81,15 @@ export async function loadOneShotKernels(build?: OneShotBuild): Promise<OneShotB
     return 'js';
   }
   const want = build ?? (simdSupported() ? 'simd' : 'scalar');
+  let next: { build: OneShotBuild; module: WebAssembly.Module | null };
   try {
-    chosen = { build: want, module: await compile(want) };
+    next = { build: want, module: await compile(want) };
   } catch (e) {
     if (build !== undefined) throw new ArgumentError(`loadOneShotKernels: the ${build} build does not compile here: ${(e as Error).message}`);
-    chosen = { build: 'js', module: null };
+    next = { build: 'js', module: null };
   }
-  return chosen.build;
+  chosen = next;
+  return next.build;
 }
 
 /**

@@ -103,6 +103,12 @@ describe('one-shot kernels: SIMD, scalar and JavaScript', () => {
     // One call's copies would exceed a 4 GiB Wasm memory: that layer runs in JavaScript.
     expect(oneShotKernels(8192, 32768)).toBeNull();
     await expect(loadOneShotKernels('fast' as OneShotBuild)).rejects.toThrow(/loadOneShotKernels: build must be/);
+    // A precompiled module (what workerd hands over for an imported .wasm): its build is recognized.
+    const bytes = (f: string) => readFileSync(new URL(`../../build/${f}`, import.meta.url));
+    expect(await loadOneShotKernels(new WebAssembly.Module(bytes('oneshot-scalar.wasm')))).toBe('scalar');
+    expect(await loadOneShotKernels(new WebAssembly.Module(bytes('oneshot-simd.wasm')))).toBe('simd');
+    expect(oneShotKernels()).not.toBeNull();
+    await expect(loadOneShotKernels(new WebAssembly.Module(bytes('sparse-simd.wasm')))).rejects.toThrow(/not a one-shot kernel build/);
   });
 
   it('accumulates the same H, R and tt; the Wasm builds bit for bit, whatever the batches', async () => {
