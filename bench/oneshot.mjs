@@ -7,6 +7,7 @@
 //       [--methods=magnitude,activation,reconstruct] [--scope=global] [--damping=0.01] [--allocation=magnitude|error] [--backend=wasm]
 //       [--curve=128,256,512,1024,2048,4096]   (reconstruct at 90% and 95% over calibration sizes)
 //       [--nm=2:4]   (each method with that N:M pattern instead of the sparsities)
+//       [--kernels=simd|scalar|js]   (one-shot kernels: Wasm SIMD (default), Wasm scalar, plain JS)
 //
 // Prints one table row per run (accuracy, seconds of pruneOneShot, per-layer sparsity and relative
 // reconstruction error) and writes bench/.tmp/oneshot.json.
@@ -28,7 +29,8 @@ const allocation = opt.allocation; // 'magnitude' (default) | 'error'
 const nm = opt.nm;
 const curve = opt.curve === undefined ? [] : String(opt.curve === true ? '128,256,512,1024,2048,4096' : opt.curve).split(',').map(Number);
 // ONESHOT_TFJS: another build of the tfjs entry (a quick rolldown bundle while iterating).
-const { pruneOneShot } = await import(process.env.ONESHOT_TFJS ? path.resolve(process.env.ONESHOT_TFJS) : '../dist/tfjs.mjs');
+const { pruneOneShot, loadOneShotKernels } = await import(process.env.ONESHOT_TFJS ? path.resolve(process.env.ONESHOT_TFJS) : '../dist/tfjs.mjs');
+const kernels = await loadOneShotKernels(opt.kernels);
 const tf = await setupTf(opt.backend ?? 'wasm');
 
 const artifacts = await loadArtifacts(path.join(root, 'examples/mnist-mlp'));
@@ -40,7 +42,7 @@ const calib = (n) => calibAll.x.slice([0, 0], [n, 784]);
 const dense = await load();
 const denseAcc = accuracy(dense, test);
 dense.dispose();
-console.log(`LeNet-300-100 dense: ${pct(denseAcc)} on the ${test.count} MNIST test images; calibration: first ${calibCount} training images; scope ${scope}`);
+console.log(`LeNet-300-100 dense: ${pct(denseAcc)} on the ${test.count} MNIST test images; calibration: first ${calibCount} training images; scope ${scope}; kernels ${kernels}; load average ${(await import('node:os')).loadavg().map((v) => v.toFixed(1)).join(' ')}`);
 
 const rows = [];
 async function run(method, sparsity, n) {

@@ -8,6 +8,8 @@
 //                                          used by the tfjs kernels
 //   build/sparse-{simd,scalar}.wasm        sparse inference kernels (assembly/sparse.ts, imported
 //                                          memory), loaded by tfjs-prune/sparse only
+//   build/oneshot-{simd,scalar}.wasm       one-shot pruning's products (assembly/oneshot.ts,
+//                                          imported memory), loaded on pruneOneShot's first call
 import { writeFileSync, mkdirSync, copyFileSync, readFileSync } from 'node:fs';
 
 mkdirSync('dist/wasm', { recursive: true });
@@ -22,6 +24,8 @@ const BINARIES = [
   ['tensor-shared', 'tensor-shared', 'tensorSharedBase64', false],
   ['sparse-simd', 'sparse-simd', 'sparseSimdBase64', true],
   ['sparse-scalar', 'sparse-scalar', 'sparseScalarBase64', true],
+  ['oneshot-simd', 'oneshot-simd', 'oneshotSimdBase64', true],
+  ['oneshot-scalar', 'oneshot-scalar', 'oneshotScalarBase64', true],
 ];
 for (const [build, module, name, exported] of BINARIES) {
   const bytes = readFileSync(`build/${build}.wasm`);

@@ -97,5 +97,5 @@ export { PruneError, ArgumentError, NaNWeightsError, WasmError, ModelFormatError
 export type { ModelLocation } from './errors.js';
 export type { PruneErrorCode } from './errors.js';
 // One-shot pruning with calibration data: Wanda masks, OBS/SparseGPT-style reconstruction (docs/oneshot.md).
-export { pruneOneShot } from './oneshot/index.js';
-export type { Calibration, OneShotConfig, OneShotLayerReport, OneShotMethod, OneShotReport } from './oneshot/index.js';
+export { pruneOneShot, loadOneShotKernels } from './oneshot/index.js';
+export type { OneShotBuild, Calibration, OneShotConfig, OneShotLayerReport, OneShotMethod, OneShotReport } from './oneshot/index.js';

@@ -2,9 +2,12 @@
 // (stats.ts; patches.ts cuts Dense rows and Conv2D/DepthwiseConv2D im2col patches), the per-layer
 // solver and its linear algebra (solver.ts, linalg.ts, allocate.ts: no tfjs), and the walk over a
 // live tf.LayersModel (walk.ts, prune_oneshot.ts, types.ts).
-// May import: errors, kernels, model (config, select, report, types) and tfjs-core/-layers.
-// pruneOneShot's code is imported on its first call (lazy.ts), so the tfjs entry stays small.
-export { pruneOneShot } from './lazy.js';
+// May import: errors, wasm (its one-shot kernels, src/wasm/oneshot.ts), kernels, model (config,
+// select, report, types) and tfjs-core/-layers.
+// pruneOneShot's code is imported on its first call (lazy.ts), so the tfjs entry stays small; so
+// are the Wasm kernels (assembly/oneshot.ts), which it loads on that call.
+export { pruneOneShot, loadOneShotKernels } from './lazy.js';
+export type { OneShotBuild } from '../wasm/oneshot.js';
 // The pure parts, for tests and for a future Wasm build to be checked against (not public API).
 export { solveLayer, errorCurve, refitSchedule, keepLargest, nmKeep, nmPrunedCount, relativeError, DEFAULT_DAMPING } from './solver.js';
 export type { NMPattern, OneShotMethod, SolveOptions, SolveResult } from './solver.js';

@@ -2,6 +2,7 @@
 // call, as the model API's other large functions are (src/model/lazy.ts).
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { Calibration, OneShotConfig, OneShotReport } from './types.js';
+import type { OneShotBuild } from '../wasm/oneshot.js';
 
 /**
  * Prunes a live tf.LayersModel in place without retraining, using example inputs: layers in
@@ -12,5 +13,20 @@ import type { Calibration, OneShotConfig, OneShotReport } from './types.js';
  * DepthwiseConv2D kernels of top-level layers (docs/oneshot.md).
  */
 export async function pruneOneShot(model: LayersModel, calibration: Calibration | null | undefined, config: OneShotConfig): Promise<OneShotReport> {
-  return (await import('./prune_oneshot.js')).pruneOneShot(model, calibration, config);
+  // The Wasm kernels (src/wasm/oneshot.ts) load beside the code; without WebAssembly it runs in JS.
+  const [impl, kernels] = await Promise.all([import('./prune_oneshot.js'), import('../wasm/oneshot.js')]);
+  await kernels.loadOneShotKernels();
+  return impl.pruneOneShot(model, calibration, config);
+}
+
+/**
+ * Chooses the kernels pruneOneShot runs: `'simd'` or `'scalar'` (the Wasm builds of
+ * assembly/oneshot.ts), `'js'` (plain float64 JavaScript), or a precompiled `WebAssembly.Module` of
+ * `tfjs-prune/wasm/oneshot-simd.wasm` / `oneshot-scalar.wasm` (for runtimes that forbid compiling
+ * bytes). Without an argument, or before any call: SIMD where the runtime has it, else scalar, else
+ * JavaScript. The builds agree within a stated tolerance (docs/oneshot.md, "Speed"). Resolves to
+ * the build in use.
+ */
+export async function loadOneShotKernels(build?: OneShotBuild | WebAssembly.Module): Promise<OneShotBuild> {
+  return (await import('../wasm/oneshot.js')).loadOneShotKernels(build);
 }

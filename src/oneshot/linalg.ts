@@ -1,6 +1,7 @@
 // Dense float64 linear algebra on small symmetric positive-definite systems: the Cholesky
 // factorization and what the one-shot solver builds on it. Matrices are row-major Float64Array,
-// n x n. Plain loops (no Wasm yet): the solver's cost is dominated by these, see docs/oneshot.md.
+// n x n. Plain loops: the plain-JavaScript path of the solver (the Wasm path's blocked versions
+// are src/wasm/oneshot.ts and assembly/oneshot.ts; docs/oneshot.md, "Speed").
 
 /**
  * Cholesky factorization in place: on return the lower triangle of `a` holds L with a = L·Lᵀ (the

@@ -1,6 +1,8 @@
 // The per-layer solver: given a layer's calibration statistics (stats.ts) and its dense weights,
 // choose which `prune` weights to zero and what the kept ones become. Pure float64 math on plain
-// arrays: no tfjs, no layers (docs/oneshot.md has the derivation).
+// arrays: no tfjs, no layers (docs/oneshot.md has the derivation). Where the Wasm kernels are
+// loaded (src/wasm/oneshot.ts) the products, factorizations and refits run there (kernelsFor);
+// the plain-JavaScript path below is the fallback and the reference they are tested against.
 //
 // Weights are d x m row-major (input i, output j at i·m + j); with a bias, row d-1 is the bias
 // (never pruned, but refit by 'reconstruct'). Scores and masks cover the first `inputs` rows.
@@ -14,7 +16,13 @@
 // at low sparsity), SparseGPT's blocked sequential update replaces them.
 import { choleskyInverse, choleskySolve, dampedCholesky, inverseDiagonal } from './linalg.js';
 import { smallest } from './allocate.js';
-import type { LayerStats } from './stats.js';
+import { WASM_MIN_INPUTS, type LayerStats } from './stats.js';
+import { oneShotKernels, type OneShotWasm } from '../wasm/oneshot.js';
+
+/** The Wasm kernels for a layer of d rows and m outputs, or null (not loaded, too small to gain, too large). */
+function kernelsFor(d: number, m: number): OneShotWasm | null {
+  return d >= WASM_MIN_INPUTS ? oneShotKernels(d, m) : null;
+}
 
 export type OneShotMethod = 'magnitude' | 'activation' | 'reconstruct';
 
@@ -102,13 +110,13 @@ export function solveLayer(stats: LayerStats, w: Float64Array, options: SolveOpt
     for (let q = 0; q < n; q++) if (keep[q] === 0) out[q] = 0;
     return { w: out, keep, error: relativeError(stats, out), solver: 'mask', lambda };
   }
-  const { lam, hinv, wStar, scores } = prepare(stats, lambda);
+  const { lam, hinv, u, wStar, scores } = prepare(stats, lambda);
   const keepCount = n - options.prune;
   // N:M fixes every group's count: one mask from the dense saliencies, one refit.
   const steps = options.nm ? 1 : (options.steps ?? DEFAULT_STEPS);
   const schedule = refitSchedule(keepCount, n, m, steps, options.exactBudget ?? DEFAULT_BUDGET);
   if (schedule === null) {
-    const out = blockedPrune(stats, wStar, hinv, options.prune, options.blockSize ?? 128, options.nm ?? null);
+    const out = blockedPrune(stats, wStar, { hinv, u }, options.prune, options.blockSize ?? 128, options.nm ?? null);
     return { w: out.w, keep: out.keep, error: relativeError(stats, out.w), solver: 'blocked', lambda: lam };
   }
   let keep: Uint8Array | null = null;
@@ -123,8 +131,10 @@ export function solveLayer(stats: LayerStats, w: Float64Array, options: SolveOpt
 
 interface Prepared {
   lam: number;
-  /** (H + λI)⁻¹. */
-  hinv: Float64Array;
+  /** (H + λI)⁻¹ (the JavaScript path), or null when `u` is given. */
+  hinv: Float64Array | null;
+  /** The Wasm path: U, upper triangular, with UᵀU = (H + λI)⁻¹; null on the JavaScript path. */
+  u: Float64Array | null;
   /** The unconstrained optimum w* = (H + λI)⁻¹R (w itself, up to damping, when the target is X̃w). */
   wStar: Float64Array;
   /** OBS saliencies of w*: w*_ij² / [(H + λI)⁻¹]_ii (inputs x m). */
@@ -133,6 +143,18 @@ interface Prepared {
 
 function prepare(stats: LayerStats, lambda: number): Prepared {
   const { d, inputs, m } = stats;
+  const kernels = kernelsFor(d, m);
+  if (kernels !== null) {
+    // U = P·L⁻¹·P from the Cholesky L of the reversed matrix (src/wasm/oneshot.ts): one
+    // factorization and one triangular inverse give both w* = Uᵀ(U·R) and SparseGPT's factor.
+    const f = kernels.inverseFactor(stats.h, d, lambda);
+    if (f === null) throw new Error(`tfjs-prune internal error: a ${d}x${d} Gram matrix stayed indefinite with damping ${lambda * 1e6}`);
+    const { u } = f;
+    const wStar = kernels.inverseTimes(u, d, stats.r, m);
+    const diag = new Float64Array(d);
+    for (let k = 0; k < d; k++) for (let i = k; i < d; i++) diag[i] += u[k * d + i] * u[k * d + i];
+    return { lam: f.lambda, hinv: null, u, wStar, scores: saliencies(wStar, diag, inputs, m) };
+  }
   const { l, lambda: lam } = dampedCholesky(stats.h, d, lambda);
   const hinv = choleskyInverse(l, d);
   const wStar = new Float64Array(d * m);
@@ -146,12 +168,19 @@ function prepare(stats: LayerStats, lambda: number): Prepared {
       for (let j = 0; j < m; j++) wStar[oi + j] += v * stats.r[rk + j];
     }
   }
+  const diag = new Float64Array(d);
+  for (let i = 0; i < d; i++) diag[i] = hinv[i * d + i];
+  return { lam, hinv, u: null, wStar, scores: saliencies(wStar, diag, inputs, m) };
+}
+
+/** OBS saliencies w*_ij² / [(H + λI)⁻¹]_ii of the first `inputs` rows. */
+function saliencies(wStar: Float64Array, diag: Float64Array, inputs: number, m: number): Float64Array {
   const scores = new Float64Array(inputs * m);
   for (let i = 0; i < inputs; i++) {
-    const di = hinv[i * d + i];
+    const di = diag[i];
     for (let j = 0; j < m; j++) scores[i * m + j] = (wStar[i * m + j] * wStar[i * m + j]) / di;
   }
-  return { lam, hinv, wStar, scores };
+  return scores;
 }
 
 /**
@@ -216,6 +245,12 @@ export function keepLargest(scores: Float64Array, count: number, prev: Uint8Arra
  */
 function refit(stats: LayerStats, keep: Uint8Array, lambda: number, scores: Float64Array | null): Float64Array {
   const { d, inputs, m, h, r, bias } = stats;
+  const kernels = kernelsFor(d, m);
+  if (kernels !== null) {
+    const w = kernels.refitAll(h, d, r, m, keep, inputs, lambda, scores);
+    if (w === null) throw new Error(`tfjs-prune internal error: a refit's Gram matrix stayed indefinite`);
+    return w;
+  }
   const out = new Float64Array(d * m);
   const idx = new Int32Array(d);
   for (let j = 0; j < m; j++) {
@@ -249,53 +284,62 @@ function refit(stats: LayerStats, keep: Uint8Array, lambda: number, scores: Floa
  * (cumulative rounding, so the counts add up exactly); each pruned input's error is pushed onto
  * the inputs after it (bias last) through the upper Cholesky factor U of (H + λI)⁻¹.
  */
-function blockedPrune(stats: LayerStats, wStar: Float64Array, hinv: Float64Array, prune: number, blockSize: number, nm: NMPattern | null): { w: Float64Array; keep: Uint8Array } {
+function blockedPrune(stats: LayerStats, wStar: Float64Array, inv: { hinv: Float64Array | null; u: Float64Array | null }, prune: number, blockSize: number, nm: NMPattern | null): { w: Float64Array; keep: Uint8Array } {
   const { d, inputs, m } = stats;
-  // U with UᵀU = H⁻¹: the transpose of H⁻¹'s lower Cholesky factor.
-  const { l: lower } = dampedCholesky(hinv, d, 0);
   const w = wStar.slice();
   const keep = new Uint8Array(inputs * m);
-  const err = new Float64Array(m);
   let done = 0;
   // N:M: each group is a block, its mask chosen per output when the group is reached.
   const blocks: [number, number][] = [];
   if (nm !== null) blocks.push(...nmGroups(inputs, nm));
   else for (let b0 = 0; b0 < inputs; b0 += blockSize) blocks.push([b0, Math.min(inputs, b0 + blockSize)]);
-  for (const [b0, b1] of blocks) {
+  // The block's mask from its current rows; U_ii = diag(i).
+  const chooseBlock = (b0: number, b1: number, rows: Float64Array, diag: (i: number) => number): Uint8Array => {
     const sc = new Float64Array((b1 - b0) * m);
     for (let i = b0; i < b1; i++) {
-      const u = lower[i * d + i];
-      for (let j = 0; j < m; j++) sc[(i - b0) * m + j] = (w[i * m + j] * w[i * m + j]) / (u * u);
+      const u = diag(i);
+      for (let j = 0; j < m; j++) sc[(i - b0) * m + j] = (rows[(i - b0) * m + j] * rows[(i - b0) * m + j]) / (u * u);
     }
     let keepBlock: Uint8Array;
     if (nm !== null) {
-      const full = nmKeep(sc, b1 - b0, m, { n: nm.n, m: nm.m, axis: b1 - b0 }, [[0, b1 - b0]]);
-      keepBlock = full;
+      keepBlock = nmKeep(sc, b1 - b0, m, { n: nm.n, m: nm.m, axis: b1 - b0 }, [[0, b1 - b0]]);
       let kept = 0;
-      for (let q = 0; q < full.length; q++) kept += full[q];
-      done += full.length - kept;
+      for (let q = 0; q < keepBlock.length; q++) kept += keepBlock[q];
+      done += keepBlock.length - kept;
     } else {
       const take = Math.round((prune * b1) / inputs) - Math.round((prune * b0) / inputs);
       keepBlock = keepLargest(sc, sc.length - take, null);
       done += take;
     }
-    for (let i = b0; i < b1; i++) {
-      const u = lower[i * d + i];
-      const oi = i * m;
-      for (let j = 0; j < m; j++) {
-        if (keepBlock[(i - b0) * m + j] !== 0) {
-          err[j] = 0;
-          keep[oi + j] = 1;
-        } else {
-          err[j] = w[oi + j] / u;
-          w[oi + j] = 0;
+    keep.set(keepBlock, b0 * m);
+    return keepBlock;
+  };
+  const kernels = kernelsFor(d, m);
+  if (inv.u !== null && kernels !== null) {
+    const u = inv.u;
+    kernels.sparseGpt(u, d, w, m, blocks, (b0, b1, rows) => chooseBlock(b0, b1, rows, (i) => u[i * d + i]));
+  } else {
+    // U with UᵀU = H⁻¹: the transpose of H⁻¹'s lower Cholesky factor.
+    const { l: lower } = dampedCholesky(inv.hinv as Float64Array, d, 0);
+    const err = new Float64Array(m);
+    for (const [b0, b1] of blocks) {
+      const keepBlock = chooseBlock(b0, b1, w.subarray(b0 * m, b1 * m), (i) => lower[i * d + i]);
+      for (let i = b0; i < b1; i++) {
+        const u = lower[i * d + i];
+        const oi = i * m;
+        for (let j = 0; j < m; j++) {
+          if (keepBlock[(i - b0) * m + j] !== 0) err[j] = 0;
+          else {
+            err[j] = w[oi + j] / u;
+            w[oi + j] = 0;
+          }
         }
-      }
-      for (let k = i + 1; k < d; k++) {
-        const uik = lower[k * d + i];
-        if (uik === 0) continue;
-        const ok = k * m;
-        for (let j = 0; j < m; j++) w[ok + j] -= uik * err[j];
+        for (let k = i + 1; k < d; k++) {
+          const uik = lower[k * d + i];
+          if (uik === 0) continue;
+          const ok = k * m;
+          for (let j = 0; j < m; j++) w[ok + j] -= uik * err[j];
+        }
       }
     }
   }
@@ -308,6 +352,15 @@ export function relativeError(stats: LayerStats, w: Float64Array): number {
   const { d, m, h, r, tt } = stats;
   let num = 0;
   let den = 0;
+  const kernels = kernelsFor(d, m);
+  if (kernels !== null) {
+    const q = kernels.quadForms(h, d, w, r, m);
+    for (let j = 0; j < m; j++) {
+      num += tt[j] + q[j];
+      den += tt[j];
+    }
+    return den > 0 ? Math.sqrt(Math.max(0, num) / den) : 0;
+  }
   const idx = new Int32Array(d);
   const val = new Float64Array(d);
   for (let j = 0; j < m; j++) {

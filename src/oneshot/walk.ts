@@ -6,7 +6,7 @@ import { tensor, tidy, type Tensor } from '@tensorflow/tfjs-core';
 import { model as functionalModel, type LayersModel } from '@tensorflow/tfjs-layers';
 import { forEachRows, rowLength, type DepthwiseGeometry, type Geometry } from './patches.js';
 import { solveLayer, type NMPattern, type OneShotMethod, type SolveResult } from './solver.js';
-import { LayerStats } from './stats.js';
+import { LayerStats, layerTargets } from './stats.js';
 
 export interface WalkTarget {
   /** Layer name (the same in the model and its working copy). */
@@ -62,23 +62,9 @@ export async function collectStats(target: WalkTarget, probe: LayersModel, dense
   return stats.finish();
 }
 
-/** y = x·W + b for `count` rows, accumulated in float64. */
+/** y = x·W + b for `count` rows (stats.ts: float64 sums, or the Wasm kernels' blocked float32 ones). */
 function targetRows(x: Float32Array, count: number, d: number, w: Float32Array, b: Float32Array | null, m: number): Float32Array {
-  const y = new Float32Array(count * m);
-  const acc = new Float64Array(m);
-  for (let s = 0; s < count; s++) {
-    if (b !== null) for (let j = 0; j < m; j++) acc[j] = b[j];
-    else acc.fill(0);
-    const xo = s * d;
-    for (let i = 0; i < d; i++) {
-      const v = x[xo + i];
-      if (v === 0) continue;
-      const wo = i * m;
-      for (let j = 0; j < m; j++) acc[j] += v * w[wo + j];
-    }
-    y.set(acc, s * m);
-  }
-  return y;
+  return layerTargets(x, count, d, w, b, m);
 }
 
 /** A probe model: the model's inputs to the named layer's input. */
