@@ -6,6 +6,8 @@
 // codebook on an already clustered model (the decoded 5-bit model compressed again, losslessly).
 //
 //   npm run build && node bench/codebook.mjs [--bits=3,4,5,6,7,8] [--sparsity=0.92]
+//   node bench/codebook.mjs --model=bench/.tmp/lenet-92-c5   # a model fine-tuned with weight
+//     sharing (bench/training-cluster.mjs saves one): its lossless container, bytes and accuracy
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -41,6 +43,7 @@ async function acc(artifacts) {
 }
 
 const KB = (b) => (b / 1024).toFixed(1);
+if (args.model) await clusteredModel(path.resolve(String(args.model)));
 const denseBytes = (await loadArtifacts(path.join(root, 'examples/mnist-mlp'))).weightData.byteLength;
 const dense = await acc(await loadArtifacts(path.join(root, 'examples/mnist-mlp')));
 const lossless = compressArtifacts(pruned);
@@ -70,3 +73,19 @@ if (fiveBit) {
 }
 console.log(`\nNode ${process.version}, tfjs ${tf.version.tfjs} (${tf.getBackend()})`);
 rmSync(tmp, { recursive: true, force: true });
+
+/** The lossless container of a model whose kernels already share values, then exit. */
+async function clusteredModel(dir) {
+  const dense = await loadArtifacts(path.join(root, 'examples/mnist-mlp'));
+  const model = await loadArtifacts(dir);
+  const files = readdirSync(dir).reduce((t, f) => t + gzipSync(readFileSync(path.join(dir, f)), { level: 9 }).length, 0);
+  const { container, report } = compressArtifactsReport(model);
+  const back = await decompressArtifacts(container);
+  const same = Buffer.compare(Buffer.from(back.weightData), Buffer.from(model.weightData)) === 0;
+  const [accDense, accBack] = [await acc(dense), await acc(back)];
+  console.log(`| model | container | vs dense float32 (${KB(dense.weightData.byteLength)} KB) | vs its tfjs files gzip -9 (${KB(files)} KB) | codebooks per tensor | decoded bit-identical | test accuracy (error) | dense accuracy (error) |`);
+  console.log('|---|---:|---:|---:|---|---|---:|---:|');
+  const pct = (a) => `${(100 * a).toFixed(2)}% (${(100 - 100 * a).toFixed(2)}%)`;
+  console.log(`| ${path.relative(root, dir)} | ${container.length} B (${KB(container.length)} KB) | ${(dense.weightData.byteLength / container.length).toFixed(1)}x | ${(container.length / files).toFixed(3)} | ${report.tensors.map((t) => t.codebook ?? '-').join(', ')} | ${same} | ${pct(accBack)} | ${pct(accDense)} |`);
+  process.exit(0);
+}
