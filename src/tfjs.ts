@@ -93,4 +93,4 @@ export type { ModelLocation } from './errors.js';
 export type { PruneErrorCode } from './errors.js';
 // One-shot pruning with calibration data: Wanda masks, OBS/SparseGPT-style reconstruction (docs/oneshot.md).
 export { pruneOneShot } from './oneshot/index.js';
-export type { Calibration, OneShotConfig, OneShotLayerReport, OneShotMethod, OneShotReport } from './oneshot/index.js';
+export type { Calibration, OneShotConfig, OneShotGraphModel, OneShotLayerReport, OneShotMethod, OneShotReport } from './oneshot/index.js';
