@@ -77,7 +77,6 @@ describe('prune --calibration', () => {
       [['--sparsity', '0.9', '--calibration', wrong], /--calibration .*wrong\.npy: 4 examples of shape \[27, 27\], the model takes \[784\]/],
       [['--sparsity', '0.9', '--damping', '0.1'], /--damping applies to one-shot pruning: give --calibration <file>/],
       [['--sparsity', '0.9', '--calibration', idx, '--method', 'obs'], /--method with --calibration must be reconstruct, activation, magnitude or nm:N:M/],
-      [['--sparsity', '0.9', '--calibration', idx, '--report', path.join(dir, 'r.html')], /with --calibration only \.json reports are written for now/],
       [['--sparsity', '0.9', '--calibration', idx, '--calibration-limit', '0'], /--calibration-limit must be a positive integer, got '0'/],
       [['--sparsity', '0.9', '--calibration', path.join(dir, 'missing.npy')], /cannot read .*missing\.npy: ENOENT/],
     ];
