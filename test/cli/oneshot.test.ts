@@ -45,7 +45,11 @@ describe('prune --calibration', () => {
     expect(json.report.method).toBe('reconstruct');
     expect(json.report.calibration.examples).toBe(256);
     expect(json.report.layers.map((l: { layer: string }) => l.layer)).toEqual(['fc1', 'fc2', 'fc3']);
-    expect(JSON.parse(await readFile(report, 'utf8')).report).toEqual(json.report);
+    // The .json report: the same report, with the weight bytes before and after.
+    const { bytes, ...same } = JSON.parse(await readFile(report, 'utf8')).report;
+    expect(same).toEqual(json.report);
+    expect(bytes.before.raw).toBe(266_610 * 4);
+    expect(bytes.after.gzip).toBeLessThan(bytes.before.gzip);
     const artifacts = await loadArtifacts(out);
     const model = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
     let zeros = 0;
