@@ -1,7 +1,8 @@
-// pruneOneShot: one-shot pruning of a live tf.LayersModel with calibration data (docs/oneshot.md).
-// Validates everything (config, calibration, weights) before any work, walks the layers on a
-// working copy of the model (walk.ts), and writes the caller's model only once every layer is
-// solved, so an error at any point leaves it as it was.
+// pruneOneShot: one-shot pruning of a live tf.LayersModel or tf.GraphModel with calibration data
+// (docs/oneshot.md). Validates everything (config, calibration, weights) before any work, walks
+// the layers on a working copy of the model (walk.ts) or the graph's weight ops on a copy of its
+// weight map (graph_walk.ts), and writes the caller's model only once every layer is solved, so an
+// error at any point leaves it as it was. A Subject hides which of the two models it is.
 import { io, slice, type Tensor } from '@tensorflow/tfjs-core';
 import { loadLayersModel, type LayersModel } from '@tensorflow/tfjs-layers';
 import { ArgumentError, NaNWeightsError } from '../errors.js';
