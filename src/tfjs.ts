@@ -98,4 +98,4 @@ export type { ModelLocation } from './errors.js';
 export type { PruneErrorCode } from './errors.js';
 // One-shot pruning with calibration data: Wanda masks, OBS/SparseGPT-style reconstruction (docs/oneshot.md).
 export { pruneOneShot, loadOneShotKernels } from './oneshot/index.js';
-export type { OneShotBuild, Calibration, OneShotConfig, OneShotLayerReport, OneShotMethod, OneShotReport } from './oneshot/index.js';
+export type { OneShotBuild, Calibration, OneShotConfig, OneShotGraphModel, OneShotLayerReport, OneShotMethod, OneShotReport } from './oneshot/index.js';

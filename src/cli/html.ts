@@ -1,7 +1,7 @@
 // report.html: one self-contained file (inline CSS and SVG, no script, no font, no network) with
 // the charts and the tables of a prune, inspect or demo run. The report's data is embedded as JSON
 // too (<script type="application/json" id="report-data">) for anyone who wants the numbers.
-import { sensitivityChart, type ModelPruneReport, type PruneConfig } from '../tfjs.js';
+import { sensitivityChart, type ModelPruneReport, type OneShotReport, type PruneConfig } from '../tfjs.js';
 import type { TensorHistograms } from './histograms.js';
 import { bytes, COLORS, esc, histogramChart, pct, sizesChart, sparsityChart, type SizeBar } from './svg.js';
 
@@ -45,6 +45,8 @@ export interface HtmlReportInput {
   omittedHistograms: number;
   sensitivity?: Sensitivity;
   evaluation?: Evaluation;
+  /** One-shot pruning (prune --calibration): its per-layer table. */
+  oneShot?: OneShotReport;
   generator: string;
 }
 
@@ -96,6 +98,7 @@ export function renderHtmlReport(input: HtmlReportInput): string {
     `<dl class="facts">${input.facts.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join('')}</dl>`,
     summaryCards(input),
     evaluationSection(input),
+    oneShotSection(input),
     sparsitySection(input),
     histogramsSection(input),
     sizesSection(input),
@@ -253,6 +256,15 @@ function sizesSection(input: HtmlReportInput): string {
         ]),
   ];
   return `<section id="sizes"><h2>Weight bytes</h2>${sizesChart(bars)}\n${table(['', 'raw', 'gzip'], rows, new Set([1, 2]))}\n</section>`;
+}
+
+/** One-shot pruning's layers: sparsity, relative reconstruction error on the calibration data, solver. */
+function oneShotSection(input: HtmlReportInput): string {
+  const o = input.oneShot;
+  if (o === undefined) return '';
+  const rows = o.layers.map((l) => [l.layer, l.layerClass, int(l.params), int(l.pruned), pct(l.sparsity, 2), l.error === null ? '-' : l.error.toFixed(4), l.solver]);
+  const note = `Method ${o.method}, ${int(o.calibration.examples)} calibration examples. Error: ‖Y − X̂Ŵ‖ / ‖Y‖ of each layer's output on them (Y the dense model's, X̂ the layer's inputs in the pruned model).`;
+  return `<section id="oneshot"><h2>One-shot layers</h2><p class="note">${esc(note)}</p>\n${table(['layer', 'op', 'params', 'pruned', 'sparsity', 'error', 'solver'], rows, new Set([2, 3, 4, 5]))}\n</section>`;
 }
 
 /** The sensitivity curves and their table, where measured (the demo). */

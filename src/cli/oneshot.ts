@@ -1,22 +1,26 @@
 /// <reference types="node" />
 // `tfjs-prune prune <model> --out <dir> --calibration <file>`: one-shot pruning with calibration
-// data (docs/oneshot.md). Loads the layers model into tfjs, runs pruneOneShot on the examples of
-// the file (.npy or IDX), saves the model the way `prune` does (atomically), prints the per-layer
-// table. Everything is checked and computed before the output directory is written.
-import { rm, writeFile } from 'node:fs/promises';
+// data (docs/oneshot.md). Loads the layers or graph model into tfjs, runs pruneOneShot on the
+// examples of the file (.npy or IDX), quantizes (--quantize) as `prune` does, renders the reports
+// (the HTML one with the one-shot layer table), and writes a model directory (atomically) or a
+// compact container (--format compact), then prints the per-layer table. Everything is checked and
+// computed before the first output is written.
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { ArgumentError, loadArtifacts, loadCalibration, saveArtifacts, type LoadArtifactsOptions } from '../node.js';
-import { pruneOneShot, type ModelArtifacts, type OneShotConfig, type OneShotMethod, type OneShotReport, type PruneConfig } from '../tfjs.js';
+import { init } from '../index.js';
+import { ArgumentError, loadArtifacts, loadCalibration, nodeGzipSizes, saveArtifacts, type CalibrationArray, type LoadArtifactsOptions } from '../node.js';
+import { compressArtifacts, pruneArtifacts, pruneOneShot, type ModelArtifacts, type ModelPruneReport, type OneShotConfig, type OneShotMethod, type OneShotReport, type PruneConfig, type QuantizeDtype } from '../tfjs.js';
+import { writeContainer } from './compress.js';
 import type { Ctx } from './context.js';
 import { loadTf } from './evaluate.js';
-import { writeOutputDir } from './files.js';
+import { reportKind, writeOutputDir } from './files.js';
+import { renderReports, writeReports } from './reports.js';
 
 export interface OneShotFlags {
   calibration: string;
   limit?: string;
   method?: string;
   damping?: string;
-  quantize?: string;
   stream?: boolean;
 }
 
@@ -35,11 +39,10 @@ export async function oneShotCommand(
   out: string,
   config: PruneConfig,
   flags: OneShotFlags,
-  o: { force: boolean; reports: string[]; shardBytes: number | undefined; limits?: LoadArtifactsOptions },
+  o: { force: boolean; reports: string[]; shardBytes: number | undefined; limits?: LoadArtifactsOptions; compact: boolean; gzip: boolean },
 ): Promise<void> {
-  if (flags.quantize !== undefined) throw new ArgumentError('--quantize is not available with --calibration yet; prune, then run prune --quantize on the result with --sparsity 0');
-  if (flags.stream === true) throw new ArgumentError('--stream does not apply to --calibration: one-shot pruning runs the model in memory');
-  for (const r of o.reports) if (path.extname(r).toLowerCase() !== '.json') throw new ArgumentError(`--report ${r}: with --calibration only .json reports are written for now`);
+  // The model runs in memory on the calibration data: there is nothing to stream.
+  if (flags.stream === true) ctx.note('--stream: one-shot pruning executes the model on the calibration data, so the model is loaded into memory (the in-memory path is taken)');
   let damping: number | undefined;
   if (flags.damping !== undefined) {
     damping = Number(flags.damping);
@@ -49,70 +52,149 @@ export async function oneShotCommand(
   if (!Number.isInteger(limit) || limit < 1) throw new ArgumentError(`--calibration-limit must be a positive integer, got '${flags.limit}'`);
   const { method, nm } = oneShotMethod(flags.method);
   // The method flag was read as a magnitude/N:M method by configFromFlags: replace it.
-  const { method: _ignored, quantize: _q, ...rest } = config;
+  const { method: _ignored, quantize, ...rest } = config;
   const oneShot: OneShotConfig = { ...rest, method, ...(nm === undefined ? {} : { nm }), ...(damping === undefined ? {} : { damping }) };
+  const html = o.reports.some((r) => reportKind(r) === 'html');
   const progress = ctx.progress([
     { label: 'loading the model, the calibration data and tfjs', weight: 1 },
     { label: 'one-shot pruning', weight: 4 },
+    ...(quantize !== undefined ? [{ label: `quantizing to ${quantize}`, weight: 1 }] : []),
+    ...(o.reports.length > 0 ? [{ label: 'rendering the report', weight: html ? 2 : 0.5 }] : []),
     { label: 'writing', weight: 1 },
   ]);
   try {
     progress.next();
     const calibration = await loadCalibration(flags.calibration);
     const artifacts = await loadArtifacts(input, o.limits);
-    if (artifacts.format !== 'layers-model' || artifacts.modelTopology === undefined) {
-      throw new ArgumentError(`--calibration: ${input} is a ${artifacts.format ?? 'bare weights'} model; one-shot pruning runs layers models (graph models are not supported yet)`);
-    }
     const { tf } = await loadTf(undefined, '--calibration');
-    const model = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
-    if (model.inputs.length !== 1) throw new ArgumentError(`--calibration: the model has ${model.inputs.length} inputs; a calibration file feeds one`);
-    const want = model.inputs[0].shape.slice(1);
-    const have = calibration.shape.slice(1);
-    const size = (s: (number | null)[]) => s.reduce<number>((a, b) => a * (b ?? NaN), 1);
-    const sameShape = want.length === have.length && want.every((w, i) => w === null || w === have[i]);
-    // MNIST-style [N, 28, 28] for a model taking [N, 784]: the same examples, reshaped.
-    if (!sameShape && !(size(want) === size(have) && have.length > 0)) {
-      throw new ArgumentError(`--calibration ${flags.calibration}: ${calibration.shape[0]} examples of shape [${have.join(', ')}], the model takes [${want.map((w) => w ?? '?').join(', ')}]`);
-    }
-    const count = Math.min(limit, calibration.shape[0]);
-    const per = calibration.values.length / Math.max(1, calibration.shape[0]);
-    const x = tf.tensor(calibration.values.subarray(0, count * per), [count, ...(sameShape ? have : (want as number[]))], 'float32');
+    const live = await liveModel(tf, artifacts, input);
+    const x = calibrationTensor(tf, calibration, live.input, limit, flags.calibration);
     progress.next();
     let report: OneShotReport;
     try {
-      report = await pruneOneShot(model as never, x as never, oneShot);
+      report = await pruneOneShot(live.model as never, x as never, oneShot);
     } finally {
       x.dispose();
     }
     let saved: ModelArtifacts | null = null;
-    await model.save(
+    await live.model.save(
       tf.io.withSaveHandler(async (a) => {
         saved = a;
         return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
       }),
     );
-    model.dispose();
-    const pruned = { ...(saved as unknown as ModelArtifacts), format: 'layers-model', generatedBy: artifacts.generatedBy, convertedBy: artifacts.convertedBy };
-    progress.next();
-    const result = await writeOutputDir(out, (fn) => ctx.onFailure(fn), () => saveArtifacts(out, pruned, { overwrite: o.force, ...(o.shardBytes === undefined ? {} : { shardBytes: o.shardBytes }) }));
-    const json = { command: 'prune', input, output: { dir: out, modelPath: result.modelPath, shardPaths: result.shardPaths, weightBytes: result.weightBytes }, calibration: flags.calibration, config: oneShot, report };
-    for (const r of o.reports) {
-      ctx.onFailure(() => rm(r, { force: true }));
-      await writeFile(r, JSON.stringify(json, null, 2));
+    live.model.dispose();
+    let pruned: ModelArtifacts = { ...(saved as unknown as ModelArtifacts), format: artifacts.format, generatedBy: artifacts.generatedBy, convertedBy: artifacts.convertedBy };
+    if (quantize !== undefined) {
+      progress.next();
+      // The pruned weights, quantized as `prune --quantize` does (zero-preserving): pruneArtifacts
+      // with nothing more to prune.
+      await init();
+      pruned = (await pruneArtifacts(pruned, { sparsity: 0, quantize }, { gzip: false })).artifacts;
     }
+    let rendered: { file: string; text: string }[] = [];
+    if (o.reports.length > 0) {
+      progress.next();
+      rendered = await oneShotReports(ctx, { input, out, calibration: flags.calibration, config: oneShot, quantize, report, before: artifacts, after: pruned, reports: o.reports, gzip: o.gzip });
+    }
+    progress.next();
+    const container = o.compact ? compressArtifacts(pruned) : null;
+    if (container) await writeContainer(ctx, out, container);
+    const result = container ? null : await writeOutputDir(out, (fn) => ctx.onFailure(fn), () => saveArtifacts(out, pruned, { overwrite: o.force, ...(o.shardBytes === undefined ? {} : { shardBytes: o.shardBytes }) }));
+    for (const r of o.reports) ctx.onFailure(() => rm(r, { force: true }));
+    await writeReports(rendered);
     progress.stop();
+    const output = result ? { dir: out, modelPath: result.modelPath, shardPaths: result.shardPaths, weightBytes: result.weightBytes } : { file: out, containerBytes: (container as Uint8Array).length };
     if (ctx.json) {
-      ctx.out(JSON.stringify(json));
+      ctx.out(JSON.stringify({ command: 'prune', input, output, calibration: flags.calibration, config: { ...oneShot, ...(quantize === undefined ? {} : { quantize }) }, report }));
       return;
     }
     ctx.out(oneShotSummary(report));
     ctx.out('');
     const rel = (p: string) => (path.relative(process.cwd(), p).startsWith('..') ? p : path.relative(process.cwd(), p) || '.');
-    ctx.out(`wrote ${rel(out)}/ (${path.basename(result.modelPath)}, ${result.shardPaths.length} shard${result.shardPaths.length === 1 ? '' : 's'})`);
+    if (result) ctx.out(`wrote ${rel(out)}/ (${path.basename(result.modelPath)}, ${result.shardPaths.length} shard${result.shardPaths.length === 1 ? '' : 's'}${quantize === undefined ? '' : `, ${quantize}`})`);
+    else ctx.out(`wrote ${rel(out)} (${((container as Uint8Array).length / 1024).toFixed(1)} KB, compact container)`);
     for (const r of o.reports) ctx.out(`wrote ${rel(r)}`);
   } finally {
     progress.stop();
   }
+}
+
+type TfModule = Awaited<ReturnType<typeof loadTf>>['tf'];
+interface Live {
+  model: { save(h: unknown): Promise<unknown>; dispose(): void };
+  /** The model's one input: its shape without the batch (null or negative: any) and dtype. */
+  input: { shape: (number | null)[]; dtype: string };
+}
+
+/** The model in tfjs: a LayersModel or a GraphModel, with exactly one input. */
+async function liveModel(tf: TfModule, artifacts: ModelArtifacts, input: string): Promise<Live> {
+  if (artifacts.format === 'graph-model' || (artifacts.format === undefined && Array.isArray((artifacts.modelTopology as { node?: unknown } | undefined)?.node))) {
+    const model = await tf.loadGraphModel(tf.io.fromMemory(artifacts));
+    if (model.inputs.length !== 1) throw new ArgumentError(`--calibration: the model has ${model.inputs.length} inputs; a calibration file feeds one`);
+    const shape = model.inputs[0].shape;
+    if (shape === undefined) throw new ArgumentError(`--calibration: the graph model's input '${model.inputs[0].name}' declares no shape; a calibration file needs one to be checked against`);
+    return { model: model as never, input: { shape: shape.slice(1), dtype: model.inputs[0].dtype } };
+  }
+  if (artifacts.format !== 'layers-model' || artifacts.modelTopology === undefined) {
+    throw new ArgumentError(`--calibration: ${input} is a ${artifacts.format ?? 'bare weights'} model; one-shot pruning runs layers and graph models`);
+  }
+  const model = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
+  if (model.inputs.length !== 1) throw new ArgumentError(`--calibration: the model has ${model.inputs.length} inputs; a calibration file feeds one`);
+  return { model: model as never, input: { shape: model.inputs[0].shape.slice(1), dtype: 'float32' } };
+}
+
+/** The first `limit` examples, shaped as the model's input (MNIST's [N, 28, 28] for [N, 784]). */
+function calibrationTensor(tf: TfModule, calibration: CalibrationArray, input: Live['input'], limit: number, file: string) {
+  const want = input.shape;
+  const have = calibration.shape.slice(1);
+  const free = (w: number | null) => w === null || w < 0;
+  const size = (s: (number | null)[]) => s.reduce<number>((a, b) => a * (b === null || b < 0 ? NaN : b), 1);
+  const sameShape = want.length === have.length && want.every((w, i) => free(w) || w === have[i]);
+  if (!sameShape && !(size(want) === size(have) && have.length > 0)) {
+    throw new ArgumentError(`--calibration ${file}: ${calibration.shape[0]} examples of shape [${have.join(', ')}], the model takes [${want.map((w) => (free(w) ? '?' : w)).join(', ')}]`);
+  }
+  if (input.dtype !== 'float32') throw new ArgumentError(`--calibration ${file}: the model's input is ${input.dtype}; calibration files feed float32 inputs`);
+  const count = Math.min(limit, calibration.shape[0]);
+  const per = calibration.values.length / Math.max(1, calibration.shape[0]);
+  return tf.tensor(calibration.values.subarray(0, count * per), [count, ...(sameShape ? have : (want as number[]))], 'float32');
+}
+
+/**
+ * The --report files: the one-shot report (its per-tensor entries and layer table) with the weight
+ * bytes of the input and of the output, measured by pruneArtifacts with nothing to prune.
+ */
+async function oneShotReports(
+  ctx: Ctx,
+  c: { input: string; out: string; calibration: string; config: OneShotConfig; quantize: QuantizeDtype | undefined; report: OneShotReport; before: ModelArtifacts; after: ModelArtifacts; reports: string[]; gzip: boolean },
+): Promise<{ file: string; text: string }[]> {
+  await init();
+  const sizes = async (a: ModelArtifacts) => (await pruneArtifacts(a, { sparsity: 0 }, { gzip: c.gzip, gzipSizes: nodeGzipSizes })).report.bytes;
+  const before = (await sizes(c.before)).before;
+  const out = await sizes(c.after);
+  const bytes = { before, after: out.before, quantized: c.quantize === undefined ? out.quantized : { ...out.before, dtype: c.quantize } };
+  const r = c.report;
+  const report: ModelPruneReport = { format: c.before.format ?? 'unknown', scope: r.scope, method: 'magnitude', sparsity: r.sparsity, tensors: r.tensors, totals: r.totals, bytes };
+  const config = { ...c.config, ...(c.quantize === undefined ? {} : { quantize: c.quantize }) } as PruneConfig;
+  return renderReports(c.reports, {
+    kind: 'prune',
+    title: `One-shot pruning report: ${path.basename(c.input)}`,
+    facts: [
+      ['input', c.input],
+      ['output', c.out],
+      ['calibration', `${c.calibration} (${r.calibration.examples} examples)`],
+      ['config', JSON.stringify(config)],
+      ['format', report.format],
+    ],
+    report,
+    config,
+    before: c.before,
+    after: c.after,
+    oneShot: r,
+    generator: ctx.generator,
+    jsonReport: { ...r, bytes },
+    json: { input: c.input, output: c.out, calibration: c.calibration, streamed: false },
+  });
 }
 
 /** The per-layer table: sparsity, relative reconstruction error, solver. */

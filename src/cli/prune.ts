@@ -98,8 +98,7 @@ export async function pruneCommand(ctx: Ctx, input: string, flags: PruneCommandF
   else await checkOutputDir(out, local, force);
   for (const r of reports) await checkReportFile(r, local, force);
   if (flags.calibration !== undefined) {
-    if (compact) throw new ArgumentError('--format compact is not available with --calibration yet; prune, then run tfjs-prune compress on the result');
-    return oneShotCommand(ctx, local ?? input, out, config, { calibration: flags.calibration, limit: flags.calibrationLimit, method: flags.method, damping: flags.damping, quantize: flags.quantize, stream: flags.stream }, { force, reports, shardBytes, limits });
+    return oneShotCommand(ctx, local ?? input, out, config, { calibration: flags.calibration, limit: flags.calibrationLimit, method: flags.method, damping: flags.damping, stream: flags.stream }, { force, reports, shardBytes, limits, compact, gzip: flags.gzip });
   }
   const html = reports.some((r) => reportKind(r) === 'html');
   const how = prunePath(flags.stream, local, html, compact);

@@ -1,7 +1,7 @@
 // --report files: report.html (charts and tables) and report.json (the same data), rendered in
 // memory first so that nothing is written before everything has been computed.
 import type { ModelArtifacts } from '../node.js';
-import type { ModelPruneReport, PruneConfig } from '../tfjs.js';
+import type { ModelPruneReport, OneShotReport, PruneConfig } from '../tfjs.js';
 import { writeFileAtomic, reportKind } from './files.js';
 import { magnitudeHistograms } from './histograms.js';
 import { renderHtmlReport, type Evaluation, type HtmlReportInput, type Sensitivity } from './html.js';
@@ -20,6 +20,8 @@ export interface ReportContent {
   after: ModelArtifacts | null;
   sensitivity?: Sensitivity;
   evaluation?: Evaluation;
+  /** One-shot pruning's report: its layer table is drawn too. */
+  oneShot?: OneShotReport;
   generator: string;
   /** The report as report.json gives it (default: `report`). */
   jsonReport?: unknown;
@@ -54,6 +56,7 @@ export function renderReports(files: string[], c: ReportContent, onTensor?: (don
           omittedHistograms: names.length - drawn.length,
           sensitivity: c.sensitivity,
           evaluation: c.evaluation,
+          oneShot: c.oneShot,
           generator: c.generator,
         });
       }

@@ -1,9 +1,11 @@
 // One-shot pruning with calibration data (docs/oneshot.md). Owns: calibration statistics
 // (stats.ts; patches.ts cuts Dense rows and Conv2D/DepthwiseConv2D im2col patches), the per-layer
-// solver and its linear algebra (solver.ts, linalg.ts, allocate.ts: no tfjs), and the walk over a
-// live tf.LayersModel (walk.ts, prune_oneshot.ts, types.ts).
-// May import: errors, wasm (its one-shot kernels, src/wasm/oneshot.ts), kernels, model (config,
-// select, report, types) and tfjs-core/-layers.
+// solver and its linear algebra (solver.ts, linalg.ts, allocate.ts: no tfjs), and the walks over a
+// live tf.LayersModel (walk.ts) and a live tf.GraphModel (graph_walk.ts), driven by
+// prune_oneshot.ts (types.ts: the public types).
+// May import: errors, wasm (its one-shot kernels, src/wasm/oneshot.ts), kernels, format (encode,
+// for a GraphModel's saved weights), model (config, select, report, artifacts, types) and
+// tfjs-core/-layers (tfjs-converter only by structural types).
 // pruneOneShot's code is imported on its first call (lazy.ts), so the tfjs entry stays small; so
 // are the Wasm kernels (assembly/oneshot.ts), which it loads on that call.
 export { pruneOneShot, loadOneShotKernels } from './lazy.js';
@@ -17,4 +19,4 @@ export { pooledCounts, curveCounts, smallest } from './allocate.js';
 export type { ErrorCurve } from './allocate.js';
 export { forEachRows, rowLength } from './patches.js';
 export type { Geometry, DenseGeometry, ConvGeometry, DepthwiseGeometry } from './patches.js';
-export type { Calibration, OneShotConfig, OneShotLayerReport, OneShotReport } from './types.js';
+export type { Calibration, OneShotConfig, OneShotGraphModel, OneShotLayerReport, OneShotReport } from './types.js';

@@ -1,7 +1,8 @@
-// pruneOneShot: one-shot pruning of a live tf.LayersModel with calibration data (docs/oneshot.md).
-// Validates everything (config, calibration, weights) before any work, walks the layers on a
-// working copy of the model (walk.ts), and writes the caller's model only once every layer is
-// solved, so an error at any point leaves it as it was.
+// pruneOneShot: one-shot pruning of a live tf.LayersModel or tf.GraphModel with calibration data
+// (docs/oneshot.md). Validates everything (config, calibration, weights) before any work, walks
+// the layers on a working copy of the model (walk.ts) or the graph's weight ops on a copy of its
+// weight map (graph_walk.ts), and writes the caller's model only once every layer is solved, so an
+// error at any point leaves it as it was. A Subject hides which of the two models it is.
 import { io, slice, type Tensor } from '@tensorflow/tfjs-core';
 import { loadLayersModel, type LayersModel } from '@tensorflow/tfjs-layers';
 import { ArgumentError, NaNWeightsError } from '../errors.js';
@@ -9,13 +10,14 @@ import { prunedCount } from '../kernels/index.js';
 import { decide, normalizeConfig, type Decision } from '../model/config.js';
 import { reportEntry } from '../model/engine.js';
 import { buildReport } from '../model/report.js';
-import { classify, layerIndexOf } from '../model/select.js';
+import { classify, layerIndexOf, type TensorRole } from '../model/select.js';
 import type { TensorPruneReport } from '../model/types.js';
 import { curveCounts, pooledCounts, smallest, type ErrorCurve } from './allocate.js';
 import { rowLength, type Geometry } from './patches.js';
 import { DEFAULT_DAMPING, errorCurve, nmKeep, nmPrunedCount, type OneShotMethod } from './solver.js';
 import type { OneShotConfig, OneShotLayerReport, OneShotReport, Calibration } from './types.js';
-import { collectStats, probeOf, walkLayers, writeLayer, type WalkTarget } from './walk.js';
+import { captureInput, graphOps, graphTopology, isGraphModel, kernelLayout, walkGraph, writeGraphWeights, type GraphModelLike, type GraphOp } from './graph_walk.js';
+import { collectStats, probeOf, walkLayers, writeLayer, type Probe, type WalkResult, type WalkTarget } from './walk.js';
 
 const FNAME = 'pruneOneShot';
 // Sparsities at which allocation 'error' measures each layer's error curve.
@@ -25,47 +27,139 @@ const SUPPORTED = new Set(['Dense', 'Conv2D', 'DepthwiseConv2D']);
 /** Inputs per output beyond which a layer is refused (8192² float64 = 512 MiB per matrix). */
 const MAX_INPUTS = 8192;
 
-export async function pruneOneShot(model: LayersModel, calibration: Calibration | null | undefined, config: OneShotConfig): Promise<OneShotReport> {
-  if (model === null || typeof model !== 'object' || !Array.isArray((model as { weights?: unknown }).weights) || !Array.isArray(model.layers) || typeof model.toJSON !== 'function') {
-    throw new ArgumentError(`${FNAME}: model must be a tf.LayersModel, got ${model === null ? 'null' : typeof model}`);
+export async function pruneOneShot(model: LayersModel | GraphModelLike, calibration: Calibration | null | undefined, config: OneShotConfig): Promise<OneShotReport> {
+  const graph = isGraphModel(model);
+  if (!graph && (model === null || typeof model !== 'object' || !Array.isArray((model as { weights?: unknown }).weights) || !Array.isArray((model as LayersModel).layers) || typeof (model as LayersModel).toJSON !== 'function')) {
+    throw new ArgumentError(`${FNAME}: model must be a tf.LayersModel or a tf.GraphModel, got ${model === null ? 'null' : typeof model}`);
   }
   const opts = parseOwn(config, calibration);
-  const tensors = model.weights.map((v) => ({ name: v.originalName, shape: [...v.shape] as number[], dtype: v.dtype as string, size: (v.shape as number[]).reduce((a, b) => a * b, 1) }));
-  const roles = classify(tensors, null, layerIndexOf(model));
+  const subject = graph ? graphSubject(model) : layersSubject(model as LayersModel);
+  const { tensors, roles } = subject;
   const decisions = decide(FNAME, tensors, roles, opts.cfg);
-  const targets = findTargets(model, tensors, roles, decisions);
-  const values = await Promise.all(model.weights.map((v) => v.read().data() as Promise<Float32Array>));
+  const targets = subject.targets(decisions);
+  for (const t of targets) {
+    // The solver holds a few d x d float64 matrices (H, its factor, its inverse): refuse what
+    // cannot fit rather than fail deep inside (depthwise layers solve per channel: small).
+    const g = t.geometry;
+    const rows = g.kind === 'depthwise' ? g.kh * g.kw : rowLength(g);
+    if (rows > MAX_INPUTS) {
+      throw new ArgumentError(`${FNAME}: layer '${t.layer}' has ${rows} inputs per output; its ${rows}x${rows} float64 statistics (${Math.round((rows * rows * 8) / 2 ** 20)} MiB each, several held) exceed the solver's limit of ${MAX_INPUTS} inputs; exclude it`);
+    }
+  }
+  const values = await subject.read();
   for (const t of targets) checkFinite(tensors[t.tensor].name, values[t.tensor]);
-  const cal = calibration === null || calibration === undefined ? { batches: [], owned: [] } : await calibrationBatches(model, calibration, opts.batchSize);
+  const cal = calibration === null || calibration === undefined ? { batches: [], owned: [] } : await calibrationBatches(subject.inputs, calibration, opts.batchSize);
   const batches = cal.batches;
   try {
-    return await solveAndWrite(model, tensors, roles, decisions, targets, values, batches, opts);
+    return await solveAndWrite(subject, decisions, targets, values, batches, opts);
   } finally {
     for (const t of cal.owned) t.dispose();
   }
 }
 
+/**
+ * What pruneOneShot needs of a model, LayersModel or GraphModel: its weights (names, shapes, roles
+ * for the selection), its weight ops as targets, its inputs, a probe of a target's input in the
+ * dense model, the walk, and the final write.
+ */
+interface Subject {
+  format: 'layers-model' | 'graph-model';
+  tensors: TensorInfo[];
+  roles: TensorRole[];
+  /** Every weight's values (float32 ones; others empty), in `tensors` order. */
+  read(): Promise<Float32Array[]>;
+  targets(decisions: Decision[]): Target[];
+  inputs: InputSpec[];
+  probe(t: Target): Probe;
+  walk(targets: Target[], walkTargets: WalkTarget[], values: Float32Array[], batches: Tensor[][], opts: Parsed): Promise<WalkResult[]>;
+  write(targets: Target[], kernels: { kernel: Float32Array; bias: Float32Array | null }[]): void;
+}
+
+interface TensorInfo {
+  name: string;
+  shape: number[];
+  dtype: string;
+  size: number;
+}
+
+interface InputSpec {
+  /** null or a negative number: any size. Undefined: any shape. */
+  shape: (number | null)[] | undefined;
+  dtype: string;
+}
+
+function layersSubject(model: LayersModel): Subject {
+  const tensors = model.weights.map((v) => ({ name: v.originalName, shape: [...v.shape] as number[], dtype: v.dtype as string, size: (v.shape as number[]).reduce((a, b) => a * b, 1) }));
+  const roles = classify(tensors, null, layerIndexOf(model));
+  return {
+    format: 'layers-model',
+    tensors,
+    roles,
+    read: () => Promise.all(model.weights.map((v) => v.read().data() as Promise<Float32Array>)),
+    targets: (decisions) => findTargets(model, tensors, roles, decisions),
+    inputs: model.inputs.map((i) => ({ shape: i.shape, dtype: 'float32' })),
+    probe: (t) => probeOf(model, t.layer),
+    walk: (_targets, walkTargets, values, batches, opts) => walkOnCopy(model, values, walkTargets, batches, opts),
+    write: (targets, kernels) => targets.forEach((t, i) => writeLayer(model, t.layer, kernels[i].kernel, kernels[i].bias)),
+  };
+}
+
+function graphSubject(model: GraphModelLike): Subject {
+  const map = model.executor.weightMap;
+  const names = Object.keys(map);
+  const tensors = names.map((name) => {
+    const t = map[name][0];
+    return { name, shape: [...t.shape], dtype: t.dtype as string, size: t.size };
+  });
+  const roles = classify(tensors, graphTopology(model), null);
+  return {
+    format: 'graph-model',
+    tensors,
+    roles,
+    read: () => Promise.all(tensors.map((t, i) => (t.dtype === 'float32' ? (map[names[i]][0].data() as Promise<Float32Array>) : Promise.resolve(new Float32Array(0))))),
+    targets(decisions) {
+      const index = new Map(names.map((n, i) => [n, i]));
+      // Topological order (each weight's first use), so that a layer sees its pruned predecessors.
+      const chosen = decisions.flatMap((d, i) => (d.prune ? [i] : [])).sort((a, b) => roles[a].order - roles[b].order || a - b);
+      const ops = graphOps(model, chosen.map((i) => names[i]));
+      return ops.map((op, k) => ({ tensor: chosen[k], bias: op.bias === null ? null : (index.get(op.bias) ?? null), layer: op.node, layerClass: op.op, geometry: op.geometry, m: op.m, graph: op }));
+    },
+    inputs: model.inputs.map((i) => ({ shape: i.shape, dtype: i.dtype })),
+    probe: (t) => captureInput(model, null, (t.graph as GraphOp).input),
+    walk: (targets, walkTargets, _values, batches, opts) => walkGraph(model, targets.map((t) => t.graph as GraphOp), walkTargets, batches, { method: opts.method, damping: opts.damping }),
+    write(targets, kernels) {
+      const updates = new Map<string, Float32Array>();
+      targets.forEach((t, i) => {
+        const op = t.graph as GraphOp;
+        updates.set(op.weight, kernelLayout(kernels[i].kernel, op, true));
+        if (op.bias !== null && kernels[i].bias !== null) updates.set(op.bias, kernels[i].bias as Float32Array);
+      });
+      writeGraphWeights(model, updates);
+    },
+  };
+}
+
 /** Solves every target (nothing written), then writes the caller's model and builds the report. */
 async function solveAndWrite(
-  model: LayersModel,
-  tensors: { name: string; shape: number[]; dtype: string; size: number }[],
-  roles: ReturnType<typeof classify>,
+  subject: Subject,
   decisions: Decision[],
   targets: Target[],
   values: Float32Array[],
   batches: Tensor[][],
   opts: Parsed,
 ): Promise<OneShotReport> {
+  const { tensors, roles } = subject;
   const walkTargets: WalkTarget[] = targets.map((t) => ({
     layer: t.layer,
     geometry: t.geometry,
     m: t.m,
-    kernel: values[t.tensor],
+    // [inputs, outputs]: a MatMul with transpose_b stores its kernel the other way round.
+    kernel: t.graph === undefined ? values[t.tensor] : kernelLayout(values[t.tensor], t.graph, false),
     bias: t.bias === null ? null : values[t.bias],
     prune: 0,
     nm: null,
   }));
-  const counts = await layerCounts(model, walkTargets, targets.map((t) => decisions[t.tensor]), batches, opts);
+  const counts = await layerCounts(subject, targets, walkTargets, targets.map((t) => decisions[t.tensor]), batches, opts);
   walkTargets.forEach((t, i) => {
     const nm = decisions[targets[i].tensor].nm;
     if (nm === null) t.prune = counts[i];
@@ -81,16 +175,16 @@ async function solveAndWrite(
     }
   });
 
-  const results = opts.method === 'magnitude' && batches.length === 0 ? null : await walkOnCopy(model, values, walkTargets, batches, opts);
+  const results = opts.method === 'magnitude' && batches.length === 0 ? null : await subject.walk(targets, walkTargets, values, batches, opts);
   const kernels = walkTargets.map((t, i) => (results === null ? magnitudeOnly(t) : { kernel: results[i].kernel, bias: results[i].bias }));
   // Every value is known: now, and only now, the caller's model is written.
-  walkTargets.forEach((t, i) => writeLayer(model, t.layer, kernels[i].kernel, kernels[i].bias));
+  subject.write(targets, kernels);
 
   const byTensor = new Map(targets.map((t, i) => [t.tensor, i]));
   // Biases are refit by 'reconstruct': their values after are the solved ones.
   const newValues = new Map<number, Float32Array>();
   targets.forEach((t, i) => {
-    newValues.set(t.tensor, kernels[i].kernel);
+    newValues.set(t.tensor, t.graph === undefined ? kernels[i].kernel : kernelLayout(kernels[i].kernel, t.graph, true));
     if (t.bias !== null && kernels[i].bias !== null) newValues.set(t.bias, kernels[i].bias as Float32Array);
   });
   const entries: TensorPruneReport[] = tensors.map((t, i) => {
@@ -101,7 +195,7 @@ async function solveAndWrite(
     const target = ti === undefined ? null : walkTargets[ti].prune / t.size;
     return reportEntry(t, roles[i], decisions[i].reason, t.dtype, zerosBefore, zerosAfter, target, null, ti === undefined ? null : opts.method);
   });
-  const base = buildReport('layers-model', opts.cfg.scope, 'magnitude', opts.cfg.sparsity, entries, { before: { raw: 0, gzip: null }, after: { raw: 0, gzip: null }, quantized: { raw: 0, gzip: null, dtype: 'uint8' } });
+  const base = buildReport(subject.format, opts.cfg.scope, 'magnitude', opts.cfg.sparsity, entries, { before: { raw: 0, gzip: null }, after: { raw: 0, gzip: null }, quantized: { raw: 0, gzip: null, dtype: 'uint8' } });
   const layers: OneShotLayerReport[] = walkTargets.map((t, i) => ({
     layer: t.layer,
     layerClass: targets[i].layerClass,
@@ -169,6 +263,8 @@ interface Target {
   layerClass: string;
   geometry: Geometry;
   m: number;
+  /** A GraphModel's weight op. */
+  graph?: GraphOp;
 }
 
 interface LiveLayer {
@@ -199,12 +295,6 @@ function findTargets(model: LayersModel, tensors: { name: string; shape: number[
     if (layer.inboundNodes.length !== 1) throw new ArgumentError(`${FNAME}: layer '${name}' is called ${layer.inboundNodes.length} times (shared); one-shot pruning needs one input per layer; exclude it`);
     const bias = layer.bias ? (index.get(layer.bias.originalName) ?? null) : null;
     const geometry = geometryOf(layer, t.shape);
-    // The solver holds a few d x d float64 matrices (H, its factor, its inverse): refuse what
-    // cannot fit rather than fail deep inside (depthwise layers solve per channel: small).
-    const rows = geometry.kind === 'depthwise' ? geometry.kh * geometry.kw : rowLength(geometry);
-    if (rows > MAX_INPUTS) {
-      throw new ArgumentError(`${FNAME}: layer '${layer.name}' has ${rows} inputs per output; its ${rows}x${rows} float64 statistics (${Math.round((rows * rows * 8) / 2 ** 20)} MiB each, several held) exceed the solver's limit of ${MAX_INPUTS} inputs; exclude it`);
-    }
     out.push({ tensor: i, bias, layer: layer.name, layerClass: cls, geometry, m: cls === 'DepthwiseConv2D' ? t.shape[2] * t.shape[3] : t.shape[t.shape.length - 1] });
   });
   return out;
@@ -234,12 +324,12 @@ function checkFinite(name: string, v: Float32Array): void {
 }
 
 /** The calibration as batches of the model's inputs (one Tensor per model input in each). */
-async function calibrationBatches(model: LayersModel, calibration: Calibration, batchSize: number): Promise<{ batches: Tensor[][]; owned: Tensor[] }> {
+async function calibrationBatches(inputs: InputSpec[], calibration: Calibration, batchSize: number): Promise<{ batches: Tensor[][]; owned: Tensor[] }> {
   const raw: Tensor[][] = [];
   const asBatch = (x: unknown, where: string): Tensor[] => {
     const list = Array.isArray(x) ? x : [x];
-    if (list.length !== model.inputs.length) throw new ArgumentError(`${FNAME}: ${where} has ${list.length} tensor(s), the model has ${model.inputs.length} input(s)`);
-    list.forEach((t, k) => checkInput(model, t, k, where));
+    if (list.length !== inputs.length) throw new ArgumentError(`${FNAME}: ${where} has ${list.length} tensor(s), the model has ${inputs.length} input(s)`);
+    list.forEach((t, k) => checkInput(inputs[k], t, k, where));
     return list as Tensor[];
   };
   if (isTensor(calibration) || (Array.isArray(calibration) && calibration.every(isTensor))) {
@@ -287,15 +377,16 @@ function isTensor(x: unknown): x is Tensor {
   return x !== null && typeof x === 'object' && typeof (x as Tensor).dataSync === 'function' && Array.isArray((x as Tensor).shape);
 }
 
-function checkInput(model: LayersModel, t: unknown, k: number, where: string): void {
+function checkInput(spec: InputSpec, t: unknown, k: number, where: string): void {
   if (!isTensor(t)) throw new ArgumentError(`${FNAME}: ${where}: input ${k} is not a tf.Tensor`);
-  const want = model.inputs[k].shape;
-  const ok = t.dtype === 'float32' && t.shape.length === want.length && want.every((w, i) => i === 0 || w === null || w === t.shape[i]);
-  if (!ok) throw new ArgumentError(`${FNAME}: ${where}: input ${k} is ${t.dtype}[${t.shape.join(',')}], the model expects float32[${want.map((w) => w ?? 'batch').join(',')}]`);
+  const want = spec.shape;
+  const any = (w: number | null) => w === null || w < 0;
+  const ok = t.dtype === spec.dtype && (want === undefined || (t.shape.length === want.length && want.every((w, i) => i === 0 || any(w) || w === t.shape[i])));
+  if (!ok) throw new ArgumentError(`${FNAME}: ${where}: input ${k} is ${t.dtype}[${t.shape.join(',')}], the model expects ${spec.dtype}[${want === undefined ? '...' : want.map((w, i) => (i === 0 ? 'batch' : any(w) ? '?' : w)).join(',')}]`);
 }
 
 /** Exact per-layer counts: round(s·n) per layer, or the pool's round(s·N) shared by score. */
-async function layerCounts(model: LayersModel, targets: WalkTarget[], decisions: Decision[], batches: Tensor[][], opts: Parsed): Promise<number[]> {
+async function layerCounts(subject: Subject, own: Target[], targets: WalkTarget[], decisions: Decision[], batches: Tensor[][], opts: Parsed): Promise<number[]> {
   const counts = targets.map((t, i) => (decisions[i].pool || decisions[i].nm !== null ? 0 : prunedCount(decisions[i].sparsity as number, t.kernel.length)));
   const pool = decisions.flatMap((d, i) => (d.pool ? [i] : []));
   if (pool.length === 0) return counts;
@@ -307,7 +398,7 @@ async function layerCounts(model: LayersModel, targets: WalkTarget[], decisions:
     const curves: ErrorCurve[] = [];
     for (const i of pool) {
       const t = targets[i];
-      const stats = await collectStats(t, probeOf(model, t.layer), null, batches);
+      const stats = await collectStats(t, subject.probe(own[i]), null, batches);
       const n = t.kernel.length;
       const errors = errorCurve(stats, ERROR_GRID, { damping: opts.damping });
       curves.push({ n, points: ERROR_GRID.flatMap((s, g) => (errors[g] === null ? [] : [{ count: Math.round(s * n), error: errors[g] as number }])) });

@@ -1,5 +1,5 @@
 // pruneOneShot's configuration and report (docs/oneshot.md).
-import type { Tensor } from '@tensorflow/tfjs-core';
+import type { NamedTensorMap, Tensor } from '@tensorflow/tfjs-core';
 import type { PruneConfig, TensorPruneReport, ModelPruneReport } from '../model/types.js';
 import type { OneShotMethod } from './solver.js';
 
@@ -10,6 +10,17 @@ import type { OneShotMethod } from './solver.js';
  * one-element arrays.
  */
 export type Calibration = Tensor | Tensor[] | Iterable<Tensor | Tensor[]> | AsyncIterable<Tensor | Tensor[]>;
+
+/**
+ * A loaded tf.GraphModel (tfjs-converter), by the public members pruneOneShot relies on; its graph
+ * executor (weight map and nodes, tfjs-converter 4.22) is reached at run time.
+ */
+export interface OneShotGraphModel {
+  execute(inputs: NamedTensorMap, outputs: string[]): Tensor | Tensor[];
+  executeAsync(inputs: NamedTensorMap, outputs: string[]): Promise<Tensor | Tensor[]>;
+  readonly inputs: { name: string; shape?: number[]; dtype: string }[];
+  readonly weights: { [name: string]: Tensor[] };
+}
 
 /** The usual PruneConfig (sparsity, scope, include/exclude, overrides) with a one-shot method. */
 export interface OneShotConfig extends Omit<PruneConfig, 'method' | 'quantize'> {

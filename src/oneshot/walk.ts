@@ -42,6 +42,13 @@ export interface WalkOptions {
   onLayer?: (index: number, result: WalkResult) => void;
 }
 
+/**
+ * Where a layer's input is read: a probe model (a LayersModel's inputs to the layer's input), or a
+ * function giving that input for one batch (a GraphModel executed up to the node: graph_walk.ts).
+ * A function's tensor is disposed by the walk.
+ */
+export type Probe = LayersModel | ((batch: Tensor[]) => Tensor | Promise<Tensor>);
+
 interface LayerHandle {
   input: unknown;
   weights: { write(t: Tensor): void }[];
@@ -52,7 +59,7 @@ interface LayerHandle {
  * layer input is read), targets from `dense` (the dense model's same input, times the dense
  * weights), or from the probe's own rows when `dense` is null.
  */
-export async function collectStats(target: WalkTarget, probe: LayersModel, dense: LayersModel | null, batches: Tensor[][]): Promise<LayerStats> {
+export async function collectStats(target: WalkTarget, probe: Probe, dense: Probe | null, batches: Tensor[][]): Promise<LayerStats> {
   const { geometry: g, m, kernel, bias } = target;
   const d = rowLength(g);
   const stats = new LayerStats(d, m, bias !== null);
@@ -84,12 +91,17 @@ export async function walkLayers(model: LayersModel, work: LayersModel, targets:
     // Until a layer is written, the working copy computes what the model does: one probe is enough.
     const probe = probeOf(work, target.layer);
     const dense = t === 0 ? null : probeOf(model, target.layer);
-    const result = target.geometry.kind === 'depthwise' ? await solveDepthwise(target, probe, dense, batches, options) : solveOne(target, await collectStats(target, probe, dense, batches), options);
+    const result = await solveTarget(target, probe, dense, batches, options);
     writeLayer(work, target.layer, result.kernel, result.bias);
     results.push(result);
     options.onLayer?.(t, result);
   }
   return results;
+}
+
+/** Solves one target from its inputs as `probe` gives them (and `dense`'s, the target's, when not null). */
+export async function solveTarget(target: WalkTarget, probe: Probe, dense: Probe | null, batches: Tensor[][], options: WalkOptions): Promise<WalkResult> {
+  return target.geometry.kind === 'depthwise' ? solveDepthwise(target, probe, dense, batches, options) : solveOne(target, await collectStats(target, probe, dense, batches), options);
 }
 
 function solveOne(target: WalkTarget, stats: LayerStats, options: WalkOptions): WalkResult {
@@ -108,7 +120,7 @@ function solveOne(target: WalkTarget, stats: LayerStats, options: WalkOptions): 
  * H), solved with its share of the count (cumulative rounding: the total is exact). The kernel is
  * [kh, kw, cin, mult]; channel c's weight (p, k) sits at (p·cin + c)·mult + k, its bias at c·mult + k.
  */
-async function solveDepthwise(target: WalkTarget, probe: LayersModel, dense: LayersModel | null, batches: Tensor[][], options: WalkOptions): Promise<WalkResult> {
+async function solveDepthwise(target: WalkTarget, probe: Probe, dense: Probe | null, batches: Tensor[][], options: WalkOptions): Promise<WalkResult> {
   const g = target.geometry as DepthwiseGeometry;
   const kk = g.kh * g.kw;
   const { cin, mult } = g;
@@ -183,15 +195,16 @@ function writeVar(v: LayerVar, values: Float32Array): void {
  */
 async function forEachBatchRows(
   g: Parameters<typeof forEachRows>[0],
-  probe: LayersModel,
-  dense: LayersModel | null,
+  probe: Probe,
+  dense: Probe | null,
   batches: Tensor[][],
   fn: Parameters<typeof forEachRows>[3],
 ): Promise<void> {
   for (const batch of batches) {
     const input = batch.length === 1 ? batch[0] : batch;
-    const xp = tidy(() => probe.predict(input) as Tensor);
-    const xd = dense === null ? null : tidy(() => dense.predict(input) as Tensor);
+    const run = async (p: Probe) => (typeof p === 'function' ? p(batch) : tidy(() => p.predict(input) as Tensor));
+    const xp = await run(probe);
+    const xd = dense === null ? null : await run(dense);
     try {
       const views = [(await xp.data()) as Float32Array];
       if (xd !== null) views.push((await xd.data()) as Float32Array);
