@@ -7,7 +7,9 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { ModelIOError } from '../node.js';
 import { loadArtifacts } from '../node.js';
-import { ArgumentError, compressArtifactsReport, type CompressReport } from '../tfjs.js';
+import { ArgumentError } from '../node.js';
+import type { CompressReport } from '../tfjs.js';
+import { tfjsEntry } from './tfjs_entry.js';
 import type { Ctx } from './context.js';
 import { localInput, writeFileAtomic } from './files.js';
 
@@ -51,7 +53,7 @@ export async function compressCommand(ctx: Ctx, input: string, flags: CompressFl
     progress.next();
     const artifacts = await loadArtifacts(local ?? input);
     progress.next();
-    const { container: bytes, report } = compressArtifactsReport(artifacts, { json: flags.rawJson ? 'raw' : 'deflate', codebook: codebookBits(flags.codebook) });
+    const { container: bytes, report } = (await tfjsEntry()).compressArtifactsReport(artifacts, { json: flags.rawJson ? 'raw' : 'deflate', codebook: codebookBits(flags.codebook) });
     progress.stop();
     await writeContainer(ctx, out, bytes);
     const shards = [artifacts.weightData ?? []].flat();

@@ -10,7 +10,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { init, wasmInfo } from '../index.js';
 import { ArgumentError, loadArtifacts, loadMnist, saveArtifacts, type ModelArtifacts } from '../node.js';
-import { compressArtifacts, pruneArtifacts, type ModelPruneReport, type PruneConfig, type QuantizeDtype } from '../tfjs.js';
+import type { ModelPruneReport, PruneConfig, pruneArtifacts, QuantizeDtype } from '../tfjs.js';
+import { tfjsEntry } from './tfjs_entry.js';
 import { parseSparsity } from './config.js';
 import type { Ctx } from './context.js';
 import { checkOutputDir, checkReportFile, localInput, reportKind, writeOutputDir } from './files.js';
@@ -190,6 +191,7 @@ type Pruned = Awaited<ReturnType<typeof pruneArtifacts>>;
 
 /** Prunes at every sparsity of the sweep (and quantizes the last), evaluates each: the table's rows. */
 async function pruneSweep(run: DemoRun, artifacts: ModelArtifacts, before: number, evaluate: Evaluate, onPruned: () => void) {
+  const { pruneArtifacts, compressArtifacts } = await tfjsEntry();
   const { sparsity, scope, quantize } = run;
   const base: PruneConfig = { sparsity, scope };
   const others: (Pruned & { sparsity: number })[] = [];
@@ -221,6 +223,7 @@ async function sensitivityCurves(
   evaluate: Evaluate,
   progress: (done: number, total: number) => void,
 ): Promise<Sensitivity> {
+  const { pruneArtifacts } = await tfjsEntry();
   const n = Math.min(run.sensLimit, count);
   const baseline = n === count ? before : await evaluate(artifacts, n);
   const names = report.tensors.filter((t) => t.method !== null).map((t) => t.name);

@@ -4,7 +4,7 @@
 // calibrated on the first images of the MNIST training set (never on the test images), evaluated
 // like the magnitude rows, their sizes measured by pruneArtifacts as the other rows' are.
 import { loadMnist, type ModelArtifacts } from '../node.js';
-import { compressArtifacts, pruneArtifacts, pruneOneShot } from '../tfjs.js';
+import { tfjsEntry } from './tfjs_entry.js';
 import { mnistInputShape, modelAccuracy, type Mnist, type Tf } from './evaluate.js';
 import type { Evaluation } from './html.js';
 import { pct } from './svg.js';
@@ -21,6 +21,7 @@ export interface OneShotDemo {
 
 /** One row per method and sparsity, in that order; `step` is called after each. */
 export async function oneShotRows(tf: Tf, artifacts: ModelArtifacts, test: Mnist, o: OneShotDemo, step: (done: number, total: number) => void): Promise<Evaluation['rows']> {
+  const { compressArtifacts, pruneArtifacts, pruneOneShot } = await tfjsEntry();
   const train = await loadMnist({ split: 'train', limit: o.images, ...(o.mnistDir === undefined ? {} : { dir: o.mnistDir }) });
   const rows: Evaluation['rows'] = [];
   const total = ONE_SHOT_METHODS.length * o.sparsities.length;

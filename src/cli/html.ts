@@ -1,7 +1,8 @@
 // report.html: one self-contained file (inline CSS and SVG, no script, no font, no network) with
 // the charts and the tables of a prune, inspect or demo run. The report's data is embedded as JSON
 // too (<script type="application/json" id="report-data">) for anyone who wants the numbers.
-import { sensitivityChart, type ModelPruneReport, type OneShotReport, type PruneConfig } from '../tfjs.js';
+import { sensitivityChart } from '../sensitivity/chart.js';
+import type { ModelPruneReport, OneShotReport, PruneConfig } from '../tfjs.js';
 import type { TensorHistograms } from './histograms.js';
 import { bytes, COLORS, esc, histogramChart, pct, sizesChart, sparsityChart, type SizeBar } from './svg.js';
 

@@ -9,7 +9,8 @@ import { init } from '../index.js';
 import { loadArtifacts, nodeGzipSizes } from '../node.js';
 import { MAGIC } from '../container/format.js';
 import { decompressArtifacts } from '../load.js';
-import { pruneArtifacts, type ModelArtifacts } from '../tfjs.js';
+import type { ModelArtifacts, pruneArtifacts } from '../tfjs.js';
+import { tfjsEntry } from './tfjs_entry.js';
 import type { Ctx } from './context.js';
 import { checkReportFile, localInput, reportKind } from './files.js';
 import { limitOptions, type LimitFlags } from './limits.js';
@@ -42,7 +43,7 @@ export async function inspectCommand(ctx: Ctx, input: string, flags: InspectFlag
     const container = await readContainer(local, limits.maxBytes);
     const artifacts = container?.artifacts ?? (await loadArtifacts(local ?? input, limits));
     progress.next();
-    const { report } = await pruneArtifacts(artifacts, { sparsity: 0 }, { gzip: flags.gzip, gzipSizes: nodeGzipSizes });
+    const { report } = await (await tfjsEntry()).pruneArtifacts(artifacts, { sparsity: 0 }, { gzip: flags.gzip, gzipSizes: nodeGzipSizes });
     if (reports.length > 0) {
       progress.next();
       const rendered = renderReports(

@@ -9,7 +9,8 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { init } from '../index.js';
 import { ArgumentError, loadArtifacts, loadCalibration, nodeGzipSizes, saveArtifacts, type CalibrationArray, type LoadArtifactsOptions } from '../node.js';
-import { compressArtifacts, pruneArtifacts, pruneOneShot, type ModelArtifacts, type ModelPruneReport, type OneShotConfig, type OneShotMethod, type OneShotReport, type PruneConfig, type QuantizeDtype } from '../tfjs.js';
+import { tfjsEntry } from './tfjs_entry.js';
+import type { ModelArtifacts, ModelPruneReport, OneShotConfig, OneShotMethod, OneShotReport, PruneConfig, QuantizeDtype } from '../tfjs.js';
 import { writeContainer } from './compress.js';
 import type { Ctx } from './context.js';
 import { loadTf } from './evaluate.js';
@@ -41,6 +42,7 @@ export async function oneShotCommand(
   flags: OneShotFlags,
   o: { force: boolean; reports: string[]; shardBytes: number | undefined; limits?: LoadArtifactsOptions; compact: boolean; gzip: boolean },
 ): Promise<void> {
+  const { compressArtifacts, pruneArtifacts, pruneOneShot } = await tfjsEntry();
   // The model runs in memory on the calibration data: there is nothing to stream.
   if (flags.stream === true) ctx.note('--stream: one-shot pruning executes the model on the calibration data, so the model is loaded into memory (the in-memory path is taken)');
   let damping: number | undefined;
@@ -169,6 +171,7 @@ async function oneShotReports(
   c: { input: string; out: string; calibration: string; config: OneShotConfig; quantize: QuantizeDtype | undefined; report: OneShotReport; before: ModelArtifacts; after: ModelArtifacts; reports: string[]; gzip: boolean },
 ): Promise<{ file: string; text: string }[]> {
   await init();
+  const { pruneArtifacts } = await tfjsEntry();
   const sizes = async (a: ModelArtifacts) => (await pruneArtifacts(a, { sparsity: 0 }, { gzip: c.gzip, gzipSizes: nodeGzipSizes })).report.bytes;
   const before = (await sizes(c.before)).before;
   const out = await sizes(c.after);

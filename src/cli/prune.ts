@@ -6,7 +6,8 @@ import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { init } from '../index.js';
 import { ArgumentError, directorySizes, loadArtifacts, ModelIOError, nodeGzipSizes, pruneDirectory, saveArtifacts, type LoadArtifactsOptions } from '../node.js';
-import { compressArtifactsReport, pruneArtifacts, type PruneConfig } from '../tfjs.js';
+import type { PruneConfig } from '../tfjs.js';
+import { tfjsEntry } from './tfjs_entry.js';
 import { checkOutputFile, clusterLines, codebookBits, writeContainer } from './compress.js';
 import { configFromFlags, parseConfigFile, type PruneFlags } from './config.js';
 import type { Ctx } from './context.js';
@@ -116,6 +117,7 @@ export async function pruneCommand(ctx: Ctx, input: string, flags: PruneCommandF
     const artifacts = await loadArtifacts(local ?? input, limits);
     progress.next();
     // Without an HTML report nobody needs the weights as loaded: prune them where they are.
+    const { pruneArtifacts, compressArtifactsReport } = await tfjsEntry();
     const { artifacts: pruned, report } = await pruneArtifacts(artifacts, config, { gzip: flags.gzip, gzipSizes: nodeGzipSizes, inPlace: !html });
     let rendered: { file: string; text: string }[] = [];
     if (reports.length > 0) {
