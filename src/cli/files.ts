@@ -88,7 +88,9 @@ export async function tempSiblings(out: string): Promise<Set<string>> {
 }
 
 export async function removeNewTempSiblings(out: string, before: Set<string>): Promise<void> {
-  for (const p of await tempSiblings(out)) if (!before.has(p)) await rm(p, { recursive: true, force: true });
+  // Retried: pruneDirectory's thread pool may still be creating shards in the temporary directory
+  // (ENOTEMPTY when a file appears between the listing and the rmdir); once it is gone, they fail.
+  for (const p of await tempSiblings(out)) if (!before.has(p)) await rm(p, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
 }
 
 /**
