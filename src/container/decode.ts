@@ -42,7 +42,7 @@ function readSections(buf: Uint8Array): Reader[] {
   if (le32(buf, 0) !== MAGIC_LE32) r.fail('not a tfjs-prune container (magic number)', 0);
   const [version, flags, lo, hi] = r.take(8).subarray(4);
   if (version !== VERSION) r.fail(`version ${version} (reads ${VERSION})`, 4);
-  if (flags !== 0) r.fail('flags not 0', 5);
+  if (flags) r.fail('flags not 0', 5);
   const sections: Reader[] = [];
   for (let i = 0; i < (lo | (hi << 8)); i++) {
     const at = r.pos;
@@ -56,7 +56,7 @@ function readSections(buf: Uint8Array): Reader[] {
     if (crc32(buf, start, start + length) !== crc) s.fail('CRC-32 mismatch', start);
     sections.push(s);
   }
-  if (sections.length === 0) r.fail('no model section');
+  if (!sections.length) r.fail('no model section');
   if (r.pos !== buf.length) r.fail(`${buf.length - r.pos} bytes after the last section`);
   return sections;
 }

@@ -73,7 +73,12 @@ function ransDecode(r: Reader, n: number, what: string, two: boolean): Uint8Arra
     out[i] = sym[slot];
     x = Math.imul(e >>> 16, x >>> scaleBits) + (e & 0xffff);
     while (x < RANS_L) x = (x << 8) | data[p++];
-    if (two) [x, y] = [y, x];
+    // A swap through a temporary: 6-10% faster in V8 than [x, y] = [y, x] (bench/README.md).
+    if (two) {
+      const t = x;
+      x = y;
+      y = t;
+    }
   }
   if (x !== RANS_L || y !== RANS_L || p !== len) r.fail(`${what}: rANS stream ends wrong`, base + Math.min(p, len));
   return out;
