@@ -3,7 +3,7 @@
 // loads. Imports nothing but the error classes and types: this is the `tfjs-prune/load` entry.
 import type { io } from '@tensorflow/tfjs-core';
 import { ContainerFormatError } from '../errors.js';
-import { CODEBOOK, crc32, JSON_DEFLATE, MAX_CODEBOOK, JSON_RAW, le32, MAGIC, POS_ALL, POS_BITS, POS_GAPS, Reader, ST_FLOAT16, ST_FLOAT32, ST_RAW, ST_UINT8, VALUE_BYTES, VERSION, ZERO_COLS, ZERO_ROWS } from './format.js';
+import { CODEBOOK, crc32, JSON_DEFLATE, MAX_CODEBOOK, JSON_RAW, le32, MAGIC_LE32, POS_ALL, POS_BITS, POS_GAPS, Reader, ST_FLOAT16, ST_FLOAT32, ST_RAW, ST_UINT8, VALUE_BYTES, VERSION, ZERO_COLS, ZERO_ROWS } from './format.js';
 import { readStream } from './rans.js';
 import { checkSpecs, expectedStorage, type Spec } from './specs.js';
 
@@ -39,24 +39,24 @@ export async function decompressArtifacts(bytes: Uint8Array | ArrayBuffer, optio
 /** Checks the header and every section's framing and CRC; one Reader per section. */
 function readSections(buf: Uint8Array): Reader[] {
   const r = new Reader(buf, 0, buf.length, 'header');
-  if (MAGIC.some((b, i) => buf[i] !== b)) r.fail('not a tfjs-prune container (magic number)', 0);
+  if (le32(buf, 0) !== MAGIC_LE32) r.fail('not a tfjs-prune container (magic number)', 0);
   const [version, flags, lo, hi] = r.take(8).subarray(4);
   if (version !== VERSION) r.fail(`version ${version} (reads ${VERSION})`, 4);
-  if (flags !== 0) r.fail('flags not 0', 5);
+  if (flags) r.fail('flags not 0', 5);
   const sections: Reader[] = [];
   for (let i = 0; i < (lo | (hi << 8)); i++) {
     const at = r.pos;
     const kind = r.u8();
-    if (kind !== (i === 0 ? 1 : 2)) r.fail(`section ${i} has kind ${kind}`, at);
+    if (kind !== (i ? 2 : 1)) r.fail(`section ${i} has kind ${kind}`, at);
     const length = r.varint('section length', buf.length);
     const crc = le32(r.take(4), 0);
     const start = r.pos;
     r.take(length);
-    const s = new Reader(buf, start, start + length, i === 0 ? 'model' : `tensor ${i - 1}`);
+    const s = new Reader(buf, start, start + length, i ? `tensor ${i - 1}` : 'model');
     if (crc32(buf, start, start + length) !== crc) s.fail('CRC-32 mismatch', start);
     sections.push(s);
   }
-  if (sections.length === 0) r.fail('no model section');
+  if (!sections.length) r.fail('no model section');
   if (r.pos !== buf.length) r.fail(`${buf.length - r.pos} bytes after the last section`);
   return sections;
 }
@@ -90,8 +90,9 @@ async function inflateRaw(data: Uint8Array, max: number, r: Reader): Promise<Uin
   if (typeof DecompressionStream !== 'function') r.fail('no DecompressionStream here: encode with { json: "raw" }');
   const ds = new DecompressionStream('deflate-raw');
   const w = ds.writable.getWriter();
-  w.write(data as Uint8Array<ArrayBuffer>).catch(() => {});
-  w.close().catch(() => {});
+  // Their failures surface in read(): these rejections are only silenced.
+  w.write(data as Uint8Array<ArrayBuffer>).catch(ignore);
+  w.close().catch(ignore);
   const reader = ds.readable.getReader();
   const text = new Uint8Array(max + 1);
   let n = 0;
@@ -99,13 +100,15 @@ async function inflateRaw(data: Uint8Array, max: number, r: Reader): Promise<Uin
     const step = await reader.read().catch(() => r.fail('corrupt deflate data'));
     if (step.done) return text.subarray(0, n);
     if (n + step.value.length > max) {
-      reader.cancel().catch(() => {});
+      reader.cancel().catch(ignore);
       r.fail(`JSON inflates past ${max} bytes`);
     }
     text.set(step.value, n);
     n += step.value.length;
   }
 }
+
+const ignore = (): void => {};
 
 /** What pass 1 learns of a tensor section. */
 interface Head {
@@ -138,7 +141,8 @@ function decodeTensor({ r, spec, storage, n }: Head, out: ArrayBuffer, offset: n
   }
   const k = VALUE_BYTES[storage];
   const cols = r.varint('columns', n);
-  if (n === 0 ? cols !== 0 : cols === 0 || n % cols !== 0) r.fail(`${cols} columns for ${n} elements`);
+  // cols divides n (and is 0 only for an empty tensor).
+  if (n ? !cols || n % cols : cols) r.fail(`${cols} columns for ${n} elements`);
   const rows = cols && n / cols;
   const bg = r.take(k);
   const layout = r.u8();
@@ -215,29 +219,33 @@ const half = (): Uint32Array => (halfBits ??= makeHalfBits());
  */
 function valueBits(storage: number, spec: Spec, c: Uint32Array): Uint32Array {
   const { scale, min } = (spec.quantization ?? {}) as { scale: number; min: number };
-  const f = new (spec.dtype === 'int32' ? Int32Array : Float32Array)(1);
+  const f = new Float32Array(1);
   const bits = new Uint32Array(f.buffer);
   for (let i = 0; storage && i < c.length; i++) {
     if (storage === ST_FLOAT16) c[i] = half()[c[i]];
+    // An int32 is stored as its two's complement bits: what a Uint32Array store makes of it.
+    else if (spec.dtype === 'int32') c[i] = Math.round(c[i] * scale + min);
     else {
-      f[0] = spec.dtype === 'int32' ? Math.round(c[i] * scale + min) : c[i] * scale + min;
+      f[0] = c[i] * scale + min;
       c[i] = bits[0];
     }
   }
   return c;
 }
 
-/** float32 bits of every half (tfjs' getFloat16Decoder gives the same, subnormals included). */
+/**
+ * float32 bits of every half (tfjs' getFloat16Decoder gives the same, subnormals included): the
+ * half's exponent and mantissa shifted into place, times 2^112 (the exponent bias 15 → 127, exact;
+ * a subnormal half lands in float32's subnormals and comes out normalised), with exponent 31
+ * (Inf, NaN) made 255 and the sign put back.
+ */
 function makeHalfBits(): Uint32Array {
   const t = new Uint32Array(65536);
+  const f = new Float32Array(t.buffer);
   for (let x = 0; x < 65536; x++) {
-    const sign = (x & 0x8000) << 16;
-    let e = (x >> 10) & 31;
-    let m = x & 0x3ff;
-    if (e === 31) e = 255;
-    else if (e) e += 112;
-    else if (m) for (e = 113; m < 0x400; e--) m <<= 1;
-    t[x] = sign | (e << 23) | ((m & 0x3ff) << 13);
+    t[x] = (x & 0x7fff) << 13;
+    f[x] *= 2 ** 112;
+    t[x] |= ((x & 0x7c00) === 0x7c00 ? 0x7f800000 : 0) | ((x & 0x8000) << 16);
   }
   return t;
 }

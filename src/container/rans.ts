@@ -58,9 +58,11 @@ function ransDecode(r: Reader, n: number, what: string, two: boolean): Uint8Arra
   const data = r.take(len);
   // One state, or two: the second starts at byte 4 and symbols alternate between them.
   let p = two ? 8 : 4;
-  let x = len < p ? 0 : le32(data, 0);
+  // Bytes past a short stream read as 0 (undefined | 0): the checks below or after the loop fail.
+  let x = le32(data, 0);
   let y = two ? le32(data, 4) : RANS_L;
-  if (x < RANS_L || x >= RANS_L * 256 || y < RANS_L || y >= RANS_L * 256) r.fail(`${what}: rANS state`, base);
+  // Both in [2^23, 2^31): bit 31 of either makes x | y negative.
+  if ((x | y) < 0 || x < RANS_L || y < RANS_L) r.fail(`${what}: rANS state`, base);
   const mask = (1 << scaleBits) - 1;
   const out = new Uint8Array(n);
   // Reads past the end give 0 (undefined | 0) and leave p > len: caught after the loop. The loop
@@ -71,7 +73,12 @@ function ransDecode(r: Reader, n: number, what: string, two: boolean): Uint8Arra
     out[i] = sym[slot];
     x = Math.imul(e >>> 16, x >>> scaleBits) + (e & 0xffff);
     while (x < RANS_L) x = (x << 8) | data[p++];
-    if (two) [x, y] = [y, x];
+    // A swap through a temporary: 6-10% faster in V8 than [x, y] = [y, x] (bench/README.md).
+    if (two) {
+      const t = x;
+      x = y;
+      y = t;
+    }
   }
   if (x !== RANS_L || y !== RANS_L || p !== len) r.fail(`${what}: rANS stream ends wrong`, base + Math.min(p, len));
   return out;
