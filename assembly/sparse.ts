@@ -345,17 +345,18 @@ function untransposePanel(base: usize, rows: u32, n: u32, t: u32, w: u32, yPtr: 
 
 /**
  * transposePanels, spmmPanels and untransposePanels panel by panel, with panels of up to
- * `maxWidth` lanes (32 or 16): each panel of x is transposed into `scratchPtr` (maxWidth · k
- * floats), multiplied into the maxWidth · n floats after it, and written back to its rows of y
- * ([rows, n] row-major) while both are still in cache. Same sums as the three calls (bit for bit).
+ * `maxWidth` lanes (32 or 16): each panel of x is transposed into `scratchPtr` (cap · k floats,
+ * cap = min(maxWidth, lanes), lanes = rows rounded up to a multiple of 4), multiplied into the
+ * cap · n floats after it, and written back to its rows of y ([rows, n] row-major) while both
+ * are still in cache. Same sums as the three calls (bit for bit).
  * The op's kernel for batch ≥ 3, with 32 lanes (bench/README.md, "Where the time goes").
- * scratchPtr: f32[maxWidth · (k + n)].
+ * scratchPtr: f32[cap · (k + n)].
  */
 export function spmmPanelsFused(xPtr: usize, rows: u32, k: u32, n: u32, countsPtr: usize, idxPtr: usize, wide: u32,
   valPtr: usize, biasPtr: usize, hasBias: u32, yPtr: usize, act: u32, scratchPtr: usize, maxWidth: u32): void {
   const max: u32 = maxWidth >= 32 ? 32 : 16;
   const lanes = (rows + 3) & ~3;
-  const out = scratchPtr + ((<usize>max * k) << 2);
+  const out = scratchPtr + ((<usize>min(max, lanes) * k) << 2);
   for (let t: u32 = 0; t < lanes;) {
     const w = panelWidth(t, lanes, max);
     transposePanel(xPtr, rows, k, t, w, scratchPtr);

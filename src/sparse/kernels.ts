@@ -130,7 +130,7 @@ function runOnMemory(side: WasmSide, o: Operands): void {
   // output in scratch, panels of 32 lanes (at batch 64, 90%: 3-5% faster than 16 lanes at
   // 784x300, 1024x1024, 2048x2048 and 4096x4096, 1-2% slower at 4096x1024; bench/README.md).
   const width = 32;
-  const scratch = side.heap.malloc(width * (o.k + o.n) * 4);
+  const scratch = side.heap.malloc(Math.min(width, (o.rows + 3) & ~3) * (o.k + o.n) * 4);
   try {
     ex.spmmPanelsFused(o.x, o.rows, o.k, o.n, counts, idx, wide, vals, bias, hasBias, o.y, act, scratch, width);
   } finally {
