@@ -133,13 +133,13 @@ function rowsT<I>(xPtr: usize, rows: u32, k: u32, n: u32, countsPtr: usize, idxP
 }
 
 /**
- * The panel width for the batch lanes starting at `t` of `lanes` (a multiple of 4): 16 while
- * 16 fit, then 8, then 4.
+ * The panel width for the batch lanes starting at `t` of `lanes` (a multiple of 4): `max` (32
+ * or 16) while that many fit, then 16, 8, 4.
  */
 // @ts-ignore: decorator
-@inline function panelWidth(t: u32, lanes: u32): u32 {
+@inline function panelWidth(t: u32, lanes: u32, max: u32 = 16): u32 {
   const left = lanes - t;
-  return left >= 16 ? 16 : left >= 8 ? 8 : 4;
+  return left >= max ? max : left >= 16 ? 16 : left >= 8 ? 8 : 4;
 }
 
 /**
@@ -156,45 +156,49 @@ export function transposePanels(xPtr: usize, rows: u32, k: u32, xtPtr: usize): v
   const lanes = (rows + 3) & ~3;
   for (let t: u32 = 0; t < lanes;) {
     const w = panelWidth(t, lanes);
-    const base = xtPtr + ((<usize>t * k) << 2);
-    const wb = <usize>w << 2;
-    for (let g: u32 = 0; g < w; g += 4) {
-      const r0 = t + g;
-      const dst = base + (<usize>g << 2);
-      let i: u32 = 0;
-      if (ASC_FEATURE_SIMD && r0 + 4 <= rows) {
-        // Four rows by four inputs at a time: four loads, a 4×4 transpose, four stores.
-        const s0 = xPtr + ((<usize>r0 * k) << 2);
-        const rs = <usize>k << 2;
-        for (; i + 4 <= k; i += 4) {
-          const o = <usize>i << 2;
-          const a = v128.load(s0 + o);
-          const b = v128.load(s0 + rs + o);
-          const c = v128.load(s0 + 2 * rs + o);
-          const d = v128.load(s0 + 3 * rs + o);
-          const ab0 = v128.shuffle<f32>(a, b, 0, 4, 1, 5);
-          const cd0 = v128.shuffle<f32>(c, d, 0, 4, 1, 5);
-          const ab1 = v128.shuffle<f32>(a, b, 2, 6, 3, 7);
-          const cd1 = v128.shuffle<f32>(c, d, 2, 6, 3, 7);
-          const p = dst + <usize>i * wb;
-          v128.store(p, v128.shuffle<f32>(ab0, cd0, 0, 1, 4, 5));
-          v128.store(p + wb, v128.shuffle<f32>(ab0, cd0, 2, 3, 6, 7));
-          v128.store(p + 2 * wb, v128.shuffle<f32>(ab1, cd1, 0, 1, 4, 5));
-          v128.store(p + 3 * wb, v128.shuffle<f32>(ab1, cd1, 2, 3, 6, 7));
-        }
-      }
-      for (let l: u32 = 0; l < 4; l++) {
-        const r = r0 + l;
-        const d = dst + (<usize>l << 2);
-        if (r < rows) {
-          const src = xPtr + ((<usize>r * k) << 2);
-          for (let j = i; j < k; j++) store<f32>(d + <usize>j * wb, load<f32>(src + (<usize>j << 2)));
-        } else {
-          for (let j = i; j < k; j++) store<f32>(d + <usize>j * wb, 0);
-        }
+    transposePanel(xPtr, rows, k, t, w, xtPtr + ((<usize>t * k) << 2));
+    t += w;
+  }
+}
+
+// The panel of the w lanes from row t of x, written from `base` (rows past x read as zeros).
+function transposePanel(xPtr: usize, rows: u32, k: u32, t: u32, w: u32, base: usize): void {
+  const wb = <usize>w << 2;
+  for (let g: u32 = 0; g < w; g += 4) {
+    const r0 = t + g;
+    const dst = base + (<usize>g << 2);
+    let i: u32 = 0;
+    if (ASC_FEATURE_SIMD && r0 + 4 <= rows) {
+      // Four rows by four inputs at a time: four loads, a 4×4 transpose, four stores.
+      const s0 = xPtr + ((<usize>r0 * k) << 2);
+      const rs = <usize>k << 2;
+      for (; i + 4 <= k; i += 4) {
+        const o = <usize>i << 2;
+        const a = v128.load(s0 + o);
+        const b = v128.load(s0 + rs + o);
+        const c = v128.load(s0 + 2 * rs + o);
+        const d = v128.load(s0 + 3 * rs + o);
+        const ab0 = v128.shuffle<f32>(a, b, 0, 4, 1, 5);
+        const cd0 = v128.shuffle<f32>(c, d, 0, 4, 1, 5);
+        const ab1 = v128.shuffle<f32>(a, b, 2, 6, 3, 7);
+        const cd1 = v128.shuffle<f32>(c, d, 2, 6, 3, 7);
+        const p = dst + <usize>i * wb;
+        v128.store(p, v128.shuffle<f32>(ab0, cd0, 0, 1, 4, 5));
+        v128.store(p + wb, v128.shuffle<f32>(ab0, cd0, 2, 3, 6, 7));
+        v128.store(p + 2 * wb, v128.shuffle<f32>(ab1, cd1, 0, 1, 4, 5));
+        v128.store(p + 3 * wb, v128.shuffle<f32>(ab1, cd1, 2, 3, 6, 7));
       }
     }
-    t += w;
+    for (let l: u32 = 0; l < 4; l++) {
+      const r = r0 + l;
+      const d = dst + (<usize>l << 2);
+      if (r < rows) {
+        const src = xPtr + ((<usize>r * k) << 2);
+        for (let j = i; j < k; j++) store<f32>(d + <usize>j * wb, load<f32>(src + (<usize>j << 2)));
+      } else {
+        for (let j = i; j < k; j++) store<f32>(d + <usize>j * wb, 0);
+      }
+    }
   }
 }
 
@@ -298,39 +302,67 @@ export function untransposePanels(ytPtr: usize, rows: u32, n: u32, yPtr: usize):
   const lanes = (rows + 3) & ~3;
   for (let t: u32 = 0; t < lanes;) {
     const w = panelWidth(t, lanes);
-    const base = ytPtr + ((<usize>t * n) << 2);
-    const wb = <usize>w << 2;
-    for (let g: u32 = 0; g < w; g += 4) {
-      const r0 = t + g;
-      const src = base + (<usize>g << 2);
-      let u: u32 = 0;
-      if (ASC_FEATURE_SIMD && r0 + 4 <= rows) {
-        // Four units by four rows at a time (the transpose of transposePanels' step).
-        const d0 = yPtr + ((<usize>r0 * n) << 2);
-        const rs = <usize>n << 2;
-        for (; u + 4 <= n; u += 4) {
-          const p = src + <usize>u * wb;
-          const a = v128.load(p);
-          const b = v128.load(p + wb);
-          const c = v128.load(p + 2 * wb);
-          const d = v128.load(p + 3 * wb);
-          const ab0 = v128.shuffle<f32>(a, b, 0, 4, 1, 5);
-          const cd0 = v128.shuffle<f32>(c, d, 0, 4, 1, 5);
-          const ab1 = v128.shuffle<f32>(a, b, 2, 6, 3, 7);
-          const cd1 = v128.shuffle<f32>(c, d, 2, 6, 3, 7);
-          const o = d0 + (<usize>u << 2);
-          v128.store(o, v128.shuffle<f32>(ab0, cd0, 0, 1, 4, 5));
-          v128.store(o + rs, v128.shuffle<f32>(ab0, cd0, 2, 3, 6, 7));
-          v128.store(o + 2 * rs, v128.shuffle<f32>(ab1, cd1, 0, 1, 4, 5));
-          v128.store(o + 3 * rs, v128.shuffle<f32>(ab1, cd1, 2, 3, 6, 7));
-        }
-      }
-      for (let l: u32 = 0; l < 4 && r0 + l < rows; l++) {
-        const sl = src + (<usize>l << 2);
-        const dst = yPtr + ((<usize>(r0 + l) * n) << 2);
-        for (let j = u; j < n; j++) store<f32>(dst + (<usize>j << 2), load<f32>(sl + <usize>j * wb));
+    untransposePanel(ytPtr + ((<usize>t * n) << 2), rows, n, t, w, yPtr);
+    t += w;
+  }
+}
+
+// The w lanes of the output panel at `base` into rows t… of y (padding lanes are not copied).
+function untransposePanel(base: usize, rows: u32, n: u32, t: u32, w: u32, yPtr: usize): void {
+  const wb = <usize>w << 2;
+  for (let g: u32 = 0; g < w; g += 4) {
+    const r0 = t + g;
+    const src = base + (<usize>g << 2);
+    let u: u32 = 0;
+    if (ASC_FEATURE_SIMD && r0 + 4 <= rows) {
+      // Four units by four rows at a time (the transpose of transposePanel's step).
+      const d0 = yPtr + ((<usize>r0 * n) << 2);
+      const rs = <usize>n << 2;
+      for (; u + 4 <= n; u += 4) {
+        const p = src + <usize>u * wb;
+        const a = v128.load(p);
+        const b = v128.load(p + wb);
+        const c = v128.load(p + 2 * wb);
+        const d = v128.load(p + 3 * wb);
+        const ab0 = v128.shuffle<f32>(a, b, 0, 4, 1, 5);
+        const cd0 = v128.shuffle<f32>(c, d, 0, 4, 1, 5);
+        const ab1 = v128.shuffle<f32>(a, b, 2, 6, 3, 7);
+        const cd1 = v128.shuffle<f32>(c, d, 2, 6, 3, 7);
+        const o = d0 + (<usize>u << 2);
+        v128.store(o, v128.shuffle<f32>(ab0, cd0, 0, 1, 4, 5));
+        v128.store(o + rs, v128.shuffle<f32>(ab0, cd0, 2, 3, 6, 7));
+        v128.store(o + 2 * rs, v128.shuffle<f32>(ab1, cd1, 0, 1, 4, 5));
+        v128.store(o + 3 * rs, v128.shuffle<f32>(ab1, cd1, 2, 3, 6, 7));
       }
     }
+    for (let l: u32 = 0; l < 4 && r0 + l < rows; l++) {
+      const sl = src + (<usize>l << 2);
+      const dst = yPtr + ((<usize>(r0 + l) * n) << 2);
+      for (let j = u; j < n; j++) store<f32>(dst + (<usize>j << 2), load<f32>(sl + <usize>j * wb));
+    }
+  }
+}
+
+/**
+ * transposePanels, spmmPanels and untransposePanels panel by panel, with panels of up to
+ * `maxWidth` lanes (32 or 16): each panel of x is transposed into `scratchPtr` (cap · k floats,
+ * cap = min(maxWidth, lanes), lanes = rows rounded up to a multiple of 4), multiplied into the
+ * cap · n floats after it, and written back to its rows of y ([rows, n] row-major) while both
+ * are still in cache. Same sums as the three calls (bit for bit).
+ * The op's kernel for batch ≥ 3, with 32 lanes (bench/README.md, "Where the time goes").
+ * scratchPtr: f32[cap · (k + n)].
+ */
+export function spmmPanelsFused(xPtr: usize, rows: u32, k: u32, n: u32, countsPtr: usize, idxPtr: usize, wide: u32,
+  valPtr: usize, biasPtr: usize, hasBias: u32, yPtr: usize, act: u32, scratchPtr: usize, maxWidth: u32): void {
+  const max: u32 = maxWidth >= 32 ? 32 : 16;
+  const lanes = (rows + 3) & ~3;
+  const out = scratchPtr + ((<usize>min(max, lanes) * k) << 2);
+  for (let t: u32 = 0; t < lanes;) {
+    const w = panelWidth(t, lanes, max);
+    transposePanel(xPtr, rows, k, t, w, scratchPtr);
+    if (wide != 0) panelT<u32>(scratchPtr, w, n, countsPtr, idxPtr, valPtr, biasPtr, hasBias, out, act);
+    else panelT<u16>(scratchPtr, w, n, countsPtr, idxPtr, valPtr, biasPtr, hasBias, out, act);
+    untransposePanel(out, rows, n, t, w, yPtr);
     t += w;
   }
 }
@@ -360,13 +392,14 @@ function panelsT<I>(xtPtr: usize, rows: u32, k: u32, n: u32, countsPtr: usize, i
   }
 }
 
-// One panel of w lanes. Lanes handled per pass over a unit's pairs: the whole panel (SIMD: 4, 2
-// or 1 v128 accumulators), or one group of 4 (scalar build: four scalar sums).
+// One panel of w lanes. Lanes handled per pass over a unit's pairs: the whole panel (SIMD: 8, 4,
+// 2 or 1 v128 accumulators), or one group of 4 (scalar build: four scalar sums).
 // @ts-ignore: decorator
 @inline function panelT<I>(panel: usize, w: u32, n: u32, countsPtr: usize, idxPtr: usize,
   valPtr: usize, biasPtr: usize, hasBias: u32, out: usize, act: u32): void {
   if (ASC_FEATURE_SIMD) {
-    if (w == 16) panelSimd16<I>(panel, out, n, countsPtr, idxPtr, valPtr, biasPtr, hasBias, act);
+    if (w == 32) panelSimd32<I>(panel, out, n, countsPtr, idxPtr, valPtr, biasPtr, hasBias, act);
+    else if (w == 16) panelSimd16<I>(panel, out, n, countsPtr, idxPtr, valPtr, biasPtr, hasBias, act);
     else if (w == 8) panelSimd8<I>(panel, out, n, countsPtr, idxPtr, valPtr, biasPtr, hasBias, act);
     else panelSimd4<I>(panel, out, n, countsPtr, idxPtr, valPtr, biasPtr, hasBias, act);
   } else {
@@ -403,6 +436,77 @@ export function spmmConvPanels(xPtr: usize, b: u32, h: u32, w: u32, c: u32, kh: 
   if (act == 0) return a;
   const b = f32x4.pmax(f32x4.splat(0), a);
   return act == 2 ? f32x4.pmin(f32x4.splat(6), b) : b;
+}
+
+// panelSimd16 for a panel of 32 lanes: eight accumulators. `if (vp == 0) break` is never taken
+// (no operand sits at address 0), but it sends a0-a3 out of the loop, so V8 finishes their four
+// multiply-adds before it loads the next four rows; without it V8 loads all eight rows first and
+// spills an accumulator (0.78 against 0.51 ms at 1024x1024 batch 64; bench/README.md).
+function panelSimd32<I>(panel: usize, out: usize, n: u32, countsPtr: usize, idxPtr: usize,
+  valPtr: usize, biasPtr: usize, hasBias: u32, act: u32): void {
+  let next: usize = 0, lockBase: usize = 0, tail: usize = 0, lock: u32 = 0;
+  const blocks = n & ~3;
+  for (let u: u32 = 0; u < n; u++) {
+    const c = load<u32>(countsPtr + (<usize>u << 2));
+    if (u < blocks) {
+      if ((u & 3) == 0) {
+        const cp = countsPtr + (<usize>u << 2);
+        lock = min(min(c, load<u32>(cp, 4)), min(load<u32>(cp, 8), load<u32>(cp, 12)));
+        lockBase = next;
+        tail = next + (<usize>lock << 2);
+      }
+    } else {
+      lock = 0;
+      tail = next;
+    }
+    const lb = lockBase + (u & 3);
+    const tb = tail - lock;
+    const b = f32x4.splat(hasBias != 0 ? load<f32>(biasPtr + (<usize>u << 2)) : 0);
+    let a0 = b, a1 = b, a2 = b, a3 = b, a4 = b, a5 = b, a6 = b, a7 = b;
+    // The interleaved steps (stride 4), then the tail: two loops, no per-pair select.
+    let ip = idxPtr + lb * sizeof<I>(), vp = valPtr + (lb << 2);
+    const ve = vp + (<usize>lock << 4);
+    for (; vp < ve; vp += 16, ip += 4 * sizeof<I>()) {
+      const row = panel + (<usize>load<I>(ip) << 7);
+      const v = v128.load32_splat(vp);
+      a0 = f32x4.add(a0, f32x4.mul(v, v128.load(row)));
+      a1 = f32x4.add(a1, f32x4.mul(v, v128.load(row, 16)));
+      a2 = f32x4.add(a2, f32x4.mul(v, v128.load(row, 32)));
+      a3 = f32x4.add(a3, f32x4.mul(v, v128.load(row, 48)));
+      if (vp == 0) break;
+      a4 = f32x4.add(a4, f32x4.mul(v, v128.load(row, 64)));
+      a5 = f32x4.add(a5, f32x4.mul(v, v128.load(row, 80)));
+      a6 = f32x4.add(a6, f32x4.mul(v, v128.load(row, 96)));
+      a7 = f32x4.add(a7, f32x4.mul(v, v128.load(row, 112)));
+    }
+    ip = idxPtr + (tb + lock) * sizeof<I>();
+    vp = valPtr + ((tb + lock) << 2);
+    const te = vp + (<usize>(c - lock) << 2);
+    for (; vp < te; vp += 4, ip += sizeof<I>()) {
+      const row = panel + (<usize>load<I>(ip) << 7);
+      const v = v128.load32_splat(vp);
+      a0 = f32x4.add(a0, f32x4.mul(v, v128.load(row)));
+      a1 = f32x4.add(a1, f32x4.mul(v, v128.load(row, 16)));
+      a2 = f32x4.add(a2, f32x4.mul(v, v128.load(row, 32)));
+      a3 = f32x4.add(a3, f32x4.mul(v, v128.load(row, 48)));
+      if (vp == 0) break;
+      a4 = f32x4.add(a4, f32x4.mul(v, v128.load(row, 64)));
+      a5 = f32x4.add(a5, f32x4.mul(v, v128.load(row, 80)));
+      a6 = f32x4.add(a6, f32x4.mul(v, v128.load(row, 96)));
+      a7 = f32x4.add(a7, f32x4.mul(v, v128.load(row, 112)));
+    }
+    tail += c - lock;
+    if (u >= blocks || (u & 3) == 3) next = tail;
+    const o = out + (<usize>u << 7);
+    v128.store(o, clampV(a0, act));
+    v128.store(o, clampV(a1, act), 16);
+    v128.store(o, clampV(a2, act), 32);
+    v128.store(o, clampV(a3, act), 48);
+    v128.store(o, clampV(a4, act), 64);
+    v128.store(o, clampV(a5, act), 80);
+    v128.store(o, clampV(a6, act), 96);
+    v128.store(o, clampV(a7, act), 112);
+  }
 }
 
 function panelSimd16<I>(panel: usize, out: usize, n: u32, countsPtr: usize, idxPtr: usize,

@@ -3,10 +3,11 @@
 // the output's allocation, the scratch, the transposes), an op that does nothing but allocate its
 // output (tfjs' per-op overhead), and tfjs-backend-wasm's dense matMul on the same weights.
 //   node bench/sparse-kernel.mjs [--shape=1024x1024] [--sparsity=0.9] [--batches=1,64]
-//                                [--rounds=5] [--time=MS] [--wasm=build/sparse-simd.wasm,...]
+//                                [--rounds=5] [--time=MS] [--wasm=build/sparse-simd.wasm,...] [--width=32|16]
 // Every timed function takes turns call by call; median ms per call. --wasm lists kernel builds
 // whose raw kernels are timed side by side (default: build/sparse-simd.wasm, as built by
-// `npm run build`), and checks that they write the same bits.
+// `npm run build`), and checks that they write the same bits. The parts line times the three
+// calls the op made before spmmPanelsFused (transposePanels, spmmPanels, untransposePanels).
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
@@ -21,6 +22,8 @@ const ROUNDS = Number(opt('rounds', '5'));
 const TIME = Number(opt('time', '60'));
 const CLOCK = opt('clock', 'cpu');
 const WASM = opt('wasm', 'build/sparse-simd.wasm').split(',');
+// spmmPanelsFused's panel width for the raw kernels: 32 (the op's) or 16.
+const WIDTH = Number(opt('width', '32'));
 
 await tf.setBackend('wasm');
 await registerSparseKernels({ build: 'simd' });
@@ -91,13 +94,18 @@ for (const batch of BATCHES) {
   const xt = malloc(lanes * K * 4);
   const yt = malloc(lanes * N * 4);
   const ys = builds.map(() => malloc(batch * N * 4));
+  const scratch = malloc(WIDTH * (K + N) * 4);
+  // The op's path: spmmRows below 3 rows (batch 3 too here), spmmPanelsFused (--width lanes) from
+  // there (a build without it: the three calls, 16 lanes).
   const raw = builds.map(({ ex }, i) => (batch < 4
     ? () => ex.spmmRows(xPtr, batch, K, N, counts, idx, 0, vals, 0, 0, ys[i], 0)
-    : () => {
-      ex.transposePanels(xPtr, batch, K, xt);
-      ex.spmmPanels(xt, batch, K, N, counts, idx, 0, vals, 0, 0, yt, 0);
-      ex.untransposePanels(yt, batch, N, ys[i]);
-    }));
+    : ex.spmmPanelsFused
+      ? () => ex.spmmPanelsFused(xPtr, batch, K, N, counts, idx, 0, vals, 0, 0, ys[i], 0, scratch, WIDTH)
+      : () => {
+        ex.transposePanels(xPtr, batch, K, xt);
+        ex.spmmPanels(xt, batch, K, N, counts, idx, 0, vals, 0, 0, yt, 0);
+        ex.untransposePanels(yt, batch, N, ys[i]);
+      }));
   const parts = batch < 4 ? [] : builds.flatMap(({ ex }) => [
     () => ex.transposePanels(xPtr, batch, K, xt),
     () => ex.spmmPanels(xt, batch, K, N, counts, idx, 0, vals, 0, 0, yt, 0),
@@ -126,7 +134,7 @@ for (const batch of BATCHES) {
   if (parts.length) {
     builds.forEach((b, i) => {
       const [a, s, u] = t.slice(5 + builds.length + 3 * i, 8 + builds.length + 3 * i);
-      console.log(`   ${b.file}: transpose ${f(a)}, spmmPanels ${f(s)}, untranspose ${f(u)}`);
+      console.log(`   ${b.file}, the three calls (16 lanes): transpose ${f(a)}, spmmPanels ${f(s)}, untranspose ${f(u)}`);
     });
   }
   console.log(`   dense / sparse op ${(t[0] / t[1]).toFixed(2)}×; dense / raw ${builds.map((b, i) => (t[0] / t[5 + i]).toFixed(2)).join(', ')}×`);

@@ -126,16 +126,15 @@ function runOnMemory(side: WasmSide, o: Operands): void {
     ex.spmmRows(o.x, o.rows, o.k, o.n, counts, idx, wide, vals, bias, hasBias, o.y, act);
     return;
   }
-  // Scratch: the input and the output in panels (assembly/sparse.ts, transposePanels).
-  const lanes = (o.rows + 3) & ~3;
-  const xt = side.heap.malloc(lanes * (o.k + o.n) * 4);
-  const yt = xt + lanes * o.k * 4;
+  // Panel by panel (assembly/sparse.ts, spmmPanelsFused): one panel of the input and one of the
+  // output in scratch, panels of 32 lanes (at batch 64, 90%: 3-5% faster than 16 lanes at
+  // 784x300, 1024x1024, 2048x2048 and 4096x4096, 1-2% slower at 4096x1024; bench/README.md).
+  const width = 32;
+  const scratch = side.heap.malloc(Math.min(width, (o.rows + 3) & ~3) * (o.k + o.n) * 4);
   try {
-    ex.transposePanels(o.x, o.rows, o.k, xt);
-    ex.spmmPanels(xt, o.rows, o.k, o.n, counts, idx, wide, vals, bias, hasBias, yt, act);
-    ex.untransposePanels(yt, o.rows, o.n, o.y);
+    ex.spmmPanelsFused(o.x, o.rows, o.k, o.n, counts, idx, wide, vals, bias, hasBias, o.y, act, scratch, width);
   } finally {
-    side.heap.free(xt);
+    side.heap.free(scratch);
   }
 }
 

@@ -9,15 +9,17 @@ import { decodeBase64 } from './base64.js';
 import { simdSupported } from './detect.js';
 import { moduleFrom } from './runtime.js';
 
-/** The exports of assembly/sparse.ts (pointers are byte offsets into the memory). */
+/**
+ * The exports of assembly/sparse.ts the kernels use (pointers are byte offsets into the memory;
+ * transposePanels and spmmPanels, spmmPanelsFused's parts, are there for bench/sparse-kernel.mjs).
+ */
 export interface SparseKernelExports {
   isSimd(): number;
   spmmRows(xPtr: number, rows: number, k: number, n: number, countsPtr: number, idxPtr: number, wide: number,
     valPtr: number, biasPtr: number, hasBias: number, yPtr: number, act: number): void;
-  transposePanels(xPtr: number, rows: number, k: number, xtPtr: number): void;
-  spmmPanels(xtPtr: number, rows: number, k: number, n: number, countsPtr: number, idxPtr: number, wide: number,
-    valPtr: number, biasPtr: number, hasBias: number, ytPtr: number, act: number): void;
   untransposePanels(ytPtr: number, rows: number, n: number, yPtr: number): void;
+  spmmPanelsFused(xPtr: number, rows: number, k: number, n: number, countsPtr: number, idxPtr: number, wide: number,
+    valPtr: number, biasPtr: number, hasBias: number, yPtr: number, act: number, scratchPtr: number, maxWidth: number): void;
   im2colPanels(xPtr: number, b: number, h: number, w: number, c: number, kh: number, kw: number, padT: number, padL: number,
     oh: number, ow: number, xtPtr: number): void;
   spmmConvPanels(xPtr: number, b: number, h: number, w: number, c: number, kh: number, kw: number, padT: number, padL: number,
@@ -30,7 +32,7 @@ export type SparseBuild = 'simd' | 'scalar';
 /** What registerSparseKernels({ sparseModule }) accepts: a sparse build, compiled or as bytes. */
 export type SparseModuleSource = WebAssembly.Module | ArrayBuffer | ArrayBufferView;
 
-const EXPORTS: readonly (keyof SparseKernelExports)[] = ['isSimd', 'spmmRows', 'transposePanels', 'spmmPanels', 'untransposePanels', 'im2colPanels', 'spmmConvPanels'];
+const EXPORTS: readonly (keyof SparseKernelExports)[] = ['isSimd', 'spmmRows', 'untransposePanels', 'spmmPanelsFused', 'im2colPanels', 'spmmConvPanels'];
 
 const compiled = new Map<SparseBuild, Promise<WebAssembly.Module>>();
 let chosen: { module: WebAssembly.Module; build: SparseBuild } | null = null;

@@ -37,11 +37,11 @@ function bitDiffs(a: Float32Array, b: Float32Array): number[] {
 }
 
 // [k, n, rows, sparsity]: ragged shapes, batch 1 (row kernel), 2-3 (row kernel per row), 4 and
-// more (panels of 16/8/4 lanes, padded), a fully pruned layer, u32 indices (k > 65536).
+// more (panels of 32/16/8/4 lanes, padded), a fully pruned layer, u32 indices (k > 65536).
 const CASES: [number, number, number, number][] = [
   [784, 300, 1, 0.9], [37, 13, 2, 0.5], [101, 9, 3, 0.8], [64, 33, 4, 0.9], [129, 7, 5, 0.95],
   [300, 100, 17, 0.92], [50, 31, 31, 0.7], [1000, 11, 64, 0.9], [23, 5, 67, 0.6], [40, 8, 6, 1],
-  [70001, 3, 1, 0.999], [70001, 3, 9, 0.999],
+  [70001, 3, 1, 0.999], [70001, 3, 9, 0.999], [70001, 3, 33, 0.999], [90, 20, 45, 0.8], [2100, 6, 40, 0.9],
 ];
 const ACTS: Activation[] = ['linear', 'relu', 'relu6'];
 
