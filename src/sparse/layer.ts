@@ -1,7 +1,9 @@
-// SparseDense: a Dense layer whose kernel is held in the packed sparse form (format.ts) and run
-// by sparseMatMul. Inference only. Serializable (class name 'SparseDense', registered by
-// registerSparseKernels), so a model holding it saves and loads wherever tfjs-prune/sparse is
-// present: its weights are `packed` (int32, the packed words) and `bias` (float32 [units]).
+// SparseDense and SparseConv2D: a Dense / Conv2D layer whose kernel is held in the packed sparse
+// form (format.ts) and run by sparseMatMul / sparseConv2d. Inference only. Serializable (class
+// names 'SparseDense', 'SparseConv2D', registered by registerSparseKernels), so a model holding
+// them saves and loads wherever tfjs-prune/sparse is present: their weights are `packed` (int32,
+// the packed words) and `bias` (float32). What both share (the weights, the activation applied
+// after the product, the one-time check of loaded words) is SparseLayer's.
 import { add, serialization, tidy, type Tensor } from '@tensorflow/tfjs-core';
 import { initializers, layers, type LayerVariable } from '@tensorflow/tfjs-layers';
 import { ArgumentError } from '../errors.js';
@@ -12,6 +14,7 @@ import type { Activation } from './kernel_names.js';
 const FUSED: readonly string[] = ['relu', 'linear'];
 import { sparseMatMulPacked } from './op.js';
 import { sparseConv2dPacked } from './conv.js';
+import type { PackedHeader } from './op.js';
 
 export interface SparseDenseArgs {
   units: number;
@@ -32,18 +35,63 @@ export interface SparseDenseArgs {
 type LayerBase = InstanceType<typeof layers.Layer>;
 const Base = layers.Layer as unknown as new (args: object) => LayerBase;
 
-export class SparseDense extends Base {
-  static className = 'SparseDense';
-  readonly units: number;
-  readonly inputUnits: number;
+/** The packed matrix [k, n] with its weights, the activation and the one-time check of the words. */
+abstract class SparseLayer extends Base {
   readonly nnz: number;
   readonly activationName: string;
   readonly useBias: boolean;
+  protected biasVar: LayerVariable | null = null;
+  /** The activation tfjs applies after the product, when the kernel does not fuse it. */
+  protected after: LayerBase | null = null;
   private packed: LayerVariable | null = null;
-  private biasVar: LayerVariable | null = null;
-  private after: LayerBase | null = null;
   /** The packed tensor last checked (checkSparse), so loaded or set weights are checked once. */
   private checkedId: unknown = null;
+
+  constructor(args: { nnz: number; activation?: string; useBias?: boolean }) {
+    super(args);
+    this.nnz = args.nnz;
+    this.activationName = args.activation ?? 'linear';
+    this.useBias = args.useBias ?? true;
+    if (!FUSED.includes(this.activationName)) {
+      this.after = layers.activation({ activation: this.activationName as 'softmax' }) as unknown as LayerBase;
+    }
+  }
+
+  /** The packed matrix's shape: k inputs, n outputs. */
+  protected abstract get matrix(): { k: number; n: number };
+
+  override build(): void {
+    const { k, n } = this.matrix;
+    this.packed = this.addWeight('packed', [layoutOf(n, this.nnz, isWide(k)).words], 'int32', initializers.zeros(), undefined, false);
+    if (this.useBias) this.biasVar = this.addWeight('bias', [n], 'float32', initializers.zeros(), undefined, false);
+    this.built = true;
+  }
+
+  /**
+   * The packed words and their header. The kernels trust the words (counts, index ranges):
+   * weights that came in by loadLayersModel or setWeights are checked once, before their first use.
+   */
+  protected packedWeights(): { packed: Tensor; header: PackedHeader } {
+    const { k, n } = this.matrix;
+    const packed = (this.packed as LayerVariable).read();
+    const header = { k, n, nnz: this.nnz, wide: isWide(k) };
+    const id = (packed as unknown as { dataId: unknown }).dataId;
+    if (id !== this.checkedId) {
+      checkSparse({ ...header, data: packed.dataSync() as Int32Array }, `${this.getClassName()} "${this.name}"`);
+      this.checkedId = id;
+    }
+    return { packed, header };
+  }
+
+  override getConfig(): serialization.ConfigDict {
+    return { ...super.getConfig(), nnz: this.nnz, activation: this.activationName, useBias: this.useBias };
+  }
+}
+
+export class SparseDense extends SparseLayer {
+  static className = 'SparseDense';
+  readonly units: number;
+  readonly inputUnits: number;
 
   constructor(args: SparseDenseArgs) {
     super(args);
@@ -55,19 +103,10 @@ export class SparseDense extends Base {
     }
     this.units = args.units;
     this.inputUnits = args.inputUnits;
-    this.nnz = args.nnz;
-    this.activationName = args.activation ?? 'linear';
-    this.useBias = args.useBias ?? true;
-    if (!FUSED.includes(this.activationName)) {
-      this.after = layers.activation({ activation: this.activationName as 'softmax' }) as unknown as LayerBase;
-    }
   }
 
-  override build(): void {
-    const words = layoutOf(this.units, this.nnz, isWide(this.inputUnits)).words;
-    this.packed = this.addWeight('packed', [words], 'int32', initializers.zeros(), undefined, false);
-    if (this.useBias) this.biasVar = this.addWeight('bias', [this.units], 'float32', initializers.zeros(), undefined, false);
-    this.built = true;
+  protected get matrix(): { k: number; n: number } {
+    return { k: this.inputUnits, n: this.units };
   }
 
   override computeOutputShape(inputShape: (number | null)[]): (number | null)[] {
@@ -80,10 +119,8 @@ export class SparseDense extends Base {
       if (x.shape[x.rank - 1] !== this.inputUnits) {
         throw new ArgumentError(`SparseDense "${this.name}": input has ${x.shape[x.rank - 1]} features, expected ${this.inputUnits}`);
       }
-      const packed = (this.packed as LayerVariable).read();
-      this.check(packed);
+      const { packed, header } = this.packedWeights();
       const x2 = x.rank === 2 ? x : x.reshape([-1, this.inputUnits]);
-      const header = { k: this.inputUnits, n: this.units, nnz: this.nnz, wide: isWide(this.inputUnits) };
       const bias = this.biasVar?.read() ?? null;
       let y: Tensor;
       // As tfjs-layers' Dense, so that the outputs match it bit for bit on the wasm backend:
@@ -100,25 +137,8 @@ export class SparseDense extends Base {
     });
   }
 
-  // The kernels trust the packed words (counts, index ranges): weights that came in by
-  // loadLayersModel or setWeights are checked once, before their first use.
-  private check(packed: Tensor): void {
-    const id = (packed as unknown as { dataId: unknown }).dataId;
-    if (id === this.checkedId) return;
-    const data = packed.dataSync() as Int32Array;
-    checkSparse({ k: this.inputUnits, n: this.units, nnz: this.nnz, wide: isWide(this.inputUnits), data }, `SparseDense "${this.name}"`);
-    this.checkedId = id;
-  }
-
   override getConfig(): serialization.ConfigDict {
-    return {
-      ...super.getConfig(),
-      units: this.units,
-      inputUnits: this.inputUnits,
-      nnz: this.nnz,
-      activation: this.activationName,
-      useBias: this.useBias,
-    };
+    return { ...super.getConfig(), units: this.units, inputUnits: this.inputUnits };
   }
 }
 
@@ -145,19 +165,12 @@ export interface SparseConv2DArgs {
  * 'same') whose filter is held packed as a [kh·kw·c, filters] matrix and run by sparseConv2d
  * (im2col patches × the sparse matrix). Weights `packed` (int32) and `bias`. Inference only.
  */
-export class SparseConv2D extends Base {
+export class SparseConv2D extends SparseLayer {
   static className = 'SparseConv2D';
   readonly filters: number;
   readonly kernelSize: [number, number];
   readonly inputChannels: number;
   readonly padding: 'valid' | 'same';
-  readonly nnz: number;
-  readonly activationName: string;
-  readonly useBias: boolean;
-  private packed: LayerVariable | null = null;
-  private biasVar: LayerVariable | null = null;
-  private after: LayerBase | null = null;
-  private checkedId: unknown = null;
 
   constructor(args: SparseConv2DArgs) {
     super(args);
@@ -174,23 +187,10 @@ export class SparseConv2D extends Base {
     this.kernelSize = [ks[0], ks[1]];
     this.inputChannels = args.inputChannels;
     this.padding = args.padding ?? 'valid';
-    this.nnz = args.nnz;
-    this.activationName = args.activation ?? 'linear';
-    this.useBias = args.useBias ?? true;
-    if (!FUSED.includes(this.activationName)) {
-      this.after = layers.activation({ activation: this.activationName as 'softmax' }) as unknown as LayerBase;
-    }
   }
 
-  private get k(): number {
-    return this.kernelSize[0] * this.kernelSize[1] * this.inputChannels;
-  }
-
-  override build(): void {
-    const words = layoutOf(this.filters, this.nnz, isWide(this.k)).words;
-    this.packed = this.addWeight('packed', [words], 'int32', initializers.zeros(), undefined, false);
-    if (this.useBias) this.biasVar = this.addWeight('bias', [this.filters], 'float32', initializers.zeros(), undefined, false);
-    this.built = true;
+  protected get matrix(): { k: number; n: number } {
+    return { k: this.kernelSize[0] * this.kernelSize[1] * this.inputChannels, n: this.filters };
   }
 
   override computeOutputShape(inputShape: (number | null)[]): (number | null)[] {
@@ -206,12 +206,7 @@ export class SparseConv2D extends Base {
       if (x.rank !== 4 || x.shape[3] !== this.inputChannels) {
         throw new ArgumentError(`SparseConv2D "${this.name}": input shape [${x.shape}], expected [batch, h, w, ${this.inputChannels}]`);
       }
-      const packed = (this.packed as LayerVariable).read();
-      if ((packed as unknown as { dataId: unknown }).dataId !== this.checkedId) {
-        checkSparse({ k: this.k, n: this.filters, nnz: this.nnz, wide: isWide(this.k), data: packed.dataSync() as Int32Array }, `SparseConv2D "${this.name}"`);
-        this.checkedId = (packed as unknown as { dataId: unknown }).dataId;
-      }
-      const header = { k: this.k, n: this.filters, nnz: this.nnz, wide: isWide(this.k) };
+      const { packed, header } = this.packedWeights();
       const bias = this.biasVar?.read() ?? null;
       // As tfjs-layers' Conv2D: the bias is always fused into the convolution (the sums' start),
       // relu and linear too; any other activation is applied after.
@@ -228,9 +223,6 @@ export class SparseConv2D extends Base {
       kernelSize: this.kernelSize,
       inputChannels: this.inputChannels,
       padding: this.padding,
-      nnz: this.nnz,
-      activation: this.activationName,
-      useBias: this.useBias,
     };
   }
 }
