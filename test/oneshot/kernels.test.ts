@@ -12,17 +12,9 @@ import { loadOneShotKernels as loadFromEntry, pruneOneShot } from '../../src/tfj
 import { loadOneShotKernels, oneShotKernels, type OneShotBuild } from '../../src/wasm/oneshot.js';
 import { LayerStats, layerTargets } from '../../src/oneshot/stats.js';
 import { nmPrunedCount, solveLayer, type SolveResult } from '../../src/oneshot/solver.js';
+import { centredRng } from '../support/rng.js';
 
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
-  };
-}
+const rng = centredRng;
 
 /** rows x inputs ReLU-like inputs (about half zero), inputs+1 x m weights (bias last), y = x·W + b. */
 function problem(rows: number, inputs: number, m: number, seed: number) {

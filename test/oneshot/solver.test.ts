@@ -8,17 +8,9 @@ import { cholesky, choleskyInverse, choleskySolve, inverseDiagonal } from '../..
 import { curveCounts, pooledCounts, smallest } from '../../src/oneshot/allocate.js';
 import { errorCurve, keepLargest, nmPrunedCount, solveLayer } from '../../src/oneshot/solver.js';
 import { LayerStats } from '../../src/oneshot/stats.js';
+import { centredRng } from '../support/rng.js';
 
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
-  };
-}
+const rng = centredRng;
 
 /** A problem: rows x inputs inputs (some zeros, as ReLU outputs), m outputs, targets Y = X·W + b. */
 function problem(rows: number, inputs: number, m: number, seed: number) {

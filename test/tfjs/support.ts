@@ -53,17 +53,7 @@ export async function availableBackends(): Promise<string[]> {
   return found;
 }
 
-/** mulberry32: small, fast, deterministic. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng } from '../support/rng.js';
 
 /** Gaussian-ish weights with ties, zeros, -0, denormals and infinities mixed in. */
 export function weights(n: number, seed: number): Float32Array {
