@@ -83,20 +83,25 @@ export interface ClusterResult {
  */
 export function clusterCodes(codes: Uint32Array, bg: number, storage: number, e: TensorEntry, bits: number): ClusterResult | null {
   const values = decodeCodes(codes, storage, e);
-  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) return null;
-  const live: number[] = [];
-  for (let i = 0; i < codes.length; i++) if (codes[i] !== bg && values[i] !== 0) live.push(i);
-  const picked = Float32Array.from(live, (i) => values[i]);
-  const centroids = fullCodebook(picked, 2 ** bits, e.name);
+  let count = 0;
+  for (let i = 0; i < values.length; i++) {
+    if (!Number.isFinite(values[i])) return null;
+    if (codes[i] !== bg && values[i] !== 0) count++;
+  }
+  const live = new Int32Array(count);
+  for (let i = 0, j = 0; i < codes.length; i++) if (codes[i] !== bg && values[i] !== 0) live[j++] = i;
+  const centroids = fullCodebook(Float32Array.from(live, (i) => values[i]), 2 ** bits, e.name);
   const centroidCodes = encodeCodes(centroids, storage, e);
+  // What each centroid decodes to once stored: only the live positions change.
+  const stored = decodeCodes(centroidCodes, storage, e);
   const out = codes.slice();
-  for (const i of live) out[i] = centroidCodes[nearest(centroids, values[i])];
-  const after = decodeCodes(out, storage, e);
   let num = 0;
   let den = 0;
-  for (let i = 0; i < values.length; i++) {
-    num += (after[i] - values[i]) ** 2;
-    den += values[i] ** 2;
+  for (let i = 0; i < values.length; i++) den += values[i] ** 2;
+  for (const i of live) {
+    const c = nearest(centroids, values[i]);
+    out[i] = centroidCodes[c];
+    num += (stored[c] - values[i]) ** 2;
   }
   return { codes: out, centroids: new Set(centroidCodes).size, relativeRms: den > 0 ? Math.sqrt(num / den) : 0 };
 }
@@ -123,7 +128,8 @@ function fullCodebook(values: Float32Array, k: number, name: string): Float32Arr
 
 /** Float32 values of codes, as stock tfjs decodes them. */
 function decodeCodes(codes: Uint32Array, storage: number, e: TensorEntry): Float32Array {
-  if (storage === ST_FLOAT32) return new Float32Array(codes.buffer.slice(codes.byteOffset, codes.byteOffset + codes.byteLength));
+  // A view, not a copy: callers only read it.
+  if (storage === ST_FLOAT32) return new Float32Array(codes.buffer, codes.byteOffset, codes.length);
   const out = new Float32Array(codes.length);
   if (storage === ST_FLOAT16) decodeFloat16(Uint16Array.from(codes), out);
   else for (let i = 0; i < codes.length; i++) out[i] = codes[i] * e.scale + e.min;
