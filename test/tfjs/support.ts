@@ -3,6 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { inject } from 'vitest';
+import { rng } from '../support/rng.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -53,7 +54,7 @@ export async function availableBackends(): Promise<string[]> {
   return found;
 }
 
-export { rng } from '../support/rng.js';
+export { rng };
 
 /** Gaussian-ish weights with ties, zeros, -0, denormals and infinities mixed in. */
 export function weights(n: number, seed: number): Float32Array {
