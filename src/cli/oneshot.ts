@@ -87,6 +87,7 @@ export async function oneShotCommand(
     );
     live.model.dispose();
     let pruned: ModelArtifacts = { ...(saved as unknown as ModelArtifacts), format: artifacts.format, generatedBy: artifacts.generatedBy, convertedBy: artifacts.convertedBy };
+    if (artifacts.format === 'layers-model') pruned = await storedAsBefore(ctx, artifacts, pruned);
     if (quantize !== undefined) {
       progress.next();
       // The pruned weights, quantized as `prune --quantize` does (zero-preserving): pruneArtifacts
@@ -120,6 +121,18 @@ export async function oneShotCommand(
   } finally {
     progress.stop();
   }
+}
+
+/**
+ * A LayersModel saves every weight as float32: the pruned weights written back in the input's
+ * encodings (float16, uint8, uint16: zeros kept exact), as pruneOneShot does for graph models.
+ */
+async function storedAsBefore(ctx: Ctx, input: ModelArtifacts, saved: ModelArtifacts): Promise<ModelArtifacts> {
+  const { inOriginalEncoding, storesQuantized } = await import('../model/reencode.js');
+  if (!storesQuantized(input)) return saved;
+  const out = inOriginalEncoding(input, saved, 'prune --calibration');
+  if (out === null) ctx.note('the saved model\'s weights do not match the input\'s by name and size: written as float32');
+  return out ?? saved;
 }
 
 type TfModule = Awaited<ReturnType<typeof loadTf>>['tf'];

@@ -10,8 +10,7 @@
 // GraphModel is typed structurally here (tfjs-converter is not a dependency of tfjs-prune).
 import { clone, tensor, type NamedTensorMap, type Tensor } from '@tensorflow/tfjs-core';
 import { ArgumentError } from '../errors.js';
-import { encode, type WeightSpec } from '../format/index.js';
-import { readArtifacts } from '../model/artifacts.js';
+import { withValues } from '../model/reencode.js';
 import type { ModelArtifacts } from '../model/types.js';
 import type { Geometry } from './patches.js';
 import { solveTarget, type Probe, type WalkOptions, type WalkResult, type WalkTarget } from './walk.js';
@@ -253,7 +252,7 @@ export function writeGraphWeights(model: GraphModelLike, updates: Map<string, Fl
   const ex = model.executor;
   const map = ex.weightMap;
   // The artifacts are re-encoded first: if that fails, nothing has changed.
-  const artifacts = model.artifacts?.weightData === undefined ? null : withValues(model.artifacts, updates);
+  const artifacts = model.artifacts?.weightData === undefined ? null : withValues(model.artifacts, updates, FNAME);
   const old: Tensor[] = [];
   for (const [name, values] of updates) {
     const prev = map[name][0];
@@ -267,31 +266,3 @@ export function writeGraphWeights(model: GraphModelLike, updates: Map<string, Fl
   return artifacts !== null;
 }
 
-/** New artifacts: `a` with the named tensors' values replaced (the same layout; `a` untouched). */
-function withValues(a: ModelArtifacts, updates: Map<string, Float32Array>): ModelArtifacts {
-  const { entries, store } = readArtifacts(a, FNAME);
-  const specs: WeightSpec[] = entries.map((e) => ({ ...e.spec, shape: [...e.spec.shape], ...(e.spec.quantization ? { quantization: { ...e.spec.quantization } } : {}) }));
-  const parts: Uint8Array[] = [];
-  let total = 0;
-  entries.forEach((e, i) => {
-    const v = updates.get(e.name);
-    let bytes = store.copy(e.byteOffset, e.byteLength);
-    if (v !== undefined && e.dtype === 'float32') {
-      const enc = encode(v, e.quant ?? 'float32');
-      bytes = enc.bytes;
-      if (enc.quantization === null) delete specs[i].quantization;
-      else specs[i].quantization = { ...(e.spec.quantization ?? {}), ...enc.quantization };
-    }
-    parts.push(bytes);
-    total += bytes.length;
-  });
-  const data = new Uint8Array(total);
-  let off = 0;
-  for (const p of parts) {
-    data.set(p, off);
-    off += p.length;
-  }
-  const out: ModelArtifacts = { ...a, weightSpecs: specs, weightData: data.buffer };
-  delete out.getWeightStream;
-  return out;
-}

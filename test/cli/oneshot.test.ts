@@ -61,6 +61,25 @@ describe('prune --calibration', () => {
     expect(await hashDir(EXAMPLE)).toEqual(before);
   }, 180_000);
 
+  it.each(['float16', 'uint8'] as const)('writes a %s layers model back in its own encoding (tfjs saves float32)', async (dtype) => {
+    const input = path.join(dir, `in-${dtype}`);
+    expect((await cli(['prune', EXAMPLE, '--out', input, '--sparsity', '0', '--quantize', dtype, '--no-gzip'], dir)).code).toBe(0);
+    const out = path.join(dir, `out-${dtype}`);
+    const run = await cli(['prune', input, '--out', out, '--sparsity', '90%', '--scope', 'global', '--calibration', idx], dir);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const [a, b] = [await loadArtifacts(input), await loadArtifacts(out)];
+    expect(b.weightSpecs!.map((w) => [w.name, w.quantization?.dtype])).toEqual(a.weightSpecs!.map((w) => [w.name, dtype]));
+    expect((b.weightData as ArrayBuffer).byteLength).toBe((a.weightData as ArrayBuffer).byteLength);
+    const model = await tf.loadLayersModel(tf.io.fromMemory(b));
+    let zeros = 0;
+    for (const w of model.weights.filter((v) => v.shape.length === 2)) for (const v of w.read().dataSync()) if (v === 0) zeros++;
+    // Every pruned weight stays 0; uint8's fresh grid also rounds a few tiny survivors to its zero code.
+    expect(zeros).toBeGreaterThanOrEqual(roundHalfEven(0.9 * 266_200));
+    expect(zeros).toBeLessThan(roundHalfEven(0.9 * 266_200) + (dtype === 'uint8' ? 100 : 1));
+    expect(accuracy(model, await mnist('test', 2000))).toBeGreaterThan(0.95);
+  }, 180_000);
+
   it('reads .npy examples, reshaping [N, 28, 28] to the model\'s [N, 784], and prints the layer table', async () => {
     const x = (await mnist('train', 16)).x.dataSync();
     const file = path.join(dir, 'calib.npy');
