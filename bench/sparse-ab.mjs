@@ -5,7 +5,8 @@
 //   node bench/sparse-ab.mjs [--shape=1024x1024] [--sparsity=0.9] [--batches=1,64] [--rounds=5]
 //                            [--time=60] [--bytes=rows-bytes.wasm] [--panels=a.wasm[:16],...] [--align=0]
 // Batch 1: spmmRows of build/sparse-simd.wasm; with --bytes, also spmmRows of another build fed
-// indices × 4 (byte offsets: a build whose batch-1 loads skip the shift). Batch ≥ 3:
+// indices × 4 (byte offsets: a build whose batch-1 loads skip the shift), or × the scale given
+// after a colon (`--bytes=other.wasm:1`: another build on the same indices). Batch ≥ 3:
 // spmmPanelsFused (32 lanes) of build/sparse-simd.wasm and of each --panels build (fed indices
 // × scale when given), the scratch --align bytes past a 64-byte boundary (bench/README.md).
 import { readFileSync } from 'node:fs';
@@ -20,7 +21,7 @@ const SPARSITY = Number(opt('sparsity', '0.9'));
 const BATCHES = opt('batches', '1,64').split(',').map(Number);
 const ROUNDS = Number(opt('rounds', '5'));
 const TIME = Number(opt('time', '60'));
-const BYTES = opt('bytes', '');
+const [BYTES, BYTES_SCALE = 4] = opt('bytes', '').split(':');
 const ALIGN = Number(opt('align', '0'));
 // Other builds whose spmmPanelsFused is timed beside this one's: file[:scale] (indices × scale).
 const PANELS = opt('panels', '').split(',').filter(Boolean).map((s) => s.split(':'));
@@ -33,6 +34,7 @@ const malloc = (bytes) => backend.wasm._malloc(bytes) >>> 0;
 const inst = (file) => new WebAssembly.Instance(new WebAssembly.Module(readFileSync(file)), { env: { memory } }).exports;
 const ex = inst('build/sparse-simd.wasm');
 const exBytes = BYTES ? inst(BYTES) : null;
+
 
 const cpu = (fn) => {
   const t0 = process.cpuUsage();
@@ -74,13 +76,7 @@ const scaled = (f) => {
   return place(d);
 };
 const panelBuilds = PANELS.map(([file, sc]) => ({ file, ex: inst(file), W: sc ? scaled(Number(sc)) : W }));
-let WB = null;
-if (exBytes && !m.wide && K <= 16384) {
-  const d = Int32Array.from(m.data);
-  const ix = new Uint16Array(d.buffer, 4 * N, m.nnz);
-  for (let i = 0; i < ix.length; i++) ix[i] *= 4;
-  WB = place(d);
-}
+const WB = exBytes && !m.wide && K <= 16384 ? scaled(BYTES_SCALE) : null;
 console.log(`cpu clock; ${K}x${N} at ${SPARSITY} (nnz ${m.nnz}); ${ROUNDS} rounds of ${TIME} ms per function`);
 
 for (const batch of BATCHES) {
