@@ -4,6 +4,7 @@
 // median ms per call; checks that every variant writes the same bits.
 //   node bench/sparse-ab.mjs [--shape=1024x1024] [--sparsity=0.9] [--batches=1,64] [--rounds=5]
 //                            [--time=60] [--bytes=rows-bytes.wasm] [--panels=a.wasm[:16],...] [--align=0]
+//                            [--widths=32,16]
 // Batch 1: spmmRows of build/sparse-simd.wasm; with --bytes, also spmmRows of another build fed
 // indices × 4 (byte offsets: a build whose batch-1 loads skip the shift), or × the scale given
 // after a colon (`--bytes=other.wasm:1`: another build on the same indices). Batch ≥ 3:
@@ -23,6 +24,8 @@ const ROUNDS = Number(opt('rounds', '5'));
 const TIME = Number(opt('time', '60'));
 const [BYTES, BYTES_SCALE = 4] = opt('bytes', '').split(':');
 const ALIGN = Number(opt('align', '0'));
+// spmmPanelsFused's panel widths to time (32: the op's).
+const WIDTHS = opt('widths', '32').split(',').map(Number);
 // Other builds whose spmmPanelsFused is timed beside this one's: file[:scale] (indices × scale).
 const PANELS = opt('panels', '').split(',').filter(Boolean).map((s) => s.split(':'));
 
@@ -93,7 +96,9 @@ for (const batch of BATCHES) {
     variants.push({ name: 'spmmRows', y: y(), run: (yp) => ex.spmmRows(xPtr, batch, K, N, W.counts, W.idx, m.wide ? 1 : 0, W.vals, 0, 0, yp, 0) });
     if (WB) variants.push({ name: 'spmmRows bytes', y: y(), run: (yp) => exBytes.spmmRows(xPtr, batch, K, N, WB.counts, WB.idx, 0, WB.vals, 0, 0, yp, 0) });
   } else {
-    variants.push({ name: 'fused 32', y: y(), run: (yp) => ex.spmmPanelsFused(xPtr, batch, K, N, W.counts, W.idx, m.wide ? 1 : 0, W.vals, 0, 0, yp, 0, scratch, 32) });
+    for (const width of WIDTHS) {
+      variants.push({ name: `fused ${width}`, y: y(), run: (yp) => ex.spmmPanelsFused(xPtr, batch, K, N, W.counts, W.idx, m.wide ? 1 : 0, W.vals, 0, 0, yp, 0, scratch, width) });
+    }
     for (const b of panelBuilds) {
       variants.push({ name: b.file.split('/').pop(), y: y(), run: (yp) => b.ex.spmmPanelsFused(xPtr, batch, K, N, b.W.counts, b.W.idx, 0, b.W.vals, 0, 0, yp, 0, scratch, 32) });
     }
