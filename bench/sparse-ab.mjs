@@ -4,7 +4,7 @@
 // median ms per call; checks that every variant writes the same bits.
 //   node bench/sparse-ab.mjs [--shape=1024x1024] [--sparsity=0.9] [--batches=1,64] [--rounds=5]
 //                            [--time=60] [--bytes=rows-bytes.wasm] [--panels=a.wasm[:16],...] [--align=0]
-//                            [--widths=32,16]
+//                            [--widths=32,16] [--before=dense|sweep|write|spin] [--sweep=KiB]
 // Batch 1: spmmRows of build/sparse-simd.wasm; with --bytes, also spmmRows of another build fed
 // indices × 4 (byte offsets: a build whose batch-1 loads skip the shift), or × the scale given
 // after a colon (`--bytes=other.wasm:1`: another build on the same indices). Batch ≥ 3:
@@ -24,6 +24,8 @@ const ROUNDS = Number(opt('rounds', '5'));
 const TIME = Number(opt('time', '60'));
 const [BYTES, BYTES_SCALE = 4] = opt('bytes', '').split(':');
 const ALIGN = Number(opt('align', '0'));
+const BEFORE = opt('before', 'dense');
+const SWEEP = Number(opt('sweep', '4096'));
 // spmmPanelsFused's panel widths to time (32: the op's).
 const WIDTHS = opt('widths', '32').split(',').map(Number);
 // Other builds whose spmmPanelsFused is timed beside this one's: file[:scale] (indices × scale).
@@ -103,7 +105,21 @@ for (const batch of BATCHES) {
       variants.push({ name: b.file.split('/').pop(), y: y(), run: (yp) => b.ex.spmmPanelsFused(xPtr, batch, K, N, b.W.counts, b.W.idx, 0, b.W.vals, 0, 0, yp, 0, scratch, 32) });
     }
   }
-  const denseCall = () => tf.matMul(x, dense).dispose();
+  // What runs before a cold call: the dense product (default), or reading SWEEP KiB of a JS array
+  // (--before=sweep: evicts the caches without running XNNPACK's code), or writing it
+  // (--before=write: leaves dirty lines to be written back), or spinning SWEEP µs on the clock
+  // without touching memory (--before=spin: what other processes do to the caches meanwhile).
+  const junk = new Float32Array(SWEEP * 256);
+  let sink = 0;
+  const denseCall = BEFORE !== 'dense'
+    ? () => {
+      let a = 0;
+      if (BEFORE === 'spin') for (const end = performance.now() + SWEEP / 1000; performance.now() < end;) a++;
+      else if (BEFORE === 'sweep') for (let i = 0; i < junk.length; i += 16) a += junk[i];
+      else for (let i = 0; i < junk.length; i += 16) junk[i] = a++;
+      sink += a;
+    }
+    : () => tf.matMul(x, dense).dispose();
   const fns = [];
   for (const v of variants) fns.push(denseCall, () => v.run(v.y), () => v.run(v.y), () => v.run(v.y));
   const t = timeAll(fns);
