@@ -94,7 +94,8 @@ for (const batch of BATCHES) {
   const xt = malloc(lanes * K * 4);
   const yt = malloc(lanes * N * 4);
   const ys = builds.map(() => malloc(batch * N * 4));
-  const scratch = malloc(WIDTH * (K + N) * 4);
+  // On a cache line, as the op places it (and 128 bytes more, as spmmPanelsFused asks).
+  const scratch = (malloc(WIDTH * (K + N) * 4 + 192) + 63) & ~63;
   // The op's path: spmmRows below 3 rows (batch 3 too here), spmmPanelsFused (--width lanes) from
   // there (a build without it: the three calls, 16 lanes).
   const raw = builds.map(({ ex }, i) => (batch < 4
