@@ -513,6 +513,12 @@ export class PassSizes {
     }
     for (const f of got.frags) {
       const p = this.plan.pieces[f.i];
+      if (f.at === 0 && f.out !== null && f.out.length === p.length && (f.q === null || (f.q !== false && f.q.length === p.length / 4)) && !this.parts.has(f.i)) {
+        // A whole piece in one fragment (a cut in this thread): no assembly.
+        this.queue(`out:${f.i}`, f.out);
+        if (f.q !== null) this.queue(`q:${f.i}`, f.q);
+        continue;
+      }
       let s = this.parts.get(f.i);
       if (s === undefined) this.parts.set(f.i, (s = { out: this.plan.out[f.i] ? new Uint8Array(p.length) : null, outGot: 0, q: p.f32 ? new Uint8Array(p.length / 4) : null, qGot: 0 }));
       if (f.out !== null && s.out !== null) {
