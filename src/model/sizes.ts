@@ -101,6 +101,14 @@ class Rounds {
   }
 }
 
+/**
+ * Rounds of the output's sample that a prune pass measures as it writes: a pruned output's pieces
+ * scatter more than an input's (the synthetic 2 GB model needs two rounds), and a piece measured
+ * in the pass costs no read and no wait.
+ */
+const PASS_ROUNDS = 2;
+/** The standard error of fewer pieces is not trusted (two pieces alike by chance stopped the rounds 1% off: bench/size-estimate.mjs). */
+const MIN_SAMPLE = 4;
 /** Bytes handed to the compressor at a time (bounds memory when pieces are read from disk). */
 const BATCH_BYTES = 16 * 1024 * 1024;
 
@@ -155,6 +163,8 @@ export class SizeMeter {
   readonly stride: number;
   /** The first round's pieces of the output's figures (what a prune pass measures as it writes: PassSizes). */
   readonly sampled: number[];
+  /** The pieces a prune pass measures as it writes (PassSizes): the output's first PASS_ROUNDS rounds. */
+  readonly passSampled: number[];
   /** Likewise for the input's figure (`measure(…, { input: true })`). */
   readonly inputStride: number;
   readonly inputSampled: number[];
@@ -173,6 +183,7 @@ export class SizeMeter {
     this.stride = strides.output;
     this.rounds = new Rounds(pieces.length, this.stride);
     this.sampled = this.rounds.round(0);
+    this.passSampled = Array.from({ length: Math.min(PASS_ROUNDS, this.stride) }, (_, k) => this.rounds.round(k)).flat();
     this.inputStride = strides.input;
     this.inputRounds = strides.input === strides.output ? this.rounds : new Rounds(pieces.length, strides.input);
     this.inputSampled = this.inputRounds.round(0);
@@ -196,21 +207,35 @@ export class SizeMeter {
    * input's stream (`input`) may be sampled more sparsely than the output's. A sampled stream is
    * measured in rounds (SampleRule).
    */
-  async measure(keyOf: (i: number) => string, read: (i: number) => Uint8Array | Promise<Uint8Array>, lengthOf = (i: number) => this.pieces[i].length, input = false): Promise<SizeReport> {
+  async measure(
+    keyOf: (i: number) => string,
+    read: (i: number) => Uint8Array | Promise<Uint8Array>,
+    lengthOf = (i: number) => this.pieces[i].length,
+    input = false,
+    classOf: (i: number) => number = (i) => (this.pieces[i].f32 ? 1 : 0),
+  ): Promise<SizeReport> {
     const n = this.pieces.length;
     let raw = 0;
     for (let i = 0; i < n; i++) raw += lengthOf(i);
     const rounds = input ? this.inputRounds : this.rounds;
     const list: number[] = [];
     let spent = 0;
-    for (let k = 0; k < rounds.stride; k++) {
+    const take = (k: number) => {
       const add = rounds.round(k);
       list.push(...add);
       for (const i of add) spent += this.pieces[i].length;
+    };
+    for (let k = 0; k < rounds.stride; k++) {
+      take(k);
       const keys = await this.compress(list, keyOf, read);
+      // Rounds already measured (by a prune pass: PassSizes) are taken too: they cost nothing.
+      while (k + 1 < rounds.stride && rounds.round(k + 1).every((i) => this.memo.has(keyOf(i)))) {
+        take(++k);
+        keys.push(...rounds.round(k).map(keyOf));
+      }
       if (list.length === n) return { raw, gzip: keys.reduce((s, key) => s + (this.memo.get(key) as number), 0) };
-      const est = this.estimate(list, keys, lengthOf);
-      if (est.relError <= this.guard || spent >= this.budget) return { raw, gzip: Math.round(est.gzip), estimated: true };
+      const est = this.estimate(list, keys, lengthOf, classOf);
+      if ((est.relError <= this.guard && list.length >= MIN_SAMPLE) || spent >= this.budget) return { raw, gzip: Math.round(est.gzip), estimated: true };
     }
     throw new Error('tfjs-prune internal error: the rounds of a sample ended before every piece was measured');
   }
@@ -250,28 +275,36 @@ export class SizeMeter {
    * Per kind, the sampled pieces' gzip/raw ratio times the kind's bytes; with the estimate's
    * relative standard error (a ratio estimator's: from the pieces' scatter around their kind's ratio).
    */
-  private estimate(list: readonly number[], keys: string[], lengthOf: (i: number) => number): { gzip: number; relError: number } {
+  private estimate(list: readonly number[], keys: string[], lengthOf: (i: number) => number, classOf: (i: number) => number): { gzip: number; relError: number } {
     const n = this.pieces.length;
-    const sampled = [0, 0];
-    const sampledGz = [0, 0];
-    const total = [0, 0];
-    for (let i = 0; i < n; i++) total[this.pieces[i].f32 ? 1 : 0] += lengthOf(i);
+    // Per class: bytes in all, bytes sampled and their gzip size.
+    const total = new Map<number, number>();
+    const sampled = new Map<number, { raw: number; gz: number }>();
+    for (let i = 0; i < n; i++) total.set(classOf(i), (total.get(classOf(i)) ?? 0) + lengthOf(i));
+    let allRaw = 0;
+    let allGz = 0;
     keys.forEach((k, j) => {
       const i = list[j];
-      const c = this.pieces[i].f32 ? 1 : 0;
-      sampled[c] += lengthOf(i);
-      sampledGz[c] += this.memo.get(k) as number;
+      const s = sampled.get(classOf(i)) ?? { raw: 0, gz: 0 };
+      s.raw += lengthOf(i);
+      s.gz += this.memo.get(k) as number;
+      sampled.set(classOf(i), s);
+      allRaw += lengthOf(i);
+      allGz += this.memo.get(k) as number;
     });
-    const overall = (sampledGz[0] + sampledGz[1]) / Math.max(1, sampled[0] + sampled[1]);
-    const ratio = [0, 1].map((c) => (sampled[c] > 0 ? sampledGz[c] / sampled[c] : overall));
+    const overall = allGz / Math.max(1, allRaw);
+    const ratio = (c: number) => {
+      const s = sampled.get(c);
+      return s !== undefined && s.raw > 0 ? s.gz / s.raw : overall;
+    };
     let gzip = 0;
-    for (const c of [0, 1]) gzip += total[c] * ratio[c];
+    for (const [c, bytes] of total) gzip += bytes * ratio(c);
     const m = list.length;
     if (m < 2 || gzip <= 0) return { gzip, relError: Infinity };
     let ss = 0;
     keys.forEach((k, j) => {
       const i = list[j];
-      const e = (this.memo.get(k) as number) - ratio[this.pieces[i].f32 ? 1 : 0] * lengthOf(i);
+      const e = (this.memo.get(k) as number) - ratio(classOf(i)) * lengthOf(i);
       ss += e * e;
     });
     // Var(total) ≈ N² (1 - m/N) s² / m, s² the residuals' variance.
@@ -357,7 +390,11 @@ export async function outputSizes(
     for (let t = pieces[i].first; t < pieces[i].last; t++) if (pruned(t)) return `out:${i}`;
     return `in:${i}`;
   };
-  const after = await meter.measure(afterKey, (i) => pieceOf(meter, i));
+  // Estimated per kind and per touched or not: a pruned piece compresses unlike an untouched one
+  // (a dense bias between pruned kernels).
+  const classes = pieces.map((p, i) => (p.f32 ? 1 : 0) + (afterKey(i).startsWith('out:') ? 2 : 0));
+  const classOf = (i: number) => classes[i];
+  const after = await meter.measure(afterKey, (i) => pieceOf(meter, i), undefined, false, classOf);
   // The uint8 estimate: a float32 tensor's grid spans its whole range, so each tensor is read
   // once (the slices of a large tensor, measured in order, share it) and its slices coded on it.
   let held: { t: number; values: Float32Array; range: Range } | null = null;
@@ -385,7 +422,7 @@ export async function outputSizes(
     }
     return all;
   };
-  const q = await meter.measure((i) => (pieces[i].f32 ? `q:${i}` : afterKey(i)), qBytes, (i) => (pieces[i].f32 ? pieces[i].length / 4 : pieces[i].length));
+  const q = await meter.measure((i) => (pieces[i].f32 ? `q:${i}` : afterKey(i)), qBytes, (i) => (pieces[i].f32 ? pieces[i].length / 4 : pieces[i].length), false, classOf);
   return { after, quantized: { dtype: 'uint8', ...q } };
 }
 
@@ -503,7 +540,7 @@ export class PassSizes {
       for (let t = p.first; t < p.last; t++) if (pruned[t]) return true;
       return false;
     });
-    return { pieces, lengths, wanted: meter.sampled, out, compressWhereCut };
+    return { pieces, lengths, wanted: meter.passSampled, out, compressWhereCut };
   }
 
   receive(got: PassPieces): void {

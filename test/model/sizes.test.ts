@@ -206,6 +206,26 @@ describe('the sampling rule', () => {
     expect(all.gzip).toBe(pieces.reduce((a, _, i) => a + gzipSync(read(i), { level: 6, mtime: 0 }).length, 0));
   });
 
+  it('takes the rounds a prune pass measured as it wrote (PassSizes) at no cost', async () => {
+    const { pieces, read } = model(false);
+    const sampled = { ...rule, above: 0, guard: 0.01 }; // the output sampled too: runs of 4, rounds of 8 pieces
+    const pass = new SizeMeter(recording().sizes, pieces, 32 * MiB, sampled);
+    expect(pass.passSampled.length).toBe(16);
+    expect(pass.passSampled.slice(0, 8)).toEqual(pass.sampled);
+    for (const i of pass.passSampled) pass.note(`out:${i}`, gzipSync(read(i), { level: 6, mtime: 0 }).length);
+    const rec = recording();
+    // Nothing is read: both rounds are known, and the second is taken although the first would do.
+    const after = await pass.measure((i) => `out:${i}`, (i) => {
+      rec.seen.push(read(i));
+      return read(i);
+    });
+    expect(rec.seen.length).toBe(0);
+    expect(after.estimated).toBe(true);
+    // The estimate is that of the 16 pieces: the ratio of their sizes to their bytes, times all bytes.
+    const gz = pass.passSampled.reduce((a, i) => a + gzipSync(read(i), { level: 6, mtime: 0 }).length, 0);
+    expect(after.gzip).toBe(Math.round((gz / (16 * MiB)) * 32 * MiB));
+  });
+
   it('compresses every piece of the input when the sample is scattered (pieces unlike each other)', async () => {
     const { pieces, read } = model(true);
     const rec = recording();
