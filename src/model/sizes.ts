@@ -7,12 +7,13 @@
 //   estimate's pieces of tensors it leaves as they are, take the size already measured;
 // - the compressor is injected (`GzipSizes`): Node's native zlib on its thread pool from
 //   tfjs-prune/node; fflate here, where no native one exists (this file imports no Node built-in);
-// - beyond SAMPLE_ABOVE bytes, only one piece in k is compressed (about SAMPLE_BYTES in all, at a
-//   seeded random place in each run of k, the same pieces in every stream) and the rest estimated
-//   from the ratio of the sampled pieces of the same kind (float32 or not); the report marks such a
-//   figure `estimated: true`. The input's figure alone is sampled from 16 MiB on (1 piece in 4 or
-//   fewer), and kept as an estimate only when the sample says it is within about 0.2% (SAMPLE_RULE,
-//   measured on 41 real models by bench/size-estimate.mjs).
+// - beyond SAMPLE_ABOVE bytes (the input's figure: beyond 16 MiB), a figure is estimated from a
+//   sample of pieces taken in rounds (one more piece at a seeded random place in each of 8 runs per
+//   round) until the ratio estimator's standard error is within 0.2%, or 32 MiB are sampled, or
+//   every piece is in (exact); the report marks an estimate `estimated: true` (SAMPLE_RULE; the
+//   evidence is bench/size-estimate.mjs on 41 real models, bench/README.md);
+// - a prune pass that writes the output (pruneDirectory) measures the output's pieces as it
+//   writes them (PieceCutter, PassSizes, at the end of this file): nothing is read back.
 import { gzipSync } from 'fflate';
 import { encode, type TensorEntry } from '../format/index.js';
 import type { QuantizeDtype, SizeReport } from './types.js';
