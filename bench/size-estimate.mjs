@@ -68,7 +68,7 @@ async function figures(entries, store, outEntries, outStore, pruned, rule) {
 }
 const EXACT = { above: Infinity, round: 1, guard: 0, budget: Infinity };
 /** Every stream sampled at one piece in `s` (one round), whatever the model's size. */
-const forced = (_total, s) => ({ above: 0, inputAbove: 0, round: 1, stride: s, guard: Infinity, budget: Infinity });
+const forced = (_total, s) => ({ above: 0, inputAbove: 0, round: 1, stride: s, guard: Infinity, budget: 0 });
 const KEYS = ['before', 'after', 'uint8'];
 
 const models = readdirSync(dir)
