@@ -226,6 +226,35 @@ describe('the sampling rule', () => {
     expect(after.gzip).toBe(Math.round((gz / (16 * MiB)) * 32 * MiB));
   });
 
+  it('estimates per class: pruned pieces apart from the dense ones between them (fewer rounds, closer)', async () => {
+    // 64 pieces: 1 MiB of a pruned kernel (90% zeros), then 64 KiB of a dense bias, over and over.
+    const pieces: Piece[] = [];
+    const bytes: Uint8Array[] = [];
+    let seed = 777;
+    const rnd = () => (seed = (seed * 1103515245 + 12345) >>> 0) >>> 24;
+    for (let i = 0; i < 64; i++) {
+      const dense = i % 2 === 1;
+      const b = new Uint8Array(dense ? 64 * 1024 : MiB);
+      for (let j = 0; j < b.length; j += 2) if (dense || rnd() < 26) b[j] = rnd();
+      pieces.push({ first: i, last: i + 1, start: 0, length: b.length, f32: true });
+      bytes.push(b);
+    }
+    const total = bytes.reduce((a, b) => a + b.length, 0);
+    const read = (i: number) => bytes[i];
+    const exact = pieces.reduce((a, _, i) => a + gzipSync(read(i), { level: 6, mtime: 0 }).length, 0);
+    const sampled = { ...rule, above: 0 };
+    const run = async (classOf?: (i: number) => number) => {
+      const rec = recording();
+      const r = await new SizeMeter(rec.sizes, pieces, total, sampled).measure((i) => `${i}`, read, undefined, false, classOf);
+      return { r, n: rec.seen.length };
+    };
+    const one = await run();
+    const two = await run((i) => 1 + (i % 2) * 2);
+    expect(two.r.estimated).toBe(true);
+    expect(two.n).toBeLessThan(one.n);
+    expect(Math.abs(two.r.gzip! / exact - 1)).toBeLessThan(0.002);
+  });
+
   it('compresses every piece of the input when the sample is scattered (pieces unlike each other)', async () => {
     const { pieces, read } = model(true);
     const rec = recording();
