@@ -487,14 +487,24 @@ export class PieceCutter {
   }
 
   /**
-   * Output bytes [from, from + bytes.length) of tensor t, as written; `values`: the whole tensor's
-   * float32 values when `bytes` are all of a float32 tensor (the uint8 codes need its extremes).
+   * Output bytes [from, from + bytes.length) of tensor t, as written; `whole()`: the whole tensor's
+   * float32 values when `bytes` are all of a float32 tensor, else null (the uint8 codes need its
+   * extremes; asked for only when a wanted piece needs codes).
    */
-  cut(t: number, from: number, bytes: Uint8Array, values: Float32Array | null): PassPieces | null {
+  cut(t: number, from: number, bytes: Uint8Array, whole: () => Float32Array | null): PassPieces | null {
     const list = this.over.get(t);
     if (list === undefined) return null;
     const got: PassPieces = { sizes: [], frags: [] };
     let range: Range | null = null;
+    let known = false;
+    let vals: Float32Array | null = null;
+    const valuesOf = () => {
+      if (!known) {
+        vals = whole();
+        known = true;
+      }
+      return vals;
+    };
     for (const { i, base } of list) {
       const p = this.plan.pieces[i];
       // The piece holds tensor bytes [lo, hi) at piece offset base + lo.
@@ -504,8 +514,9 @@ export class PieceCutter {
       const at = base + lo;
       const out = this.plan.out[i] ? bytes.subarray(lo - from, hi - from) : null;
       let q: Uint8Array | null | false = null;
+      const values = p.f32 ? valuesOf() : null;
       if (p.f32 && values === null) q = false;
-      else if (p.f32 && values !== null) q = gridCodes(values, (range ??= rangeOf(values)), lo / 4, (hi - lo) / 4);
+      else if (values !== null) q = gridCodes(values, (range ??= rangeOf(values)), lo / 4, (hi - lo) / 4);
       if (at === 0 && hi - lo === p.length && this.gzipSize !== null) {
         if (out !== null) got.sizes.push([`out:${i}`, this.gzipSize(out)]);
         if (q) got.sizes.push([`q:${i}`, this.gzipSize(q)]);

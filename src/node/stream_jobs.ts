@@ -193,7 +193,7 @@ export class JobRunner {
 
   /** The result with the gzip pieces cut from output bytes [from, …) of tensor t, as written (values: the whole float32 tensor, or null). */
   private sized(result: JobResult & object, t: number, from: number, bytes: Uint8Array, values: () => Float32Array | null): { result: JobResult; transfer: ArrayBuffer[] } {
-    const pieces: PassPieces | null = this.cutter === null ? null : this.cutter.cut(t, from, bytes, values());
+    const pieces: PassPieces | null = this.cutter === null ? null : this.cutter.cut(t, from, bytes, values);
     if (pieces === null) return { result, transfer: [] };
     const transfer = pieces.frags.flatMap((f) => [f.out, f.q].filter((b): b is Uint8Array => b instanceof Uint8Array).map((b) => b.buffer as ArrayBuffer));
     return { result: { ...result, pieces } as Sized as JobResult, transfer };
