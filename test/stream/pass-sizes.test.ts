@@ -98,6 +98,12 @@ describe('the output figures taken by the prune pass equal those read back from 
     expect(blanked.quantized.gzip).not.toBe(exact.quantized.gzip);
   });
 
+  it('a passSizes that is not a PassSink is an ArgumentError, before anything is written', async () => {
+    const out = path.join(root, `out-${n++}`);
+    await expect(pruneDirectory(synth, out, { sparsity: 0.5 }, { passSizes: { plan: () => null } as never })).rejects.toThrow(/pruneDirectory: passSizes must be an object with plan\(\) and receive\(\)/);
+    await expect(stat(out)).rejects.toThrow(/ENOENT/);
+  });
+
   it('an output quantized on export is measured from the written files (another layout)', async () => {
     const config: PruneConfig = { sparsity: 0.7, quantize: 'uint8' };
     const exact = await figures(synth, config, nodeGzipSizes, { pass: false });
