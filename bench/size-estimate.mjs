@@ -39,7 +39,7 @@ const { init } = await load('index.js');
 const { loadArtifacts } = await load('node/load.js');
 const { nodeGzipSizes } = await load('node/gzip.js');
 const { pruneArtifacts, readArtifacts } = await load('model/artifacts.js');
-const { SizeMeter, planPieces, inputSize, outputSizes } = await load('model/sizes.js');
+const { SizeMeter, planPieces, inputSize, outputSizes, SAMPLE_RULE } = await load('model/sizes.js');
 const { readFloat } = await load('format/index.js');
 await init();
 
@@ -66,9 +66,9 @@ async function figures(entries, store, outEntries, outStore, pruned, rule) {
   const { after, quantized } = await outputSizes(meter, cachedGzip, outEntries, outStore.byteLength, pruned, null, (off, len) => outStore.bytes(off, len), (t) => readFloat(outStore, outEntries[t]).values);
   return { before: before.gzip, after: after.gzip, uint8: quantized.gzip, pieces: meter.pieces.length, inSampled: meter.inputSampled.length, outSampled: meter.sampled.length, estimated: [before, after, quantized].map((x) => x.estimated === true) };
 }
-const EXACT = { above: Infinity, bytes: 1 };
-/** Every stream sampled at one piece in `s`, whatever the model's size. */
-const forced = (total, s) => ({ above: 0, bytes: total / (s - 0.5), inputAbove: 0, inputMinStride: s });
+const EXACT = { above: Infinity, round: 1, guard: 0, budget: Infinity };
+/** Every stream sampled at one piece in `s` (one round), whatever the model's size. */
+const forced = (_total, s) => ({ above: 0, inputAbove: 0, round: 1, stride: s, guard: Infinity, budget: 0 });
 const KEYS = ['before', 'after', 'uint8'];
 
 const models = readdirSync(dir)
@@ -90,8 +90,8 @@ for (const file of models) {
     err[s] = { each: KEYS.map((k) => Math.abs(est[k] - exact[k]) / exact[k]), sampled: est.inSampled };
   }
   const cli = await figures(entries, store, outEntries, outStore, pruned, null);
-  // The CLI's input rule (1 piece in 4, kept only when its standard error is small) at any size.
-  const anySize = await figures(entries, store, outEntries, outStore, pruned, { above: Infinity, bytes: Infinity, inputAbove: 0, inputMinStride: 4 });
+  // The CLI's input rule (rounds in runs of 4 or more, until the standard error is small) at any size.
+  const anySize = await figures(entries, store, outEntries, outStore, pruned, { ...SAMPLE_RULE, above: Infinity, inputAbove: 0 });
   const anyErr = Math.abs(anySize.before - exact.before) / exact.before;
   const cliErr = KEYS.map((k) => Math.abs(cli[k] - exact[k]) / exact[k]);
   const name = file.slice(dir.length + 1).replace(/\.json$/, '');
@@ -109,7 +109,7 @@ console.log(`| model | weights (MiB) | pieces | exact gzip: input / output / uin
 console.log(`|---|---:|---:|---|${strides.map(() => '---|').join('')}---|---|`);
 for (const r of rows) {
   const cliCell = KEYS.map((k, j) => (r.cli.estimated[j] ? `≈ ${pct(r.cliErr[j])} off` : 'exact')).join(' / ');
-  console.log(`| ${r.name} | ${mib(r.bytes)} | ${r.exact.pieces} | ${r.exact.before} / ${r.exact.after} / ${r.exact.uint8} | ${strides.map((s) => r.err[s].each.map(pct).join(' / ')).join(' | ')} | ${r.anySize.estimated[0] ? `≈ ${pct(r.anyErr)} off` : r.anySize.pieces > 1 ? 'exact (sample too scattered)' : 'exact (1 piece)'} | ${cliCell} |`);
+  console.log(`| ${r.name} | ${mib(r.bytes)} | ${r.exact.pieces} | ${r.exact.before} / ${r.exact.after} / ${r.exact.uint8} | ${strides.map((s) => r.err[s].each.map(pct).join(' / ')).join(' | ')} | ${r.anySize.estimated[0] ? `≈ ${pct(r.anyErr)} off` : r.anySize.pieces > 1 ? 'exact (the rounds reached every piece)' : 'exact (1 piece)'} | ${cliCell} |`);
 }
 console.log('');
 console.log('| sampled | models | input: max / median error | output: max / median | uint8: max / median |');
@@ -124,5 +124,5 @@ for (const s of strides) {
 }
 const worst = Math.max(...rows.flatMap((r) => r.cliErr));
 const kept = rows.filter((r) => r.anySize.estimated[0]);
-console.log(`\nThe input's rule at any size: ${kept.length} of ${rows.length} models keep the estimate (worst error ${pct(Math.max(0, ...kept.map((r) => r.anyErr)))}, median ${pct(median(kept.map((r) => r.anyErr)))}); the others compress every piece.`);
+console.log(`\nThe input's rule at any size: ${kept.length} of ${rows.length} models keep the estimate (worst error ${pct(Math.max(0, ...kept.map((r) => r.anyErr)))}, median ${pct(median(kept.map((r) => r.anyErr)))}); the others went on, round by round, to every piece.`);
 console.log(`\nThe CLI's rule (SAMPLE_RULE): ${rows.filter((r) => r.cli.estimated.some(Boolean)).length} of ${rows.length} models get an estimated figure; worst error of any figure the CLI prints: ${pct(worst)}.`);

@@ -214,6 +214,7 @@ async function streamCommand(
       ...o.limits,
       ...(o.shardBytes === undefined ? {} : { shardBytes: o.shardBytes }),
       ...(o.threads === undefined ? {} : { threads: o.threads }),
+      ...(sizes === null ? {} : { passSizes: sizes.pass }),
       onProgress(p, done, total) {
         reach(p === 'select' ? 0 : 1);
         progress.update(done, total);

@@ -1,13 +1,18 @@
 /// <reference types="node" />
 // The report's gzip sizes for a streamed prune (docs/streaming.md, "Sizes"): the same pieces,
-// keys and estimate as pruneArtifacts (src/model/sizes.ts), read from the shard files a batch at
-// a time, so that memory holds a window of the model, never the model. The input's size is
-// measured while pruneDirectory runs (its reads and the compression overlap the pruning); the
-// output's when it has been written, reusing the input's figure for every piece nothing pruned.
+// keys and estimate as pruneArtifacts (src/model/sizes.ts), so that memory holds a window of the
+// model, never the model. The input's size is measured while pruneDirectory runs, read from the
+// shard files a batch at a time (its reads and the compression overlap the pruning). The output's
+// pieces are taken by the prune pass as it writes them (`pass`, handed to pruneDirectory as
+// `passSizes`: compressed in the worker that pruned them, or on the thread pool beside an inline
+// pass); what the pass could not take (a piece of no pruned tensor whose input figure was not
+// measured, further rounds of a sample, the uint8 codes of a tensor pruned in chunks, an output
+// quantized on export) is read back from the written files when the output exists.
 import { open, type FileHandle } from 'node:fs/promises';
 import { ModelIOError } from '../errors.js';
 import type { TensorEntry } from '../format/index.js';
-import { inputSize, outputSizes, sizeMeter, type GzipSizes, type SizeMeter } from '../model/sizes.js';
+import { inputSize, outputSizes, PassSizes, sizeMeter, type GzipSizes, type PassSink, type SizeMeter } from '../model/sizes.js';
+import { nodeGzipSizes } from './gzip.js';
 import type { ModelPruneReport, QuantizeDtype, SizeReport } from '../model/types.js';
 import { openModel } from './prune_directory.js';
 import { checkLimits, type LoadArtifactsOptions } from './untrusted.js';
@@ -16,6 +21,8 @@ import type { FileSpan } from './stream_jobs.js';
 export interface DirectorySizes {
   /** The input's size, measured in the background from the start. */
   before: Promise<SizeReport>;
+  /** Pass as pruneDirectory's `passSizes`: the output's pieces measured as they are written. */
+  pass: PassSink;
   /** The output's sizes, once `outModel` (the written model.json) exists. */
   finish(report: ModelPruneReport, outModel: string, exportQ: QuantizeDtype | null): Promise<ModelPruneReport['bytes']>;
   /** Stops reading the input (the prune failed): `before` then rejects, and nothing is left running. */
@@ -39,10 +46,22 @@ export async function directorySizes(input: string, gzipSizes: GzipSizes, fname 
     }),
   );
   before.catch(() => undefined); // awaited by finish; a failure there is reported there
+  let pass: PassSizes | null = null;
   return {
     before,
+    pass: {
+      plan(pruned, exportQ, workers) {
+        const plan = meter === null ? null : PassSizes.plan(meter, entries.map((e) => e.byteLength), pruned, exportQ, workers && gzipSizes === nodeGzipSizes);
+        pass = plan === null ? null : new PassSizes(meter as SizeMeter, gzipSizes, plan);
+        return plan;
+      },
+      receive(got) {
+        pass?.receive(got);
+      },
+    },
     async finish(report, outModel, exportQ) {
       const b = await before;
+      await pass?.done();
       const out = await openModel(outModel, fname, limits);
       const outTotal = out.inputFiles.reduce((a, f) => a + f.size, 0);
       const sizes = await withFiles(out.inputFiles, fname, (read) =>

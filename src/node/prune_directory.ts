@@ -17,12 +17,13 @@ import { decide, normalizeConfig, type Decision } from '../model/config.js';
 import { parseWeightSpecs, QUANT_BYTES, storageDtype, type TensorEntry, describeLocation, locate, recordWeightFiles, type WeightFile } from '../format/index.js';
 import { buildReport } from '../model/report.js';
 import { classify, type NMLayout } from '../model/select.js';
+import type { PassSink } from '../model/sizes.js';
 import { countAt, elementBytes, finishGroup, LOW_BINS, pickBin, sampleBracket, selectGathered, TOP_BINS, TOP_SHIFT, ZERO_GROUP_PLAN, type ChunkPick, type GroupPlan, type NaNCount, type TensorResult } from '../model/stream.js';
 import type { ModelArtifacts, ModelPruneReport, PruneConfig, QuantizeDtype, TensorPruneReport, WeightSpec } from '../model/types.js';
 import { wasmInfo } from '../wasm/index.js';
 import { copyModelFields, findModelFile, parseModelText } from './load.js';
 import { DEFAULT_SHARD_BYTES, modelJSON, swapInto } from './save.js';
-import { JobRunner, type Collected, type FileSpan, type Job, type JobResult, type RunnerSetup } from './stream_jobs.js';
+import { JobRunner, type Collected, type FileSpan, type Job, type JobResult, type RunnerSetup, type Sized } from './stream_jobs.js';
 import type { SerializedError } from './stream_worker.js';
 import { checkLimits, FileBytes, LIMIT_KEYS, modelDir, noteShard, overCap, readModelText, shardPath, type LoadArtifactsOptions, type ReadLimits } from './untrusted.js';
 
@@ -50,6 +51,8 @@ export interface PruneDirectoryOptions extends LoadArtifactsOptions {
   chunkBytes?: number;
   /** Called as the passes advance: the pass, and bytes of weights done out of the pass's total. */
   onProgress?: (pass: 'select' | 'prune', done: number, total: number) => void;
+  /** The output's gzip sizes taken as it is written (src/node/dir_sizes.ts: the CLI's report); by default none. */
+  passSizes?: PassSink;
 }
 
 export interface PruneDirectoryResult {
@@ -134,8 +137,9 @@ export async function pruneDirectory(input: string, outDir: string, config: Prun
     tmp = path.join(parent, `.${base}.tmp-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 10)}`);
     await mkdir(tmp, { mode: 0o777 });
     const outputFiles: FileSpan[] = names.map((n, i) => ({ path: path.join(tmp as string, n), start: i * opts.shardBytes, size: Math.min(opts.shardBytes, outTotal - i * opts.shardBytes) }));
-    const setup: RunnerSetup = { fname: FNAME, entries, input: inputFiles, inputRoot: opts.limits.allowOutsidePaths ? null : model.root, output: outputFiles, outOffsets };
     const threads = opts.threads ?? (inTotal < THREADS_FROM ? 0 : Math.max(1, Math.min(os.availableParallelism(), MAX_DEFAULT_THREADS)));
+    const sizes = opts.passSizes?.plan(decisions.map((d) => d.prune), exportQ, threads > 0) ?? null;
+    const setup: RunnerSetup = { fname: FNAME, entries, input: inputFiles, inputRoot: opts.limits.allowOutsidePaths ? null : model.root, output: outputFiles, outOffsets, sizes };
     pool = threads === 0 ? new InlinePool(setup) : await WorkerPool.start(threads, setup, { forceScalar: !info.simd, chunkLength: info.chunkLength });
     // The output shards are created at their final sizes on the thread pool while the threshold
     // is selected (a few hundred file creations cost up to a second on a busy disk); the prune
@@ -489,6 +493,8 @@ class Passes {
     let failure: { t: number; error: PruneError } | null = null;
     await this.pool.map(jobs, (job, r) => {
       const o = outcomes[job.t];
+      const pieces = (r as Sized | null)?.pieces;
+      if (pieces !== undefined) this.opts.passSizes?.receive(pieces);
       if (job.op === 'tensor') {
         const x = r as Omit<TensorResult, 'bytes'>;
         if (x.nan !== undefined) {
@@ -645,10 +651,11 @@ interface CheckedOptions {
   threads: number | undefined;
   chunkBytes: number;
   onProgress: PruneDirectoryOptions['onProgress'];
+  passSizes: PassSink | undefined;
   limits: ReadLimits;
 }
 
-const OPTION_KEYS = ['overwrite', 'shardBytes', 'fileName', 'threads', 'chunkBytes', 'onProgress', ...LIMIT_KEYS];
+const OPTION_KEYS = ['overwrite', 'shardBytes', 'fileName', 'threads', 'chunkBytes', 'onProgress', 'passSizes', ...LIMIT_KEYS];
 
 function checkOptions(options: PruneDirectoryOptions): CheckedOptions {
   if (options === null || typeof options !== 'object') throw new ArgumentError(`${FNAME}: options must be an object`);
@@ -668,7 +675,9 @@ function checkOptions(options: PruneDirectoryOptions): CheckedOptions {
   const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
   if (!Number.isSafeInteger(chunkBytes) || chunkBytes < 1 || chunkBytes > 2 ** 30) throw new ArgumentError(`${FNAME}: chunkBytes must be an integer in [1, 2^30], got ${String(chunkBytes)}`);
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw new ArgumentError(`${FNAME}: onProgress must be a function`);
-  return { overwrite, shardBytes, fileName, threads, chunkBytes, onProgress: options.onProgress, limits: checkLimits(FNAME, options, OPTION_KEYS) };
+  const passSizes = options.passSizes;
+  if (passSizes !== undefined && (passSizes === null || typeof passSizes.plan !== 'function' || typeof passSizes.receive !== 'function')) throw new ArgumentError(`${FNAME}: passSizes must be an object with plan() and receive() (src/node/dir_sizes.ts)`);
+  return { overwrite, shardBytes, fileName, threads, chunkBytes, onProgress: options.onProgress, passSizes, limits: checkLimits(FNAME, options, OPTION_KEYS) };
 }
 
 // ---- running jobs ------------------------------------------------------------------------------

@@ -4,8 +4,10 @@
 // files and writes its results straight into the output shard files at their final offsets, so
 // no weight bytes travel between threads and the order in which jobs finish does not matter.
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { ModelFormatError, ModelIOError } from '../errors.js';
 import type { TensorEntry } from '../format/index.js';
+import { GZIP_LEVEL, PieceCutter, type PassPieces, type PassPlan } from '../model/sizes.js';
 import { openShardSync } from './untrusted.js';
 import {
   chunkEntry,
@@ -44,6 +46,8 @@ export interface RunnerSetup {
   output: FileSpan[];
   /** Where each tensor starts in the output weight data. */
   outOffsets: number[];
+  /** The output's gzip sizes measured as it is written (src/model/sizes.ts, PassPlan), or none. */
+  sizes?: PassPlan | null;
 }
 
 interface Range {
@@ -68,13 +72,18 @@ export interface Collected {
   low: [number, Float64Array][];
 }
 
+/** What the prune pass's jobs also yield: the output's gzip pieces cut from what they wrote. */
+export interface Sized {
+  pieces?: PassPieces;
+}
+
 export type JobResult =
   | NaNCount
   | ({ below: number; values: Uint32Array } & NaNCount)
   | { lt: number; eq: number }
-  | { zerosBefore: number; zerosAfter: number }
-  | { zeros: number }
-  | Omit<TensorResult, 'bytes'>
+  | ({ zerosBefore: number; zerosAfter: number } & Sized)
+  | ({ zeros: number } & Sized)
+  | (Omit<TensorResult, 'bytes'> & Sized)
   | Collected
   | null;
 
@@ -160,6 +169,12 @@ export class FileSet {
   }
 }
 
+/** Gzip size at the report's level, native zlib in this thread (a worker's: src/model/sizes.ts, PassPlan). */
+const gzipSize = (bytes: Uint8Array) => gzipSync(bytes, { level: GZIP_LEVEL, chunkSize: Math.max(16 * 1024, bytes.length + 1024) }).length;
+
+/** A float32 view of bytes (copied when not aligned). */
+const floatsOf = (b: Uint8Array, n: number) => (b.byteOffset % 4 === 0 ? new Float32Array(b.buffer, b.byteOffset, n) : new Float32Array(b.slice().buffer, 0, n));
+
 export class JobRunner {
   private readonly input: FileSet;
   private readonly output: FileSet;
@@ -167,10 +182,21 @@ export class JobRunner {
   private low = new Map<number, Float64Array>();
   private readonly luts = new Map<number, Uint32Array | null>();
   private scratch = new ArrayBuffer(0);
+  private readonly cutter: PieceCutter | null;
 
   constructor(private readonly setup: RunnerSetup) {
     this.input = new FileSet(setup.input, 'r', setup.fname, setup.inputRoot);
     this.output = new FileSet(setup.output, 'r+', setup.fname);
+    const plan = setup.sizes ?? null;
+    this.cutter = plan === null ? null : new PieceCutter(plan, plan.compressWhereCut ? gzipSize : null);
+  }
+
+  /** The result with the gzip pieces cut from output bytes [from, …) of tensor t, as written (values: the whole float32 tensor, or null). */
+  private sized(result: JobResult & object, t: number, from: number, bytes: Uint8Array, values: () => Float32Array | null): { result: JobResult; transfer: ArrayBuffer[] } {
+    const pieces: PassPieces | null = this.cutter === null ? null : this.cutter.cut(t, from, bytes, values);
+    if (pieces === null) return { result, transfer: [] };
+    const transfer = pieces.frags.flatMap((f) => [f.out, f.q].filter((b): b is Uint8Array => b instanceof Uint8Array).map((b) => b.buffer as ArrayBuffer));
+    return { result: { ...result, pieces } as Sized as JobResult, transfer };
   }
 
   /** Runs a job; the result and the buffers to transfer with it. */
@@ -202,22 +228,29 @@ export class JobRunner {
       case 'prune': {
         const { e, bytes } = this.chunk(job);
         const r = pruneChunk(new Float32Array(bytes, 0, e.size), job.pick);
-        this.output.write(this.setup.outOffsets[job.t] + job.start * 4, new Uint8Array(bytes, 0, e.byteLength));
-        return { result: r, transfer: [] };
+        const written = new Uint8Array(bytes, 0, e.byteLength);
+        this.output.write(this.setup.outOffsets[job.t] + job.start * 4, written);
+        const whole = job.start === 0 && job.end === this.setup.entries[job.t].size;
+        return this.sized(r, job.t, job.start * 4, written, () => (whole ? new Float32Array(bytes, 0, e.size) : null));
       }
       case 'copy': {
         const { e, bytes } = this.chunk(job);
         const zeros = chunkZeros(e, bytes);
         const per = elementBytes(e);
-        this.output.write(this.setup.outOffsets[job.t] + job.start * per, new Uint8Array(bytes, 0, e.byteLength));
-        return { result: { zeros }, transfer: [] };
+        const written = new Uint8Array(bytes, 0, e.byteLength);
+        this.output.write(this.setup.outOffsets[job.t] + job.start * per, written);
+        const full = this.setup.entries[job.t];
+        const f32 = full.dtype === 'float32' && full.quant === null && job.start === 0 && job.end === full.size;
+        return this.sized({ zeros }, job.t, job.start * per, written, () => (f32 ? new Float32Array(bytes, 0, e.size) : null));
       }
       case 'tensor': {
         const e = this.setup.entries[job.t];
         const { e: whole, bytes } = this.chunk({ t: job.t, start: 0, end: e.size });
         const { bytes: out, ...rest } = pruneTensor(whole, bytes, job.task);
-        if (rest.nan === undefined) this.output.write(this.setup.outOffsets[job.t], out);
-        return { result: rest, transfer: [] };
+        if (rest.nan !== undefined) return { result: rest, transfer: [] };
+        this.output.write(this.setup.outOffsets[job.t], out);
+        const f32 = e.dtype === 'float32' && e.quant === null && job.task.quantize === null;
+        return this.sized(rest, job.t, 0, out, () => (f32 ? floatsOf(out, e.size) : null));
       }
       case 'collect': {
         const result: Collected = { top: [...this.top], low: [...this.low] };

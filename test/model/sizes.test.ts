@@ -111,7 +111,8 @@ describe('sizes of real models', () => {
     const exactRec = recording();
     const exact = await new SizeMeter(exactRec.sizes, all, total).measure((i) => `${i}`, read);
     const sampledRec = recording();
-    const meter = new SizeMeter(sampledRec.sizes, all, total, { above: MiB, bytes: total / 4 });
+    const fourth = { above: MiB, round: 8, stride: 4, guard: Infinity, budget: Infinity };
+    const meter = new SizeMeter(sampledRec.sizes, all, total, fourth);
     expect(meter.stride).toBe(4);
     const est = await meter.measure((i) => `${i}`, read);
     expect(est.estimated).toBe(true);
@@ -121,7 +122,7 @@ describe('sizes of real models', () => {
     // One piece at a seeded random place in each run of 4, the same every time.
     expect(sampledRec.seen.length).toBe(Math.ceil(all.length / 4));
     meter.sampled.forEach((i, b) => expect(Math.floor(i / 4)).toBe(b));
-    expect(new SizeMeter(exactRec.sizes, all, total, { above: MiB, bytes: total / 4 }).sampled).toEqual(meter.sampled);
+    expect(new SizeMeter(exactRec.sizes, all, total, fourth).sampled).toEqual(meter.sampled);
     expect(new Set(meter.sampled.map((i) => i % 4)).size).toBeGreaterThan(1);
 
     const a = await loadArtifacts(path.join(HUMAN, 'centernet.json'));
@@ -139,11 +140,12 @@ describe('sizes of real models', () => {
 
 
 describe('the sampling rule', () => {
-  it('samples the input of a model beyond 16 MiB at 1 piece in 4 or fewer; the output only beyond 256 MiB', () => {
-    expect(sampleStrides(16 * MiB)).toEqual({ input: 1, output: 1 });
-    expect(sampleStrides(26.2 * MiB)).toEqual({ input: 4, output: 1 });
-    expect(sampleStrides(200 * MiB)).toEqual({ input: 7, output: 1 });
-    expect(sampleStrides(2048 * MiB)).toEqual({ input: 64, output: 64 });
+  it('samples the input of a model beyond 16 MiB in runs of 4 pieces or more (8 runs); the output only beyond 256 MiB', () => {
+    expect(sampleStrides(16 * MiB, 16)).toEqual({ input: 1, output: 1 });
+    expect(sampleStrides(26.2 * MiB, 32)).toEqual({ input: 4, output: 1 });
+    expect(sampleStrides(26.2 * MiB, 20)).toEqual({ input: 4, output: 1 });
+    expect(sampleStrides(200 * MiB, 200)).toEqual({ input: 25, output: 1 });
+    expect(sampleStrides(2048 * MiB, 2048)).toEqual({ input: 256, output: 256 });
   });
 
   // 32 pieces of 1 MiB, each a float16-like stream of pseudo-random bytes (compresses alike),
@@ -165,7 +167,7 @@ describe('the sampling rule', () => {
     }
     return { pieces, read: (i: number) => bytes[i] };
   }
-  const rule = { above: 256 * MiB, bytes: 32 * MiB, inputAbove: 16 * MiB, inputMinStride: 4 };
+  const rule = { above: 256 * MiB, inputAbove: 16 * MiB, round: 8, inputMinStride: 4, guard: 0.002, budget: 32 * MiB };
 
   it('keeps a sample of alike pieces as an estimate of the input (≈, within 1%) and measures the output exactly', async () => {
     const { pieces, read } = model(false);
@@ -183,6 +185,74 @@ describe('the sampling rule', () => {
     // The output's pieces that the input's sample measured are not compressed again.
     expect(rec.seen.length).toBe(32);
     expect(output.gzip).toBe(rec.seen.reduce((a, p) => a + gzipSync(p, { level: 6, mtime: 0 }).length, 0));
+  });
+
+  it('adds rounds while the sample is scattered, and keeps the estimate once the budget is spent', async () => {
+    const { pieces, read } = model(true);
+    const rec = recording();
+    // Rounds of 8 pieces (one per run of 4); the budget is spent after the second round.
+    const meter = new SizeMeter(rec.sizes, pieces, 32 * MiB, { ...rule, budget: 12 * MiB });
+    const input = await meter.measure((i) => `in:${i}`, read, undefined, true);
+    expect(input.estimated).toBe(true);
+    expect(rec.seen.length).toBe(16);
+    // Two distinct places in each run of 4, the first round's among them.
+    const seen = new Set(rec.seen.map(sha));
+    const places = pieces.map((_, i) => i).filter((i) => seen.has(sha(read(i))));
+    for (const i of meter.inputSampled) expect(places).toContain(i);
+    // Without a budget (or a sample that is never sure), the rounds go on until every piece is
+    // measured: the figure is then exact.
+    const all = await new SizeMeter(recording().sizes, pieces, 32 * MiB, { ...rule, guard: 0 }).measure((i) => `${i}`, read, undefined, true);
+    expect(all.estimated).toBeUndefined();
+    expect(all.gzip).toBe(pieces.reduce((a, _, i) => a + gzipSync(read(i), { level: 6, mtime: 0 }).length, 0));
+  });
+
+  it('takes the rounds a prune pass measured as it wrote (PassSizes) at no cost', async () => {
+    const { pieces, read } = model(false);
+    const sampled = { ...rule, above: 0, guard: 0.01 }; // the output sampled too: runs of 4, rounds of 8 pieces
+    const pass = new SizeMeter(recording().sizes, pieces, 32 * MiB, sampled);
+    expect(pass.passSampled.length).toBe(16);
+    expect(pass.passSampled.slice(0, 8)).toEqual(pass.sampled);
+    for (const i of pass.passSampled) pass.note(`out:${i}`, gzipSync(read(i), { level: 6, mtime: 0 }).length);
+    const rec = recording();
+    // Nothing is read: both rounds are known, and the second is taken although the first would do.
+    const after = await pass.measure((i) => `out:${i}`, (i) => {
+      rec.seen.push(read(i));
+      return read(i);
+    });
+    expect(rec.seen.length).toBe(0);
+    expect(after.estimated).toBe(true);
+    // The estimate is that of the 16 pieces: the ratio of their sizes to their bytes, times all bytes.
+    const gz = pass.passSampled.reduce((a, i) => a + gzipSync(read(i), { level: 6, mtime: 0 }).length, 0);
+    expect(after.gzip).toBe(Math.round((gz / (16 * MiB)) * 32 * MiB));
+  });
+
+  it('estimates per class: pruned pieces apart from the dense ones between them (fewer rounds, closer)', async () => {
+    // 64 pieces: 1 MiB of a pruned kernel (90% zeros), then 64 KiB of a dense bias, over and over.
+    const pieces: Piece[] = [];
+    const bytes: Uint8Array[] = [];
+    let seed = 777;
+    const rnd = () => (seed = (seed * 1103515245 + 12345) >>> 0) >>> 24;
+    for (let i = 0; i < 64; i++) {
+      const dense = i % 2 === 1;
+      const b = new Uint8Array(dense ? 64 * 1024 : MiB);
+      for (let j = 0; j < b.length; j += 2) if (dense || rnd() < 26) b[j] = rnd();
+      pieces.push({ first: i, last: i + 1, start: 0, length: b.length, f32: true });
+      bytes.push(b);
+    }
+    const total = bytes.reduce((a, b) => a + b.length, 0);
+    const read = (i: number) => bytes[i];
+    const exact = pieces.reduce((a, _, i) => a + gzipSync(read(i), { level: 6, mtime: 0 }).length, 0);
+    const sampled = { ...rule, above: 0 };
+    const run = async (classOf?: (i: number) => number) => {
+      const rec = recording();
+      const r = await new SizeMeter(rec.sizes, pieces, total, sampled).measure((i) => `${i}`, read, undefined, false, classOf);
+      return { r, n: rec.seen.length };
+    };
+    const one = await run();
+    const two = await run((i) => 1 + (i % 2) * 2);
+    expect(two.r.estimated).toBe(true);
+    expect(two.n).toBeLessThan(one.n);
+    expect(Math.abs(two.r.gzip! / exact - 1)).toBeLessThan(0.002);
   });
 
   it('compresses every piece of the input when the sample is scattered (pieces unlike each other)', async () => {
