@@ -34,6 +34,13 @@ export function normalWeights(n, seed = 42) {
   return w;
 }
 
+/** w with every weight of magnitude at or below the s-quantile of |w| set to 0 (exact sort). */
+export function pruneBelow(w, s) {
+  const mags = Float32Array.from(w, Math.abs).sort();
+  const t = mags[Math.floor(s * (mags.length - 1))];
+  return w.map((v) => (Math.abs(v) <= t ? 0 : v));
+}
+
 /**
  * The core and tfjs-ops benches' command line: `flag('record')` for `--record`, `opt('sizes',
  * dflt)` for `--sizes=...`; and the sizes to run (`--sizes=1e5,1e6`, default 1e5, 1e6, 1e7).

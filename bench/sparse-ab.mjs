@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 import { packSparse, registerSparseKernels } from '../dist/sparse.mjs';
-import { benchOptions, median, normalWeights } from './lib.mjs';
+import { benchOptions, median, normalWeights, pruneBelow as prune } from './lib.mjs';
 
 const { opt } = benchOptions();
 const [K, N] = opt('shape', '1024x1024').split('x').map(Number);
@@ -56,12 +56,6 @@ function timeAll(fns) {
     while (performance.now() - start < TIME * fns.length) fns.forEach((f, i) => ts[i].push(cpu(f)));
   }
   return ts.map(median);
-}
-
-function prune(w, s) {
-  const mags = Float32Array.from(w, Math.abs).sort();
-  const t = mags[Math.floor(s * (mags.length - 1))];
-  return w.map((v) => (Math.abs(v) <= t ? 0 : v));
 }
 
 const w = prune(normalWeights(K * N, 42), SPARSITY);

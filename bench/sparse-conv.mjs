@@ -10,7 +10,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 import { packSparse, registerSparseKernels, sparseConv2d, sparseMatMul, SparseWeights } from '../dist/sparse.mjs';
-import { benchOptions, normalWeights, timeTurns } from './lib.mjs';
+import { benchOptions, normalWeights, pruneBelow as prune, timeTurns } from './lib.mjs';
 
 const { opt } = benchOptions();
 const SPARSITY = Number(opt('sparsity', '0.9'));
@@ -36,12 +36,6 @@ function im2col(x, kh, kw) {
   const parts = [];
   for (let ky = 0; ky < kh; ky++) for (let kx = 0; kx < kw; kx++) parts.push(tf.slice(x, [0, ky, kx, 0], [b, oh, ow, c]));
   return tf.reshape(tf.concat(parts, 3), [b * oh * ow, kh * kw * c]);
-}
-
-function prune(w, s) {
-  const mags = Float32Array.from(w, Math.abs).sort();
-  const t = mags[Math.floor(s * (mags.length - 1))];
-  return w.map((v) => (Math.abs(v) <= t ? 0 : v));
 }
 
 console.log(`sparsity ${SPARSITY}; ${CLOCK} clock; ${ROUNDS} rounds; tfjs ${tf.version_core}\n`);
