@@ -3,7 +3,7 @@
 // `threads: 0`, in the calling thread. A runner reads its chunks straight from the input shard
 // files and writes its results straight into the output shard files at their final offsets, so
 // no weight bytes travel between threads and the order in which jobs finish does not matter.
-import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, constants, openSync, readSync, writeSync } from 'node:fs';
 import { ModelFormatError, ModelIOError } from '../errors.js';
 import type { TensorEntry } from '../format/index.js';
 import { openShardSync } from './untrusted.js';
@@ -85,12 +85,19 @@ export type JobResult =
  */
 const IO_BYTES = 256 * 1024;
 
-/** Reads and writes byte ranges of a concatenation of files (file descriptors kept open). */
+/**
+ * Reads and writes byte ranges of a concatenation of files (file descriptors kept open). Files
+ * opened for writing ('create') are created when first opened if they do not exist, never
+ * truncated: the runners of a pass write their disjoint ranges into the same files, and a file
+ * ends at its size once every range of it has been written. (pruneDirectory created them on
+ * libuv's pool before: on a busy machine the main thread's share of a few hundred open /
+ * ftruncate / close calls kept it from handing the workers their jobs.)
+ */
 export class FileSet {
   private readonly fds = new Map<number, number>();
   constructor(
     private readonly files: readonly FileSpan[],
-    private readonly flags: 'r' | 'r+',
+    private readonly flags: 'r' | 'create',
     private readonly fname: string,
     private readonly root: string | null = null,
   ) {}
@@ -100,7 +107,7 @@ export class FileSet {
     if (fd === undefined) {
       const f = this.files[i];
       try {
-        fd = this.flags === 'r' ? openShardSync(this.fname, f.path, this.root) : openSync(f.path, this.flags);
+        fd = this.flags === 'r' ? openShardSync(this.fname, f.path, this.root) : openSync(f.path, constants.O_RDWR | constants.O_CREAT, 0o666);
       } catch (e) {
         if (e instanceof ModelFormatError) throw e;
         throw new ModelIOError('IO_ERROR', `${this.fname}: cannot open ${f.path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, f.path);
@@ -170,7 +177,7 @@ export class JobRunner {
 
   constructor(private readonly setup: RunnerSetup) {
     this.input = new FileSet(setup.input, 'r', setup.fname, setup.inputRoot);
-    this.output = new FileSet(setup.output, 'r+', setup.fname);
+    this.output = new FileSet(setup.output, 'create', setup.fname);
   }
 
   /** Runs a job; the result and the buffers to transfer with it. */
