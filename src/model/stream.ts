@@ -25,6 +25,7 @@ import type { Decision } from './config.js';
 import { pruneNM } from './engine.js';
 import type { NMLayout } from './select.js';
 import type { QuantizeDtype } from './types.js';
+import type { Weights } from '../wasm/index.js';
 
 export const ABS = 0x7fffffff;
 export const INF = 0x7f800000;
@@ -106,12 +107,18 @@ export function histTop(u: Uint32Array, h: Float64Array): NaNCount {
  * lo = 0 only counts NaN.
  */
 export function gatherRange(u: Uint32Array, lo: number, hi: number): { below: number; values: Uint32Array } & NaNCount {
+  return gatherWeights(new Float32Array(u.buffer, u.byteOffset, u.length), lo, hi);
+}
+
+/** gatherRange on float32 weights, which may already be in Wasm memory (the kernels then copy nothing). */
+export function gatherWeights(w: Weights, lo: number, hi: number): { below: number; values: Uint32Array } & NaNCount {
   // The kernels' bracket pass (SIMD compaction) when the bracket holds what a bracket should.
-  if (hi >= lo && u.length >= 4096) {
-    const r = gatherBracket('pruneDirectory', new Float32Array(u.buffer, u.byteOffset, u.length), lo, hi, Math.max(1 << 16, u.length >>> 4));
+  if (hi >= lo && w.length >= 4096) {
+    const r = gatherBracket('pruneDirectory', w, lo, hi, Math.max(1 << 16, w.length >>> 4));
     if (r.values !== null && r.nan === 0) return { below: r.below, values: r.values, nan: 0, firstNaN: -1 };
   }
-  return gatherRangeJs(u, lo, hi);
+  const f = w instanceof Float32Array ? w : w.array;
+  return gatherRangeJs(new Uint32Array(f.buffer, f.byteOffset, f.length), lo, hi);
 }
 
 function gatherRangeJs(u: Uint32Array, lo: number, hi: number): { below: number; values: Uint32Array } & NaNCount {
@@ -292,7 +299,7 @@ export type ChunkPick = { zero: true } | { zero: false; bits: number; lt: number
  * Prunes a chunk of float32 weights in place with the core kernels (pruned weights become +0).
  * The chunk was checked for NaN by the select passes. Returns the zeros before and after.
  */
-export function pruneChunk(w: Float32Array, pick: ChunkPick): { zerosBefore: number; zerosAfter: number } {
+export function pruneChunk(w: Weights, pick: ChunkPick): { zerosBefore: number; zerosAfter: number } {
   // One pass through the kernels' window, each window's zeros counted before it is pruned.
   const tally = { zeros: 0 };
   const kept = pick.zero ? pruneBelowBits('pruneDirectory', w, 0, 0, 0, tally) : pruneBelowBits('pruneDirectory', w, pick.bits, pick.take, pick.eq, tally);

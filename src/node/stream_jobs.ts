@@ -7,6 +7,7 @@ import { closeSync, constants, openSync, readSync, writeSync } from 'node:fs';
 import { ModelFormatError, ModelIOError } from '../errors.js';
 import type { TensorEntry } from '../format/index.js';
 import { openShardSync } from './untrusted.js';
+import { allocWeights, type WasmWeights } from '../wasm/index.js';
 import {
   chunkEntry,
   chunkZeros,
@@ -14,6 +15,7 @@ import {
   elementBytes,
   codeTable,
   gatherRange,
+  gatherWeights,
   sampleRuns,
   histLow,
   histTop,
@@ -174,6 +176,7 @@ export class JobRunner {
   private low = new Map<number, Float64Array>();
   private readonly luts = new Map<number, Uint32Array | null>();
   private scratch = new ArrayBuffer(0);
+  private noWasm = false;
 
   constructor(private readonly setup: RunnerSetup) {
     this.input = new FileSet(setup.input, 'r', setup.fname, setup.inputRoot);
@@ -195,7 +198,7 @@ export class JobRunner {
         return { result: null, transfer: [] };
       }
       case 'gather': {
-        const r = gatherRange(this.bits(job), job.lo, job.hi);
+        const r = this.inWasm(job, (w) => gatherWeights(w, job.lo, job.hi)) ?? gatherRange(this.bits(job), job.lo, job.hi);
         return { result: r, transfer: [r.values.buffer as ArrayBuffer] };
       }
       case 'low': {
@@ -207,9 +210,17 @@ export class JobRunner {
       case 'count':
         return { result: countAt(this.bits(job), job.bits), transfer: [] };
       case 'prune': {
+        const at = this.setup.outOffsets[job.t] + job.start * 4;
+        const inPlace = this.inWasm(job, (w) => {
+          const r = pruneChunk(w, job.pick);
+          const a = w.array; // a fresh view: the kernels may have grown the memory
+          this.output.write(at, new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+          return r;
+        });
+        if (inPlace !== null) return { result: inPlace, transfer: [] };
         const { e, bytes } = this.chunk(job);
         const r = pruneChunk(new Float32Array(bytes, 0, e.size), job.pick);
-        this.output.write(this.setup.outOffsets[job.t] + job.start * 4, new Uint8Array(bytes, 0, e.byteLength));
+        this.output.write(at, new Uint8Array(bytes, 0, e.byteLength));
         return { result: r, transfer: [] };
       }
       case 'copy': {
@@ -251,6 +262,31 @@ export class JobRunner {
     if (this.scratch.byteLength < e.byteLength) this.scratch = new ArrayBuffer(Math.max(e.byteLength, this.scratch.byteLength * 2));
     this.input.read(full.byteOffset + r.start * per, new Uint8Array(this.scratch, 0, e.byteLength));
     return { e, bytes: this.scratch };
+  }
+
+  /**
+   * Runs fn on elements [start, end) of a float32 tensor read straight into Wasm memory, where the
+   * kernels work on them in place: no copy into their window and back (on the 2 GB model those
+   * copies were about a tenth of the workers' time). null, and fn not called, for other storage or
+   * when Wasm memory cannot take the chunk (the caller then reads it into its scratch buffer).
+   */
+  private inWasm<T>(r: Range, fn: (w: WasmWeights) => T): T | null {
+    const e = this.setup.entries[r.t];
+    if (e.dtype !== 'float32' || e.quant !== null || this.noWasm) return null;
+    let w: WasmWeights;
+    try {
+      w = allocWeights(r.end - r.start);
+    } catch {
+      this.noWasm = true; // the pure-JS build, or a chunk too large for a 4 GiB memory
+      return null;
+    }
+    try {
+      const a = w.array;
+      this.input.read(e.byteOffset + r.start * 4, new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+      return fn(w);
+    } finally {
+      w.free();
+    }
   }
 
   private bits(r: Range): Uint32Array {
