@@ -147,9 +147,15 @@ async function pruneOpened(model: OpenModel, outDir: string, cfg: ReturnType<typ
     const outputFiles: FileSpan[] = names.map((n, i) => ({ path: path.join(tmp as string, n), start: i * opts.shardBytes, size: Math.min(opts.shardBytes, outTotal - i * opts.shardBytes) }));
     const setup: RunnerSetup = { fname: FNAME, entries, input: inputFiles, inputRoot: opts.limits.allowOutsidePaths ? null : model.root, output: outputFiles, outOffsets };
     pool = workers === null ? new InlinePool(setup) : workers.setup(setup);
-    // The output shards are created by the runners as they first write to them (stream_jobs.ts
-    // FileSet): every byte of every shard is written by some job, so each ends at its size.
-    const tensors = await runPasses(pool, entries, decisions, roles.map((r) => r.layout), exportQ, cfg.sparsity, opts, model.weightData);
+    // The output shards are created at their sizes by one runner, in one job of synchronous calls,
+    // while the others select; the prune pass waits for it. (On libuv's pool, the calling
+    // thread's share of a few hundred open / ftruncate / close promises kept it from handing the
+    // workers their jobs on a busy machine; created by the first write to each instead, the files
+    // cost the prune pass 0.3-0.5 s of the 2 GB model, bench/e2e-floor.mjs; created by every
+    // runner a few at a time, they contended for the directory.)
+    const created = pool.map([{ op: 'create', from: 0, to: outputFiles.length }], () => undefined);
+    created.catch(() => undefined); // awaited before the prune pass; a select failure must not leave it unhandled
+    const tensors = await runPasses(pool, entries, decisions, roles.map((r) => r.layout), exportQ, cfg.sparsity, opts, model.weightData, created);
 
     // The manifest: the input's specs, with new quantization fields where the storage changed.
     const specs: WeightSpec[] = entries.map((e, i) => {
@@ -243,9 +249,11 @@ async function runPasses(
   sparsity: number | null,
   opts: CheckedOptions,
   weightData: object,
+  outputReady: Promise<void>,
 ): Promise<TensorOutcome[]> {
   const passes = new Passes(pool, entries, decisions, exportQ, sparsity, opts, weightData);
   await passes.select();
+  await outputReady;
   return passes.prune(layouts);
 }
 

@@ -3,7 +3,7 @@
 // `threads: 0`, in the calling thread. A runner reads its chunks straight from the input shard
 // files and writes its results straight into the output shard files at their final offsets, so
 // no weight bytes travel between threads and the order in which jobs finish does not matter.
-import { closeSync, constants, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 import { ModelFormatError, ModelIOError } from '../errors.js';
 import type { TensorEntry } from '../format/index.js';
 import { openShardSync } from './untrusted.js';
@@ -63,6 +63,7 @@ export type Job =
   | ({ op: 'prune'; pick: ChunkPick } & Range)
   | ({ op: 'copy' } & Range)
   | { op: 'tensor'; t: number; task: TensorTask }
+  | { op: 'create'; from: number; to: number }
   | { op: 'collect' };
 
 export interface Collected {
@@ -87,19 +88,12 @@ export type JobResult =
  */
 const IO_BYTES = 256 * 1024;
 
-/**
- * Reads and writes byte ranges of a concatenation of files (file descriptors kept open). Files
- * opened for writing ('create') are created when first opened if they do not exist, never
- * truncated: the runners of a pass write their disjoint ranges into the same files, and a file
- * ends at its size once every range of it has been written. (pruneDirectory created them on
- * libuv's pool before: on a busy machine the main thread's share of a few hundred open /
- * ftruncate / close calls kept it from handing the workers their jobs.)
- */
+/** Reads and writes byte ranges of a concatenation of files (file descriptors kept open). */
 export class FileSet {
   private readonly fds = new Map<number, number>();
   constructor(
     private readonly files: readonly FileSpan[],
-    private readonly flags: 'r' | 'create',
+    private readonly flags: 'r' | 'r+',
     private readonly fname: string,
     private readonly root: string | null = null,
   ) {}
@@ -109,7 +103,7 @@ export class FileSet {
     if (fd === undefined) {
       const f = this.files[i];
       try {
-        fd = this.flags === 'r' ? openShardSync(this.fname, f.path, this.root) : openSync(f.path, constants.O_RDWR | constants.O_CREAT, 0o666);
+        fd = this.flags === 'r' ? openShardSync(this.fname, f.path, this.root) : openSync(f.path, this.flags);
       } catch (e) {
         if (e instanceof ModelFormatError) throw e;
         throw new ModelIOError('IO_ERROR', `${this.fname}: cannot open ${f.path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, f.path);
@@ -180,7 +174,7 @@ export class JobRunner {
 
   constructor(private readonly setup: RunnerSetup) {
     this.input = new FileSet(setup.input, 'r', setup.fname, setup.inputRoot);
-    this.output = new FileSet(setup.output, 'create', setup.fname);
+    this.output = new FileSet(setup.output, 'r+', setup.fname);
   }
 
   /** Runs a job; the result and the buffers to transfer with it. */
@@ -237,6 +231,17 @@ export class JobRunner {
         if (rest.nan === undefined) this.output.write(this.setup.outOffsets[job.t], out);
         return { result: rest, transfer: [] };
       }
+      case 'create':
+        for (let i = job.from; i < job.to; i++) {
+          const f = this.setup.output[i];
+          const fd = openSync(f.path, 'w');
+          try {
+            ftruncateSync(fd, f.size);
+          } finally {
+            closeSync(fd);
+          }
+        }
+        return { result: null, transfer: [] };
       case 'collect': {
         const result: Collected = { top: [...this.top], low: [...this.low] };
         this.top = new Map();
