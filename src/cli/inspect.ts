@@ -8,7 +8,6 @@ import path from 'node:path';
 import { init } from '../index.js';
 import { loadArtifacts, nodeGzipSizes } from '../node.js';
 import { MAGIC } from '../container/format.js';
-import { decompressArtifacts } from '../load.js';
 import type { ModelArtifacts, pruneArtifacts } from '../tfjs.js';
 import { tfjsEntry } from './tfjs_entry.js';
 import type { Ctx } from './context.js';
@@ -85,7 +84,7 @@ export async function inspectCommand(ctx: Ctx, input: string, flags: InspectFlag
 async function readContainer(local: string | null, maxBytes: number | undefined): Promise<{ artifacts: ModelArtifacts; bytes: number } | null> {
   if (local === null || !(await stat(local).then((s) => s.isFile(), () => false))) return null;
   const bytes = new Uint8Array(await readFile(local));
-  return MAGIC.every((b, i) => bytes[i] === b) ? { artifacts: await decompressArtifacts(bytes, { maxBytes }), bytes: bytes.length } : null;
+  return MAGIC.every((b, i) => bytes[i] === b) ? { artifacts: await (await import('../load.js')).decompressArtifacts(bytes, { maxBytes }), bytes: bytes.length } : null;
 }
 
 /** The report of a sparsity-0 run, reworded for a model as it is (no before / after). */

@@ -7,7 +7,16 @@
 // The library calls (loadArtifacts, pruneArtifacts, saveArtifacts) report no progress of their
 // own, so the bar advances by stage, weighted by a rough cost, and names the stage it is in; the
 // elapsed time keeps ticking during a long stage.
-import cliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
+import type CliProgress from 'cli-progress';
+
+/**
+ * cli-progress, loaded where a bar is drawn (a terminal): ~10 ms of every other run's start
+ * (a pipe, a CI log, --json, --progress lines) went to importing it.
+ */
+function cliProgress(): typeof CliProgress {
+  return createRequire(import.meta.url)('cli-progress') as typeof CliProgress;
+}
 
 export interface Stage {
   /** Shown beside the bar: "loading shards". */
@@ -34,7 +43,8 @@ export function createProgress(stages: Stage[], options: { enabled: boolean; lin
   if (!options.enabled) return SILENT;
   const weights = stages.map((s) => s.weight ?? 1);
   const total = weights.reduce((a, b) => a + b, 0);
-  const bar = new cliProgress.SingleBar(
+  const bars = cliProgress();
+  const bar = new bars.SingleBar(
     {
       stream,
       format: '{bar} {percentage}% | {stage} | {duration_formatted}',
@@ -43,7 +53,7 @@ export function createProgress(stages: Stage[], options: { enabled: boolean; lin
       clearOnComplete: true,
       fps: 10,
     },
-    cliProgress.Presets.shades_classic,
+    bars.Presets.shades_classic,
   );
   let index = -1;
   let stopped = false;

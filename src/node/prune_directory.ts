@@ -5,7 +5,7 @@
 // at the end, as saveArtifacts does. The bytes written are those of
 // saveArtifacts(dir, (await pruneArtifacts(await loadArtifacts(input), config)).artifacts).
 import { existsSync } from 'node:fs';
-import { mkdir, open, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,7 +24,7 @@ import { wasmInfo } from '../wasm/index.js';
 import { copyModelFields, findModelFile, parseModelText } from './load.js';
 import { DEFAULT_SHARD_BYTES, modelJSON, swapInto } from './save.js';
 import { JobRunner, type Collected, type FileSpan, type Job, type JobResult, type RunnerSetup, type Sized } from './stream_jobs.js';
-import type { SerializedError } from './stream_worker.js';
+import type { SerializedError, WorkerMessage } from './stream_worker.js';
 import { checkLimits, FileBytes, LIMIT_KEYS, modelDir, noteShard, overCap, readModelText, shardPath, type LoadArtifactsOptions, type ReadLimits } from './untrusted.js';
 
 const FNAME = 'pruneDirectory';
@@ -68,8 +68,6 @@ export interface PruneDirectoryResult {
 /** Models with fewer weight bytes run in the calling thread unless `threads` says otherwise. */
 const THREADS_FROM = 64 * 1024 * 1024;
 const MAX_DEFAULT_THREADS = 8;
-/** Output files created at once (libuv's pool has 4 threads; one is left for the rest). */
-const CREATE_AT_ONCE = 3;
 const DEFAULT_CHUNK_BYTES = 16 * 1024 * 1024;
 /** Magnitudes gathered in memory per group at most (4 bytes each) before the refining pass instead. */
 let GATHER_CAP = 1 << 24;
@@ -100,7 +98,21 @@ export async function pruneDirectory(input: string, outDir: string, config: Prun
   const cfg = normalizeConfig(FNAME, config, true);
   const info = wasmInfo(); // throws WASM_NOT_INITIALIZED before any work
 
-  const model = await openModel(input.startsWith('file:') ? fileURLToPath(input) : input, FNAME, opts.limits);
+  const src = input.startsWith('file:') ? fileURLToPath(input) : input;
+  const head = await readModelHead(src, FNAME, opts.limits);
+  const threads = opts.threads ?? (declaredWeightBytes(head) < THREADS_FROM ? 0 : Math.max(1, Math.min(os.availableParallelism(), MAX_DEFAULT_THREADS)));
+  // The worker threads start (Node's start-up and the Wasm kernels: 0.1-0.3 s each here) while
+  // the shards are checked and the output laid out; they get the layout when it is known.
+  const workers = threads === 0 ? null : WorkerPool.boot(threads, { forceScalar: !info.simd, chunkLength: info.chunkLength });
+  try {
+    return await pruneOpened(await openModel(src, FNAME, opts.limits, head), outDir, cfg, opts, workers);
+  } finally {
+    await workers?.close();
+  }
+}
+
+/** pruneDirectory once model.json is read: the checks of the output, the passes, the files. */
+async function pruneOpened(model: OpenModel, outDir: string, cfg: ReturnType<typeof normalizeConfig>, opts: CheckedOptions, workers: WorkerPool | null): Promise<PruneDirectoryResult> {
   const { entries, inputFiles, artifacts } = model;
   const roles = classify(entries, artifacts.modelTopology);
   const decisions = decide(FNAME, entries, roles, cfg);
@@ -131,22 +143,22 @@ export async function pruneDirectory(input: string, outDir: string, config: Prun
   const base = path.basename(target);
   let tmp: string | null = null;
   let pool: Pool | null = null;
-  let created: Promise<void> = Promise.resolve();
   try {
     await mkdir(parent, { recursive: true });
     tmp = path.join(parent, `.${base}.tmp-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 10)}`);
     await mkdir(tmp, { mode: 0o777 });
     const outputFiles: FileSpan[] = names.map((n, i) => ({ path: path.join(tmp as string, n), start: i * opts.shardBytes, size: Math.min(opts.shardBytes, outTotal - i * opts.shardBytes) }));
-    const threads = opts.threads ?? (inTotal < THREADS_FROM ? 0 : Math.max(1, Math.min(os.availableParallelism(), MAX_DEFAULT_THREADS)));
-    const sizes = opts.passSizes?.plan(decisions.map((d) => d.prune), exportQ, threads > 0) ?? null;
+    const sizes = opts.passSizes?.plan(decisions.map((d) => d.prune), exportQ, workers !== null) ?? null;
     const setup: RunnerSetup = { fname: FNAME, entries, input: inputFiles, inputRoot: opts.limits.allowOutsidePaths ? null : model.root, output: outputFiles, outOffsets, sizes };
-    pool = threads === 0 ? new InlinePool(setup) : await WorkerPool.start(threads, setup, { forceScalar: !info.simd, chunkLength: info.chunkLength });
-    // The output shards are created at their final sizes on the thread pool while the threshold
-    // is selected (a few hundred file creations cost up to a second on a busy disk); the prune
-    // pass, which writes them, waits for them.
-    created = createFiles(outputFiles);
-    created.catch(() => undefined); // awaited below; a select failure must not leave it unhandled
-
+    pool = workers === null ? new InlinePool(setup) : workers.setup(setup);
+    // The output shards are created at their sizes by one runner, in one job of synchronous calls,
+    // while the others select; the prune pass waits for it. (On libuv's pool, the calling
+    // thread's share of a few hundred open / ftruncate / close promises kept it from handing the
+    // workers their jobs on a busy machine; created by the first write to each instead, the files
+    // cost the prune pass 0.3-0.5 s of the 2 GB model, bench/e2e-floor.mjs; created by every
+    // runner a few at a time, they contended for the directory.)
+    const created = pool.map([{ op: 'create', from: 0, to: outputFiles.length }], () => undefined);
+    created.catch(() => undefined); // awaited before the prune pass; a select failure must not leave it unhandled
     const tensors = await runPasses(pool, entries, decisions, roles.map((r) => r.layout), exportQ, cfg.sparsity, opts, model.weightData, created);
 
     // The manifest: the input's specs, with new quantization fields where the storage changed.
@@ -201,7 +213,6 @@ export async function pruneDirectory(input: string, outDir: string, config: Prun
     throw e;
   } finally {
     if (pool !== null) await pool.close().catch(() => undefined);
-    await created.catch(() => undefined); // no file is created in tmp once it is removed
     if (tmp !== null) await rm(tmp, { recursive: true, force: true });
   }
 }
@@ -248,23 +259,6 @@ async function runPasses(
   await passes.select();
   await outputReady;
   return passes.prune(layouts);
-}
-
-/** Creates each file at its size (a few at a time on libuv's pool). */
-async function createFiles(files: readonly FileSpan[]): Promise<void> {
-  let next = 0;
-  const lane = async () => {
-    while (next < files.length) {
-      const f = files[next++];
-      const h = await open(f.path, 'w');
-      try {
-        await h.truncate(f.size);
-      } finally {
-        await h.close();
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(CREATE_AT_ONCE, files.length) }, lane));
 }
 
 /**
@@ -380,7 +374,7 @@ class Passes {
     });
   }
 
-  /** Pass 1, a sample (1/64 of the weights, runs of 256) of each group: a bracket around the k-th. */
+  /** Pass 1, a sample (1/256 of the weights, runs of 256) of each group: a bracket around the k-th. */
   private async sampleBrackets(ranked: number[]): Promise<Map<number, { lo: number; hi: number }>> {
     const { groups, entries } = this;
     const brackets = new Map<number, { lo: number; hi: number }>();
@@ -592,30 +586,58 @@ interface OpenModel {
   root: string;
 }
 
+/** model.json read and parsed, its shards not yet looked at. */
+export interface ModelHead {
+  file: string;
+  model: Record<string, unknown> | null;
+  groups: ReturnType<typeof parseModelText>['groups'];
+}
+
+/** Reads and parses model.json (or a bare manifest): the first step of openModel. */
+export async function readModelHead(input: string, fname: string, limits: ReadLimits): Promise<ModelHead> {
+  const file = await findModelFile(input, fname, limits.allowOutsidePaths);
+  const text = await readModelText(fname, file, limits.maxJsonBytes);
+  return { file, ...parseModelText(text, file, fname) };
+}
+
+/**
+ * The weight bytes the manifest declares (its specs' shapes and storage dtypes; strings count 0):
+ * what pruneDirectory decides its thread count on before the shards are checked.
+ */
+export function declaredWeightBytes(head: ModelHead): number {
+  let total = 0;
+  for (const g of head.groups) {
+    for (const w of g.weights as unknown[]) {
+      const spec = w as Partial<WeightSpec> | null;
+      if (spec === null || typeof spec !== 'object' || !Array.isArray(spec.shape)) continue;
+      const size = spec.shape.reduce((a: number, d) => a * (typeof d === 'number' && d > 0 ? d : 0), 1);
+      total += size * elementBytes({ dtype: spec.dtype ?? 'float32', quant: (spec.quantization?.dtype as 'uint8' | 'uint16' | 'float16' | undefined) ?? null } as Pick<TensorEntry, 'dtype' | 'quant'>);
+    }
+  }
+  return total;
+}
+
 /**
  * Reads model.json and checks it against the shard files' sizes, as loadArtifacts +
  * pruneArtifacts do, without reading the weights (string tensors excepted: their lengths are
  * read from the shards).
  */
-export async function openModel(input: string, fname: string, limits: ReadLimits): Promise<OpenModel> {
-  const file = await findModelFile(input, fname, limits.allowOutsidePaths);
-  const text = await readModelText(fname, file, limits.maxJsonBytes);
-  const { model, groups } = parseModelText(text, file, fname);
+export async function openModel(input: string, fname: string, limits: ReadLimits, head?: ModelHead): Promise<OpenModel> {
+  const { file, model, groups } = head ?? (await readModelHead(input, fname, limits));
   const where = await modelDir(file, fname);
   const seen = new Map<string, string>();
   const inputFiles: FileSpan[] = [];
   const specs: WeightSpec[] = [];
   let base = 0;
   for (const group of groups) {
+    // Every shard's path and size looked up at once (one after the other, a model of 477 shards
+    // took 60-200 ms here); the first failure in manifest order is the one reported.
+    const looked = await Promise.allSettled(group.paths.map((name) => lookShard(fname, file, where, name, limits.allowOutsidePaths)));
     const spans: FileSpan[] = [];
     let off = 0;
-    for (const name of group.paths) {
-      const shard = await shardPath(fname, where, name, limits.allowOutsidePaths);
-      const st = await stat(shard).catch((e: NodeJS.ErrnoException) => {
-        if (e.code === 'ENOENT') throw new ModelFormatError('WEIGHTS_MISMATCH', `${fname}: weight shard ${shard}, listed in ${file}, is missing`, { file: shard, byteOffset: 0 });
-        throw new ModelIOError('IO_ERROR', `${fname}: cannot read ${shard}: ${e.code ?? e.message}`, shard);
-      });
-      if (!st.isFile()) throw new ModelIOError('IO_ERROR', `${fname}: weight shard ${shard}, listed in ${file}, is not a file`, shard);
+    for (const r of looked) {
+      if (r.status === 'rejected') throw r.reason;
+      const { shard, st } = r.value;
       noteShard(seen, fname, file, shard, st);
       spans.push({ path: shard, start: off, size: st.size });
       off += st.size;
@@ -640,6 +662,17 @@ export async function openModel(input: string, fname: string, limits: ReadLimits
   const artifacts: ModelArtifacts = { weightSpecs: specs };
   copyModelFields(model, artifacts);
   return { entries, inputFiles, artifacts, weightData, root: where.root };
+}
+
+/** A shard's checked path and its stat. */
+async function lookShard(fname: string, file: string, where: Awaited<ReturnType<typeof modelDir>>, name: string, allowOutside: boolean) {
+  const shard = await shardPath(fname, where, name, allowOutside);
+  const st = await stat(shard).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') throw new ModelFormatError('WEIGHTS_MISMATCH', `${fname}: weight shard ${shard}, listed in ${file}, is missing`, { file: shard, byteOffset: 0 });
+    throw new ModelIOError('IO_ERROR', `${fname}: cannot read ${shard}: ${e.code ?? e.message}`, shard);
+  });
+  if (!st.isFile()) throw new ModelIOError('IO_ERROR', `${fname}: weight shard ${shard}, listed in ${file}, is not a file`, shard);
+  return { shard, st };
 }
 
 // ---- options ---------------------------------------------------------------------------------
@@ -721,20 +754,26 @@ class InlinePool implements Pool {
   }
 }
 
+/** Batches sent to a worker ahead of its answers. */
+const IN_FLIGHT = 2;
+/** A pass's jobs are cut into about this many batches per worker, of at most MAX_BATCH jobs. */
+const BATCHES_PER_WORKER = 16;
+const MAX_BATCH = 64;
+
 class WorkerPool implements Pool {
   private nextId = 0;
-  private readonly pending = new Map<number, { resolve: (r: JobResult) => void; reject: (e: unknown) => void }>();
+  private readonly pending = new Map<number, { resolve: (r: JobResult[]) => void; reject: (e: unknown) => void }>();
   private broken: unknown = null;
   private closed = false;
 
   private constructor(private readonly workers: Worker[]) {
     for (const w of workers) {
-      w.on('message', (msg: { id: number; result?: JobResult; error?: SerializedError }) => {
+      w.on('message', (msg: { id: number; results?: JobResult[]; error?: SerializedError }) => {
         const p = this.pending.get(msg.id);
         if (p === undefined) return;
         this.pending.delete(msg.id);
         if (msg.error !== undefined) p.reject(deserializeError(msg.error));
-        else p.resolve(msg.result ?? null);
+        else p.resolve(msg.results ?? []);
       });
       const fail = (e: unknown) => {
         this.broken ??= e;
@@ -748,33 +787,59 @@ class WorkerPool implements Pool {
     }
   }
 
-  static async start(n: number, setup: RunnerSetup, init: { forceScalar: boolean; chunkLength: number }): Promise<WorkerPool> {
+  /** Starts n workers; they load the kernels and wait for `setup`. */
+  static boot(n: number, init: { forceScalar: boolean; chunkLength: number }): WorkerPool {
     const url = workerScript();
-    const workers = Array.from({ length: n }, () => new Worker(url, { workerData: { setup, init } }));
-    return new WorkerPool(workers);
+    return new WorkerPool(Array.from({ length: n }, () => new Worker(url, { workerData: { init } })));
   }
 
-  private send(w: Worker, job: Job): Promise<JobResult> {
+  /** Hands every worker the model's layout (before any job). */
+  setup(setup: RunnerSetup): this {
+    for (const w of this.workers) w.postMessage({ setup } satisfies WorkerMessage);
+    return this;
+  }
+
+  /** Runs a batch of jobs on one worker, in order; their results in order. */
+  private send(w: Worker, jobs: Job[]): Promise<JobResult[]> {
     if (this.broken !== null) return Promise.reject(this.broken);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      w.postMessage({ id, job });
+      w.postMessage({ id, jobs } satisfies WorkerMessage);
     });
   }
 
   async map<J extends Job>(jobs: J[], done: (job: J, result: JobResult) => void): Promise<void> {
+    // Jobs go in batches (about BATCHES_PER_WORKER per worker and pass): every message costs this
+    // thread some CPU, and a worker's answer wakes it, which on a machine with no idle core takes
+    // the core from a worker (per job, the workers spent 0.4-0.7 s of a 2 GB prune in postMessage).
+    const size = Math.max(1, Math.min(MAX_BATCH, Math.floor(jobs.length / (this.workers.length * BATCHES_PER_WORKER))));
     let next = 0;
     let stop = false;
+    // Each worker has its next batches queued while it runs one: it never waits for this thread
+    // to answer (on a busy machine this thread gets the CPU late, and the workers sat idle).
     const lane = async (w: Worker) => {
+      const queued: { batch: J[]; results: Promise<JobResult[]> }[] = [];
       try {
-        while (next < jobs.length && !stop) {
-          const job = jobs[next++];
-          const { gi: _g, ci: _c, ...plain } = job as J & { gi?: number; ci?: number };
-          done(job, await this.send(w, plain as Job));
+        for (;;) {
+          while (queued.length < IN_FLIGHT && next < jobs.length && !stop) {
+            const batch = jobs.slice(next, next + size);
+            next += batch.length;
+            const plain = batch.map((job) => {
+              const { gi: _g, ci: _c, ...rest } = job as J & { gi?: number; ci?: number };
+              return rest as Job;
+            });
+            const results = this.send(w, plain);
+            results.catch(() => undefined); // awaited in order below, or dropped once the lane has failed
+            queued.push({ batch, results });
+          }
+          const head = queued.shift();
+          if (head === undefined) return;
+          const results = await head.results;
+          head.batch.forEach((job, i) => done(job, results[i]));
         }
       } catch (e) {
-        stop = true; // the other threads stop after their current job
+        stop = true; // the other threads stop after their current batches
         throw e;
       }
     };
@@ -785,7 +850,7 @@ class WorkerPool implements Pool {
   }
 
   async collect(): Promise<Collected[]> {
-    return (await Promise.all(this.workers.map((w) => this.send(w, { op: 'collect' })))) as Collected[];
+    return (await Promise.all(this.workers.map((w) => this.send(w, [{ op: 'collect' }])))).map((r) => r[0] as Collected);
   }
 
   async close(): Promise<void> {
@@ -831,6 +896,9 @@ function deserializeError(s: SerializedError): Error {
       break;
     default:
       e = s.code !== undefined ? new PruneError(s.code as PruneErrorCode, s.message) : new Error(s.message);
+      // A system call's error (a worker's write into a full disk or past a file-size limit) keeps
+      // its code and call, so that it is reported as the calling thread's own would be.
+      if (s.code === undefined && typeof f.code === 'string' && typeof f.syscall === 'string') Object.assign(e, { code: f.code, syscall: f.syscall });
   }
   if (s.stack !== undefined) e.stack = s.stack;
   return e;

@@ -3,12 +3,13 @@
 // `threads: 0`, in the calling thread. A runner reads its chunks straight from the input shard
 // files and writes its results straight into the output shard files at their final offsets, so
 // no weight bytes travel between threads and the order in which jobs finish does not matter.
-import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { ModelFormatError, ModelIOError } from '../errors.js';
 import type { TensorEntry } from '../format/index.js';
 import { GZIP_LEVEL, PieceCutter, type PassPieces, type PassPlan } from '../model/sizes.js';
 import { openShardSync } from './untrusted.js';
+import { allocWeights, type WasmWeights } from '../wasm/index.js';
 import {
   chunkEntry,
   chunkZeros,
@@ -16,6 +17,7 @@ import {
   elementBytes,
   codeTable,
   gatherRange,
+  gatherWeights,
   sampleRuns,
   histLow,
   histTop,
@@ -65,6 +67,7 @@ export type Job =
   | ({ op: 'prune'; pick: ChunkPick } & Range)
   | ({ op: 'copy' } & Range)
   | { op: 'tensor'; t: number; task: TensorTask }
+  | { op: 'create'; from: number; to: number }
   | { op: 'collect' };
 
 export interface Collected {
@@ -183,6 +186,7 @@ export class JobRunner {
   private readonly luts = new Map<number, Uint32Array | null>();
   private scratch = new ArrayBuffer(0);
   private readonly cutter: PieceCutter | null;
+  private noWasm = false;
 
   constructor(private readonly setup: RunnerSetup) {
     this.input = new FileSet(setup.input, 'r', setup.fname, setup.inputRoot);
@@ -214,7 +218,7 @@ export class JobRunner {
         return { result: null, transfer: [] };
       }
       case 'gather': {
-        const r = gatherRange(this.bits(job), job.lo, job.hi);
+        const r = this.inWasm(job, (w) => gatherWeights(w, job.lo, job.hi)) ?? gatherRange(this.bits(job), job.lo, job.hi);
         return { result: r, transfer: [r.values.buffer as ArrayBuffer] };
       }
       case 'low': {
@@ -226,11 +230,21 @@ export class JobRunner {
       case 'count':
         return { result: countAt(this.bits(job), job.bits), transfer: [] };
       case 'prune': {
+        const at = this.setup.outOffsets[job.t] + job.start * 4;
+        const whole = job.start === 0 && job.end === this.setup.entries[job.t].size;
+        const inPlace = this.inWasm(job, (w) => {
+          const r = pruneChunk(w, job.pick);
+          const a = w.array; // a fresh view: the kernels may have grown the memory
+          const written = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+          this.output.write(at, written);
+          // The cutter measures or copies what it needs before the Wasm memory is freed.
+          return this.sized(r, job.t, job.start * 4, written, () => (whole ? a : null));
+        });
+        if (inPlace !== null) return inPlace;
         const { e, bytes } = this.chunk(job);
         const r = pruneChunk(new Float32Array(bytes, 0, e.size), job.pick);
         const written = new Uint8Array(bytes, 0, e.byteLength);
-        this.output.write(this.setup.outOffsets[job.t] + job.start * 4, written);
-        const whole = job.start === 0 && job.end === this.setup.entries[job.t].size;
+        this.output.write(at, written);
         return this.sized(r, job.t, job.start * 4, written, () => (whole ? new Float32Array(bytes, 0, e.size) : null));
       }
       case 'copy': {
@@ -252,6 +266,17 @@ export class JobRunner {
         const f32 = e.dtype === 'float32' && e.quant === null && job.task.quantize === null;
         return this.sized(rest, job.t, 0, out, () => (f32 ? floatsOf(out, e.size) : null));
       }
+      case 'create':
+        for (let i = job.from; i < job.to; i++) {
+          const f = this.setup.output[i];
+          const fd = openSync(f.path, 'w');
+          try {
+            ftruncateSync(fd, f.size);
+          } finally {
+            closeSync(fd);
+          }
+        }
+        return { result: null, transfer: [] };
       case 'collect': {
         const result: Collected = { top: [...this.top], low: [...this.low] };
         this.top = new Map();
@@ -277,6 +302,31 @@ export class JobRunner {
     if (this.scratch.byteLength < e.byteLength) this.scratch = new ArrayBuffer(Math.max(e.byteLength, this.scratch.byteLength * 2));
     this.input.read(full.byteOffset + r.start * per, new Uint8Array(this.scratch, 0, e.byteLength));
     return { e, bytes: this.scratch };
+  }
+
+  /**
+   * Runs fn on elements [start, end) of a float32 tensor read straight into Wasm memory, where the
+   * kernels work on them in place: no copy into their window and back (on the 2 GB model those
+   * copies were about a tenth of the workers' time). null, and fn not called, for other storage or
+   * when Wasm memory cannot take the chunk (the caller then reads it into its scratch buffer).
+   */
+  private inWasm<T>(r: Range, fn: (w: WasmWeights) => T): T | null {
+    const e = this.setup.entries[r.t];
+    if (e.dtype !== 'float32' || e.quant !== null || this.noWasm) return null;
+    let w: WasmWeights;
+    try {
+      w = allocWeights(r.end - r.start);
+    } catch {
+      this.noWasm = true; // the pure-JS build, or a chunk too large for a 4 GiB memory
+      return null;
+    }
+    try {
+      const a = w.array;
+      this.input.read(e.byteOffset + r.start * 4, new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+      return fn(w);
+    } finally {
+      w.free();
+    }
   }
 
   private bits(r: Range): Uint32Array {

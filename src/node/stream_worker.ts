@@ -1,33 +1,47 @@
 /// <reference types="node" />
 // Worker-thread entry of pruneDirectory (built as dist/stream-worker.mjs): initialises the Wasm
-// kernels, then runs the jobs it is sent one at a time (stream_jobs.ts) and answers each.
+// kernels, then runs the batches of jobs it is sent, in order (stream_jobs.ts), and answers each batch.
 import { parentPort, workerData } from 'node:worker_threads';
 import { init } from '../index.js';
 import { PruneError } from '../errors.js';
-import { JobRunner, type Job, type RunnerSetup } from './stream_jobs.js';
+import { JobRunner, type Job, type JobResult, type RunnerSetup } from './stream_jobs.js';
 import type { InitOptions } from '../wasm/index.js';
 
 interface WorkerInput {
-  setup: RunnerSetup;
   init: InitOptions;
 }
+
+/** The messages a worker takes: the model's layout (first, once), jobs, and the end. */
+export type WorkerMessage = { setup: RunnerSetup } | { id: number; jobs: Job[] } | { close: true };
 
 const port = parentPort;
 if (port !== null) {
   const input = workerData as WorkerInput;
-  const runner = new JobRunner(input.setup);
+  // The Wasm kernels load while the calling thread still opens the model.
   const ready = init(input.init);
-  port.on('message', (msg: { id: number; job: Job } | { close: true }) => {
+  let runner: JobRunner | null = null;
+  port.on('message', (msg: WorkerMessage) => {
+    if ('setup' in msg) {
+      runner = new JobRunner(msg.setup);
+      return;
+    }
     if ('close' in msg) {
-      runner.close();
+      runner?.close();
       port.close();
       return;
     }
     ready.then(
       () => {
         try {
-          const { result, transfer } = runner.run(msg.job);
-          port.postMessage({ id: msg.id, result }, transfer);
+          if (runner === null) throw new Error('tfjs-prune internal error: a job reached a worker before its setup');
+          const results: JobResult[] = [];
+          const transfers: ArrayBuffer[] = [];
+          for (const job of msg.jobs) {
+            const { result, transfer } = runner.run(job);
+            results.push(result);
+            transfers.push(...transfer);
+          }
+          port.postMessage({ id: msg.id, results }, transfers);
         } catch (e) {
           port.postMessage({ id: msg.id, error: serializeError(e) });
         }

@@ -135,7 +135,7 @@ export async function checkModelFileInside(fname: string, dir: string, file: str
 
 /** Opens a shard for reading in a worker: its real path must still be inside `root` (null: anywhere). */
 export function openShardSync(fname: string, file: string, root: string | null): number {
-  if (root !== null && !inside(realpathSync(file), root)) {
+  if (root !== null && !inside(realpathSync.native(file), root)) {
     throw new ModelFormatError('MALFORMED_MODEL', `${fname}: weight shard ${file} is outside the model's directory ${root}`, { file });
   }
   return openSync(file, root === null ? constants.O_RDONLY : constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
