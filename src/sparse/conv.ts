@@ -84,19 +84,27 @@ export function sparseConv2dPacked(x: Tensor, packed: Tensor, weights: PackedHea
   const oh = same ? h : h - kh + 1;
   const ow = same ? w : w - kw + 1;
   if (oh < 1 || ow < 1) throw new ArgumentError(`${fname}: ${describeTensor('x', x)} is smaller than the ${kh}×${kw} kernel (padding 'valid')`);
+  // tf.conv2d's 'same' with stride 1: kh - 1 zero rows in all, the smaller half on top.
+  return runSparseConvKernel(x, packed, bias, {
+    k: weights.k, n: weights.n, nnz: weights.nnz, wide: weights.wide, activation,
+    kh, kw, padT: same ? (kh - 1) >> 1 : 0, padL: same ? (kw - 1) >> 1 : 0, oh, ow,
+  }, fname);
+}
+
+/**
+ * The PruneSparseConv2D kernel on x (float32 NHWC, checked by the caller against attrs' kh·kw·c =
+ * k) with the geometry in `attrs`: output pixel (oy, ox) reads x from (oy - padT, ox - padL), zeros
+ * outside the image (so any bottom / right padding is implicit in oh and ow). Checks the bias.
+ */
+export function runSparseConvKernel(x: Tensor, packed: Tensor, bias: Tensor | null, attrs: PruneSparseConv2DAttrs, fname: string): Tensor {
   const inputs: Record<string, Tensor> = { x, weights: packed };
   if (bias !== null) {
-    if (!(bias instanceof Tensor) || bias.dtype !== 'float32' || bias.rank !== 1 || bias.shape[0] !== weights.n) {
-      throw new ArgumentError(`${fname}: bias must be a float32 tensor of shape [${weights.n}], got ${bias instanceof Tensor ? describeTensor('bias', bias) : typeof bias}`);
+    if (!(bias instanceof Tensor) || bias.dtype !== 'float32' || bias.rank !== 1 || bias.shape[0] !== attrs.n) {
+      throw new ArgumentError(`${fname}: bias must be a float32 tensor of shape [${attrs.n}], got ${bias instanceof Tensor ? describeTensor('bias', bias) : typeof bias}`);
     }
     inputs.bias = bias;
   }
   if (kernelBuild() === null) throw new WasmError('WASM_NOT_INITIALIZED', `${fname}: the sparse kernels are not registered; await registerSparseKernels() first`);
   registerSparseKernelFor(engine().backendName);
-  // tf.conv2d's 'same' with stride 1: kh - 1 zero rows in all, the smaller half on top.
-  const attrs: PruneSparseConv2DAttrs = {
-    k: weights.k, n: weights.n, nnz: weights.nnz, wide: weights.wide, activation,
-    kh, kw, padT: same ? (kh - 1) >> 1 : 0, padL: same ? (kw - 1) >> 1 : 0, oh, ow,
-  };
   return engine().runKernel(PruneSparseConv2D, inputs as NamedTensorMap, attrs as unknown as Record<string, never>) as Tensor;
 }

@@ -1,7 +1,7 @@
 // toSparseGraphArtifacts: the graph-model counterpart of toSparseModel. In the artifacts of a tfjs
-// graph model (model.json's GraphDef + weights), each MatMul / _FusedMatMul and each 1×1 Conv2D /
-// _FusedConv2D (NHWC, stride 1 or a subsampling stride, bias and relu / relu6 / no activation
-// fused) whose weight is a Const and runs faster sparse — measured here, on the current backend,
+// graph model (model.json's GraphDef + weights), each MatMul / _FusedMatMul and each Conv2D /
+// _FusedConv2D (NHWC, SAME or VALID, any stride and dilation; bias and relu / relu6 / prelu /
+// leakyrelu / no activation fused) whose weight is a Const and runs faster sparse — measured here, on the current backend,
 // at the caller's batch sizes — becomes a `PruneSparseMatMul` node whose weight is the packed
 // matrix, an int32 Const in the new artifacts. Every other node and weight is left as it was.
 import { engine, io, tidy, fused, type Tensor, type NamedTensorMap, tensor } from '@tensorflow/tfjs-core';
@@ -36,7 +36,10 @@ export interface SparseNodeReport {
   name: string;
   /** The node's op before: MatMul, _FusedMatMul, Conv2D or _FusedConv2D. */
   op: string;
-  /** Weight as [k, n] (a 1×1 convolution: [input channels, filters]). */
+  /**
+   * Weight as [k, n] (a 1×1 convolution: [input channels, filters]; a kh×kw one: [kh·kw·channels,
+   * filters], kh and kw those of the dilated kernel, its holes counted as zeros of no weight).
+   */
   shape: [number, number];
   sparsity: number;
   decision: 'sparse' | 'dense';
@@ -81,7 +84,8 @@ interface Candidate {
   /** A fused Prelu's alpha input. */
   alpha: string | null;
   attrs: SparseNodeAttrs;
-  conv: { strides: [number, number]; padding: string; dilations: [number, number] } | null;
+  /** A convolution's geometry; kernel is the filter's [kh, kw] before dilation. */
+  conv: { strides: [number, number]; padding: string; dilations: [number, number]; kernel: [number, number] } | null;
   transposeB: boolean;
 }
 
@@ -135,27 +139,56 @@ function classify(node: GraphNode, consts: Map<string, TensorEntry>): Candidate 
     if (shape.length !== 2) return no(`weight of rank ${shape.length}`);
     const transposeB = node.attr?.transpose_b?.b === true;
     const [k, n] = transposeB ? [shape[1], shape[0]] : shape;
-    return { ...base, conv: null, transposeB, attrs: { k, n, nnz: 0, wide: false, ...act, transposeA: node.attr?.transpose_a?.b === true, strides: [1, 1] } };
+    const attrs: SparseNodeAttrs = { k, n, nnz: 0, wide: false, ...act, transposeA: node.attr?.transpose_a?.b === true, strides: [1, 1], kernel: [1, 1], padding: 'valid' };
+    return { ...base, conv: null, transposeB, attrs };
   }
-  if (shape.length !== 4 || shape[0] !== 1 || shape[1] !== 1) return no(`a ${shape.slice(0, 2).join('×')} convolution (only 1×1 runs sparse)`);
-  const format = strAttr(node, 'data_format') ?? 'NHWC';
-  if (format !== 'NHWC') return no(`data format ${format}`);
-  const padding = strAttr(node, 'padding') ?? 'VALID';
-  if (padding !== 'SAME' && padding !== 'VALID') return no(`padding ${padding}`);
-  const s = intList(node, 'strides') ?? [1, 1, 1, 1];
-  if (s.length !== 4 || s[0] !== 1 || s[3] !== 1) return no(`strides [${s.join(', ')}]`);
-  const d = intList(node, 'dilations') ?? [1, 1, 1, 1];
-  // A 1×1 kernel with SAME or VALID padding reads pixel (i·s, j·s): no padding is ever added.
-  const strides: [number, number] = [s[1], s[2]];
-  return { ...base, transposeB: false, conv: { strides, padding, dilations: [d[1] ?? 1, d[2] ?? 1] }, attrs: { k: shape[2], n: shape[3], nnz: 0, wide: false, ...act, transposeA: false, strides } };
+  if (shape.length !== 4) return no(`weight of rank ${shape.length}`);
+  const conv = convGeometry(node, shape);
+  if (typeof conv === 'string') return no(conv);
+  const [eh, ew] = conv.kernel.map((kk, i) => (kk - 1) * conv.dilations[i] + 1);
+  const pointwise = eh * ew === 1;
+  const attrs: SparseNodeAttrs = {
+    k: eh * ew * shape[2], n: shape[3], nnz: 0, wide: false, ...act, transposeA: false, strides: conv.strides,
+    kernel: pointwise ? [1, 1] : [eh, ew], padding: conv.padding === 'SAME' ? 'same' : 'valid',
+  };
+  return { ...base, transposeB: false, conv, attrs };
 }
 
-/** The dense weight as a [k, n] row-major matrix. */
+/** A Conv2D node's geometry, or why it cannot run sparse. */
+function convGeometry(node: GraphNode, shape: number[]): NonNullable<Candidate['conv']> | string {
+  const format = strAttr(node, 'data_format') ?? 'NHWC';
+  if (format !== 'NHWC') return `data format ${format}`;
+  const padding = strAttr(node, 'padding') ?? 'VALID';
+  if (padding !== 'SAME' && padding !== 'VALID') return `padding ${padding}`;
+  const s = intList(node, 'strides') ?? [1, 1, 1, 1];
+  if (s.length !== 4 || s[0] !== 1 || s[3] !== 1 || !(s[1] >= 1 && s[2] >= 1)) return `strides [${s.join(', ')}]`;
+  const d = intList(node, 'dilations') ?? [1, 1, 1, 1];
+  if (d.length !== 4 || d[0] !== 1 || d[3] !== 1 || !(d[1] >= 1 && d[2] >= 1)) return `dilations [${d.join(', ')}]`;
+  // A 1×1 kernel with SAME or VALID padding reads pixel (i·s, j·s): no padding is ever added.
+  return { strides: [s[1], s[2]], padding, dilations: [d[1], d[2]], kernel: [shape[0], shape[1]] };
+}
+
+/**
+ * The dense weight as a [k, n] row-major matrix: a MatMul's (transposed back if transpose_b), a
+ * filter [kh, kw, c, n] as is, a dilated filter spread over its dilated kernel with zeros between.
+ */
 function denseMatrix(c: Candidate, values: Float32Array): Float32Array {
-  if (!c.transposeB) return values; // [k, n], or a 1×1 filter [1, 1, k, n]
   const { k, n } = c.attrs;
+  if (c.conv !== null) return dilate(values, c.conv.kernel, c.conv.dilations, c.attrs.kernel);
+  if (!c.transposeB) return values;
   const out = new Float32Array(k * n);
   for (let j = 0; j < n; j++) for (let i = 0; i < k; i++) out[i * n + j] = values[j * k + i];
+  return out;
+}
+
+/** Filter [kh, kw, row] (row = c·n floats) placed at rows ky·dh, columns kx·dw of an [eh, ew, row] one. */
+function dilate(values: Float32Array, [kh, kw]: [number, number], [dh, dw]: [number, number], [eh, ew]: [number, number]): Float32Array {
+  if ((dh === 1 && dw === 1) || eh * ew === 1) return values; // 1×1: dilation changes nothing
+  const row = values.length / (kh * kw);
+  const out = new Float32Array(eh * ew * row);
+  for (let ky = 0; ky < kh; ky++) {
+    for (let kx = 0; kx < kw; kx++) out.set(values.subarray((ky * kw + kx) * row, (ky * kw + kx + 1) * row), (ky * dh * ew + kx * dw) * row);
+  }
   return out;
 }
 
@@ -209,9 +242,9 @@ export async function toSparseGraphArtifacts(artifacts: io.ModelArtifacts, optio
     const m = packSparse(denseMatrix(c, readFloat(store, c.weight).values), c.attrs.k, c.attrs.n, `${node.name} (weight ${c.weight.name})`);
     c.attrs.nnz = m.nnz;
     c.attrs.wide = m.wide;
-    const sparsity = 1 - m.nnz / (m.k * m.n);
+    const sparsity = 1 - m.nnz / c.weight.size; // a dilated kernel's holes are no weights
     const forced = overrides[node.name];
-    const report: SparseNodeReport = { name: node.name, op: node.op, shape: [m.k, m.n], sparsity, decision: 'dense', reason: 'measured', timings: [], denseBytes: 4 * m.k * m.n, sparseBytes: m.data.byteLength };
+    const report: SparseNodeReport = { name: node.name, op: node.op, shape: [m.k, m.n], sparsity, decision: 'dense', reason: 'measured', timings: [], denseBytes: 4 * c.weight.size, sparseBytes: m.data.byteLength };
     if (forced !== undefined) {
       report.decision = forced;
       report.reason = 'override';
@@ -222,7 +255,7 @@ export async function toSparseGraphArtifacts(artifacts: io.ModelArtifacts, optio
   for (const [name, v] of Object.entries(overrides)) {
     const r = reports.find((x) => x.name === name);
     if (r === undefined || (r.reason === 'unsupported' && v === 'sparse')) {
-      throw new ArgumentError(`${fname}: overrides names '${name}', which is not a MatMul / _FusedMatMul / 1×1 Conv2D node that can run sparse${r?.detail ? ` (${r.detail})` : ''}`);
+      throw new ArgumentError(`${fname}: overrides names '${name}', which is not a MatMul / _FusedMatMul / Conv2D / _FusedConv2D node that can run sparse${r?.detail ? ` (${r.detail})` : ''}`);
     }
     if (v !== 'sparse' && v !== 'dense') throw new ArgumentError(`${fname}: overrides['${name}'] must be 'sparse' or 'dense'`);
   }
@@ -267,6 +300,7 @@ function rewrite(artifacts: io.ModelArtifacts, nodes: GraphNode[], entries: Tens
         activation: { s: btoa(a.activation) },
         transpose_a: { b: a.transposeA },
         strides: { list: { i: a.strides.map(String) } },
+        ...(a.kernel[0] * a.kernel[1] > 1 ? { kernel: { list: { i: a.kernel.map(String) } }, padding: { s: btoa(a.padding) } } : {}),
         post: { s: btoa(a.post) },
         leakyrelu_alpha: { f: a.leakyreluAlpha } as never,
         T: { type: 'DT_FLOAT' } as never,

@@ -1,10 +1,12 @@
 // The graph-model op: a node `PruneSparseMatMul` that toSparseGraphArtifacts writes in place of a
-// MatMul, _FusedMatMul or 1×1 Conv2D / _FusedConv2D, registered with tfjs-converter
+// MatMul, _FusedMatMul or Conv2D / _FusedConv2D (1×1 as a product over the channels, k×k through
+// the PruneSparseConv2D kernel's im2col), registered with tfjs-converter
 // (`registerOp`) by registerSparseGraphOps(). Its inputs are the activation, the packed weights
 // (an int32 Const of format.ts' words), an optional float32 bias and, for a Prelu, its alpha; its
 // attributes say how the activation becomes the [rows, k] operand of sparseMatMul, and which
 // activation follows the product when the kernel cannot fuse it (prelu, leakyrelu).
 import { leakyRelu, prelu, reshape, stridedSlice, tidy, transpose, type Tensor } from '@tensorflow/tfjs-core';
+import { runSparseConvKernel } from './conv.js';
 import { ArgumentError } from '../errors.js';
 import { checkSparse, layoutOf, isWide } from './format.js';
 import { ACTIVATIONS, PruneSparseMatMul, type Activation } from './kernel_names.js';
@@ -23,8 +25,18 @@ export interface SparseNodeAttrs {
   activation: Activation;
   /** MatMul's transpose_a: x is [k, rows]. */
   transposeA: boolean;
-  /** A 1×1 convolution's [strideH, strideW] on NHWC x (pixels taken every stride); [1, 1] otherwise. */
+  /**
+   * A convolution's [strideH, strideW] on NHWC x: a 1×1 one takes x's pixels every stride, a k×k
+   * one its stride-1 output's; [1, 1] for a MatMul.
+   */
   strides: [number, number];
+  /**
+   * A k×k convolution's [kh, kw] as packed (a dilated filter is packed with its holes as zeros, so
+   * kh = (filter height - 1)·dilation + 1); [1, 1] for a MatMul or a 1×1 convolution.
+   */
+  kernel: [number, number];
+  /** A k×k convolution's padding, as TensorFlow's SAME / VALID (any stride). */
+  padding: 'same' | 'valid';
   /**
    * An activation applied after the (linear) product, as tfjs-backend-wasm applies it after its
    * convolution: 'prelu' (alpha is the node's fourth input) or 'leakyrelu' (leakyreluAlpha).
@@ -56,23 +68,58 @@ export function runSparseNode(x: Tensor, packed: Tensor, bias: Tensor | null, a:
     checked.add(packed);
   }
   return tidy(() => {
-    let v = x;
-    if (a.transposeA) {
-      if (v.rank !== 2) throw new ArgumentError(`${where}: transpose_a needs x of rank 2, got [${v.shape.join(', ')}]`);
-      v = transpose(v);
-    }
-    if (a.strides[0] !== 1 || a.strides[1] !== 1) {
-      if (v.rank !== 4) throw new ArgumentError(`${where}: strides need NHWC x of rank 4, got [${v.shape.join(', ')}]`);
-      v = stridedSlice(v, [0, 0, 0, 0], v.shape, [1, a.strides[0], a.strides[1], 1]);
-    }
-    if (v.shape[v.rank - 1] !== a.k) throw new ArgumentError(`${where}: x [${v.shape.join(', ')}] has ${v.shape[v.rank - 1]} channels on its last axis, the weights expect ${a.k}`);
-    const lead = v.shape.slice(0, -1);
-    let y = sparseMatMulPacked(v.rank === 2 ? v : reshape(v, [-1, a.k]), packed, a, { bias, activation: a.activation });
-    if (v.rank !== 2) y = reshape(y, [...lead, a.n]);
-    if (a.post === 'prelu') y = prelu(y, alpha!);
-    else if (a.post === 'leakyrelu') y = leakyRelu(y, a.leakyreluAlpha);
-    return y;
+    const y = a.kernel[0] * a.kernel[1] > 1 ? convNode(x, packed, bias, a, where) : productNode(x, packed, bias, a, where);
+    if (a.post === 'prelu') return prelu(y, alpha!);
+    return a.post === 'leakyrelu' ? leakyRelu(y, a.leakyreluAlpha) : y;
   });
+}
+
+/** A MatMul or 1×1 convolution: x (subsampled or transposed) flattened to [rows, k], times W. */
+function productNode(x: Tensor, packed: Tensor, bias: Tensor | null, a: SparseNodeAttrs, where: string): Tensor {
+  let v = x;
+  if (a.transposeA) {
+    if (v.rank !== 2) throw new ArgumentError(`${where}: transpose_a needs x of rank 2, got [${v.shape.join(', ')}]`);
+    v = transpose(v);
+  }
+  if (a.strides[0] !== 1 || a.strides[1] !== 1) {
+    if (v.rank !== 4) throw new ArgumentError(`${where}: strides need NHWC x of rank 4, got [${v.shape.join(', ')}]`);
+    v = stridedSlice(v, [0, 0, 0, 0], v.shape, [1, a.strides[0], a.strides[1], 1]);
+  }
+  if (v.shape[v.rank - 1] !== a.k) throw new ArgumentError(`${where}: x [${v.shape.join(', ')}] has ${v.shape[v.rank - 1]} channels on its last axis, the weights expect ${a.k}`);
+  const y = sparseMatMulPacked(v.rank === 2 ? v : reshape(v, [-1, a.k]), packed, a, { bias, activation: a.activation });
+  return v.rank === 2 ? y : reshape(y, [...v.shape.slice(0, -1), a.n]);
+}
+
+/**
+ * One spatial axis of a convolution as TensorFlow lays it out: `out` pixels, `pad` zeros before
+ * the input (SAME: half the padding, the smaller half first), and `full`, the stride-1 output
+ * pixels from the first to the last one the strided output keeps.
+ */
+export function convAxis(size: number, kernel: number, stride: number, same: boolean): { out: number; pad: number; full: number } {
+  const out = same ? Math.ceil(size / stride) : Math.ceil((size - kernel + 1) / stride);
+  const pad = same ? Math.max((out - 1) * stride + kernel - size, 0) >> 1 : 0;
+  return { out, pad, full: (out - 1) * stride + 1 };
+}
+
+/**
+ * A k×k convolution: the sparse kernel at stride 1 over the pixels the strided output keeps (and
+ * those between them), then every stride-th pixel: the kept pixels' sums are the strided
+ * convolution's, term by term in its order.
+ */
+function convNode(x: Tensor, packed: Tensor, bias: Tensor | null, a: SparseNodeAttrs, where: string): Tensor {
+  const [kh, kw] = a.kernel;
+  const shape: number[] = x.shape;
+  if (x.dtype !== 'float32' || shape.length !== 4 || kh * kw * shape[3] !== a.k) {
+    throw new ArgumentError(`${where}: x ${x.dtype} [${shape.join(', ')}] must be float32 NHWC whose ${kh}×${kw} patches have the weights' ${a.k} inputs`);
+  }
+  const same = a.padding === 'same';
+  const ys = convAxis(shape[1], kh, a.strides[0], same);
+  const xs = convAxis(shape[2], kw, a.strides[1], same);
+  if (ys.out < 1 || xs.out < 1) throw new ArgumentError(`${where}: x [${shape.join(', ')}] is smaller than the ${kh}×${kw} kernel (padding 'valid')`);
+  const attrs = { k: a.k, n: a.n, nnz: a.nnz, wide: a.wide, activation: a.activation, kh, kw, padT: ys.pad, padL: xs.pad, oh: ys.full, ow: xs.full };
+  const y = runSparseConvKernel(x, packed, bias, attrs, where);
+  if (a.strides[0] === 1 && a.strides[1] === 1) return y;
+  return stridedSlice(y, [0, 0, 0, 0], y.shape, [1, a.strides[0], a.strides[1], 1]);
 }
 
 /** The node as tfjs-converter's custom-op executor sees it. */
@@ -90,14 +137,22 @@ export function nodeAttrs(attrs: Record<string, unknown>, where: string): Sparse
   };
   const activation = (attrs.activation ?? 'linear') as Activation;
   if (!ACTIVATIONS.includes(activation)) throw new ArgumentError(`${where}: attribute activation must be one of ${ACTIVATIONS.join(', ')}, got ${String(attrs.activation)}`);
-  const s = attrs.strides === undefined ? [1, 1] : (attrs.strides as number[]).map(Number);
-  if (s.length !== 2 || !s.every((d) => Number.isSafeInteger(d) && d >= 1)) throw new ArgumentError(`${where}: attribute strides must be two positive integers, got ${JSON.stringify(attrs.strides)}`);
   const post = (attrs.post ?? 'none') as SparseNodeAttrs['post'];
   if (!POST_ACTIVATIONS.includes(post)) throw new ArgumentError(`${where}: attribute post must be one of ${POST_ACTIVATIONS.join(', ')}, got ${String(attrs.post)}`);
   const leakyreluAlpha = Number(attrs.leakyrelu_alpha ?? 0.2);
   if (!Number.isFinite(leakyreluAlpha)) throw new ArgumentError(`${where}: attribute leakyrelu_alpha must be a finite number, got ${String(attrs.leakyrelu_alpha)}`);
   if (post !== 'none' && activation !== 'linear') throw new ArgumentError(`${where}: activation ${activation} and post ${post} cannot both be set`);
-  return { k: int('k'), n: int('n'), nnz: int('nnz'), wide: attrs.wide === true, activation, transposeA: attrs.transpose_a === true, strides: [s[0], s[1]], post, leakyreluAlpha };
+  const kernel = pair(attrs.kernel, 'kernel', where);
+  const padding = (attrs.padding ?? 'valid') as SparseNodeAttrs['padding'];
+  if (padding !== 'same' && padding !== 'valid') throw new ArgumentError(`${where}: attribute padding must be same or valid, got ${String(attrs.padding)}`);
+  return { k: int('k'), n: int('n'), nnz: int('nnz'), wide: attrs.wide === true, activation, transposeA: attrs.transpose_a === true, strides: pair(attrs.strides, 'strides', where), kernel, padding, post, leakyreluAlpha };
+}
+
+/** A list attribute of two positive integers ([1, 1] when absent, as in models written before it). */
+function pair(v: unknown, key: string, where: string): [number, number] {
+  const s = v === undefined ? [1, 1] : Array.isArray(v) ? v.map(Number) : [];
+  if (s.length !== 2 || !s.every((d) => Number.isSafeInteger(d) && d >= 1)) throw new ArgumentError(`${where}: attribute ${key} must be two positive integers, got ${JSON.stringify(v)}`);
+  return [s[0], s[1]];
 }
 
 /** tfjs-converter's registerOp, or a function of the same shape (e.g. `tf.registerOp` from a script tag). */

@@ -27,7 +27,7 @@ export function fixture(): tf.io.ModelArtifacts {
     data.push(values(shape.reduce((a, b) => a * b, 1), seed++, zeros));
     return name;
   };
-  const conv = (name: string, x: string, w: string, opts: { bias?: string; act?: string; strides?: number; padding?: string; alpha?: string; leaky?: number } = {}) => {
+  const conv = (name: string, x: string, w: string, opts: { bias?: string; act?: string; strides?: number; padding?: string; alpha?: string; leaky?: number; dilation?: number } = {}) => {
     const fusedOps = opts.bias === undefined ? [] : ['BiasAdd', ...(opts.act ? [opts.act] : [])];
     const s = opts.strides ?? 1;
     nodes.push({
@@ -39,7 +39,7 @@ export function fixture(): tf.io.ModelArtifacts {
         strides: { list: { i: ['1', String(s), String(s), '1'] } },
         padding: { s: b64(opts.padding ?? 'SAME') },
         data_format: { s: b64('NHWC') },
-        dilations: { list: { i: ['1', '1', '1', '1'] } },
+        dilations: { list: { i: ['1', String(opts.dilation ?? 1), String(opts.dilation ?? 1), '1'] } },
         ...(fusedOps.length ? { fused_ops: { list: { s: fusedOps.map(b64) } }, num_args: { i: opts.alpha ? '2' : '1' }, epsilon: { f: 0 } } : {}),
         ...(opts.leaky !== undefined ? { leakyrelu_alpha: { f: opts.leaky } } : {}),
       },
@@ -64,6 +64,11 @@ export function fixture(): tf.io.ModelArtifacts {
   const c4 = conv('conv4', c3, konst('w4', [3, 3, 12, 8]), { bias: konst('b4', [8], 0) });
   const c5 = conv('conv5', c4, konst('w5', [1, 1, 8, 8]), { bias: konst('b5', [8], 0), act: 'Prelu', alpha: konst('a5', [8], 0) });
   const c6 = conv('conv6', c5, konst('w10', [1, 1, 8, 8]), { bias: konst('b10', [8], 0), act: 'LeakyRelu', leaky: 0.3 });
+  // k×k side branches off conv1 ([b, 6, 5, 16]): stride 2 SAME (padding 0 rows on top, 1
+  // column on the left), a 2×3 kernel dilated by 2 (a 3×5 one with holes), stride 2 VALID + Prelu.
+  conv('conv8', c1, konst('w12', [3, 3, 16, 8], 0.9), { bias: konst('b12', [8], 0), act: 'Relu', strides: 2 });
+  conv('conv9', c1, konst('w13', [2, 3, 16, 6], 0.9), { bias: konst('b13', [6], 0), act: 'Relu6', padding: 'VALID', dilation: 2 });
+  conv('conv10', c1, konst('w14', [3, 3, 16, 4], 0.9), { bias: konst('b14', [4], 0), act: 'Prelu', alpha: konst('a14', [4], 0), padding: 'VALID', strides: 2 });
   const c7 = conv('conv7', c6, konst('w11', [1, 1, 8, 8]), { bias: konst('b11', [8], 0), act: 'Elu' });
   nodes.push({ name: 'flat_shape', op: 'Const', attr: { value: { tensor: { dtype: 'DT_INT32', tensorShape: { dim: [{ size: '2' }] } } }, dtype: { type: 'DT_INT32' } } });
   specs.push({ name: 'flat_shape', shape: [2], dtype: 'int32' });
@@ -84,6 +89,8 @@ export function fixture(): tf.io.ModelArtifacts {
   return { modelTopology: { node: nodes, versions: { producer: 1 } }, format: 'graph-model', weightSpecs: specs, weightData: bytes.buffer };
 }
 
-export const SPARSE_NODES = ['conv1', 'conv2', 'conv3', 'conv5', 'conv6', 'mm1', 'mm2', 'mm3', 'mm5'];
+export const SPARSE_NODES = ['conv1', 'conv2', 'conv3', 'conv4', 'conv5', 'conv8', 'conv9', 'conv10', 'conv6', 'mm1', 'mm2', 'mm3', 'mm5'];
 export const ALL_SPARSE = Object.fromEntries([...SPARSE_NODES.map((n) => [n, 'sparse']), ['mm4', 'dense']]) as Record<string, 'sparse' | 'dense'>;
-export const OUTPUTS = ['conv5', 'conv6', 'conv7', 'mm3', 'mm4', 'mm5'];
+export const OUTPUTS = ['conv5', 'conv6', 'conv7', 'conv8', 'conv9', 'conv10', 'mm3', 'mm4', 'mm5'];
+/** The most terms of any output's sums (conv8: 3·3·16), for the cpu backend's rounding bound. */
+export const MAX_TERMS = 144;

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registerSparseGraphOps, registerSparseKernels, toSparseGraphModel } from '../../src/sparse/index.js';
-import { ALL_SPARSE, fixture, OUTPUTS, SPARSE_NODES, values } from '../support/sparse-graph-fixture.js';
+import { ALL_SPARSE, fixture, MAX_TERMS, OUTPUTS, SPARSE_NODES, values } from '../support/sparse-graph-fixture.js';
 import { availableBackends, expectBits, inBrowser } from './support.js';
 
 const backends = await availableBackends();
@@ -28,8 +28,8 @@ function expectClose(got: tf.Tensor[], want: tf.Tensor[], bitExact: boolean): vo
     const b = want[i].dataSync();
     if (bitExact) return expectBits(a, b);
     expect(a.length).toBe(b.length);
-    // k ≤ 72 terms of |x·w| < 10 in float32 (webgl's shaders included).
-    for (let j = 0; j < a.length; j++) expect(Math.abs(a[j] - b[j]), `${OUTPUTS[i]}[${j}]`).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(b[j])) * Math.sqrt(72));
+    // at most MAX_TERMS terms of |x·w| < 10 in float32 (webgl's shaders included).
+    for (let j = 0; j < a.length; j++) expect(Math.abs(a[j] - b[j]), `${OUTPUTS[i]}[${j}]`).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(b[j])) * Math.sqrt(MAX_TERMS));
   });
 }
 
