@@ -205,22 +205,22 @@ function transposePanel(xPtr: usize, rows: u32, k: u32, t: u32, w: u32, base: us
 /**
  * The im2col patches of an image batch, written straight into the panel layout transposePanels
  * writes (so a k×k convolution is spmmPanels on them: im2col and the transpose in one pass).
- * x is float32 NHWC [b, h, w, c]; stride 1, dilation 1, `padT` / `padL` zero rows / columns
- * before the image (padding 'same'), output oh × ow pixels. Row r = (bi · oh + oy) · ow + ox of
- * the product is output pixel (bi, oy, ox); its input index i = (ky · kw + kx) · c + ch holds
- * x[bi, oy + ky - padT, ox + kx - padL, ch], 0 outside the image — the order in which XNNPACK's
+ * x is float32 NHWC [b, h, w, c]; strides sh, sw, dilations dh, dw, `padT` / `padL` zero rows /
+ * columns before the image, output oh × ow pixels. Row r = (bi · oh + oy) · ow + ox of the product
+ * is output pixel (bi, oy, ox); its input index i = (ky · kw + kx) · c + ch holds
+ * x[bi, oy·sh + ky·dh - padT, ox·sw + kx·dw - padL, ch], 0 outside the image — the order in which XNNPACK's
  * convolution sums (kernel position, then channel), so the product equals tfjs' conv2d bit for
  * bit. xtPtr: f32[lanes · kh · kw · c], lanes = b · oh · ow rounded up to a multiple of 4.
  */
 export function im2colPanels(xPtr: usize, b: u32, h: u32, w: u32, c: u32, kh: u32, kw: u32, padT: u32, padL: u32,
-  oh: u32, ow: u32, xtPtr: usize): void {
-  im2colRange(xPtr, b, h, w, c, kh, kw, padT, padL, oh, ow, 0, (b * oh * ow + 3) & ~3, xtPtr);
+  sh: u32, sw: u32, dh: u32, dw: u32, oh: u32, ow: u32, xtPtr: usize): void {
+  im2colRange(xPtr, b, h, w, c, kh, kw, padT, padL, sh, sw, dh, dw, oh, ow, 0, (b * oh * ow + 3) & ~3, xtPtr);
 }
 
 // im2colPanels for the `lanes` rows from `first` only (a multiple of 4; rows past the image
 // batch read as zeros), laid out as panels of their own from xtPtr.
 function im2colRange(xPtr: usize, b: u32, h: u32, w: u32, c: u32, kh: u32, kw: u32, padT: u32, padL: u32,
-  oh: u32, ow: u32, first: u32, lanes: u32, xtPtr: usize): void {
+  sh: u32, sw: u32, dh: u32, dw: u32, oh: u32, ow: u32, first: u32, lanes: u32, xtPtr: usize): void {
   const rows = b * oh * ow;
   const k = kh * kw * c;
   const cb = <usize>c << 2;
@@ -229,21 +229,22 @@ function im2colRange(xPtr: usize, b: u32, h: u32, w: u32, c: u32, kh: u32, kw: u
     const wb = <usize>pw << 2;
     const base = xtPtr + ((<usize>t * k) << 2);
     for (let g: u32 = 0; g < pw; g += 4) {
-      // The four pixels of this lane group: image, row and column (a padding lane past the
-      // last row gets an image row that is never inside: it reads as zeros).
+      // The four pixels of this lane group: image, and the input row and column of their patch's
+      // corner before padding (a padding lane past the last row gets an image row that is never
+      // inside: it reads as zeros).
       const r0 = first + t + g;
       let b0: u32 = 0, y0: i32 = -1 << 30, x0: u32 = 0;
       let b1: u32 = 0, y1: i32 = -1 << 30, x1: u32 = 0;
       let b2: u32 = 0, y2: i32 = -1 << 30, x2: u32 = 0;
       let b3: u32 = 0, y3: i32 = -1 << 30, x3: u32 = 0;
-      if (r0 < rows) { x0 = r0 % ow; y0 = <i32>((r0 / ow) % oh); b0 = r0 / (ow * oh); }
-      if (r0 + 1 < rows) { x1 = (r0 + 1) % ow; y1 = <i32>(((r0 + 1) / ow) % oh); b1 = (r0 + 1) / (ow * oh); }
-      if (r0 + 2 < rows) { x2 = (r0 + 2) % ow; y2 = <i32>(((r0 + 2) / ow) % oh); b2 = (r0 + 2) / (ow * oh); }
-      if (r0 + 3 < rows) { x3 = (r0 + 3) % ow; y3 = <i32>(((r0 + 3) / ow) % oh); b3 = (r0 + 3) / (ow * oh); }
+      if (r0 < rows) { x0 = (r0 % ow) * sw; y0 = <i32>(((r0 / ow) % oh) * sh); b0 = r0 / (ow * oh); }
+      if (r0 + 1 < rows) { x1 = ((r0 + 1) % ow) * sw; y1 = <i32>((((r0 + 1) / ow) % oh) * sh); b1 = (r0 + 1) / (ow * oh); }
+      if (r0 + 2 < rows) { x2 = ((r0 + 2) % ow) * sw; y2 = <i32>((((r0 + 2) / ow) % oh) * sh); b2 = (r0 + 2) / (ow * oh); }
+      if (r0 + 3 < rows) { x3 = ((r0 + 3) % ow) * sw; y3 = <i32>((((r0 + 3) / ow) % oh) * sh); b3 = (r0 + 3) / (ow * oh); }
       for (let ky: u32 = 0; ky < kh; ky++) {
         for (let kx: u32 = 0; kx < kw; kx++) {
-          const dy = <i32>ky - <i32>padT;
-          const dx = <i32>kx - <i32>padL;
+          const dy = <i32>(ky * dh) - <i32>padT;
+          const dx = <i32>(kx * dw) - <i32>padL;
           const s0 = pixelPtr(xPtr, h, w, cb, b0, y0 + dy, <i32>x0 + dx);
           const s1 = pixelPtr(xPtr, h, w, cb, b1, y1 + dy, <i32>x1 + dx);
           const s2 = pixelPtr(xPtr, h, w, cb, b2, y2 + dy, <i32>x2 + dx);
@@ -417,12 +418,12 @@ function panelsT<I>(xtPtr: usize, rows: u32, k: u32, n: u32, countsPtr: usize, i
  * untransposePanels). Same arguments as im2colPanels and spmmPanels.
  */
 export function spmmConvPanels(xPtr: usize, b: u32, h: u32, w: u32, c: u32, kh: u32, kw: u32, padT: u32, padL: u32,
-  oh: u32, ow: u32, n: u32, countsPtr: usize, idxPtr: usize, wide: u32, valPtr: usize, biasPtr: usize, hasBias: u32,
+  sh: u32, sw: u32, dh: u32, dw: u32, oh: u32, ow: u32, n: u32, countsPtr: usize, idxPtr: usize, wide: u32, valPtr: usize, biasPtr: usize, hasBias: u32,
   ytPtr: usize, act: u32, scratchPtr: usize): void {
   const lanes = (b * oh * ow + 3) & ~3;
   for (let t: u32 = 0; t < lanes;) {
     const pw = panelWidth(t, lanes);
-    im2colRange(xPtr, b, h, w, c, kh, kw, padT, padL, oh, ow, t, pw, scratchPtr);
+    im2colRange(xPtr, b, h, w, c, kh, kw, padT, padL, sh, sw, dh, dw, oh, ow, t, pw, scratchPtr);
     const out = ytPtr + ((<usize>t * n) << 2);
     if (wide != 0) panelT<u32>(scratchPtr, pw, n, countsPtr, idxPtr, valPtr, biasPtr, hasBias, out, act);
     else panelT<u16>(scratchPtr, pw, n, countsPtr, idxPtr, valPtr, biasPtr, hasBias, out, act);

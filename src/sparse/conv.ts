@@ -22,12 +22,12 @@ export interface SparseConv2dOptions extends SparseMatMulOptions {
 
 /**
  * The patches of x (NHWC [b, h, w, c], from xOff) as a row-major [b·oh·ow, kh·kw·c] matrix:
- * row (bi·oh + oy)·ow + ox, column (ky·kw + kx)·c + ch = x[bi, oy + ky - padT, ox + kx - padL, ch],
- * 0 outside the image.
+ * row (bi·oh + oy)·ow + ox, column (ky·kw + kx)·c + ch = x[bi, oy·sh + ky·dh - padT,
+ * ox·sw + kx·dw - padL, ch], 0 outside the image (strides and dilations 1 when not given).
  */
-export function im2colJs(x: Float32Array, xOff: number, a: Pick<PruneSparseConv2DAttrs, 'kh' | 'kw' | 'padT' | 'padL' | 'oh' | 'ow'>, shape: number[]): Float32Array {
+export function im2colJs(x: Float32Array, xOff: number, a: Pick<PruneSparseConv2DAttrs, 'kh' | 'kw' | 'padT' | 'padL' | 'oh' | 'ow' | 'sh' | 'sw' | 'dh' | 'dw'>, shape: number[]): Float32Array {
   const [b, h, w, c] = shape;
-  const { kh, kw, padT, padL, oh, ow } = a;
+  const { kh, kw, padT, padL, oh, ow, sh = 1, sw = 1, dh = 1, dw = 1 } = a;
   const k = kh * kw * c;
   const out = new Float32Array(b * oh * ow * k);
   let o = 0;
@@ -35,9 +35,9 @@ export function im2colJs(x: Float32Array, xOff: number, a: Pick<PruneSparseConv2
     for (let oy = 0; oy < oh; oy++) {
       for (let ox = 0; ox < ow; ox++) {
         for (let ky = 0; ky < kh; ky++) {
-          const y = oy + ky - padT;
+          const y = oy * sh + ky * dh - padT;
           for (let kx = 0; kx < kw; kx++) {
-            const xx = ox + kx - padL;
+            const xx = ox * sw + kx * dw - padL;
             if (y >= 0 && y < h && xx >= 0 && xx < w) {
               const src = xOff + ((bi * h + y) * w + xx) * c;
               for (let ch = 0; ch < c; ch++) out[o + ch] = x[src + ch];

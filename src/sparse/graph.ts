@@ -36,10 +36,7 @@ export interface SparseNodeReport {
   name: string;
   /** The node's op before: MatMul, _FusedMatMul, Conv2D or _FusedConv2D. */
   op: string;
-  /**
-   * Weight as [k, n] (a 1×1 convolution: [input channels, filters]; a kh×kw one: [kh·kw·channels,
-   * filters], kh and kw those of the dilated kernel, its holes counted as zeros of no weight).
-   */
+  /** Weight as [k, n] (a 1×1 convolution: [input channels, filters]; a kh×kw one: [kh·kw·channels, filters]). */
   shape: [number, number];
   sparsity: number;
   decision: 'sparse' | 'dense';
@@ -84,8 +81,7 @@ interface Candidate {
   /** A fused Prelu's alpha input. */
   alpha: string | null;
   attrs: SparseNodeAttrs;
-  /** A convolution's geometry; kernel is the filter's [kh, kw] before dilation. */
-  conv: { strides: [number, number]; padding: string; dilations: [number, number]; kernel: [number, number] } | null;
+  conv: { strides: [number, number]; padding: string; dilations: [number, number] } | null;
   transposeB: boolean;
 }
 
@@ -139,23 +135,22 @@ function classify(node: GraphNode, consts: Map<string, TensorEntry>): Candidate 
     if (shape.length !== 2) return no(`weight of rank ${shape.length}`);
     const transposeB = node.attr?.transpose_b?.b === true;
     const [k, n] = transposeB ? [shape[1], shape[0]] : shape;
-    const attrs: SparseNodeAttrs = { k, n, nnz: 0, wide: false, ...act, transposeA: node.attr?.transpose_a?.b === true, strides: [1, 1], kernel: [1, 1], padding: 'valid' };
+    const attrs: SparseNodeAttrs = { k, n, nnz: 0, wide: false, ...act, transposeA: node.attr?.transpose_a?.b === true, strides: [1, 1], kernel: [1, 1], dilations: [1, 1], padding: 'valid' };
     return { ...base, conv: null, transposeB, attrs };
   }
   if (shape.length !== 4) return no(`weight of rank ${shape.length}`);
-  const conv = convGeometry(node, shape);
+  const conv = convGeometry(node);
   if (typeof conv === 'string') return no(conv);
-  const [eh, ew] = conv.kernel.map((kk, i) => (kk - 1) * conv.dilations[i] + 1);
-  const pointwise = eh * ew === 1;
+  const pointwise = shape[0] * shape[1] === 1;
   const attrs: SparseNodeAttrs = {
-    k: eh * ew * shape[2], n: shape[3], nnz: 0, wide: false, ...act, transposeA: false, strides: conv.strides,
-    kernel: pointwise ? [1, 1] : [eh, ew], padding: conv.padding === 'SAME' ? 'same' : 'valid',
+    k: shape[0] * shape[1] * shape[2], n: shape[3], nnz: 0, wide: false, ...act, transposeA: false, strides: conv.strides,
+    kernel: [shape[0], shape[1]], dilations: pointwise ? [1, 1] : conv.dilations, padding: conv.padding === 'SAME' ? 'same' : 'valid',
   };
   return { ...base, transposeB: false, conv, attrs };
 }
 
 /** A Conv2D node's geometry, or why it cannot run sparse. */
-function convGeometry(node: GraphNode, shape: number[]): NonNullable<Candidate['conv']> | string {
+function convGeometry(node: GraphNode): NonNullable<Candidate['conv']> | string {
   const format = strAttr(node, 'data_format') ?? 'NHWC';
   if (format !== 'NHWC') return `data format ${format}`;
   const padding = strAttr(node, 'padding') ?? 'VALID';
@@ -165,30 +160,15 @@ function convGeometry(node: GraphNode, shape: number[]): NonNullable<Candidate['
   const d = intList(node, 'dilations') ?? [1, 1, 1, 1];
   if (d.length !== 4 || d[0] !== 1 || d[3] !== 1 || !(d[1] >= 1 && d[2] >= 1)) return `dilations [${d.join(', ')}]`;
   // A 1×1 kernel with SAME or VALID padding reads pixel (i·s, j·s): no padding is ever added.
-  return { strides: [s[1], s[2]], padding, dilations: [d[1], d[2]], kernel: [shape[0], shape[1]] };
+  return { strides: [s[1], s[2]], padding, dilations: [d[1], d[2]] };
 }
 
-/**
- * The dense weight as a [k, n] row-major matrix: a MatMul's (transposed back if transpose_b), a
- * filter [kh, kw, c, n] as is, a dilated filter spread over its dilated kernel with zeros between.
- */
+/** The dense weight as a [k, n] row-major matrix (a filter [kh, kw, c, n] is one already). */
 function denseMatrix(c: Candidate, values: Float32Array): Float32Array {
-  const { k, n } = c.attrs;
-  if (c.conv !== null) return dilate(values, c.conv.kernel, c.conv.dilations, c.attrs.kernel);
   if (!c.transposeB) return values;
+  const { k, n } = c.attrs;
   const out = new Float32Array(k * n);
   for (let j = 0; j < n; j++) for (let i = 0; i < k; i++) out[i * n + j] = values[j * k + i];
-  return out;
-}
-
-/** Filter [kh, kw, row] (row = c·n floats) placed at rows ky·dh, columns kx·dw of an [eh, ew, row] one. */
-function dilate(values: Float32Array, [kh, kw]: [number, number], [dh, dw]: [number, number], [eh, ew]: [number, number]): Float32Array {
-  if ((dh === 1 && dw === 1) || eh * ew === 1) return values; // 1×1: dilation changes nothing
-  const row = values.length / (kh * kw);
-  const out = new Float32Array(eh * ew * row);
-  for (let ky = 0; ky < kh; ky++) {
-    for (let kx = 0; kx < kw; kx++) out.set(values.subarray((ky * kw + kx) * row, (ky * kw + kx + 1) * row), (ky * dh * ew + kx * dw) * row);
-  }
   return out;
 }
 
@@ -242,9 +222,9 @@ export async function toSparseGraphArtifacts(artifacts: io.ModelArtifacts, optio
     const m = packSparse(denseMatrix(c, readFloat(store, c.weight).values), c.attrs.k, c.attrs.n, `${node.name} (weight ${c.weight.name})`);
     c.attrs.nnz = m.nnz;
     c.attrs.wide = m.wide;
-    const sparsity = 1 - m.nnz / c.weight.size; // a dilated kernel's holes are no weights
+    const sparsity = 1 - m.nnz / (m.k * m.n);
     const forced = overrides[node.name];
-    const report: SparseNodeReport = { name: node.name, op: node.op, shape: [m.k, m.n], sparsity, decision: 'dense', reason: 'measured', timings: [], denseBytes: 4 * c.weight.size, sparseBytes: m.data.byteLength };
+    const report: SparseNodeReport = { name: node.name, op: node.op, shape: [m.k, m.n], sparsity, decision: 'dense', reason: 'measured', timings: [], denseBytes: 4 * m.k * m.n, sparseBytes: m.data.byteLength };
     if (forced !== undefined) {
       report.decision = forced;
       report.reason = 'override';
@@ -300,7 +280,7 @@ function rewrite(artifacts: io.ModelArtifacts, nodes: GraphNode[], entries: Tens
         activation: { s: btoa(a.activation) },
         transpose_a: { b: a.transposeA },
         strides: { list: { i: a.strides.map(String) } },
-        ...(a.kernel[0] * a.kernel[1] > 1 ? { kernel: { list: { i: a.kernel.map(String) } }, padding: { s: btoa(a.padding) } } : {}),
+        ...(a.kernel[0] * a.kernel[1] > 1 ? { kernel: { list: { i: a.kernel.map(String) } }, dilations: { list: { i: a.dilations.map(String) } }, padding: { s: btoa(a.padding) } } : {}),
         post: { s: btoa(a.post) },
         leakyrelu_alpha: { f: a.leakyreluAlpha } as never,
         T: { type: 'DT_FLOAT' } as never,

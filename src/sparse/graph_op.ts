@@ -25,16 +25,12 @@ export interface SparseNodeAttrs {
   activation: Activation;
   /** MatMul's transpose_a: x is [k, rows]. */
   transposeA: boolean;
-  /**
-   * A convolution's [strideH, strideW] on NHWC x: a 1×1 one takes x's pixels every stride, a k×k
-   * one its stride-1 output's; [1, 1] for a MatMul.
-   */
+  /** A convolution's [strideH, strideW] on NHWC x (a 1×1 one: x's pixels taken every stride); [1, 1] for a MatMul. */
   strides: [number, number];
-  /**
-   * A k×k convolution's [kh, kw] as packed (a dilated filter is packed with its holes as zeros, so
-   * kh = (filter height - 1)·dilation + 1); [1, 1] for a MatMul or a 1×1 convolution.
-   */
+  /** A k×k convolution's filter [kh, kw]; [1, 1] for a MatMul or a 1×1 convolution. */
   kernel: [number, number];
+  /** A k×k convolution's [dilationH, dilationW]; [1, 1] otherwise. */
+  dilations: [number, number];
   /** A k×k convolution's padding, as TensorFlow's SAME / VALID (any stride). */
   padding: 'same' | 'valid';
   /**
@@ -91,35 +87,32 @@ function productNode(x: Tensor, packed: Tensor, bias: Tensor | null, a: SparseNo
 }
 
 /**
- * One spatial axis of a convolution as TensorFlow lays it out: `out` pixels, `pad` zeros before
- * the input (SAME: half the padding, the smaller half first), and `full`, the stride-1 output
- * pixels from the first to the last one the strided output keeps.
+ * One spatial axis of a convolution as TensorFlow lays it out (`span`: the dilated kernel's
+ * extent): `out` pixels and `pad` zeros before the input (SAME: half the padding, the smaller
+ * half first).
  */
-export function convAxis(size: number, kernel: number, stride: number, same: boolean): { out: number; pad: number; full: number } {
-  const out = same ? Math.ceil(size / stride) : Math.ceil((size - kernel + 1) / stride);
-  const pad = same ? Math.max((out - 1) * stride + kernel - size, 0) >> 1 : 0;
-  return { out, pad, full: (out - 1) * stride + 1 };
+export function convAxis(size: number, span: number, stride: number, same: boolean): { out: number; pad: number } {
+  const out = same ? Math.ceil(size / stride) : Math.ceil((size - span + 1) / stride);
+  return { out, pad: same ? Math.max((out - 1) * stride + span - size, 0) >> 1 : 0 };
 }
 
-/**
- * A k×k convolution: the sparse kernel at stride 1 over the pixels the strided output keeps (and
- * those between them), then every stride-th pixel: the kept pixels' sums are the strided
- * convolution's, term by term in its order.
- */
+/** A k×k convolution: the PruneSparseConv2D kernel (im2col at the node's strides and dilations). */
 function convNode(x: Tensor, packed: Tensor, bias: Tensor | null, a: SparseNodeAttrs, where: string): Tensor {
   const [kh, kw] = a.kernel;
+  const [dh, dw] = a.dilations;
   const shape: number[] = x.shape;
   if (x.dtype !== 'float32' || shape.length !== 4 || kh * kw * shape[3] !== a.k) {
     throw new ArgumentError(`${where}: x ${x.dtype} [${shape.join(', ')}] must be float32 NHWC whose ${kh}×${kw} patches have the weights' ${a.k} inputs`);
   }
   const same = a.padding === 'same';
-  const ys = convAxis(shape[1], kh, a.strides[0], same);
-  const xs = convAxis(shape[2], kw, a.strides[1], same);
+  const ys = convAxis(shape[1], (kh - 1) * dh + 1, a.strides[0], same);
+  const xs = convAxis(shape[2], (kw - 1) * dw + 1, a.strides[1], same);
   if (ys.out < 1 || xs.out < 1) throw new ArgumentError(`${where}: x [${shape.join(', ')}] is smaller than the ${kh}×${kw} kernel (padding 'valid')`);
-  const attrs = { k: a.k, n: a.n, nnz: a.nnz, wide: a.wide, activation: a.activation, kh, kw, padT: ys.pad, padL: xs.pad, oh: ys.full, ow: xs.full };
-  const y = runSparseConvKernel(x, packed, bias, attrs, where);
-  if (a.strides[0] === 1 && a.strides[1] === 1) return y;
-  return stridedSlice(y, [0, 0, 0, 0], y.shape, [1, a.strides[0], a.strides[1], 1]);
+  const attrs = {
+    k: a.k, n: a.n, nnz: a.nnz, wide: a.wide, activation: a.activation, kh, kw,
+    padT: ys.pad, padL: xs.pad, sh: a.strides[0], sw: a.strides[1], dh, dw, oh: ys.out, ow: xs.out,
+  };
+  return runSparseConvKernel(x, packed, bias, attrs, where);
 }
 
 /** The node as tfjs-converter's custom-op executor sees it. */
@@ -145,7 +138,7 @@ export function nodeAttrs(attrs: Record<string, unknown>, where: string): Sparse
   const kernel = pair(attrs.kernel, 'kernel', where);
   const padding = (attrs.padding ?? 'valid') as SparseNodeAttrs['padding'];
   if (padding !== 'same' && padding !== 'valid') throw new ArgumentError(`${where}: attribute padding must be same or valid, got ${String(attrs.padding)}`);
-  return { k: int('k'), n: int('n'), nnz: int('nnz'), wide: attrs.wide === true, activation, transposeA: attrs.transpose_a === true, strides: pair(attrs.strides, 'strides', where), kernel, padding, post, leakyreluAlpha };
+  return { k: int('k'), n: int('n'), nnz: int('nnz'), wide: attrs.wide === true, activation, transposeA: attrs.transpose_a === true, strides: pair(attrs.strides, 'strides', where), kernel, dilations: pair(attrs.dilations, 'dilations', where), padding, post, leakyreluAlpha };
 }
 
 /** A list attribute of two positive integers ([1, 1] when absent, as in models written before it). */

@@ -23,8 +23,9 @@ export interface PruneSparseMatMulAttrs {
 
 /**
  * y = act(conv2d(x, W) + bias) with W a k×k filter [kh, kw, c, f] packed as the [kh·kw·c, f]
- * matrix (format.ts): x float32 NHWC [b, h, w, c], stride 1, dilation 1, `padT` / `padL` zero
- * rows / columns before the image, output [b, oh, ow, f]. Inference only.
+ * matrix (format.ts): x float32 NHWC [b, h, w, c], strides sh, sw and dilations dh, dw (1 when
+ * absent), `padT` / `padL` zero rows / columns before the image, output [b, oh, ow, f]: output
+ * pixel (oy, ox) reads x from (oy·sh - padT, ox·sw - padL), zeros outside. Inference only.
  */
 export const PruneSparseConv2D = 'PruneSparseConv2D';
 export interface PruneSparseConv2DAttrs extends PruneSparseMatMulAttrs {
@@ -32,6 +33,10 @@ export interface PruneSparseConv2DAttrs extends PruneSparseMatMulAttrs {
   kw: number;
   padT: number;
   padL: number;
+  sh?: number;
+  sw?: number;
+  dh?: number;
+  dw?: number;
   oh: number;
   ow: number;
 }

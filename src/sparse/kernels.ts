@@ -243,7 +243,7 @@ export function wasmSparseConvKernel(): KernelFunc {
       block = side.heap.malloc((16 * a.k + lanes * a.n) * 4 + 64);
       const xt = lineUp(block);
       const yt = xt + 16 * a.k * 4;
-      ex.spmmConvPanels(xo, b, h, w, c, a.kh, a.kw, a.padT, a.padL, a.oh, a.ow, a.n, wo + lay.countsByte, wo + lay.indicesByte,
+      ex.spmmConvPanels(xo, b, h, w, c, a.kh, a.kw, a.padT, a.padL, a.sh ?? 1, a.sw ?? 1, a.dh ?? 1, a.dw ?? 1, a.oh, a.ow, a.n, wo + lay.countsByte, wo + lay.indicesByte,
         a.wide ? 1 : 0, wo + lay.valuesByte, bo ?? 0, bo === null ? 0 : 1, yt, ACT_CODE[a.activation], xt);
       ex.untransposePanels(yt, rows, a.n, side.offset(out.dataId) as number);
     } catch (e) {

@@ -21,9 +21,9 @@ export interface SparseKernelExports {
   spmmPanelsFused(xPtr: number, rows: number, k: number, n: number, countsPtr: number, idxPtr: number, wide: number,
     valPtr: number, biasPtr: number, hasBias: number, yPtr: number, act: number, scratchPtr: number, maxWidth: number): void;
   im2colPanels(xPtr: number, b: number, h: number, w: number, c: number, kh: number, kw: number, padT: number, padL: number,
-    oh: number, ow: number, xtPtr: number): void;
+    sh: number, sw: number, dh: number, dw: number, oh: number, ow: number, xtPtr: number): void;
   spmmConvPanels(xPtr: number, b: number, h: number, w: number, c: number, kh: number, kw: number, padT: number, padL: number,
-    oh: number, ow: number, n: number, countsPtr: number, idxPtr: number, wide: number, valPtr: number, biasPtr: number,
+    sh: number, sw: number, dh: number, dw: number, oh: number, ow: number, n: number, countsPtr: number, idxPtr: number, wide: number, valPtr: number, biasPtr: number,
     hasBias: number, ytPtr: number, act: number, scratchPtr: number): void;
 }
 
