@@ -208,6 +208,33 @@ describe('toSparseGraphArtifacts: bad input', () => {
     }
   });
 
+  it('a k×k node with a bad kernel, dilations or padding attribute, or an input of other channels, is named', async () => {
+    const { artifacts: out } = await toSparseGraphArtifacts(fixture(), { overrides: { conv8: 'sparse' } });
+    const node = (a: tf.io.ModelArtifacts) => (a.modelTopology as { node: Node[] }).node.find((n) => n.name === 'conv8')!;
+    expect(node(out).attr).toMatchObject({ kernel: { list: { i: ['3', '3'] } }, strides: { list: { i: ['2', '2'] } }, dilations: { list: { i: ['1', '1'] } } });
+    /** The error of running conv8 with its attributes edited (null if it runs). */
+    const run = async (edit: (attr: Record<string, unknown>) => void): Promise<string | null> => {
+      const a = structuredClone({ ...out, weightData: undefined }) as tf.io.ModelArtifacts;
+      edit(node(a).attr!);
+      const model = await tf.loadGraphModel(tf.io.fromMemory({ ...a, weightData: out.weightData }));
+      const inputs = { x: tf.zeros([1, 6, 5, 8]), y: tf.zeros([7, 20]) };
+      try {
+        tf.dispose(model.execute(inputs, 'conv8'));
+        return null;
+      } catch (e) {
+        return (e as Error).message;
+      } finally {
+        tf.dispose(Object.values(inputs));
+        model.dispose();
+      }
+    };
+    expect(await run(() => {})).toBeNull();
+    expect(await run((t) => (t.kernel = { list: { i: ['3'] } }))).toMatch(/attribute kernel must be two positive integers/);
+    expect(await run((t) => (t.dilations = { list: { i: ['0', '1'] } }))).toMatch(/attribute dilations must be two positive integers/);
+    expect(await run((t) => (t.padding = { s: btoa('full') }))).toMatch(/attribute padding must be same or valid/);
+    expect(await run((t) => (t.kernel = { list: { i: ['2', '2'] } }))).toMatch(/2×2 patches have the weights' 144 inputs/);
+  });
+
   it('a tampered packed weight is refused when the model runs', async () => {
     const { artifacts: out } = await toSparseGraphArtifacts(fixture(), { overrides: { conv1: 'sparse' } });
     const spec = out.weightSpecs!.findIndex((s) => s.name === 'conv1/sparse_weights');
