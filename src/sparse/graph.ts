@@ -1,6 +1,6 @@
 // toSparseGraphArtifacts: the graph-model counterpart of toSparseModel. In the artifacts of a tfjs
 // graph model (model.json's GraphDef + weights), each MatMul / _FusedMatMul and each Conv2D /
-// _FusedConv2D (NHWC, SAME or VALID, any stride and dilation; bias and relu / relu6 / prelu /
+// _FusedConv2D (NHWC, SAME, VALID or EXPLICIT, any stride and dilation; bias and relu / relu6 / prelu /
 // leakyrelu / no activation fused) whose weight is a Const and runs faster sparse — measured here, on the current backend,
 // at the caller's batch sizes — becomes a `PruneSparseMatMul` node whose weight is the packed
 // matrix, an int32 Const in the new artifacts. Every other node and weight is left as it was.
@@ -81,7 +81,7 @@ interface Candidate {
   /** A fused Prelu's alpha input. */
   alpha: string | null;
   attrs: SparseNodeAttrs;
-  conv: { strides: [number, number]; padding: string; dilations: [number, number] } | null;
+  conv: { strides: [number, number]; padding: string; dilations: [number, number]; pads: [number, number, number, number] } | null;
   transposeB: boolean;
 }
 
@@ -135,7 +135,7 @@ function classify(node: GraphNode, consts: Map<string, TensorEntry>): Candidate 
     if (shape.length !== 2) return no(`weight of rank ${shape.length}`);
     const transposeB = node.attr?.transpose_b?.b === true;
     const [k, n] = transposeB ? [shape[1], shape[0]] : shape;
-    const attrs: SparseNodeAttrs = { k, n, nnz: 0, wide: false, ...act, transposeA: node.attr?.transpose_a?.b === true, strides: [1, 1], kernel: [1, 1], dilations: [1, 1], padding: 'valid' };
+    const attrs: SparseNodeAttrs = { k, n, nnz: 0, wide: false, ...act, transposeA: node.attr?.transpose_a?.b === true, strides: [1, 1], kernel: [1, 1], dilations: [1, 1], padding: 'valid', pads: [0, 0, 0, 0] };
     return { ...base, conv: null, transposeB, attrs };
   }
   if (shape.length !== 4) return no(`weight of rank ${shape.length}`);
@@ -144,7 +144,7 @@ function classify(node: GraphNode, consts: Map<string, TensorEntry>): Candidate 
   const pointwise = shape[0] * shape[1] === 1;
   const attrs: SparseNodeAttrs = {
     k: shape[0] * shape[1] * shape[2], n: shape[3], nnz: 0, wide: false, ...act, transposeA: false, strides: conv.strides,
-    kernel: [shape[0], shape[1]], dilations: pointwise ? [1, 1] : conv.dilations, padding: conv.padding === 'SAME' ? 'same' : 'valid',
+    kernel: [shape[0], shape[1]], dilations: pointwise ? [1, 1] : conv.dilations, padding: conv.padding.toLowerCase() as SparseNodeAttrs['padding'], pads: conv.pads,
   };
   return { ...base, transposeB: false, conv, attrs };
 }
@@ -154,13 +154,15 @@ function convGeometry(node: GraphNode): NonNullable<Candidate['conv']> | string 
   const format = strAttr(node, 'data_format') ?? 'NHWC';
   if (format !== 'NHWC') return `data format ${format}`;
   const padding = strAttr(node, 'padding') ?? 'VALID';
-  if (padding !== 'SAME' && padding !== 'VALID') return `padding ${padding}`;
+  if (padding !== 'SAME' && padding !== 'VALID' && padding !== 'EXPLICIT') return `padding ${padding}`;
+  const e = padding === 'EXPLICIT' ? intList(node, 'explicit_paddings') ?? [] : [0, 0, 0, 0, 0, 0, 0, 0];
+  if (e.length !== 8 || e[0] !== 0 || e[1] !== 0 || e[6] !== 0 || e[7] !== 0 || !e.every((v) => v >= 0)) return `explicit paddings [${e.join(', ')}]`;
   const s = intList(node, 'strides') ?? [1, 1, 1, 1];
   if (s.length !== 4 || s[0] !== 1 || s[3] !== 1 || !(s[1] >= 1 && s[2] >= 1)) return `strides [${s.join(', ')}]`;
   const d = intList(node, 'dilations') ?? [1, 1, 1, 1];
   if (d.length !== 4 || d[0] !== 1 || d[3] !== 1 || !(d[1] >= 1 && d[2] >= 1)) return `dilations [${d.join(', ')}]`;
   // A 1×1 kernel with SAME or VALID padding reads pixel (i·s, j·s): no padding is ever added.
-  return { strides: [s[1], s[2]], padding, dilations: [d[1], d[2]] };
+  return { strides: [s[1], s[2]], padding, dilations: [d[1], d[2]], pads: [e[2], e[3], e[4], e[5]] };
 }
 
 /** The dense weight as a [k, n] row-major matrix (a filter [kh, kw, c, n] is one already). */
@@ -280,7 +282,7 @@ function rewrite(artifacts: io.ModelArtifacts, nodes: GraphNode[], entries: Tens
         activation: { s: btoa(a.activation) },
         transpose_a: { b: a.transposeA },
         strides: { list: { i: a.strides.map(String) } },
-        ...(a.kernel[0] * a.kernel[1] > 1 ? { kernel: { list: { i: a.kernel.map(String) } }, dilations: { list: { i: a.dilations.map(String) } }, padding: { s: btoa(a.padding) } } : {}),
+        ...(a.kernel[0] * a.kernel[1] > 1 || a.padding === 'explicit' ? convAttrs(a) : {}),
         post: { s: btoa(a.post) },
         leakyrelu_alpha: { f: a.leakyreluAlpha } as never,
         T: { type: 'DT_FLOAT' } as never,
@@ -320,6 +322,12 @@ function rewrite(artifacts: io.ModelArtifacts, nodes: GraphNode[], entries: Tens
     if (artifacts[key] !== undefined) (out as Record<string, unknown>)[key] = structuredClone(artifacts[key]);
   }
   return out;
+}
+
+/** A k×k (or explicitly padded) node's geometry attributes. */
+function convAttrs(a: SparseNodeAttrs): GraphNode['attr'] {
+  const list = (v: number[]) => ({ list: { i: v.map(String) } });
+  return { kernel: list(a.kernel), dilations: list(a.dilations), padding: { s: btoa(a.padding) }, ...(a.padding === 'explicit' ? { pads: list(a.pads) } : {}) };
 }
 
 /** tfjs-converter's loadGraphModel and GraphModel, imported only when timing or converting a live model. */
@@ -391,7 +399,7 @@ function timeNode(c: Candidate, m: SparseMatrix, x: Tensor, weights: NamedTensor
   const dense = () =>
     c.conv === null
       ? fused.matMul({ a: x, b: w, transposeA: a.transposeA, transposeB: c.transposeB, bias: b, activation, ...extra })
-      : fused.conv2d({ x: x as never, filter: w as never, strides: c.conv.strides, pad: c.conv.padding.toLowerCase() as 'same' | 'valid', dilations: c.conv.dilations, bias: b, activation, ...extra });
+      : fused.conv2d({ x: x as never, filter: w as never, strides: c.conv.strides, pad: convPad(c.conv), dilations: c.conv.dilations, bias: b, activation, ...extra });
   const sparse = () => runSparseNode(x, sw.tensor, bias, a, SPARSE_GRAPH_OP, alpha);
   try {
     const run = (f: () => Tensor) => {
@@ -416,6 +424,13 @@ function timeNode(c: Candidate, m: SparseMatrix, x: Tensor, weights: NamedTensor
   } finally {
     sw.dispose();
   }
+}
+
+/** tf.fused.conv2d's pad for a node's padding. */
+function convPad(conv: NonNullable<Candidate['conv']>): 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]] {
+  if (conv.padding !== 'EXPLICIT') return conv.padding === 'SAME' ? 'same' : 'valid';
+  const [t, b, l, r] = conv.pads;
+  return [[0, 0], [t, b], [l, r], [0, 0]];
 }
 
 function median(xs: number[]): number {

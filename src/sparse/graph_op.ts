@@ -31,8 +31,10 @@ export interface SparseNodeAttrs {
   kernel: [number, number];
   /** A k×k convolution's [dilationH, dilationW]; [1, 1] otherwise. */
   dilations: [number, number];
-  /** A k×k convolution's padding, as TensorFlow's SAME / VALID (any stride). */
-  padding: 'same' | 'valid';
+  /** A k×k convolution's padding, as TensorFlow's SAME / VALID / EXPLICIT (any stride). */
+  padding: 'same' | 'valid' | 'explicit';
+  /** EXPLICIT padding's [top, bottom, left, right] zeros; [0, 0, 0, 0] otherwise. */
+  pads: [number, number, number, number];
   /**
    * An activation applied after the (linear) product, as tfjs-backend-wasm applies it after its
    * convolution: 'prelu' (alpha is the node's fourth input) or 'leakyrelu' (leakyreluAlpha).
@@ -64,7 +66,7 @@ export function runSparseNode(x: Tensor, packed: Tensor, bias: Tensor | null, a:
     checked.add(packed);
   }
   return tidy(() => {
-    const y = a.kernel[0] * a.kernel[1] > 1 ? convNode(x, packed, bias, a, where) : productNode(x, packed, bias, a, where);
+    const y = a.kernel[0] * a.kernel[1] > 1 || a.padding === 'explicit' ? convNode(x, packed, bias, a, where) : productNode(x, packed, bias, a, where);
     if (a.post === 'prelu') return prelu(y, alpha!);
     return a.post === 'leakyrelu' ? leakyRelu(y, a.leakyreluAlpha) : y;
   });
@@ -89,9 +91,11 @@ function productNode(x: Tensor, packed: Tensor, bias: Tensor | null, a: SparseNo
 /**
  * One spatial axis of a convolution as TensorFlow lays it out (`span`: the dilated kernel's
  * extent): `out` pixels and `pad` zeros before the input (SAME: half the padding, the smaller
- * half first).
+ * half first; EXPLICIT: `before`, with `after` zeros after the input).
  */
-export function convAxis(size: number, span: number, stride: number, same: boolean): { out: number; pad: number } {
+export function convAxis(size: number, span: number, stride: number, padding: SparseNodeAttrs['padding'], before = 0, after = 0): { out: number; pad: number } {
+  if (padding === 'explicit') return { out: Math.floor((size + before + after - span) / stride) + 1, pad: before };
+  const same = padding === 'same';
   const out = same ? Math.ceil(size / stride) : Math.ceil((size - span + 1) / stride);
   return { out, pad: same ? Math.max((out - 1) * stride + span - size, 0) >> 1 : 0 };
 }
@@ -104,10 +108,10 @@ function convNode(x: Tensor, packed: Tensor, bias: Tensor | null, a: SparseNodeA
   if (x.dtype !== 'float32' || shape.length !== 4 || kh * kw * shape[3] !== a.k) {
     throw new ArgumentError(`${where}: x ${x.dtype} [${shape.join(', ')}] must be float32 NHWC whose ${kh}×${kw} patches have the weights' ${a.k} inputs`);
   }
-  const same = a.padding === 'same';
-  const ys = convAxis(shape[1], (kh - 1) * dh + 1, a.strides[0], same);
-  const xs = convAxis(shape[2], (kw - 1) * dw + 1, a.strides[1], same);
-  if (ys.out < 1 || xs.out < 1) throw new ArgumentError(`${where}: x [${shape.join(', ')}] is smaller than the ${kh}×${kw} kernel (padding 'valid')`);
+  const [pt, pb, pl, pr] = a.pads;
+  const ys = convAxis(shape[1], (kh - 1) * dh + 1, a.strides[0], a.padding, pt, pb);
+  const xs = convAxis(shape[2], (kw - 1) * dw + 1, a.strides[1], a.padding, pl, pr);
+  if (ys.out < 1 || xs.out < 1) throw new ArgumentError(`${where}: x [${shape.join(', ')}] is smaller than the ${kh}×${kw} kernel (padding ${a.padding})`);
   const attrs = {
     k: a.k, n: a.n, nnz: a.nnz, wide: a.wide, activation: a.activation, kh, kw,
     padT: ys.pad, padL: xs.pad, sh: a.strides[0], sw: a.strides[1], dh, dw, oh: ys.out, ow: xs.out,
@@ -137,8 +141,10 @@ export function nodeAttrs(attrs: Record<string, unknown>, where: string): Sparse
   if (post !== 'none' && activation !== 'linear') throw new ArgumentError(`${where}: activation ${activation} and post ${post} cannot both be set`);
   const kernel = pair(attrs.kernel, 'kernel', where);
   const padding = (attrs.padding ?? 'valid') as SparseNodeAttrs['padding'];
-  if (padding !== 'same' && padding !== 'valid') throw new ArgumentError(`${where}: attribute padding must be same or valid, got ${String(attrs.padding)}`);
-  return { k: int('k'), n: int('n'), nnz: int('nnz'), wide: attrs.wide === true, activation, transposeA: attrs.transpose_a === true, strides: pair(attrs.strides, 'strides', where), kernel, dilations: pair(attrs.dilations, 'dilations', where), padding, post, leakyreluAlpha };
+  if (padding !== 'same' && padding !== 'valid' && padding !== 'explicit') throw new ArgumentError(`${where}: attribute padding must be same, valid or explicit, got ${String(attrs.padding)}`);
+  const p = attrs.pads === undefined ? [0, 0, 0, 0] : Array.isArray(attrs.pads) ? attrs.pads.map(Number) : [];
+  if (p.length !== 4 || !p.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new ArgumentError(`${where}: attribute pads must be four non-negative integers, got ${JSON.stringify(attrs.pads)}`);
+  return { k: int('k'), n: int('n'), nnz: int('nnz'), wide: attrs.wide === true, activation, transposeA: attrs.transpose_a === true, strides: pair(attrs.strides, 'strides', where), kernel, dilations: pair(attrs.dilations, 'dilations', where), padding, pads: [p[0], p[1], p[2], p[3]], post, leakyreluAlpha };
 }
 
 /** A list attribute of two positive integers ([1, 1] when absent, as in models written before it). */

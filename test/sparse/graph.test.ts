@@ -1,6 +1,6 @@
 // toSparseGraphArtifacts on a hand-made graph model (every rewritten case: _FusedConv2D with bias
 // and relu / relu6 / prelu / leakyrelu, Conv2D 1×1 stride 2, k×k _FusedConv2D: 3×3 SAME, 3×3
-// stride 2 SAME and VALID, 2×3 dilated by 2; MatMul with transpose_a / transpose_b, _FusedMatMul,
+// stride 2 SAME and VALID, 2×3 dilated by 2, 3×3 and 1×1 stride 2 with EXPLICIT padding; MatMul with transpose_a / transpose_b, _FusedMatMul,
 // a weight shared with a node left dense, and the case left dense: fused Elu) and on real
 // graph models of @vladmandic/human: the rewritten model's outputs equal the dense model's bit for
 // bit on tfjs-backend-wasm, it saves and loads with tf.loadGraphModel, and bad input is named.
@@ -59,6 +59,8 @@ describe.each(['simd', 'scalar', 'js'] as const)('toSparseGraphArtifacts, hand-m
       conv8: ['sparse', 'override', [144, 8]],
       conv9: ['sparse', 'override', [96, 6]],
       conv10: ['sparse', 'override', [144, 4]],
+      conv11: ['sparse', 'override', [144, 5]],
+      conv12: ['sparse', 'override', [16, 3]],
       conv6: ['sparse', 'override', [8, 8]],
       conv7: ['dense', 'unsupported', [0, 0]],
       mm1: ['sparse', 'override', [72, 40]],
@@ -73,7 +75,7 @@ describe.each(['simd', 'scalar', 'js'] as const)('toSparseGraphArtifacts, hand-m
     expect(ops.mm4).toBe('MatMul');
     // Dense weights of rewritten nodes are gone, except w8 (mm4 still reads it).
     const names = out.weightSpecs!.map((s) => s.name);
-    for (const w of ['w1', 'w2', 'w3', 'w4', 'w5', 'w6', 'w7', 'w9', 'w10', 'w12', 'w13', 'w14']) expect(names).not.toContain(w);
+    for (const w of ['w1', 'w2', 'w3', 'w4', 'w5', 'w6', 'w7', 'w9', 'w10', 'w12', 'w13', 'w14', 'w15', 'w16']) expect(names).not.toContain(w);
     for (const w of ['w11', 'w8', 'b1', 'a5', 'a14', 'flat_shape']) expect(names).toContain(w);
     expect(ops.w1).toBeUndefined();
     expect(report.afterBytes).toBeLessThan(report.denseBytes);
@@ -231,7 +233,8 @@ describe('toSparseGraphArtifacts: bad input', () => {
     expect(await run(() => {})).toBeNull();
     expect(await run((t) => (t.kernel = { list: { i: ['3'] } }))).toMatch(/attribute kernel must be two positive integers/);
     expect(await run((t) => (t.dilations = { list: { i: ['0', '1'] } }))).toMatch(/attribute dilations must be two positive integers/);
-    expect(await run((t) => (t.padding = { s: btoa('full') }))).toMatch(/attribute padding must be same or valid/);
+    expect(await run((t) => (t.padding = { s: btoa('full') }))).toMatch(/attribute padding must be same, valid or explicit/);
+    expect(await run((t) => (t.pads = { list: { i: ['1', '1'] } }))).toMatch(/attribute pads must be four non-negative integers/);
     expect(await run((t) => (t.kernel = { list: { i: ['2', '2'] } }))).toMatch(/2×2 patches have the weights' 144 inputs/);
   });
 
