@@ -1,6 +1,6 @@
 // toSparseGraphArtifacts on a hand-made graph model (every rewritten case: _FusedConv2D with bias
 // and relu / relu6 / prelu / leakyrelu, Conv2D 1×1 stride 2, k×k _FusedConv2D: 3×3 SAME, 3×3
-// stride 2 SAME and VALID, 2×3 dilated by 2, 3×3 and 1×1 stride 2 with EXPLICIT padding; MatMul with transpose_a / transpose_b, _FusedMatMul,
+// stride 2 SAME and VALID, 3×2 stride [2, 1], 2×3 dilated by [2, 1], 3×3 and 1×1 stride 2 with EXPLICIT padding; MatMul with transpose_a / transpose_b, _FusedMatMul,
 // a weight shared with a node left dense, and the case left dense: fused Elu) and on real
 // graph models of @vladmandic/human: the rewritten model's outputs equal the dense model's bit for
 // bit on tfjs-backend-wasm, it saves and loads with tf.loadGraphModel, and bad input is named.
@@ -61,6 +61,7 @@ describe.each(['simd', 'scalar', 'js'] as const)('toSparseGraphArtifacts, hand-m
       conv10: ['sparse', 'override', [144, 4]],
       conv11: ['sparse', 'override', [144, 5]],
       conv12: ['sparse', 'override', [16, 3]],
+      conv13: ['sparse', 'override', [96, 4]],
       conv6: ['sparse', 'override', [8, 8]],
       conv7: ['dense', 'unsupported', [0, 0]],
       mm1: ['sparse', 'override', [72, 40]],
@@ -75,7 +76,7 @@ describe.each(['simd', 'scalar', 'js'] as const)('toSparseGraphArtifacts, hand-m
     expect(ops.mm4).toBe('MatMul');
     // Dense weights of rewritten nodes are gone, except w8 (mm4 still reads it).
     const names = out.weightSpecs!.map((s) => s.name);
-    for (const w of ['w1', 'w2', 'w3', 'w4', 'w5', 'w6', 'w7', 'w9', 'w10', 'w12', 'w13', 'w14', 'w15', 'w16']) expect(names).not.toContain(w);
+    for (const w of ['w1', 'w2', 'w3', 'w4', 'w5', 'w6', 'w7', 'w9', 'w10', 'w12', 'w13', 'w14', 'w15', 'w16', 'w17']) expect(names).not.toContain(w);
     for (const w of ['w11', 'w8', 'b1', 'a5', 'a14', 'flat_shape']) expect(names).toContain(w);
     expect(ops.w1).toBeUndefined();
     expect(report.afterBytes).toBeLessThan(report.denseBytes);

@@ -27,20 +27,21 @@ export function fixture(): tf.io.ModelArtifacts {
     data.push(values(shape.reduce((a, b) => a * b, 1), seed++, zeros));
     return name;
   };
-  const conv = (name: string, x: string, w: string, opts: { bias?: string; act?: string; strides?: number; padding?: string; alpha?: string; leaky?: number; dilation?: number; explicit?: number[] } = {}) => {
+  const conv = (name: string, x: string, w: string, opts: { bias?: string; act?: string; strides?: number | [number, number]; padding?: string; alpha?: string; leaky?: number; dilation?: number | [number, number]; explicit?: number[] } = {}) => {
     const fusedOps = opts.bias === undefined ? [] : ['BiasAdd', ...(opts.act ? [opts.act] : [])];
-    const s = opts.strides ?? 1;
+    const [sh, sw] = typeof opts.strides === 'object' ? opts.strides : [opts.strides ?? 1, opts.strides ?? 1];
+    const [dh, dw] = typeof opts.dilation === 'object' ? opts.dilation : [opts.dilation ?? 1, opts.dilation ?? 1];
     nodes.push({
       name,
       op: fusedOps.length ? '_FusedConv2D' : 'Conv2D',
       input: [x, w, ...(opts.bias ? [opts.bias] : []), ...(opts.alpha ? [opts.alpha] : [])],
       attr: {
         T: f32,
-        strides: { list: { i: ['1', String(s), String(s), '1'] } },
+        strides: { list: { i: ['1', String(sh), String(sw), '1'] } },
         padding: { s: b64(opts.explicit ? 'EXPLICIT' : opts.padding ?? 'SAME') },
         ...(opts.explicit ? { explicit_paddings: { list: { i: opts.explicit.map(String) } } } : {}),
         data_format: { s: b64('NHWC') },
-        dilations: { list: { i: ['1', String(opts.dilation ?? 1), String(opts.dilation ?? 1), '1'] } },
+        dilations: { list: { i: ['1', String(dh), String(dw), '1'] } },
         ...(fusedOps.length ? { fused_ops: { list: { s: fusedOps.map(b64) } }, num_args: { i: opts.alpha ? '2' : '1' }, epsilon: { f: 0 } } : {}),
         ...(opts.leaky !== undefined ? { leakyrelu_alpha: { f: opts.leaky } } : {}),
       },
@@ -66,14 +67,16 @@ export function fixture(): tf.io.ModelArtifacts {
   const c5 = conv('conv5', c4, konst('w5', [1, 1, 8, 8]), { bias: konst('b5', [8], 0), act: 'Prelu', alpha: konst('a5', [8], 0) });
   const c6 = conv('conv6', c5, konst('w10', [1, 1, 8, 8]), { bias: konst('b10', [8], 0), act: 'LeakyRelu', leaky: 0.3 });
   // k×k side branches off conv1 ([b, 6, 5, 16]): stride 2 SAME (padding 0 rows on top, 1
-  // column on the left), a 2×3 kernel dilated by 2 (a 3×5 one with holes), stride 2 VALID + Prelu.
+  // column on the left), a 2×3 kernel dilated by [2, 1], stride 2 VALID + Prelu, a 3×2 kernel
+  // with strides [2, 1].
   conv('conv8', c1, konst('w12', [3, 3, 16, 8], 0.9), { bias: konst('b12', [8], 0), act: 'Relu', strides: 2 });
-  conv('conv9', c1, konst('w13', [2, 3, 16, 6], 0.9), { bias: konst('b13', [6], 0), act: 'Relu6', padding: 'VALID', dilation: 2 });
+  conv('conv9', c1, konst('w13', [2, 3, 16, 6], 0.9), { bias: konst('b13', [6], 0), act: 'Relu6', padding: 'VALID', dilation: [2, 1] });
   conv('conv10', c1, konst('w14', [3, 3, 16, 4], 0.9), { bias: konst('b14', [4], 0), act: 'Prelu', alpha: konst('a14', [4], 0), padding: 'VALID', strides: 2 });
   // EXPLICIT padding: 3×3 with 1 row on top, 2 below, 0 left, 1 right (→ [b, 7, 4, 5]); a 1×1
   // stride 2 with 1 row on top and 1 column on the right (its border pixels are the bias alone).
   conv('conv11', c1, konst('w15', [3, 3, 16, 5], 0.9), { bias: konst('b15', [5], 0), act: 'Relu', explicit: [0, 0, 1, 2, 0, 1, 0, 0] });
-  conv('conv12', c1, konst('w16', [1, 1, 16, 3], 0.5), { bias: konst('b16', [3], 0), strides: 2, explicit: [0, 0, 1, 0, 0, 1, 0, 0] });
+  conv('conv13', c1, konst('w17', [3, 2, 16, 4], 0.9), { strides: [2, 1] }); // 3×2 stride [2, 1] SAME, no bias
+  conv('conv12', c1, konst('w16', [1, 1, 16, 3], 0.7), { bias: konst('b16', [3], 0), strides: 2, explicit: [0, 0, 1, 0, 0, 1, 0, 0] });
   const c7 = conv('conv7', c6, konst('w11', [1, 1, 8, 8]), { bias: konst('b11', [8], 0), act: 'Elu' });
   nodes.push({ name: 'flat_shape', op: 'Const', attr: { value: { tensor: { dtype: 'DT_INT32', tensorShape: { dim: [{ size: '2' }] } } }, dtype: { type: 'DT_INT32' } } });
   specs.push({ name: 'flat_shape', shape: [2], dtype: 'int32' });
@@ -94,8 +97,8 @@ export function fixture(): tf.io.ModelArtifacts {
   return { modelTopology: { node: nodes, versions: { producer: 1 } }, format: 'graph-model', weightSpecs: specs, weightData: bytes.buffer };
 }
 
-export const SPARSE_NODES = ['conv1', 'conv2', 'conv3', 'conv4', 'conv5', 'conv8', 'conv9', 'conv10', 'conv11', 'conv12', 'conv6', 'mm1', 'mm2', 'mm3', 'mm5'];
+export const SPARSE_NODES = ['conv1', 'conv2', 'conv3', 'conv4', 'conv5', 'conv8', 'conv9', 'conv10', 'conv11', 'conv12', 'conv13', 'conv6', 'mm1', 'mm2', 'mm3', 'mm5'];
 export const ALL_SPARSE = Object.fromEntries([...SPARSE_NODES.map((n) => [n, 'sparse']), ['mm4', 'dense']]) as Record<string, 'sparse' | 'dense'>;
-export const OUTPUTS = ['conv5', 'conv6', 'conv7', 'conv8', 'conv9', 'conv10', 'conv11', 'conv12', 'conv11', 'conv12', 'mm3', 'mm4', 'mm5'];
+export const OUTPUTS = ['conv5', 'conv6', 'conv7', 'conv8', 'conv9', 'conv10', 'conv11', 'conv12', 'conv13', 'mm3', 'mm4', 'mm5'];
 /** The most terms of any output's sums (conv8: 3·3·16), for the cpu backend's rounding bound. */
 export const MAX_TERMS = 144;
