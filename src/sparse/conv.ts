@@ -1,4 +1,4 @@
-// sparseConv2d: a k×k convolution (stride 1, dilation 1, padding 'valid' or 'same', channels
+// sparseConv2d: a k×k convolution (any strides or dilations, padding 'valid' or 'same', channels
 // last) with a pruned filter, as the sparse product of the image's im2col patches and the filter
 // read as a [kh·kw·c, f] matrix. The patch columns are in (ky, kx, channel) order, the order in
 // which XNNPACK's convolution sums, so on the wasm backend the result equals tf.fused.conv2d bit
@@ -16,8 +16,46 @@ import { registerSparseKernelFor } from './register.js';
 export interface SparseConv2dOptions extends SparseMatMulOptions {
   /** [kh, kw] of the filter the weights were packed from (its [kh, kw, c, f] read as [kh·kw·c, f]). */
   kernelSize: [number, number];
-  /** 'valid' (default) or 'same' (zeros around the image, as tf.conv2d with stride 1). */
+  /** 'valid' (default) or 'same' (zeros around the image, as tf.conv2d lays them out at any stride). */
   padding?: 'valid' | 'same';
+  /** Strides [h, w] or one for both, positive integers. Default 1. */
+  strides?: number | [number, number];
+  /** Dilations [h, w] or one for both (Keras' dilationRate), positive integers. Default 1. */
+  dilationRate?: number | [number, number];
+}
+
+/**
+ * One spatial axis of a convolution as TensorFlow lays it out (`span`: the dilated kernel's
+ * extent): `out` pixels and `pad` zeros before the input (SAME: half the padding, the smaller
+ * half first, the rest after; EXPLICIT: `before`, with `after` zeros after the input).
+ */
+export function convAxis(size: number, span: number, stride: number, padding: 'same' | 'valid' | 'explicit', before = 0, after = 0): { out: number; pad: number } {
+  if (padding === 'explicit') return { out: Math.floor((size + before + after - span) / stride) + 1, pad: before };
+  const same = padding === 'same';
+  const out = same ? Math.ceil(size / stride) : Math.ceil((size - span + 1) / stride);
+  return { out, pad: same ? Math.max((out - 1) * stride + span - size, 0) >> 1 : 0 };
+}
+
+/**
+ * `v` (a number or [h, w]) as [h, w] of positive integers, else an ArgumentError naming `what`;
+ * undefined is [1, 1].
+ */
+export function convPair(v: unknown, what: string, where: string): [number, number] {
+  const p = v === undefined || v === null ? [1, 1] : typeof v === 'number' ? [v, v] : v;
+  if (!Array.isArray(p) || p.length !== 2 || !p.every((e) => Number.isSafeInteger(e) && e >= 1)) {
+    throw new ArgumentError(`${where}: ${what} must be a positive integer or [h, w] of positive integers, got ${JSON.stringify(v)}`);
+  }
+  return [p[0], p[1]];
+}
+
+/** Strides and dilations as tfjs takes them: both checked, and not both above 1 (tfjs refuses it). */
+export function convStridesDilations(strides: unknown, dilationRate: unknown, where: string): { s: [number, number]; d: [number, number] } {
+  const s = convPair(strides, 'strides', where);
+  const d = convPair(dilationRate, 'dilationRate', where);
+  if (s.some((v) => v > 1) && d.some((v) => v > 1)) {
+    throw new ArgumentError(`${where}: strides [${s}] and dilationRate [${d}] are both above 1; tfjs' conv2d refuses that too (either strides or dilations must be 1)`);
+  }
+  return { s, d };
 }
 
 /**
@@ -54,8 +92,10 @@ export function im2colJs(x: Float32Array, xOff: number, a: Pick<PruneSparseConv2
 /**
  * y = act(conv2d(x, W) + bias) with W pruned: x float32 NHWC [b, h, w, c]; `weights` packed from
  * the filter [kh, kw, c, f] read as a [kh·kw·c, f] matrix (`packSparse(filterData, kh·kw·c, f)`);
- * returns [b, oh, ow, f]. Stride 1, dilation 1. On the wasm backend it equals
- * tf.fused.conv2d({ x, filter, strides: 1, pad, bias, activation }) bit for bit where x is finite.
+ * returns [b, oh, ow, f], the output size and SAME padding as tf.conv2d computes them (at stride 2
+ * on an even size the extra zero row / column goes after the image). On the wasm backend it equals
+ * tf.fused.conv2d({ x, filter, strides, pad, dilations, bias, activation }) bit for bit where x is
+ * finite. Strides and dilations above 1 together are refused, as tfjs refuses them.
  * Inference only (no gradient).
  */
 export function sparseConv2d(x: Tensor, weights: SparseWeights, options: SparseConv2dOptions): Tensor {
@@ -69,7 +109,7 @@ export function sparseConv2dPacked(x: Tensor, packed: Tensor, weights: PackedHea
   const fname = 'sparseConv2d';
   if (!(x instanceof Tensor)) throw new ArgumentError(`${fname}: x must be a Tensor`);
   if (x.dtype !== 'float32' || x.rank !== 4) throw new ArgumentError(`${fname}: ${describeTensor('x', x)} must be float32 of rank 4 (NHWC)`);
-  const { kernelSize, padding = 'valid', bias = null, activation = 'linear' } = options ?? ({} as SparseConv2dOptions);
+  const { kernelSize, padding = 'valid', bias = null, activation = 'linear', strides, dilationRate } = options ?? ({} as SparseConv2dOptions);
   if (!Array.isArray(kernelSize) || kernelSize.length !== 2 || !kernelSize.every((v) => Number.isSafeInteger(v) && v >= 1)) {
     throw new ArgumentError(`${fname}: kernelSize must be [kh, kw], positive integers, got ${JSON.stringify(kernelSize)}`);
   }
@@ -80,20 +120,22 @@ export function sparseConv2dPacked(x: Tensor, packed: Tensor, weights: PackedHea
   }
   if (padding !== 'valid' && padding !== 'same') throw new ArgumentError(`${fname}: padding must be 'valid' or 'same', got ${String(padding)}`);
   if (!ACTIVATIONS.includes(activation)) throw new ArgumentError(`${fname}: activation must be one of ${ACTIVATIONS.join(', ')}, got ${String(activation)}`);
-  const same = padding === 'same';
-  const oh = same ? h : h - kh + 1;
-  const ow = same ? w : w - kw + 1;
-  if (oh < 1 || ow < 1) throw new ArgumentError(`${fname}: ${describeTensor('x', x)} is smaller than the ${kh}×${kw} kernel (padding 'valid')`);
-  // tf.conv2d's 'same' with stride 1: kh - 1 zero rows in all, the smaller half on top.
+  const { s, d } = convStridesDilations(strides, dilationRate, fname);
+  const ys = convAxis(h, (kh - 1) * d[0] + 1, s[0], padding);
+  const xs = convAxis(w, (kw - 1) * d[1] + 1, s[1], padding);
+  if (ys.out < 1 || xs.out < 1) {
+    throw new ArgumentError(`${fname}: ${describeTensor('x', x)} is smaller than the ${kh}×${kw} kernel${d[0] * d[1] > 1 ? ` dilated by [${d}]` : ''} (padding 'valid')`);
+  }
   return runSparseConvKernel(x, packed, bias, {
     k: weights.k, n: weights.n, nnz: weights.nnz, wide: weights.wide, activation,
-    kh, kw, padT: same ? (kh - 1) >> 1 : 0, padL: same ? (kw - 1) >> 1 : 0, oh, ow,
+    kh, kw, padT: ys.pad, padL: xs.pad, sh: s[0], sw: s[1], dh: d[0], dw: d[1], oh: ys.out, ow: xs.out,
   }, fname);
 }
 
 /**
  * The PruneSparseConv2D kernel on x (float32 NHWC, checked by the caller against attrs' kh·kw·c =
- * k) with the geometry in `attrs`: output pixel (oy, ox) reads x from (oy - padT, ox - padL), zeros
+ * k) with the geometry in `attrs`: output pixel (oy, ox), kernel position (ky, kx) reads x at
+ * (oy·sh + ky·dh - padT, ox·sw + kx·dw - padL), zeros
  * outside the image (so any bottom / right padding is implicit in oh and ow). Checks the bias.
  */
 export function runSparseConvKernel(x: Tensor, packed: Tensor, bias: Tensor | null, attrs: PruneSparseConv2DAttrs, fname: string): Tensor {

@@ -6,7 +6,7 @@
 // attributes say how the activation becomes the [rows, k] operand of sparseMatMul, and which
 // activation follows the product when the kernel cannot fuse it (prelu, leakyrelu).
 import { leakyRelu, prelu, reshape, stridedSlice, tidy, transpose, type Tensor } from '@tensorflow/tfjs-core';
-import { runSparseConvKernel } from './conv.js';
+import { convAxis, runSparseConvKernel } from './conv.js';
 import { ArgumentError } from '../errors.js';
 import { checkSparse, layoutOf, isWide } from './format.js';
 import { ACTIVATIONS, PruneSparseMatMul, type Activation } from './kernel_names.js';
@@ -86,18 +86,6 @@ function productNode(x: Tensor, packed: Tensor, bias: Tensor | null, a: SparseNo
   if (v.shape[v.rank - 1] !== a.k) throw new ArgumentError(`${where}: x [${v.shape.join(', ')}] has ${v.shape[v.rank - 1]} channels on its last axis, the weights expect ${a.k}`);
   const y = sparseMatMulPacked(v.rank === 2 ? v : reshape(v, [-1, a.k]), packed, a, { bias, activation: a.activation });
   return v.rank === 2 ? y : reshape(y, [...v.shape.slice(0, -1), a.n]);
-}
-
-/**
- * One spatial axis of a convolution as TensorFlow lays it out (`span`: the dilated kernel's
- * extent): `out` pixels and `pad` zeros before the input (SAME: half the padding, the smaller
- * half first; EXPLICIT: `before`, with `after` zeros after the input).
- */
-export function convAxis(size: number, span: number, stride: number, padding: SparseNodeAttrs['padding'], before = 0, after = 0): { out: number; pad: number } {
-  if (padding === 'explicit') return { out: Math.floor((size + before + after - span) / stride) + 1, pad: before };
-  const same = padding === 'same';
-  const out = same ? Math.ceil(size / stride) : Math.ceil((size - span + 1) / stride);
-  return { out, pad: same ? Math.max((out - 1) * stride + span - size, 0) >> 1 : 0 };
 }
 
 /** A k×k convolution: the PruneSparseConv2D kernel (im2col at the node's strides and dilations). */

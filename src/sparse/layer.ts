@@ -13,7 +13,7 @@ import type { Activation } from './kernel_names.js';
 /** The activations tfjs-layers' Dense fuses into its product (besides elu) and so do we. */
 const FUSED: readonly string[] = ['relu', 'linear'];
 import { sparseMatMulPacked } from './op.js';
-import { sparseConv2dPacked } from './conv.js';
+import { convAxis, convStridesDilations, sparseConv2dPacked } from './conv.js';
 import type { PackedHeader } from './op.js';
 
 export interface SparseDenseArgs {
@@ -148,6 +148,10 @@ export interface SparseConv2DArgs {
   /** Input channels (the filter's third axis). */
   inputChannels: number;
   padding?: 'valid' | 'same';
+  /** Strides [h, w] or one for both (Keras' strides). Default 1. */
+  strides?: number | [number, number];
+  /** Dilations [h, w] or one for both (Keras' dilationRate). Default 1; not above 1 with strides above 1. */
+  dilationRate?: number | [number, number];
   /** Nonzero weights in the packed [kh·kw·c, filters] matrix. */
   nnz: number;
   /** Any tfjs activation name; relu and linear are fused (as tfjs-layers' Conv2D fuses them). */
@@ -161,8 +165,8 @@ export interface SparseConv2DArgs {
 }
 
 /**
- * SparseConv2D: a Conv2D layer (k×k, stride 1, dilation 1, channels last, padding 'valid' or
- * 'same') whose filter is held packed as a [kh·kw·c, filters] matrix and run by sparseConv2d
+ * SparseConv2D: a Conv2D layer (k×k, any strides or dilations but not both above 1, channels
+ * last, padding 'valid' or 'same') whose filter is held packed as a [kh·kw·c, filters] matrix and run by sparseConv2d
  * (im2col patches × the sparse matrix). Weights `packed` (int32) and `bias`. Inference only.
  */
 export class SparseConv2D extends SparseLayer {
@@ -171,6 +175,8 @@ export class SparseConv2D extends SparseLayer {
   readonly kernelSize: [number, number];
   readonly inputChannels: number;
   readonly padding: 'valid' | 'same';
+  readonly strides: [number, number];
+  readonly dilationRate: [number, number];
 
   constructor(args: SparseConv2DArgs) {
     super(args);
@@ -187,6 +193,10 @@ export class SparseConv2D extends SparseLayer {
     this.kernelSize = [ks[0], ks[1]];
     this.inputChannels = args.inputChannels;
     this.padding = args.padding ?? 'valid';
+    // A config saved before strides and dilations were exposed has neither: both 1.
+    const { s, d } = convStridesDilations(args.strides, args.dilationRate, 'SparseConv2D');
+    this.strides = s;
+    this.dilationRate = d;
   }
 
   protected get matrix(): { k: number; n: number } {
@@ -195,9 +205,8 @@ export class SparseConv2D extends SparseLayer {
 
   override computeOutputShape(inputShape: (number | null)[]): (number | null)[] {
     const [b, h, w] = inputShape;
-    const same = this.padding === 'same';
-    const out = (v: number | null, kk: number) => (v === null ? null : same ? v : v - kk + 1);
-    return [b, out(h, this.kernelSize[0]), out(w, this.kernelSize[1]), this.filters];
+    const out = (v: number | null, i: 0 | 1) => (v === null ? null : convAxis(v, (this.kernelSize[i] - 1) * this.dilationRate[i] + 1, this.strides[i], this.padding).out);
+    return [b, out(h, 0), out(w, 1), this.filters];
   }
 
   override call(inputs: Tensor | Tensor[]): Tensor {
@@ -211,7 +220,9 @@ export class SparseConv2D extends SparseLayer {
       // As tfjs-layers' Conv2D: the bias is always fused into the convolution (the sums' start),
       // relu and linear too; any other activation is applied after.
       const activation = this.after === null ? (this.activationName as Activation) : 'linear';
-      const y = sparseConv2dPacked(x, packed, header, { kernelSize: this.kernelSize, padding: this.padding, bias, activation });
+      const y = sparseConv2dPacked(x, packed, header, {
+        kernelSize: this.kernelSize, padding: this.padding, strides: this.strides, dilationRate: this.dilationRate, bias, activation,
+      });
       return this.after === null ? y : (this.after.apply(y) as Tensor);
     });
   }
@@ -223,6 +234,8 @@ export class SparseConv2D extends SparseLayer {
       kernelSize: this.kernelSize,
       inputChannels: this.inputChannels,
       padding: this.padding,
+      strides: this.strides,
+      dilationRate: this.dilationRate,
     };
   }
 }

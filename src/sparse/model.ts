@@ -1,7 +1,8 @@
 // toSparseModel: a new LayersModel in which each Dense layer (and each Conv2D 1×1 with stride 1,
 // channels last: a Dense over the last axis) that runs faster sparse — measured here, on the
-// current backend, for the caller's batch sizes — is a SparseDense layer, and each k×k Conv2D
-// (stride 1, dilation 1, channels last, padding valid or same) that does is a SparseConv2D
+// current backend, for the caller's batch sizes — is a SparseDense layer, and each other Conv2D
+// (k×k, or 1×1 with a stride: any strides or dilations tfjs runs, channels last, padding valid or
+// same) that does is a SparseConv2D
 // (im2col patches × the sparse filter). The rest of the model, and the input model, are left as
 // they are.
 import { engine, fused, io, tensor2d, tensor4d, tidy, type Tensor } from '@tensorflow/tfjs-core';
@@ -9,7 +10,7 @@ import { loadLayersModel, type LayersModel } from '@tensorflow/tfjs-layers';
 import { ArgumentError } from '../errors.js';
 import { layoutOf, packSparse, type SparseMatrix } from './format.js';
 import { SparseWeights, sparseMatMul } from './op.js';
-import { sparseConv2d } from './conv.js';
+import { convAxis, sparseConv2d } from './conv.js';
 import { sparseKernelsRegistered } from './register.js';
 
 export interface ToSparseModelOptions {
@@ -81,6 +82,8 @@ interface ConvGeometry {
   h: number;
   w: number;
   padding: 'valid' | 'same';
+  strides: [number, number];
+  dilationRate: [number, number];
 }
 
 interface Candidate {
@@ -94,8 +97,9 @@ interface Candidate {
 
 /**
  * [k, n] and what the layer becomes, when `layer` can become sparse: a Dense layer; a Conv2D,
- * channels last, stride 1, dilation 1, 1×1 (SparseDense) or k×k with padding valid or same and a
- * known input height and width (SparseConv2D).
+ * channels last, 1×1 with stride 1 and dilation 1 (SparseDense); any other Conv2D, channels last,
+ * with padding valid or same, strides and dilations tfjs runs (not both above 1) and a known input
+ * height and width (SparseConv2D).
  */
 function candidate(layer: DenseLike, kernel: Tensor | undefined): Candidate | null {
   if (kernel === undefined || kernel.dtype !== 'float32') return null;
@@ -105,16 +109,25 @@ function candidate(layer: DenseLike, kernel: Tensor | undefined): Candidate | nu
   if (cls !== 'Conv2D' || ks.length !== 4) return null;
   const c = layer.getConfig();
   const pair = (v: unknown) => (Array.isArray(v) ? v : [v ?? 1, v ?? 1]);
-  if (c.dataFormat !== 'channelsLast' || pair(c.strides).some((v) => v !== 1) || pair(c.dilationRate).some((v) => v !== 1)) return null;
+  const [st, dl] = [pair(c.strides), pair(c.dilationRate)];
+  const ok = (p: unknown[]) => p.length === 2 && p.every((v) => Number.isSafeInteger(v) && (v as number) >= 1);
+  if (c.dataFormat !== 'channelsLast' || !ok(st) || !ok(dl)) return null;
+  const strides = st as [number, number];
+  const dilationRate = dl as [number, number];
+  const unit = (p: number[]) => p[0] === 1 && p[1] === 1;
+  // tfjs' conv2d refuses strides and dilations both above 1: such a layer cannot run dense either.
+  if (!unit(strides) && !unit(dilationRate)) return null;
   const shape = inputShapeOf(layer);
-  if (ks[0] === 1 && ks[1] === 1) {
+  if (ks[0] === 1 && ks[1] === 1 && unit(strides) && unit(dilationRate)) {
     const hw: [number, number] = [typeof shape?.[1] === 'number' ? shape[1] : 1, typeof shape?.[2] === 'number' ? shape[2] : 1];
     return { k: ks[2], n: ks[3], spatial: hw, conv: null };
   }
   const [h, w] = [shape?.[1], shape?.[2]];
   if ((c.padding !== 'valid' && c.padding !== 'same') || typeof h !== 'number' || typeof w !== 'number') return null;
-  if (c.padding === 'valid' && (h < ks[0] || w < ks[1])) return null;
-  return { k: ks[0] * ks[1] * ks[2], n: ks[3], spatial: null, conv: { kh: ks[0], kw: ks[1], c: ks[2], h, w, padding: c.padding } };
+  const oh = convAxis(h, (ks[0] - 1) * dilationRate[0] + 1, strides[0], c.padding).out;
+  const ow = convAxis(w, (ks[1] - 1) * dilationRate[1] + 1, strides[1], c.padding).out;
+  if (oh < 1 || ow < 1) return null;
+  return { k: ks[0] * ks[1] * ks[2], n: ks[3], spatial: null, conv: { kh: ks[0], kw: ks[1], c: ks[2], h, w, padding: c.padding, strides, dilationRate } };
 }
 
 interface LayerJson {
@@ -125,8 +138,8 @@ interface LayerJson {
 /**
  * Returns a new LayersModel and a report. Each Dense layer (2-D kernel, float32) — and each
  * Conv2D with a 1×1 kernel, stride 1, channels last, which is a Dense over the last axis, and each
- * k×k Conv2D with stride 1, dilation 1, channels last, padding valid or same and a known input
- * size (SparseConv2D: im2col patches × the sparse filter) — whose sparsity
+ * other Conv2D (k×k, or strided 1×1; any strides or dilations tfjs runs, channels last, padding
+ * valid or same, a known input size: SparseConv2D, im2col patches × the sparse filter) — whose sparsity
  * reaches `minSparsity` is timed dense (tf.fused.matMul with its bias) and sparse (sparseMatMul)
  * at every batch size in `batchSizes` on the current backend; it becomes a SparseDense layer when
  * sparse is faster at all of them, or when `overrides` says so. The new model holds no dense copy
@@ -149,7 +162,7 @@ export async function toSparseModel(model: LayersModel, options: ToSparseModelOp
   const layers = model.layers as unknown as DenseLike[];
   for (const name of Object.keys(overrides)) {
     const l = layers.find((x) => x.name === name);
-    if (l === undefined || candidate(l, l.getWeights()[0]) === null) throw new ArgumentError(`${fname}: overrides names '${name}', which is not a Dense (or Conv2D with stride 1, dilation 1, channels last) layer of the model`);
+    if (l === undefined || candidate(l, l.getWeights()[0]) === null) throw new ArgumentError(`${fname}: overrides names '${name}', which is not a Dense (or Conv2D, channels last, padding valid or same, known input size) layer of the model`);
     if (overrides[name] !== 'sparse' && overrides[name] !== 'dense') throw new ArgumentError(`${fname}: overrides['${name}'] must be 'sparse' or 'dense'`);
   }
 
@@ -211,11 +224,11 @@ function timeLayer(kernel: Tensor, bias: Tensor | null, m: SparseMatrix, cand: C
         const t0 = performance.now();
         const y = sparse
           ? conv !== null
-            ? sparseConv2d(x4 as Tensor, sw, { kernelSize: [conv.kh, conv.kw], padding: conv.padding, bias })
+            ? sparseConv2d(x4 as Tensor, sw, { kernelSize: [conv.kh, conv.kw], padding: conv.padding, strides: conv.strides, dilationRate: conv.dilationRate, bias })
             : sparseMatMul(x, sw, { bias })
           : x4 === null
             ? fused.matMul({ a: x, b: kernel as never, bias: bias ?? undefined })
-            : fused.conv2d({ x: x4 as never, filter: kernel as never, strides: 1, pad: conv?.padding ?? 'valid', bias: bias ?? undefined });
+            : fused.conv2d({ x: x4 as never, filter: kernel as never, strides: conv?.strides ?? 1, pad: conv?.padding ?? 'valid', dilations: conv?.dilationRate ?? 1, bias: bias ?? undefined });
         y.dataSync(); // backends that run asynchronously (webgl) finish here
         const dt = performance.now() - t0;
         y.dispose();
@@ -267,7 +280,10 @@ async function rebuild(model: LayersModel, layers: DenseLike[], packedOf: Map<st
     };
     if (conv !== null) {
       lc.class_name = 'SparseConv2D';
-      lc.config = { ...common, filters: m.n, kernel_size: [conv.kh, conv.kw], input_channels: conv.c, padding: conv.padding };
+      lc.config = {
+        ...common, filters: m.n, kernel_size: [conv.kh, conv.kw], input_channels: conv.c, padding: conv.padding,
+        strides: conv.strides, dilation_rate: conv.dilationRate,
+      };
       continue;
     }
     lc.class_name = 'SparseDense';

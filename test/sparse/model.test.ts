@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ArgumentError } from '../../src/errors.js';
-import { registerSparseKernels, toSparseModel } from '../../src/sparse/index.js';
+import { registerSparseKernels, SparseConv2D, toSparseModel } from '../../src/sparse/index.js';
 import { mnist } from '../model/support.js';
 
 const DIR = new URL('../../examples/mnist-mlp/', import.meta.url);
@@ -148,8 +148,8 @@ describe('toSparseModel, Conv2D 1×1 layers', () => {
     m.add(tf.layers.conv2d({ filters: 33, kernelSize: 1, activation: 'relu', name: 'p1' }));
     m.add(tf.layers.conv2d({ filters: 24, kernelSize: 1, useBias: false, name: 'p2' }));
     m.add(tf.layers.conv2d({ filters: 20, kernelSize: 1, activation: 'relu6', name: 'p3' }));
-    m.add(tf.layers.conv2d({ filters: 8, kernelSize: 1, strides: 2, name: 's2' })); // stride 2: not a candidate
-    m.add(tf.layers.flatten());
+    m.add(tf.layers.conv2d({ filters: 8, kernelSize: 1, strides: 2, name: 's2' })); // stride 2: a SparseConv2D candidate, not pruned
+    m.add(tf.layers.flatten({ name: 'flatten' }));
     m.add(tf.layers.dense({ units: 10, activation: 'softmax', name: 'out' }));
     prune(m, 0.9); // the Dense layer
     for (const name of ['p1', 'p2', 'p3']) {
@@ -158,10 +158,10 @@ describe('toSparseModel, Conv2D 1×1 layers', () => {
       const w = (k.dataSync() as Float32Array).map((v, i) => (i % 10 === 3 ? v : 0));
       layer.setWeights([tf.tensor(w, k.shape), ...rest]);
     }
-    await expect(toSparseModel(m, { overrides: { s2: 'sparse' } })).rejects.toThrow(/not a Dense \(or Conv2D with stride 1/);
+    await expect(toSparseModel(m, { overrides: { flatten: 'sparse' } })).rejects.toThrow(/names 'flatten', which is not a Dense \(or Conv2D/);
     const { model, report } = await toSparseModel(m, { overrides: { p1: 'sparse', p2: 'sparse', p3: 'sparse', out: 'sparse' } });
     expect(model.layers.map((l) => l.getClassName())).toEqual(['Conv2D', 'SparseDense', 'SparseDense', 'SparseDense', 'Conv2D', 'Flatten', 'SparseDense']);
-    expect(report.layers.map((l) => `${l.name}:${l.className}:${l.shape.join('x')}`)).toEqual(['c3:Conv2D:27x16', 'p1:Conv2D:16x33', 'p2:Conv2D:33x24', 'p3:Conv2D:24x20', 'out:Dense:160x10']);
+    expect(report.layers.map((l) => `${l.name}:${l.className}:${l.shape.join('x')}`)).toEqual(['c3:Conv2D:27x16', 'p1:Conv2D:16x33', 'p2:Conv2D:33x24', 'p3:Conv2D:24x20', 's2:Conv2D:20x8', 'out:Dense:160x10']);
     const r = (n: number) => tf.tensor4d(Float32Array.from({ length: n * 9 * 7 * 3 }, (_, i) => Math.sin(i * 0.37)), [n, 9, 7, 3]);
     for (const n of [1, 5]) {
       const x = r(n);
@@ -171,7 +171,7 @@ describe('toSparseModel, Conv2D 1×1 layers', () => {
     expect(bitsEqual(m.predict(r(2)) as tf.Tensor, back.predict(r(2)) as tf.Tensor)).toBe(true);
     // A measured decision times the convolution on [batch, 9, 7, c] (batch · 63 rows).
     const measured = await toSparseModel(m, { batchSizes: [2], reps: 2 });
-    expect(measured.report.layers.filter((l) => l.className === 'Conv2D' && l.name !== 'c3').every((l) => l.reason === 'measured' && l.timings.length === 1)).toBe(true);
+    expect(measured.report.layers.filter((l) => l.className === 'Conv2D' && l.name !== 'c3' && l.name !== 's2').every((l) => l.reason === 'measured' && l.timings.length === 1)).toBe(true);
     model.dispose();
     back.dispose();
     measured.model.dispose();
@@ -186,8 +186,8 @@ describe('toSparseModel, k×k convolutions', () => {
     m.add(tf.layers.conv2d({ inputShape: [12, 10, 3], filters: 8, kernelSize: 3, activation: 'relu', name: 'c1' }));
     m.add(tf.layers.conv2d({ filters: 12, kernelSize: [3, 2], padding: 'same', useBias: false, name: 'c2' }));
     m.add(tf.layers.conv2d({ filters: 6, kernelSize: 5, padding: 'same', activation: 'relu6', name: 'c3' }));
-    m.add(tf.layers.conv2d({ filters: 4, kernelSize: 3, dilationRate: 2, name: 'd2' })); // dilated: not a candidate
-    m.add(tf.layers.maxPooling2d({ poolSize: 2 }));
+    m.add(tf.layers.conv2d({ filters: 4, kernelSize: 3, dilationRate: 2, name: 'd2' })); // dilated, not pruned: stays dense
+    m.add(tf.layers.maxPooling2d({ poolSize: 2, name: 'pool' }));
     m.add(tf.layers.flatten());
     m.add(tf.layers.dense({ units: 5, activation: 'softmax', name: 'out' }));
     for (const name of ['c1', 'c2', 'c3']) {
@@ -196,10 +196,10 @@ describe('toSparseModel, k×k convolutions', () => {
       const w = (k.dataSync() as Float32Array).map((v, i) => (i % 10 === 7 ? v : 0)); // 90% pruned
       layer.setWeights([tf.tensor(w, k.shape), ...rest]);
     }
-    await expect(toSparseModel(m, { overrides: { d2: 'sparse' } })).rejects.toThrow(/not a Dense/);
-    const { model, report } = await toSparseModel(m, { overrides: { c1: 'sparse', c2: 'sparse', c3: 'sparse', out: 'dense' } });
+    await expect(toSparseModel(m, { overrides: { pool: 'sparse' } })).rejects.toThrow(/not a Dense/);
+    const { model, report } = await toSparseModel(m, { overrides: { c1: 'sparse', c2: 'sparse', c3: 'sparse', d2: 'dense', out: 'dense' } });
     expect(model.layers.map((l) => l.getClassName())).toEqual(['SparseConv2D', 'SparseConv2D', 'SparseConv2D', 'Conv2D', 'MaxPooling2D', 'Flatten', 'Dense']);
-    expect(report.layers.map((l) => `${l.name}:${l.shape.join('x')}:${l.decision}`)).toEqual(['c1:27x8:sparse', 'c2:48x12:sparse', 'c3:300x6:sparse', 'out:24x5:dense']);
+    expect(report.layers.map((l) => `${l.name}:${l.shape.join('x')}:${l.decision}`)).toEqual(['c1:27x8:sparse', 'c2:48x12:sparse', 'c3:300x6:sparse', 'd2:54x4:dense', 'out:24x5:dense']);
     const r = (n: number) => tf.tensor4d(Float32Array.from({ length: n * 12 * 10 * 3 }, (_, i) => Math.sin(i * 0.29)), [n, 12, 10, 3]);
     for (const n of [1, 3]) {
       const x = r(n);
@@ -210,13 +210,121 @@ describe('toSparseModel, k×k convolutions', () => {
     expect(bitsEqual(m.predict(r(2)) as tf.Tensor, back.predict(r(2)) as tf.Tensor)).toBe(true);
     // Measured: each convolution timed on [batch, h, w, c], decided by its timings.
     const measured = await toSparseModel(m, { batchSizes: [1], reps: 2 });
-    for (const l of measured.report.layers.filter((x) => x.className === 'Conv2D')) {
+    for (const l of measured.report.layers.filter((x) => x.className === 'Conv2D' && x.name !== 'd2')) {
       expect(l.reason).toBe('measured');
       expect(l.decision).toBe(l.timings[0].sparseMs < l.timings[0].denseMs ? 'sparse' : 'dense');
     }
     model.dispose();
     back.dispose();
     measured.model.dispose();
+  });
+});
+
+/** Artifacts of model.save, through a handler that keeps them in memory. */
+async function artifactsOf(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
+  let saved: tf.io.ModelArtifacts | null = null;
+  await model.save(tf.io.withSaveHandler(async (a) => {
+    saved = a;
+    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+  }));
+  return saved!;
+}
+
+describe('toSparseModel, strided and dilated convolutions', () => {
+  // A MobileNet-style stem (3×3 stride 2 SAME on a 17×16 input, 3 channels: one row of zeros
+  // above and below, but no column left of the image and one right of it), a stride [2, 1] VALID
+  // 3×3, a 3×3 dilated by 2 SAME, a 2×3 dilated by [2, 1] VALID (tanh: applied after), a strided
+  // 1×1 SAME, a Dense head.
+  function stridedModel(): tf.Sequential {
+    const m = tf.sequential();
+    m.add(tf.layers.conv2d({ inputShape: [17, 16, 3], filters: 8, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', name: 'stem' }));
+    m.add(tf.layers.conv2d({ filters: 12, kernelSize: 3, strides: [2, 1], name: 'down' }));
+    m.add(tf.layers.conv2d({ filters: 8, kernelSize: 3, dilationRate: 2, padding: 'same', activation: 'relu6', name: 'dil' }));
+    m.add(tf.layers.conv2d({ filters: 6, kernelSize: [2, 3], dilationRate: [2, 1], activation: 'tanh', name: 'dil21' }));
+    m.add(tf.layers.conv2d({ filters: 16, kernelSize: 1, strides: 2, padding: 'same', useBias: false, name: 'p2' }));
+    m.add(tf.layers.flatten());
+    m.add(tf.layers.dense({ units: 5, name: 'out' }));
+    for (const name of ['stem', 'down', 'dil', 'dil21', 'p2']) {
+      const layer = m.getLayer(name);
+      const [k, ...rest] = layer.getWeights();
+      const w = (k.dataSync() as Float32Array).map((v, i) => (i % 5 === 2 ? v : 0)); // 80% pruned
+      layer.setWeights([tf.tensor(w, k.shape), ...rest]);
+    }
+    return m;
+  }
+  const r = (n: number) => tf.tensor4d(Float32Array.from({ length: n * 17 * 16 * 3 }, (_, i) => Math.sin(i * 0.31)), [n, 17, 16, 3]);
+
+  it.each(['simd', 'scalar', 'js'] as const)('converts them to SparseConv2D with their strides and dilations, bit for bit on wasm, %s build; saves and loads', async (build) => {
+    await tf.setBackend('wasm');
+    await registerSparseKernels({ build });
+    const m = stridedModel();
+    expect(m.outputs[0].shape).toEqual([null, 5]);
+    const overrides = { stem: 'sparse', down: 'sparse', p2: 'sparse', dil: 'sparse', dil21: 'sparse', out: 'dense' } as const;
+    const { model, report } = await toSparseModel(m, { overrides });
+    expect(model.layers.map((l) => l.getClassName())).toEqual(['SparseConv2D', 'SparseConv2D', 'SparseConv2D', 'SparseConv2D', 'SparseConv2D', 'Flatten', 'Dense']);
+    expect(report.layers.map((l) => `${l.name}:${l.shape.join('x')}:${l.decision}`)).toEqual(['stem:27x8:sparse', 'down:72x12:sparse', 'dil:108x8:sparse', 'dil21:48x6:sparse', 'p2:6x16:sparse', 'out:32x5:dense']);
+    const cfg = (name: string) => model.getLayer(name).getConfig();
+    expect([cfg('stem').strides, cfg('down').strides, cfg('dil').dilationRate, cfg('dil21').dilationRate]).toEqual([[2, 2], [2, 1], [2, 2], [2, 1]]);
+    for (let i = 0; i < m.layers.length; i++) expect(model.layers[i].outputShape, m.layers[i].name).toEqual(m.layers[i].outputShape);
+    for (const n of [1, 3]) {
+      const x = r(n);
+      expect(bitsEqual(m.predict(x, { batchSize: n }) as tf.Tensor, model.predict(x, { batchSize: n }) as tf.Tensor), `batch ${n}`).toBe(true);
+      x.dispose();
+    }
+    const back = await roundTrip(model);
+    expect(back.layers.map((l) => l.getClassName())).toEqual(model.layers.map((l) => l.getClassName()));
+    expect(back.getLayer('down').getConfig().strides).toEqual([2, 1]);
+    expect(bitsEqual(m.predict(r(3)) as tf.Tensor, back.predict(r(3)) as tf.Tensor)).toBe(true);
+    model.dispose();
+    back.dispose();
+  });
+
+  it('measures strided layers like the others (timed dense with their strides)', async () => {
+    await tf.setBackend('wasm');
+    await registerSparseKernels({ build: 'simd' });
+    const m = stridedModel();
+    const measured = await toSparseModel(m, { batchSizes: [1, 3], reps: 2 });
+    const convs = measured.report.layers.filter((l) => l.className === 'Conv2D');
+    expect(convs.map((l) => l.name)).toEqual(['stem', 'down', 'dil', 'dil21', 'p2']);
+    for (const l of convs) {
+      expect(l.reason).toBe('measured');
+      expect(l.timings.map((t) => t.batch)).toEqual([1, 3]);
+      expect(l.decision).toBe(l.timings.every((t) => t.sparseMs < t.denseMs) ? 'sparse' : 'dense');
+    }
+    const x = r(3);
+    expect(bitsEqual(m.predict(x) as tf.Tensor, measured.model.predict(x) as tf.Tensor)).toBe(true);
+    measured.model.dispose();
+  });
+
+  it('loads a SparseConv2D config saved before strides and dilations existed (both 1), and names bad ones', async () => {
+    await tf.setBackend('wasm');
+    await registerSparseKernels({ build: 'simd' });
+    const m = tf.sequential();
+    m.add(tf.layers.conv2d({ inputShape: [9, 8, 4], filters: 6, kernelSize: 3, padding: 'same', activation: 'relu', name: 'c' }));
+    const { model } = await toSparseModel(m, { overrides: { c: 'sparse' } });
+    const a = await artifactsOf(model);
+    const topo = a.modelTopology as { config: { layers: { class_name: string; config: Record<string, unknown> }[] } };
+    const layer = topo.config.layers.find((l) => l.class_name === 'SparseConv2D')!;
+    expect([layer.config.strides, layer.config.dilation_rate]).toEqual([[1, 1], [1, 1]]);
+    delete layer.config.strides;
+    delete layer.config.dilation_rate;
+    const old = await tf.loadLayersModel(tf.io.fromMemory(a));
+    const x = tf.tensor4d(Float32Array.from({ length: 2 * 9 * 8 * 4 }, (_, i) => Math.cos(i * 0.7)), [2, 9, 8, 4]);
+    expect(old.getLayer('c').getConfig().strides).toEqual([1, 1]);
+    expect(bitsEqual(m.predict(x) as tf.Tensor, old.predict(x) as tf.Tensor)).toBe(true);
+    const args = { filters: 2, kernelSize: [3, 3] as [number, number], inputChannels: 1, nnz: 1 };
+    expect(() => new SparseConv2D({ ...args, strides: 0 })).toThrow(ArgumentError);
+    expect(() => new SparseConv2D({ ...args, strides: 0 })).toThrow(/SparseConv2D: strides must be a positive integer/);
+    expect(() => new SparseConv2D({ ...args, dilationRate: [2, 0] })).toThrow(/SparseConv2D: dilationRate must be/);
+    expect(() => new SparseConv2D({ ...args, strides: 2, dilationRate: 2 })).toThrow(/both above 1/);
+    expect(new SparseConv2D({ ...args, strides: [2, 1] }).computeOutputShape([null, 9, 8, 1])).toEqual([null, 4, 6, 2]);
+    // A Conv2D with strides and dilations both above 1 (tfjs cannot run it) is not a candidate.
+    const bad = tf.sequential();
+    bad.add(tf.layers.conv2d({ inputShape: [9, 9, 1], filters: 2, kernelSize: 3, strides: 2, dilationRate: 2, name: 'sd' }));
+    await expect(toSparseModel(bad, { overrides: { sd: 'sparse' } })).rejects.toThrow(/names 'sd', which is not a Dense/);
+    tf.dispose([x]);
+    model.dispose();
+    old.dispose();
   });
 });
 

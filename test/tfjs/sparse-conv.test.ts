@@ -40,16 +40,34 @@ const CASES: [number, number, number, number, number, number, number, 'valid' | 
   [1, 4, 4, 4, 3, 3, 2, 'valid', 0.5],
 ];
 
-function run(b: number, h: number, w: number, c: number, kh: number, kw: number, f: number, padding: 'valid' | 'same', sparsity: number, activation: Activation) {
-  const seed = b * 1000 + h * 100 + c * 10 + kh;
+// Strides and dilations (Keras' strides / dilationRate), appended to a case: [2, 2] and [2, 1] on
+// odd and even sizes (SAME at stride 2 on an even size pads one more row / column after the image
+// than before; on an odd one evenly), a 3×3 dilated by [2, 2], a 2×3 dilated by [1, 2], a strided
+// 1×1, batch 1 and 3, channels a multiple of 4 and not.
+type Geometry = [[number, number], [number, number]];
+const STRIDED: [number, number, number, number, number, number, number, 'valid' | 'same', number, ...Geometry][] = [
+  [1, 9, 7, 3, 3, 3, 5, 'same', 0.8, [2, 2], [1, 1]],
+  [3, 8, 10, 4, 3, 3, 6, 'same', 0.8, [2, 2], [1, 1]],
+  [1, 9, 7, 4, 3, 3, 5, 'valid', 0.8, [2, 2], [1, 1]],
+  [3, 7, 8, 5, 3, 2, 4, 'same', 0.7, [2, 1], [1, 1]],
+  [1, 11, 9, 2, 5, 5, 3, 'valid', 0.9, [2, 1], [1, 1]],
+  [1, 8, 8, 4, 4, 4, 7, 'same', 0.6, [2, 2], [1, 1]],
+  [1, 9, 11, 4, 3, 3, 5, 'same', 0.8, [1, 1], [2, 2]],
+  [3, 10, 9, 3, 3, 3, 6, 'valid', 0.8, [1, 1], [2, 2]],
+  [3, 8, 9, 8, 2, 3, 4, 'same', 0.7, [1, 1], [1, 2]],
+  [3, 7, 9, 6, 1, 1, 5, 'same', 0.5, [2, 2], [1, 1]],
+];
+
+function run(b: number, h: number, w: number, c: number, kh: number, kw: number, f: number, padding: 'valid' | 'same', sparsity: number, activation: Activation, [strides, dilationRate]: Geometry = [[1, 1], [1, 1]]) {
+  const seed = b * 1000 + h * 100 + c * 10 + kh + strides[1] * 7 + dilationRate[0] * 13;
   const fv = values(kh * kw * c * f, seed, sparsity);
   const x = tf.tensor4d(values(b * h * w * c, seed + 1, 0.1), [b, h, w, c]);
   const bias = tf.tensor1d(values(f, seed + 2, 0));
   const filter = tf.tensor4d(fv, [kh, kw, c, f]);
   const sw = new SparseWeights(packSparse(fv, kh * kw * c, f));
-  const y = sparseConv2d(x, sw, { kernelSize: [kh, kw], padding, bias, activation });
+  const y = sparseConv2d(x, sw, { kernelSize: [kh, kw], padding, strides, dilationRate, bias, activation });
   const path = lastKernelPath();
-  const dense = tf.fused.conv2d({ x, filter, strides: 1, pad: padding, bias, activation });
+  const dense = tf.fused.conv2d({ x, filter, strides, pad: padding, dilations: dilationRate, bias, activation });
   const out = { y: y.dataSync() as Float32Array, shape: y.shape, dense: dense.dataSync() as Float32Array, denseShape: dense.shape, path };
   tf.dispose([x, bias, filter, y, dense]);
   sw.dispose();
@@ -72,6 +90,15 @@ describe.each(['simd', 'scalar', 'js'] as const)('sparseConv2d on wasm, %s build
     }
     expect(tf.memory().numTensors).toBe(before);
   });
+
+  it.each(STRIDED)('b=%i %ix%ix%i kernel %ix%i -> %i, %s, sparsity %f, strides %j, dilations %j: equals fused conv2d bit for bit', (b, h, w, c, kh, kw, f, padding, sparsity, strides, dilations) => {
+    for (const activation of ['linear', 'relu6'] as Activation[]) {
+      const r = run(b, h, w, c, kh, kw, f, padding, sparsity, activation, [strides, dilations]);
+      expect(r.path).toBe('zero-copy');
+      expect(r.shape).toEqual(r.denseShape);
+      expect(bitDiffs(r.y, r.dense), activation).toEqual([]);
+    }
+  });
 });
 
 describe('sparseConv2d on cpu', () => {
@@ -83,6 +110,20 @@ describe('sparseConv2d on cpu', () => {
     const onCpu = run(b, h, w, c, kh, kw, f, padding, sparsity, 'relu');
     expect(onCpu.path).toBe('arrays');
     expect(bitDiffs(onCpu.y, onWasm.y)).toEqual([]);
+  });
+
+  it.each(STRIDED)('b=%i %ix%ix%i kernel %ix%i -> %i, %s, sparsity %f, strides %j, dilations %j: equals the wasm result bit for bit, cpu dense within rounding', async (b, h, w, c, kh, kw, f, padding, sparsity, strides, dilations) => {
+    await registerSparseKernels({ build: 'simd' });
+    await tf.setBackend('wasm');
+    const onWasm = run(b, h, w, c, kh, kw, f, padding, sparsity, 'relu', [strides, dilations]);
+    await tf.setBackend('cpu');
+    const onCpu = run(b, h, w, c, kh, kw, f, padding, sparsity, 'relu', [strides, dilations]);
+    expect(onCpu.path).toBe('arrays');
+    expect(onCpu.shape).toEqual(onCpu.denseShape);
+    expect(bitDiffs(onCpu.y, onWasm.y)).toEqual([]);
+    const terms = kh * kw * c + 1;
+    const off = Array.from(onCpu.y).filter((v, i) => !(Math.abs(v - onCpu.dense[i]) <= 1e-5 * (1 + Math.abs(v)) * Math.sqrt(terms)));
+    expect(off).toEqual([]);
   });
 });
 
@@ -102,6 +143,24 @@ describe('sparseConv2d arguments', () => {
     expect(() => sparseConv2d(x, sw, { kernelSize: [3, 3], padding: 'full' as 'same' })).toThrow(/padding must be/);
     expect(() => sparseConv2d(tf.ones([1, 2, 2, 2]), sw, { kernelSize: [3, 3] })).toThrow(/smaller than the 3×3 kernel/);
     expect(() => sparseConv2d(tf.ones([5, 5, 2]), sw, { kernelSize: [3, 3] })).toThrow(/rank 4/);
+    sw.dispose();
+  });
+
+  it('names a bad stride or dilation, and strides with dilations (tfjs refuses that pair too)', () => {
+    const sw = new SparseWeights(packSparse(new Float32Array(9 * 2 * 3).fill(1), 18, 3));
+    const x = tf.ones([1, 7, 7, 2]);
+    expect(sparseConv2d(x, sw, { kernelSize: [3, 3], strides: 2 }).shape).toEqual([1, 3, 3, 3]);
+    expect(sparseConv2d(x, sw, { kernelSize: [3, 3], strides: [2, 1], padding: 'same' }).shape).toEqual([1, 4, 7, 3]);
+    expect(sparseConv2d(x, sw, { kernelSize: [3, 3], dilationRate: 3 }).shape).toEqual([1, 1, 1, 3]);
+    expect(() => sparseConv2d(x, sw, { kernelSize: [3, 3], strides: 0 })).toThrow(ArgumentError);
+    expect(() => sparseConv2d(x, sw, { kernelSize: [3, 3], strides: 0 })).toThrow(/sparseConv2d: strides must be a positive integer or \[h, w\].*got 0/);
+    expect(() => sparseConv2d(x, sw, { kernelSize: [3, 3], strides: [2, 1.5] })).toThrow(/strides must be/);
+    expect(() => sparseConv2d(x, sw, { kernelSize: [3, 3], strides: [2] as unknown as number })).toThrow(/strides must be/);
+    expect(() => sparseConv2d(x, sw, { kernelSize: [3, 3], dilationRate: [1, -1] })).toThrow(/dilationRate must be/);
+    expect(() => sparseConv2d(x, sw, { kernelSize: [3, 3], strides: [2, 1], dilationRate: [1, 2] })).toThrow(/strides \[2,1\] and dilationRate \[1,2\] are both above 1/);
+    // tfjs refuses the same pair, so there is no dense result to match.
+    expect(() => tf.conv2d(x as tf.Tensor4D, tf.ones([3, 3, 2, 3]), [2, 1], 'valid', 'NHWC', [1, 2])).toThrow(/Either strides or dilations must be 1/);
+    expect(() => sparseConv2d(x, sw, { kernelSize: [3, 3], dilationRate: 4 })).toThrow(/smaller than the 3×3 kernel dilated by \[4,4\]/);
     sw.dispose();
   });
 });
