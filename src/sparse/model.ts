@@ -33,7 +33,7 @@ export interface SparseLayerTiming {
 
 export interface SparseLayerReport {
   name: string;
-  /** 'Dense' or 'Conv2D' (1×1: becomes SparseDense; k×k: SparseConv2D). */
+  /** 'Dense' or 'Conv2D' (1×1 with stride 1 and dilation 1: becomes SparseDense; else SparseConv2D). */
   className: string;
   /** Kernel shape [k, n] (a convolution: [kh·kw·input channels, filters]). */
   shape: [number, number];

@@ -279,6 +279,22 @@ describe('toSparseModel, strided and dilated convolutions', () => {
     back.dispose();
   });
 
+  it('on the cpu backend: within float rounding of the dense model (the bias is added last there)', async () => {
+    await tf.setBackend('cpu');
+    await registerSparseKernels();
+    const m = stridedModel();
+    const overrides = { stem: 'sparse', down: 'sparse', p2: 'sparse', dil: 'sparse', dil21: 'sparse' } as const;
+    const { model } = await toSparseModel(m, { overrides });
+    expect(model.layers.filter((l) => l.getClassName() === 'SparseConv2D').length).toBe(5);
+    const x = r(3);
+    const [a, b] = [m.predict(x) as tf.Tensor, model.predict(x) as tf.Tensor];
+    expect(b.shape).toEqual(a.shape);
+    const [ya, yb] = [a.dataSync(), b.dataSync()];
+    const off = Array.from(ya).filter((v, i) => !(Math.abs(v - yb[i]) <= 1e-4 * (1 + Math.abs(v))));
+    expect(off).toEqual([]);
+    model.dispose();
+  });
+
   it('measures strided layers like the others (timed dense with their strides)', async () => {
     await tf.setBackend('wasm');
     await registerSparseKernels({ build: 'simd' });
