@@ -9,12 +9,11 @@ import { initializers, layers, type LayerVariable } from '@tensorflow/tfjs-layer
 import { ArgumentError } from '../errors.js';
 import { checkSparse, isWide, layoutOf } from './format.js';
 import type { Activation } from './kernel_names.js';
+import { sparseMatMulPacked, type PackedHeader } from './op.js';
+import { convAxis, convStridesDilations, sparseConv2dPacked } from './conv.js';
 
 /** The activations tfjs-layers' Dense fuses into its product (besides elu) and so do we. */
 const FUSED: readonly string[] = ['relu', 'linear'];
-import { sparseMatMulPacked } from './op.js';
-import { convAxis, convStridesDilations, sparseConv2dPacked } from './conv.js';
-import type { PackedHeader } from './op.js';
 
 export interface SparseDenseArgs {
   units: number;
