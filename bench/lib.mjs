@@ -34,6 +34,19 @@ export function normalWeights(n, seed = 42) {
   return w;
 }
 
+/** The one-layer kernel benches' options (sparse-kernel.mjs, sparse-ab.mjs): --shape=KxN, --sparsity, --batches, --rounds, --time (ms). */
+export function kernelBenchOptions(opt) {
+  const [K, N] = opt('shape', '1024x1024').split('x').map(Number);
+  return {
+    K,
+    N,
+    SPARSITY: Number(opt('sparsity', '0.9')),
+    BATCHES: opt('batches', '1,64').split(',').map(Number),
+    ROUNDS: Number(opt('rounds', '5')),
+    TIME: Number(opt('time', '60')),
+  };
+}
+
 /** w with every weight of magnitude at or below the s-quantile of |w| set to 0 (exact sort). */
 export function pruneBelow(w, s) {
   const mags = Float32Array.from(w, Math.abs).sort();

@@ -14,14 +14,10 @@ import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 import { packSparse, registerSparseKernels } from '../dist/sparse.mjs';
-import { benchOptions, median, normalWeights, pruneBelow as prune } from './lib.mjs';
+import { benchOptions, kernelBenchOptions, median, normalWeights, pruneBelow as prune } from './lib.mjs';
 
 const { opt } = benchOptions();
-const [K, N] = opt('shape', '1024x1024').split('x').map(Number);
-const SPARSITY = Number(opt('sparsity', '0.9'));
-const BATCHES = opt('batches', '1,64').split(',').map(Number);
-const ROUNDS = Number(opt('rounds', '5'));
-const TIME = Number(opt('time', '60'));
+const { K, N, SPARSITY, BATCHES, ROUNDS, TIME } = kernelBenchOptions(opt);
 const [BYTES, BYTES_SCALE = 4] = opt('bytes', '').split(':');
 const ALIGN = Number(opt('align', '0'));
 const BEFORE = opt('before', 'dense');

@@ -12,14 +12,10 @@ import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 import { packSparse, PruneSparseMatMul, registerSparseKernels, sparseMatMul, SparseWeights } from '../dist/sparse.mjs';
-import { benchOptions, median, normalWeights, pruneBelow as prune } from './lib.mjs';
+import { benchOptions, kernelBenchOptions, median, normalWeights, pruneBelow as prune } from './lib.mjs';
 
 const { opt } = benchOptions();
-const [K, N] = opt('shape', '1024x1024').split('x').map(Number);
-const SPARSITY = Number(opt('sparsity', '0.9'));
-const BATCHES = opt('batches', '1,64').split(',').map(Number);
-const ROUNDS = Number(opt('rounds', '5'));
-const TIME = Number(opt('time', '60'));
+const { K, N, SPARSITY, BATCHES, ROUNDS, TIME } = kernelBenchOptions(opt);
 const CLOCK = opt('clock', 'cpu');
 const WASM = opt('wasm', 'build/sparse-simd.wasm').split(',');
 // spmmPanelsFused's panel width for the raw kernels: 32 (the op's) or 16.
