@@ -15,13 +15,11 @@ import { convAxis, convStridesDilations, sparseConv2dPacked } from './conv.js';
 /** The activations tfjs-layers' Dense fuses into its product (besides elu) and so do we. */
 const FUSED: readonly string[] = ['relu', 'linear'];
 
-export interface SparseDenseArgs {
-  units: number;
-  /** Inputs (the dense kernel's rows). */
-  inputUnits: number;
+/** What SparseDense and SparseConv2D take alike. */
+interface SparseLayerArgs {
   /** Nonzero weights in the packed kernel. */
   nnz: number;
-  /** Any tfjs activation name; relu and linear are fused into the product (as tfjs' Dense does). */
+  /** Any tfjs activation name; relu and linear are fused into the product (as tfjs-layers' Dense and Conv2D fuse them). */
   activation?: string;
   useBias?: boolean;
   name?: string;
@@ -29,6 +27,12 @@ export interface SparseDenseArgs {
   dtype?: 'float32';
   batchInputShape?: (number | null)[];
   inputShape?: (number | null)[];
+}
+
+export interface SparseDenseArgs extends SparseLayerArgs {
+  units: number;
+  /** Inputs (the dense kernel's rows). */
+  inputUnits: number;
 }
 
 type LayerBase = InstanceType<typeof layers.Layer>;
@@ -141,7 +145,8 @@ export class SparseDense extends SparseLayer {
   }
 }
 
-export interface SparseConv2DArgs {
+/** `nnz`: nonzero weights in the packed [kh·kw·c, filters] matrix. */
+export interface SparseConv2DArgs extends SparseLayerArgs {
   filters: number;
   kernelSize: [number, number];
   /** Input channels (the filter's third axis). */
@@ -151,16 +156,6 @@ export interface SparseConv2DArgs {
   strides?: number | [number, number];
   /** Dilations [h, w] or one for both (Keras' dilationRate). Default 1; not above 1 with strides above 1. */
   dilationRate?: number | [number, number];
-  /** Nonzero weights in the packed [kh·kw·c, filters] matrix. */
-  nnz: number;
-  /** Any tfjs activation name; relu and linear are fused (as tfjs-layers' Conv2D fuses them). */
-  activation?: string;
-  useBias?: boolean;
-  name?: string;
-  trainable?: boolean;
-  dtype?: 'float32';
-  batchInputShape?: (number | null)[];
-  inputShape?: (number | null)[];
 }
 
 /**
