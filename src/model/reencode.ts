@@ -17,27 +17,25 @@ export function storesQuantized(a: ModelArtifacts): boolean {
 export function withValues(a: ModelArtifacts, updates: Map<string, Float32Array>, fname: string): ModelArtifacts {
   const { entries, store } = readArtifacts(a, fname);
   const specs: WeightSpec[] = entries.map((e) => ({ ...e.spec, shape: [...e.spec.shape], ...(e.spec.quantization ? { quantization: { ...e.spec.quantization } } : {}) }));
-  const parts: Uint8Array[] = [];
-  let total = 0;
-  entries.forEach((e, i) => {
+  // The replaced tensors encoded first (their sizes may change), then every tensor copied once
+  // into the new weight data: the unchanged ones straight from the store.
+  const encoded = entries.map((e, i) => {
     const v = updates.get(e.name);
-    let bytes = store.copy(e.byteOffset, e.byteLength);
-    if (v !== undefined && e.dtype === 'float32') {
-      if (v.length !== e.size) throw new ArgumentError(`${fname}: tensor '${e.name}' has ${e.size} values, the update ${v.length}`);
-      const enc = encode(v, e.quant ?? 'float32');
-      bytes = enc.bytes;
-      if (enc.quantization === null) delete specs[i].quantization;
-      else specs[i].quantization = { ...(e.spec.quantization ?? {}), ...enc.quantization };
-    }
-    parts.push(bytes);
-    total += bytes.length;
+    if (v === undefined || e.dtype !== 'float32') return null;
+    if (v.length !== e.size) throw new ArgumentError(`${fname}: tensor '${e.name}' has ${e.size} values, the update ${v.length}`);
+    const enc = encode(v, e.quant ?? 'float32');
+    if (enc.quantization === null) delete specs[i].quantization;
+    else specs[i].quantization = { ...(e.spec.quantization ?? {}), ...enc.quantization };
+    return enc.bytes;
   });
-  const data = new Uint8Array(total);
+  const data = new Uint8Array(entries.reduce((n, e, i) => n + (encoded[i]?.length ?? e.byteLength), 0));
   let off = 0;
-  for (const p of parts) {
-    data.set(p, off);
-    off += p.length;
-  }
+  entries.forEach((e, i) => {
+    const bytes = encoded[i];
+    if (bytes === null) store.copy(e.byteOffset, e.byteLength, data.subarray(off, off + e.byteLength));
+    else data.set(bytes, off);
+    off += bytes?.length ?? e.byteLength;
+  });
   const out: ModelArtifacts = { ...a, weightSpecs: specs, weightData: data.buffer };
   delete out.getWeightStream;
   return out;
