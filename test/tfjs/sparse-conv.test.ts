@@ -7,22 +7,13 @@ import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ArgumentError } from '../../src/errors.js';
 import { lastKernelPath, packSparse, registerSparseKernels, sparseConv2d, SparseWeights, type Activation } from '../../src/sparse/index.js';
-import { rng } from './support.js';
+import { bitDiffs, rng } from './support.js';
 
 function values(n: number, seed: number, zeros: number): Float32Array {
   const r = rng(seed);
   const v = new Float32Array(n);
   for (let i = 0; i < n; i++) v[i] = r() < zeros ? 0 : (r() - 0.5) * 4;
   return v;
-}
-
-function bitDiffs(a: Float32Array, b: Float32Array): number[] {
-  expect(a.length).toBe(b.length);
-  const ua = new Uint32Array(a.buffer, a.byteOffset, a.length);
-  const ub = new Uint32Array(b.buffer, b.byteOffset, b.length);
-  const out: number[] = [];
-  for (let i = 0; i < ua.length; i++) if (ua[i] !== ub[i]) out.push(i);
-  return out;
 }
 
 // [batch, h, w, c, kh, kw, filters, padding, sparsity]: channels a multiple of 4 (the SIMD

@@ -7,7 +7,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArgumentError } from '../../src/errors.js';
 import { lastKernelPath, packSparse, registerSparseKernels, sparseMatMul, SparseWeights, type Activation } from '../../src/sparse/index.js';
-import { rng } from './support.js';
+import { bitDiffs, rng } from './support.js';
 
 /** A [k, n] weight with about `sparsity` of it zero, some units all zero, some inputs unused. */
 function weights(k: number, n: number, sparsity: number, seed: number, emptyUnits = true): Float32Array {
@@ -24,16 +24,6 @@ function inputs(rows: number, k: number, seed: number): Float32Array {
   const x = new Float32Array(rows * k);
   for (let i = 0; i < x.length; i++) x[i] = r() < 0.1 ? 0 : (r() - 0.5) * 8;
   return x;
-}
-
-/** Indices where the float32 bit patterns differ. */
-function bitDiffs(a: Float32Array, b: Float32Array): number[] {
-  expect(a.length).toBe(b.length);
-  const ua = new Uint32Array(a.buffer, a.byteOffset, a.length);
-  const ub = new Uint32Array(b.buffer, b.byteOffset, b.length);
-  const out: number[] = [];
-  for (let i = 0; i < ua.length; i++) if (ua[i] !== ub[i]) out.push(i);
-  return out;
 }
 
 // [k, n, rows, sparsity]: ragged shapes, batch 1 (row kernel), 2-3 (row kernel per row), 4 and

@@ -2,7 +2,7 @@
 // here, deterministic test data, and bitwise comparison.
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { inject } from 'vitest';
+import { expect, inject } from 'vitest';
 import { rng } from '../support/rng.js';
 
 declare module 'vitest' {
@@ -74,6 +74,16 @@ export function weights(n: number, seed: number): Float32Array {
 
 export function bitsOf(a: ArrayLike<number> | Float32Array): Uint32Array {
   return new Uint32Array(Float32Array.from(a).buffer);
+}
+
+/** Indices where the float32 bit patterns differ (the lengths must agree). */
+export function bitDiffs(a: Float32Array, b: Float32Array): number[] {
+  expect(a.length).toBe(b.length);
+  const ua = new Uint32Array(a.buffer, a.byteOffset, a.length);
+  const ub = new Uint32Array(b.buffer, b.byteOffset, b.length);
+  const out: number[] = [];
+  for (let i = 0; i < ua.length; i++) if (ua[i] !== ub[i]) out.push(i);
+  return out;
 }
 
 /** Bitwise equality (tells -0 from +0), with the first difference in the message. */
