@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { loadArtifacts } from '../dist/node.mjs';
 import { pruneOneShot } from '../dist/tfjs.mjs';
 import { args, mnistTensors, pct, setupTf } from '../scripts/mnist-common.mjs';
+import { blobImages } from '../test/support/blob_images.mjs';
 import { graphFromDense } from '../test/support/graph_lenet.mjs';
 import { humanModelsDir } from './lib.mjs';
 
@@ -28,28 +29,8 @@ const calibCount = Number(opt.calib ?? 32);
 const testCount = Number(opt.test ?? 32);
 const tf = await setupTf(opt.backend ?? 'wasm');
 
-/** Smooth random images: four Gaussian blobs of random place, size and brightness, in [0, 1]. */
-function images(n, h, w, c, seed) {
-  let s = seed;
-  const rnd = () => (s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-  const v = new Float32Array(n * h * w * c);
-  for (let i = 0; i < n; i++) {
-    for (let b = 0; b < 4; b++) {
-      const cy = rnd() * h;
-      const cx = rnd() * w;
-      const r = (0.1 + 0.3 * rnd()) * h;
-      const a = rnd() / 2;
-      const tint = Array.from({ length: c }, () => 0.5 + rnd() / 2);
-      for (let y = 0; y < h; y++) {
-        for (let x = 0; x < w; x++) {
-          const g = a * Math.exp(-((y - cy) ** 2 + (x - cx) ** 2) / (2 * r * r));
-          for (let k = 0; k < c; k++) v[((i * h + y) * w + x) * c + k] += g * tint[k];
-        }
-      }
-    }
-  }
-  return tf.tensor4d(v, [n, h, w, c]);
-}
+/** Smooth random images (test/support/blob_images.mjs) as a tensor. */
+const images = (n, h, w, c, seed) => tf.tensor4d(blobImages(n, h, w, c, seed), [n, h, w, c]);
 
 
 /** All outputs of the model, flattened and concatenated. */

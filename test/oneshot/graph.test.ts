@@ -13,6 +13,7 @@ import { roundHalfEven } from '../../src/index.js';
 import { loadArtifacts } from '../../src/node.js';
 import { ArgumentError, NaNWeightsError, pruneOneShot } from '../../src/tfjs.js';
 import { packageDir } from '../model/support.js';
+import { blobImages } from '../support/blob_images.mjs';
 import { graphFromDense } from '../support/graph_lenet.mjs';
 import { accuracy, mnist, type Data } from '../training/support.js';
 
@@ -109,22 +110,8 @@ async function human(name: string): Promise<{ model: G; artifacts: tf.io.ModelAr
   return { model: await tf.loadGraphModel(tf.io.fromMemory(artifacts)), artifacts };
 }
 
-/** Smooth random images (a few random Gaussian blobs), values in [0, 1]. */
-function images(n: number, h: number, w: number, c: number, seed: number): tf.Tensor4D {
-  let s = seed;
-  const rnd = () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-  const v = new Float32Array(n * h * w * c);
-  for (let i = 0; i < n; i++) {
-    for (let b = 0; b < 4; b++) {
-      const cy = rnd() * h;
-      const cx = rnd() * w;
-      const r = (0.1 + 0.3 * rnd()) * h;
-      const a = rnd() / 2;
-      for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let k = 0; k < c; k++) v[((i * h + y) * w + x) * c + k] += a * Math.exp(-((y - cy) ** 2 + (x - cx) ** 2) / (2 * r * r)) * (0.5 + rnd() / 2);
-    }
-  }
-  return tf.tensor4d(v, [n, h, w, c]);
-}
+/** Smooth random images (test/support/blob_images.mjs) as a tensor. */
+const images = (n: number, h: number, w: number, c: number, seed: number): tf.Tensor4D => tf.tensor4d(blobImages(n, h, w, c, seed), [n, h, w, c]);
 
 const outputError = (dense: tf.Tensor, m: G, x: tf.Tensor) =>
   tf.tidy(() => {
