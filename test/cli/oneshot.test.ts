@@ -8,10 +8,10 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { roundHalfEven } from '../../src/index.js';
-import { loadArtifacts, mnistDataDir } from '../../src/node.js';
+import { loadArtifacts } from '../../src/node.js';
 import { accuracy, mnist } from '../training/support.js';
 import { npy } from '../oneshot/support.js';
-import { cli, EXAMPLE, hashDir, oneErrorLine } from './support.js';
+import { cli, EXAMPLE, hashDir, mnistCalibration, oneErrorLine } from './support.js';
 
 let dir: string;
 let idx: string;
@@ -19,15 +19,7 @@ let idx: string;
 beforeAll(async () => {
   await tf.setBackend('wasm');
   dir = await mkdtemp(path.join(tmpdir(), 'tfjs-prune-oneshot-cli-'));
-  // The first 256 training images as an IDX file of their own (uint8 [256, 28, 28]).
-  const images = await readFile(path.join(mnistDataDir(), 'train-images-idx3-ubyte'));
-  const head = Buffer.alloc(16);
-  head.writeUInt32BE(0x00000803, 0);
-  head.writeUInt32BE(256, 4);
-  head.writeUInt32BE(28, 8);
-  head.writeUInt32BE(28, 12);
-  idx = path.join(dir, 'calib-idx3-ubyte');
-  await writeFile(idx, Buffer.concat([head, images.subarray(16, 16 + 256 * 784)]));
+  idx = await mnistCalibration(dir, 256);
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { cp, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { mnistDataDir } from '../../src/node.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const CLI = path.join(ROOT, 'dist', 'cli.mjs');
@@ -53,4 +54,17 @@ export function oneErrorLine(stderr: string): string {
   if (lines.length !== 1) throw new Error(`expected one line on stderr, got ${lines.length}:\n${stderr}`);
   if (!lines[0].startsWith('tfjs-prune: ')) throw new Error(`expected 'tfjs-prune: ...', got ${lines[0]}`);
   return lines[0];
+}
+
+/** The first `count` MNIST training images as an IDX file of their own (uint8 [count, 28, 28]) in `dir`: a calibration file. */
+export async function mnistCalibration(dir: string, count: number): Promise<string> {
+  const images = await readFile(path.join(mnistDataDir(), 'train-images-idx3-ubyte'));
+  const head = Buffer.alloc(16);
+  head.writeUInt32BE(0x00000803, 0);
+  head.writeUInt32BE(count, 4);
+  head.writeUInt32BE(28, 8);
+  head.writeUInt32BE(28, 12);
+  const file = path.join(dir, 'calib-idx3-ubyte');
+  await writeFile(file, Buffer.concat([head, images.subarray(16, 16 + count * 784)]));
+  return file;
 }
