@@ -5,13 +5,11 @@
 // for bit (bench/README.md, "k×k convolutions through im2col"). The Wasm kernel writes the
 // patches straight into the transposed panels its product reads (assembly/sparse.ts,
 // im2colPanels); the cpu backend builds them in JS (im2colJs) and runs spmmJs.
-import { engine, Tensor, type NamedTensorMap } from '@tensorflow/tfjs-core';
-import { ArgumentError, WasmError } from '../errors.js';
+import { Tensor } from '@tensorflow/tfjs-core';
+import { ArgumentError } from '../errors.js';
 import { describeTensor } from '../tfjs/validate.js';
 import { ACTIVATIONS, PruneSparseConv2D, type PruneSparseConv2DAttrs } from './kernel_names.js';
-import { kernelBuild } from './kernels.js';
-import { SparseWeights, type PackedHeader, type SparseMatMulOptions } from './op.js';
-import { registerSparseKernelFor } from './register.js';
+import { runSparseKernel, SparseWeights, type PackedHeader, type SparseMatMulOptions } from './op.js';
 
 export interface SparseConv2dOptions extends SparseMatMulOptions {
   /** [kh, kw] of the filter the weights were packed from (its [kh, kw, c, f] read as [kh·kw·c, f]). */
@@ -139,14 +137,5 @@ export function sparseConv2dPacked(x: Tensor, packed: Tensor, weights: PackedHea
  * outside the image (so any bottom / right padding is implicit in oh and ow). Checks the bias.
  */
 export function runSparseConvKernel(x: Tensor, packed: Tensor, bias: Tensor | null, attrs: PruneSparseConv2DAttrs, fname: string): Tensor {
-  const inputs: Record<string, Tensor> = { x, weights: packed };
-  if (bias !== null) {
-    if (!(bias instanceof Tensor) || bias.dtype !== 'float32' || bias.rank !== 1 || bias.shape[0] !== attrs.n) {
-      throw new ArgumentError(`${fname}: bias must be a float32 tensor of shape [${attrs.n}], got ${bias instanceof Tensor ? describeTensor('bias', bias) : typeof bias}`);
-    }
-    inputs.bias = bias;
-  }
-  if (kernelBuild() === null) throw new WasmError('WASM_NOT_INITIALIZED', `${fname}: the sparse kernels are not registered; await registerSparseKernels() first`);
-  registerSparseKernelFor(engine().backendName);
-  return engine().runKernel(PruneSparseConv2D, inputs as NamedTensorMap, attrs as unknown as Record<string, never>) as Tensor;
+  return runSparseKernel(PruneSparseConv2D, x, packed, bias, attrs, fname);
 }

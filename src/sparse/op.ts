@@ -81,15 +81,24 @@ export function sparseMatMulPacked(x: Tensor, packed: Tensor, h: PackedHeader, o
   }
   const { bias = null, activation = 'linear' } = options;
   if (!ACTIVATIONS.includes(activation)) throw new ArgumentError(`${fname}: activation must be one of ${ACTIVATIONS.join(', ')}, got ${String(activation)}`);
+  const attrs: PruneSparseMatMulAttrs = { k: h.k, n: h.n, nnz: h.nnz, wide: h.wide, activation };
+  return runSparseKernel(PruneSparseMatMul, x, packed, bias, attrs, fname);
+}
+
+/**
+ * Runs a sparse kernel (PruneSparseMatMul or PruneSparseConv2D) on x and the packed weights, with
+ * a bias of attrs.n values when given (checked here); registers the kernels for the current
+ * backend on first use.
+ */
+export function runSparseKernel(kernelName: string, x: Tensor, packed: Tensor, bias: Tensor | null, attrs: { n: number }, fname: string): Tensor {
   const inputs: Record<string, Tensor> = { x, weights: packed };
   if (bias !== null) {
-    if (!(bias instanceof Tensor) || bias.dtype !== 'float32' || bias.rank !== 1 || bias.shape[0] !== h.n) {
-      throw new ArgumentError(`${fname}: bias must be a float32 tensor of shape [${h.n}], got ${bias instanceof Tensor ? describeTensor('bias', bias) : typeof bias}`);
+    if (!(bias instanceof Tensor) || bias.dtype !== 'float32' || bias.rank !== 1 || bias.shape[0] !== attrs.n) {
+      throw new ArgumentError(`${fname}: bias must be a float32 tensor of shape [${attrs.n}], got ${bias instanceof Tensor ? describeTensor('bias', bias) : typeof bias}`);
     }
     inputs.bias = bias;
   }
   if (kernelBuild() === null) throw new WasmError('WASM_NOT_INITIALIZED', `${fname}: the sparse kernels are not registered; await registerSparseKernels() first`);
   registerSparseKernelFor(engine().backendName);
-  const attrs: PruneSparseMatMulAttrs = { k: h.k, n: h.n, nnz: h.nnz, wide: h.wide, activation };
-  return engine().runKernel(PruneSparseMatMul, inputs as NamedTensorMap, attrs as unknown as Record<string, never>) as Tensor;
+  return engine().runKernel(kernelName, inputs as NamedTensorMap, attrs as unknown as Record<string, never>) as Tensor;
 }
