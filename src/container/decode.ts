@@ -3,7 +3,7 @@
 // loads. Imports nothing but the error classes and types: this is the `tfjs-prune/load` entry.
 import type { io } from '@tensorflow/tfjs-core';
 import { ContainerFormatError } from '../errors.js';
-import { CODEBOOK, crc32, JSON_DEFLATE, MAX_CODEBOOK, JSON_RAW, le32, MAGIC_LE32, POS_ALL, POS_BITS, POS_GAPS, Reader, ST_FLOAT16, ST_FLOAT32, ST_RAW, ST_UINT8, VALUE_BYTES, VERSION, ZERO_COLS, ZERO_ROWS } from './format.js';
+import { CODEBOOK, crc32, JSON_DEFLATE, MAX_CODEBOOK, JSON_RAW, le32, MAGIC_LE32, POS_ALL, POS_BITS, POS_GAPS, Reader, ST_FLOAT16, ST_RAW, ST_UINT8, VALUE_BYTES, VERSION, ZERO_COLS, ZERO_ROWS } from './format.js';
 import { readStream } from './rans.js';
 import { checkSpecs, expectedStorage, type Spec } from './specs.js';
 

@@ -98,7 +98,7 @@ const DEFAULT_BUDGET = 1e9;
 
 /** Solves one layer. `w` (d x m, the dense weights) is not modified. */
 export function solveLayer(stats: LayerStats, w: Float64Array, options: SolveOptions): SolveResult {
-  const { d, inputs, m } = stats;
+  const { inputs, m } = stats;
   const n = inputs * m;
   const lambda = (options.damping ?? DEFAULT_DAMPING) * meanDiagonal(stats);
   if (options.method !== 'reconstruct') {

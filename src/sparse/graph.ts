@@ -7,7 +7,7 @@
 import { engine, io, tidy, fused, type Tensor, type NamedTensorMap, tensor } from '@tensorflow/tfjs-core';
 import { ArgumentError } from '../errors.js';
 import { parseWeightSpecs, readFloat, WeightStore, type TensorEntry } from '../format/index.js';
-import { layoutOf, packSparse, type SparseMatrix } from './format.js';
+import { packSparse, type SparseMatrix } from './format.js';
 import type { Activation } from './kernel_names.js';
 import type { SparseLayerTiming } from './model.js';
 import { sparseKernelsRegistered } from './register.js';
