@@ -5,7 +5,7 @@
 // (an int32 Const of format.ts' words), an optional float32 bias and, for a Prelu, its alpha; its
 // attributes say how the activation becomes the [rows, k] operand of sparseMatMul, and which
 // activation follows the product when the kernel cannot fuse it (prelu, leakyrelu).
-import { leakyRelu, prelu, reshape, stridedSlice, tidy, transpose, type Tensor } from '@tensorflow/tfjs-core';
+import { leakyRelu, prelu, reshape, tidy, transpose, type Tensor } from '@tensorflow/tfjs-core';
 import { convAxis, runSparseConvKernel } from './conv.js';
 import { ArgumentError } from '../errors.js';
 import { checkSparse, layoutOf, isWide } from './format.js';
@@ -66,29 +66,28 @@ export function runSparseNode(x: Tensor, packed: Tensor, bias: Tensor | null, a:
     checked.add(packed);
   }
   return tidy(() => {
-    const y = a.kernel[0] * a.kernel[1] > 1 || a.padding === 'explicit' ? convNode(x, packed, bias, a, where) : productNode(x, packed, bias, a, where);
+    // Any convolution that is not a plain product over the channels (k×k, padded or strided) goes
+    // through the conv kernel's im2col, which takes strides and padding itself.
+    const conv = a.kernel[0] * a.kernel[1] > 1 || a.padding === 'explicit' || a.strides[0] !== 1 || a.strides[1] !== 1;
+    const y = conv ? convNode(x, packed, bias, a, where) : productNode(x, packed, bias, a, where);
     if (a.post === 'prelu') return prelu(y, alpha!);
     return a.post === 'leakyrelu' ? leakyRelu(y, a.leakyreluAlpha) : y;
   });
 }
 
-/** A MatMul or 1×1 convolution: x (subsampled or transposed) flattened to [rows, k], times W. */
+/** A MatMul or 1×1 convolution with stride 1: x (transposed for transpose_a) flattened to [rows, k], times W. */
 function productNode(x: Tensor, packed: Tensor, bias: Tensor | null, a: SparseNodeAttrs, where: string): Tensor {
   let v = x;
   if (a.transposeA) {
     if (v.rank !== 2) throw new ArgumentError(`${where}: transpose_a needs x of rank 2, got [${v.shape.join(', ')}]`);
     v = transpose(v);
   }
-  if (a.strides[0] !== 1 || a.strides[1] !== 1) {
-    if (v.rank !== 4) throw new ArgumentError(`${where}: strides need NHWC x of rank 4, got [${v.shape.join(', ')}]`);
-    v = stridedSlice(v, [0, 0, 0, 0], v.shape, [1, a.strides[0], a.strides[1], 1]);
-  }
   if (v.shape[v.rank - 1] !== a.k) throw new ArgumentError(`${where}: x [${v.shape.join(', ')}] has ${v.shape[v.rank - 1]} channels on its last axis, the weights expect ${a.k}`);
   const y = sparseMatMulPacked(v.rank === 2 ? v : reshape(v, [-1, a.k]), packed, a, { bias, activation: a.activation });
   return v.rank === 2 ? y : reshape(y, [...v.shape.slice(0, -1), a.n]);
 }
 
-/** A k×k convolution: the PruneSparseConv2D kernel (im2col at the node's strides and dilations). */
+/** A k×k, padded or strided convolution: the PruneSparseConv2D kernel (im2col at the node's strides and dilations). */
 function convNode(x: Tensor, packed: Tensor, bias: Tensor | null, a: SparseNodeAttrs, where: string): Tensor {
   const [kh, kw] = a.kernel;
   const [dh, dw] = a.dilations;
