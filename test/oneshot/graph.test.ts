@@ -15,7 +15,8 @@ import { ArgumentError, NaNWeightsError, pruneOneShot } from '../../src/tfjs.js'
 import { packageDir } from '../model/support.js';
 import { blobImages } from '../support/blob_images.mjs';
 import { graphFromDense } from '../support/graph_lenet.mjs';
-import { accuracy, mnist, type Data } from '../training/support.js';
+import { accuracy, type Data } from '../training/support.js';
+import { lenetOnMnist } from './support.js';
 
 const HUMAN = path.join(packageDir('@vladmandic/human'), 'models');
 let lenet: tf.io.ModelArtifacts;
@@ -23,10 +24,7 @@ let calib: Data;
 let test: Data;
 
 beforeAll(async () => {
-  await tf.setBackend('wasm');
-  lenet = await loadArtifacts(path.resolve('examples/mnist-mlp'));
-  calib = await mnist('train', 256);
-  test = await mnist('test', 10_000);
+  ({ lenet, calib, test } = await lenetOnMnist());
 });
 
 type G = tf.GraphModel;

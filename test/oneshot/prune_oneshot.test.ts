@@ -3,24 +3,20 @@
 // against ‖XW − X̂Ŵ‖/‖XW‖ computed by tfjs itself (Dense and Conv2D through their patches),
 // calibration given as a tensor or as batches, and bad input refused by name with the model left
 // as it was.
-import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { roundHalfEven } from '../../src/index.js';
-import { loadArtifacts } from '../../src/node.js';
 import { ArgumentError, NaNWeightsError, pruneOneShot } from '../../src/tfjs.js';
-import { accuracy, mlp, mnist, type Data } from '../training/support.js';
+import { accuracy, mlp, type Data } from '../training/support.js';
+import { lenetOnMnist } from './support.js';
 
 let lenet: tf.io.ModelArtifacts;
 let calib: Data;
 let test: Data;
 
 beforeAll(async () => {
-  await tf.setBackend('wasm');
-  lenet = await loadArtifacts(path.resolve('examples/mnist-mlp'));
-  calib = await mnist('train', 256);
-  test = await mnist('test', 10_000);
+  ({ lenet, calib, test } = await lenetOnMnist());
 });
 
 const loadLenet = () => tf.loadLayersModel(tf.io.fromMemory(lenet));

@@ -1,4 +1,15 @@
 // Helpers for the one-shot tests.
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { loadArtifacts } from '../../src/node.js';
+import { mnist, type Data } from '../training/support.js';
+
+/** The wasm backend, the bundled LeNet-300-100's artifacts, 256 MNIST training images to calibrate on and the 10 000 test images. */
+export async function lenetOnMnist(): Promise<{ lenet: tf.io.ModelArtifacts; calib: Data; test: Data }> {
+  await tf.setBackend('wasm');
+  return { lenet: await loadArtifacts(path.resolve('examples/mnist-mlp')), calib: await mnist('train', 256), test: await mnist('test', 10_000) };
+}
 
 /** A .npy file as numpy.save writes it: magic, version, header padded to a multiple of 64, data. */
 export function npy(values: ArrayLike<number>, shape: number[], { descr = '<f4', fortran = false, major = 1 } = {}): Uint8Array {
